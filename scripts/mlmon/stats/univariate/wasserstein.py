@@ -1,0 +1,62 @@
+"""Wasserstein distance normed by the reference standard deviation (Evidently ``wasserstein``).
+
+.. math::
+
+    W_1(u, v) = \\int_{-\\infty}^{\\infty} |F_u(x) - F_v(x)|\\,dx, \\qquad
+    \\text{score} = \\frac{W_1(\\text{ref}, \\text{cur})}{\\max(\\operatorname{std}(\\text{ref}), 0.001)}
+
+with the population standard deviation (``np.std``, ``ddof=0``) and drift when the score is
+at or above the threshold (default 0.1, i.e. a tenth of a reference standard deviation).
+
+Source: Evidently 0.7 ``stattests/wasserstein_distance_norm.py`` on top of
+``scipy.stats.wasserstein_distance``; Ramdas, Garcia & Cuturi (2017), "On Wasserstein Two
+Sample Testing and Related Families of Nonparametric Tests", Entropy 19(2).
+
+For samples of equal size the integral is the mean absolute difference of the order
+statistics, :math:`W_1 = \\frac1n \\sum_i |u_{(i)} - v_{(i)}|`; otherwise it is summed over the
+pooled sample, :math:`\\sum_k |F_u(z_k) - F_v(z_k)| (z_{k+1} - z_k)`, with the CDFs read off a
+linear merge of the two sorted samples. Both agree with scipy to ~1e-15.
+
+Examples
+--------
+>>> import numpy as np
+>>> r = wasserstein(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0]), "numerical", 0.1)
+>>> round(r.score, 4), r.drifted
+(0.8944, True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import NUMERICAL, StatTest, StatTestResult, register
+from ._binning import merged_cdf_counts, sorted_values
+
+
+def wasserstein_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
+    """First Wasserstein distance between two sorted samples (same value as scipy's)."""
+    if us.size == vs.size:
+        return float(np.mean(np.abs(us - vs)))
+    values, cu, cv = merged_cdf_counts(us, vs)
+    gaps = np.diff(values)
+    return float(np.sum(np.abs(cu[:-1] / us.size - cv[:-1] / vs.size) * gaps))
+
+
+def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
+    us = sorted_values(reference, presorted)
+    vs = sorted_values(current, presorted)
+    norm = max(float(np.std(us)), 0.001)
+    score = wasserstein_distance_sorted(us, vs) / norm
+    return StatTestResult(score=score, drifted=bool(score >= threshold))
+
+
+register(
+    StatTest(
+        id="wasserstein",
+        display_name="Wasserstein distance (normed)",
+        column_types=frozenset({NUMERICAL}),
+        default_threshold=0.1,
+        score_kind="distance",
+        func=wasserstein,
+    )
+)
