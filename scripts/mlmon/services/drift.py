@@ -234,9 +234,9 @@ def _column_drift(
         ref, cur, categories, ref_missing, cur_missing, inf = _categorical(ref_s, cur_s)
     if inf:
         warnings.append(f"{spec.name}: {inf} infinite value(s) dropped")
-    for side, arr, table in (("reference", ref, reference), ("current", cur, current)):
-        if arr.size == 0:
-            return None, warnings, f"all values missing in {side}"
+    if ref.size == 0 or cur.size == 0:
+        where = "" if ref.size == cur.size else " in reference" if ref.size == 0 else " in current"
+        return None, warnings, f"all values missing{where}"
 
     if spec.type == NUMERICAL:
         ref.sort()
