@@ -290,7 +290,7 @@ def compare(mlmon: dict, evidently: dict) -> list[str]:
 def agreement_table(mlmon: dict, evidently: dict) -> str:
     ours, theirs = mlmon["columns"], evidently["columns"]
     lines = [f"{'column':<22} {'type':<11} {'method':<14} {'mlmon score':>22} {'|diff|':>9}  drifted"]
-    for name in sorted(set(ours) | set(theirs), key=lambda c: (c not in ours, c)):
+    for name in list(theirs) + [c for c in ours if c not in theirs]:  # the files' column order
         a, b = ours.get(name), theirs.get(name)
         ref = a or b
         diff = f"{abs(a['score'] - b['score']):.1e}" if a and b else "-"
