@@ -1,0 +1,190 @@
+"""End to end: `/ml-monitoring:drift-check` and `mlmon drift` inside the real Claude Code CLI.
+
+The scripted model plays its part the way the command tells a model to: it splits the arguments
+as a POSIX shell would without expanding anything, quotes every word, and runs the invocation the
+command shows (`mlmon drift 'WORD1' 'WORD2' … --format json`). Expected scores are computed here,
+with scipy, from the files the test writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from scripted_api import Request, text, tool
+
+COMMAND = "/ml-monitoring:drift-check"
+# Where the command shows the one call to make: a backticked template holding 'WORD1'.
+INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
+
+
+def write_csv(path: Path, columns: dict[str, list]) -> None:
+    """A CSV whose floats round-trip exactly (repr), so scipy here sees what mlmon reads."""
+    names = list(columns)
+    lines = [",".join(names)]
+    for row in zip(*columns.values()):
+        lines.append(",".join(repr(v) if isinstance(v, float) else str(v) for v in row))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def drifted_files(workdir: Path) -> dict:
+    """reference/current with exactly one drifted column: `tenure_days` moves by one sd;
+    `basket_value` and `channel` keep their distributions (fixed seed)."""
+    rng = np.random.default_rng(20240611)
+    n = 400
+    ref = {
+        "tenure_days": [float(x) for x in rng.normal(100.0, 20.0, n)],
+        "basket_value": [float(x) for x in rng.normal(50.0, 5.0, n)],
+        "channel": [str(x) for x in rng.choice(["web", "app", "store"], n)],
+    }
+    cur = {
+        "tenure_days": [float(x) for x in rng.normal(120.0, 20.0, n)],
+        "basket_value": [float(x) for x in rng.normal(50.0, 5.0, n)],
+        "channel": [str(x) for x in rng.choice(["web", "app", "store"], n)],
+    }
+    write_csv(workdir / "reference.csv", ref)
+    write_csv(workdir / "current.csv", cur)
+    return {"reference": ref, "current": cur}
+
+
+def expected_ks_pvalue(files: dict, column: str) -> float:
+    return float(stats.ks_2samp(files["reference"][column], files["current"][column]).pvalue)
+
+
+def command_body(request: Request) -> str:
+    """The expanded command text the CLI sent (the text block that holds the command's task)."""
+    for block in reversed([t for t in _texts(request)]):
+        if "## Your task" in block:
+            return block
+    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(_texts(request)))
+
+
+def command_args(request: Request) -> str:
+    for block in _texts(request):
+        found = re.search(r"<command-args>(.*?)</command-args>", block, re.S)
+        if found:
+            return found.group(1)
+    raise AssertionError("no <command-args> in the request")
+
+
+def _texts(request: Request) -> list[str]:
+    out = []
+    for message in request.messages:
+        if message.get("role") == "assistant":
+            continue
+        content = message.get("content")
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        out += [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
+    return out
+
+
+def single_quote(word: str) -> str:
+    """The command's quoting rule: every word in '…', each ' written as '\\''."""
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def follow_drift_check(calls: list[dict]):
+    """A turn that does what the expanded command asks: split the arguments, fill in the
+    invocation the command shows, run it with Bash. The call made is appended to ``calls``."""
+
+    def turn(request: Request) -> list[dict]:
+        body = command_body(request)
+        shown = INVOCATION.search(body)
+        assert shown, f"the command shows no invocation with 'WORD1' in backticks:\n{body}"
+        template = shown.group(1)
+        before, _, after = template.partition("'WORD1'")
+        after = re.sub(r"^\s*'WORD2'\s*(…|\.\.\.)?\s*", " ", after)
+        words = shlex.split(command_args(request), posix=True)
+        command = before + " ".join(single_quote(w) for w in words) + after.rstrip()
+        call = tool("Bash", command=command, description="Check the files for drift", timeout=600000)
+        calls.append(call)
+        return [call]
+
+    return turn
+
+
+def drift_json(output: str) -> dict:
+    start = output.find("{")
+    assert start >= 0, f"no JSON in the Bash output:\n{output}"
+    return json.loads(output[start:output.rfind("}") + 1])
+
+
+@pytest.mark.plugin_component("command:drift-check")
+def test_drift_check_sends_the_command_and_the_model_gets_the_drifted_columns(claude, drifted_files):
+    calls: list[dict] = []
+    run = claude(f"{COMMAND} reference.csv current.csv", [follow_drift_check(calls), [text("Reported.")]])
+
+    assert run.returncode == 0, run.explain()
+    first = run.api.main_requests[0]
+    body = command_body(first)
+    assert "reference.csv current.csv" in body, "the arguments are not in place in the command text"
+    assert "$ARGUMENTS" not in body
+    assert calls and calls[0]["input"]["command"].startswith("mlmon drift 'reference.csv' 'current.csv'")
+
+    result = drift_json(run.api.result_of(calls[0]))
+    drifted = {name for name, col in result["columns"].items() if col["drifted"]}
+    assert drifted == {"tenure_days"}
+    tenure = result["columns"]["tenure_days"]
+    assert tenure["method"] == "ks"
+    assert tenure["score"] == pytest.approx(expected_ks_pvalue(drifted_files, "tenure_days"), rel=1e-9)
+    basket = result["columns"]["basket_value"]
+    assert basket["score"] == pytest.approx(expected_ks_pvalue(drifted_files, "basket_value"), rel=1e-9)
+    assert result["n_drifted"] == 1 and result["n_columns"] == 3
+    assert run.result.get("result") == "Reported."
+
+
+@pytest.mark.plugin_component("command:drift-check")
+def test_drift_check_runs_mlmon_within_its_allowed_tools_without_skipping_permissions(claude, drifted_files):
+    # Without --dangerously-skip-permissions, only the command's `allowed-tools` lets Bash run.
+    calls: list[dict] = []
+    run = claude(
+        f"{COMMAND} reference.csv current.csv", [follow_drift_check(calls), [text("Reported.")]],
+        skip_permissions=False,
+    )
+
+    assert run.returncode == 0, run.explain()
+    output = run.api.result_of(calls[0])
+    assert "tenure_days" in drift_json(output)["columns"], run.explain()
+
+
+@pytest.mark.plugin_component("command:drift-check")
+def test_drift_check_passes_shell_syntax_in_arguments_as_data(claude, workdir, drifted_files):
+    # A file name full of shell syntax: if anything evaluated it, `pwned` would appear.
+    hostile = "cur it's; $(touch pwned) `touch pwned` | x.csv"
+    (workdir / "current.csv").rename(workdir / hostile)
+    (workdir / "reference.csv").rename(workdir / "ref data.csv")
+    typed = "'ref data.csv' " + "\"cur it's; \"'$(touch pwned) `touch pwned` | x.csv'"
+    assert shlex.split(typed) == ["ref data.csv", hostile]
+
+    calls: list[dict] = []
+    run = claude(f"{COMMAND} {typed}", [follow_drift_check(calls), [text("Reported.")]])
+
+    assert run.returncode == 0, run.explain()
+    assert typed in command_body(run.api.main_requests[0]), "the arguments were altered on the way in"
+    result = drift_json(run.api.result_of(calls[0]))
+    assert result["current"]["path"].endswith(hostile), "mlmon did not receive the literal file name"
+    assert result["reference"]["path"].endswith("ref data.csv")
+    assert {n for n, c in result["columns"].items() if c["drifted"]} == {"tenure_days"}
+    pwned = [p for p in (run.workdir, run.home, Path.cwd()) if (p / "pwned").exists()]
+    assert not pwned, f"an argument was executed as a command: `pwned` created in {pwned}"
+
+
+@pytest.mark.plugin_component("bin:mlmon")
+def test_plain_mlmon_in_a_bash_call_runs_the_plugins_launcher(claude, drifted_files):
+    call = tool("Bash", command="command -v mlmon && mlmon drift reference.csv current.csv", timeout=600000)
+    run = claude("Did my inputs drift between reference.csv and current.csv?", [[call], [text("Done.")]])
+
+    assert run.returncode == 0, run.explain()
+    output = run.api.result_of(call)
+    first_line = output.splitlines()[0] if output else ""
+    assert first_line.endswith("/bin/mlmon"), f"mlmon is not the plugin's launcher:\n{output}"
+    assert Path(first_line).resolve() == (Path(__file__).resolve().parents[2] / "bin" / "mlmon")
+    assert "tenure_days" in output, f"the Markdown report does not name the drifted column:\n{output}"
+    assert "command not found" not in output
