@@ -209,3 +209,22 @@ def test_small_samples_warn(tmp_path):
     run = run_mlmon("drift", tmp_path / "r.csv", tmp_path / "c.csv", "--format", "json", "--no-history")
     assert run.code == 0, run.err
     assert any(w.startswith("small sample: 12 reference and 9 current rows") for w in run.json()["warnings"])
+
+
+def test_excluded_columns_need_not_exist_on_both_sides(tmp_path, pair):
+    other = tmp_path / "other.parquet"
+    f = _frame(seed=3)
+    f["extra"] = 1.0
+    f.to_parquet(other)
+    run = run_mlmon("drift", pair[0], other, "--exclude", "extra", "--format", "json", "--no-history")
+    assert run.code == 0, run.err
+    assert "extra" not in run.json()["columns"]
+
+
+def test_method_that_cannot_run_on_the_data_is_an_input_error(tmp_path):
+    ref, cur = tmp_path / "r.parquet", tmp_path / "c.parquet"
+    pd.DataFrame({"k": np.full(100, 3.0)}).to_parquet(ref)
+    pd.DataFrame({"k": np.full(100, 3.0)}).to_parquet(cur)
+    run = run_mlmon("drift", ref, cur, "--method", "anderson", "--no-history")
+    if run.code != 0:
+        assert_one_line_error(run, "anderson cannot be computed for column 'k'", "--column-method k=")

@@ -43,8 +43,11 @@ class Typing:
     skipped: Dict[str, str]
 
 
-def check_same_columns(reference: Table, current: Table) -> None:
-    ref, cur = reference.columns, current.columns
+def check_same_columns(reference: Table, current: Table, exclude: Sequence[str] = ()) -> None:
+    """Both sides must hold the same columns, apart from the ones left out with ``--exclude``."""
+    skip = set(exclude)
+    ref = [c for c in reference.columns if c not in skip]
+    cur = [c for c in current.columns if c not in skip]
     missing = [c for c in ref if c not in set(cur)]
     extra = [c for c in cur if c not in set(ref)]
     if missing or extra:
@@ -56,7 +59,7 @@ def check_same_columns(reference: Table, current: Table) -> None:
         raise MlmonError(
             "reference and current have different columns: " + "; ".join(parts),
             f"{reference.path} vs {current.path}",
-            "export both with the same columns, or drop the extra ones with --exclude",
+            "export both with the same columns, or leave the odd ones out with --exclude",
         )
 
 
@@ -71,8 +74,8 @@ def assign_types(
     prediction: Optional[str] = None,
 ) -> Typing:
     """Type every shared column; raise :class:`MlmonError` on contradictions."""
-    names = current.columns
-    known = set(names)
+    names = [c for c in current.columns if c in set(reference.columns)]
+    known = set(reference.columns) | set(current.columns)
     for flag, cols in (("--numerical", numerical), ("--categorical", categorical), ("--exclude", exclude)):
         _check_known(flag, cols, known, current.path)
     for flag, col in (("--target", target), ("--prediction", prediction)):

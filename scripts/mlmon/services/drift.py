@@ -143,7 +143,7 @@ def severity_of(drift_share: float) -> str:
 
 def compute_drift(reference: Table, current: Table, options: Optional[DriftOptions] = None) -> DriftResult:
     options = options or DriftOptions()
-    check_same_columns(reference, current)
+    check_same_columns(reference, current, options.exclude)
     _check_options(options)
     typing = assign_types(
         reference,
@@ -270,8 +270,15 @@ def _column_drift(
     threshold = options.column_thresholds.get(spec.name, options.threshold)
     if threshold is None:
         threshold = test.default_threshold
-    with np.errstate(all="ignore"):
-        out = test(ref, cur, spec.type, threshold, presorted=spec.type == NUMERICAL)
+    try:
+        with np.errstate(all="ignore"):
+            out = test(ref, cur, spec.type, threshold, presorted=spec.type == NUMERICAL)
+    except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        raise MlmonError(
+            f"{method} cannot be computed for column {spec.name!r}: {' '.join(str(exc).split())[:160]}",
+            "drift method",
+            f"choose another method for it, e.g. --column-method {spec.name}=" + univariate.default_method(ref.size, n_unique, spec.type),
+        ) from exc
     score = float(out.score)
     result = ColumnDrift(
         column=spec.name,
