@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from harness import REPO
 from scripted_api import Request, text, tool
 
 COMMAND = "/ml-monitoring:drift-check"
@@ -111,8 +112,9 @@ def follow_drift_check(calls: list[dict]):
 
 
 def drift_json(output: str) -> dict:
+    """The drift result in a Bash tool result (mlmon's --format json output)."""
     start = output.find("{")
-    assert start >= 0, f"no JSON in the Bash output:\n{output}"
+    assert start >= 0, f"no drift result in the Bash output:\n{output}"
     return json.loads(output[start:output.rfind("}") + 1])
 
 
@@ -122,11 +124,10 @@ def test_drift_check_sends_the_command_and_the_model_gets_the_drifted_columns(cl
     run = claude(f"{COMMAND} reference.csv current.csv", [follow_drift_check(calls), [text("Reported.")]])
 
     assert run.returncode == 0, run.explain()
-    first = run.api.main_requests[0]
-    body = command_body(first)
+    assert run.api.main_requests, f"the command never reached the model:\n{run.explain()}"
+    body = command_body(run.api.main_requests[0])
     assert "reference.csv current.csv" in body, "the arguments are not in place in the command text"
     assert "$ARGUMENTS" not in body
-    assert calls and calls[0]["input"]["command"].startswith("mlmon drift 'reference.csv' 'current.csv'")
 
     result = drift_json(run.api.result_of(calls[0]))
     drifted = {name for name, col in result["columns"].items() if col["drifted"]}
@@ -137,6 +138,7 @@ def test_drift_check_sends_the_command_and_the_model_gets_the_drifted_columns(cl
     basket = result["columns"]["basket_value"]
     assert basket["score"] == pytest.approx(expected_ks_pvalue(drifted_files, "basket_value"), rel=1e-9)
     assert result["n_drifted"] == 1 and result["n_columns"] == 3
+    assert calls[0]["input"]["command"].startswith("mlmon drift 'reference.csv' 'current.csv'")
     assert run.result.get("result") == "Reported."
 
 
@@ -154,26 +156,37 @@ def test_drift_check_runs_mlmon_within_its_allowed_tools_without_skipping_permis
     assert "tenure_days" in drift_json(output)["columns"], run.explain()
 
 
+# File names full of shell syntax, typed as the user would. The first set has no backtick so that
+# a command splicing $ARGUMENTS into a `!` line would run `touch pwned`; the second has backticks
+# (which would also end such a line early) and a quote inside a word.
+HOSTILE = [
+    pytest.param('"ref $(touch pwned).csv" "cur; touch pwned; $HOME.csv"',
+                 "ref $(touch pwned).csv", "cur; touch pwned; $HOME.csv", id="dollar-paren-semicolon"),
+    pytest.param("'ref data.csv' \"cur it's `touch pwned` | x.csv\"",
+                 "ref data.csv", "cur it's `touch pwned` | x.csv", id="backticks-quote-pipe"),
+]
+
+
 @pytest.mark.plugin_component("command:drift-check")
-def test_drift_check_passes_shell_syntax_in_arguments_as_data(claude, workdir, drifted_files):
-    # A file name full of shell syntax: if anything evaluated it, `pwned` would appear.
-    hostile = "cur it's; $(touch pwned) `touch pwned` | x.csv"
-    (workdir / "current.csv").rename(workdir / hostile)
-    (workdir / "reference.csv").rename(workdir / "ref data.csv")
-    typed = "'ref data.csv' " + "\"cur it's; \"'$(touch pwned) `touch pwned` | x.csv'"
-    assert shlex.split(typed) == ["ref data.csv", hostile]
+@pytest.mark.parametrize("typed, reference, current", HOSTILE)
+def test_drift_check_passes_shell_syntax_in_arguments_as_data(claude, workdir, drifted_files, typed, reference,
+                                                             current):
+    assert shlex.split(typed) == [reference, current]
+    (workdir / "reference.csv").rename(workdir / reference)
+    (workdir / "current.csv").rename(workdir / current)
 
     calls: list[dict] = []
     run = claude(f"{COMMAND} {typed}", [follow_drift_check(calls), [text("Reported.")]])
 
+    pwned = [str(p) for p in (run.workdir, run.home, REPO) if (p / "pwned").exists()]
+    assert not pwned, f"an argument was executed as a command: `pwned` created in {pwned}"
     assert run.returncode == 0, run.explain()
+    assert run.api.main_requests, f"the command never reached the model:\n{run.explain()}"
     assert typed in command_body(run.api.main_requests[0]), "the arguments were altered on the way in"
     result = drift_json(run.api.result_of(calls[0]))
-    assert result["current"]["path"].endswith(hostile), "mlmon did not receive the literal file name"
-    assert result["reference"]["path"].endswith("ref data.csv")
+    assert Path(result["reference"]["path"]).name == reference, "mlmon did not receive the literal file name"
+    assert Path(result["current"]["path"]).name == current, "mlmon did not receive the literal file name"
     assert {n for n, c in result["columns"].items() if c["drifted"]} == {"tenure_days"}
-    pwned = [p for p in (run.workdir, run.home, Path.cwd()) if (p / "pwned").exists()]
-    assert not pwned, f"an argument was executed as a command: `pwned` created in {pwned}"
 
 
 @pytest.mark.plugin_component("bin:mlmon")
@@ -185,6 +198,6 @@ def test_plain_mlmon_in_a_bash_call_runs_the_plugins_launcher(claude, drifted_fi
     output = run.api.result_of(call)
     first_line = output.splitlines()[0] if output else ""
     assert first_line.endswith("/bin/mlmon"), f"mlmon is not the plugin's launcher:\n{output}"
-    assert Path(first_line).resolve() == (Path(__file__).resolve().parents[2] / "bin" / "mlmon")
+    assert Path(first_line).resolve() == REPO / "bin" / "mlmon"
     assert "tenure_days" in output, f"the Markdown report does not name the drifted column:\n{output}"
     assert "command not found" not in output
