@@ -154,18 +154,21 @@ def percents(
 def merged_cdf_counts(us: np.ndarray, vs: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Walk the pooled sample of two sorted arrays in order.
 
-    Returns ``(values, cu, cv)``: the pooled values ascending, and after each position how many
-    of ``us`` / ``vs`` have been passed. A stable argsort of two concatenated sorted runs is a
-    linear merge (numpy uses timsort for stable float sorts), cheaper than the two
-    ``searchsorted`` calls scipy makes over the pooled sample. At tied values only the last
-    position of a run has the right-continuous CDF; callers weight by ``np.diff(values)``
-    (zero inside a run) or look only where the value changes.
+    Returns ``(values, cu, gap)``: the pooled values ascending, after each position the number
+    ``cu`` of ``us`` values passed, and the exact integer
+    ``gap = cu * n_v - cv * n_u = n_u n_v (F_u - F_v)`` (``cv`` = number of ``vs`` passed),
+    so that CDF differences cost no float temporaries. A stable argsort of two concatenated
+    sorted runs is a linear merge (numpy uses timsort for stable float sorts), cheaper than
+    the two ``searchsorted`` passes scipy makes over the pooled sample. At tied values only
+    the last position of a run has the right-continuous CDF; callers weight by
+    ``np.diff(values)`` (zero inside a run) or look only where the value changes.
     """
+    nu, nv = us.size, vs.size
     pooled = np.concatenate((us, vs))
     order = np.argsort(pooled, kind="stable")
-    cu = np.cumsum(order < us.size)
-    cv = np.arange(1, pooled.size + 1) - cu
-    return pooled[order], cu, cv
+    cu = np.cumsum(order < nu)
+    gap = cu * (nu + nv) - np.arange(1, nu + nv + 1) * nu
+    return pooled[order], cu, gap
 
 
 def discrete_counts(

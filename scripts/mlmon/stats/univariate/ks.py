@@ -38,12 +38,20 @@ EXACT_MAX_N = 10000
 
 def ks_statistic_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     """Two-sided KS statistic of two sorted samples."""
-    values, cu, cv = merged_cdf_counts(us, vs)
-    last_of_run = np.empty(values.size, dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=last_of_run[:-1])
-    last_of_run[-1] = True
-    diffs = cu[last_of_run] / us.size - cv[last_of_run] / vs.size
-    return float(max(np.clip(-diffs.min(), 0, 1), diffs.max()))
+    values, cu, gap = merged_cdf_counts(us, vs)
+    run_end = np.empty(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=run_end[:-1])
+    run_end[-1] = True
+    # inside a run of ties the CDFs are not yet right-continuous: zero those positions out
+    # (the last position always has gap 0, so the extremes are unaffected)
+    g = gap * run_end
+    # the extremes located on exact integers, then scipy's float expression at those points
+    k_max, k_min = int(np.argmax(g)), int(np.argmin(g))
+
+    def cdf_diff(k):
+        return cu[k] / us.size - (k + 1 - cu[k]) / vs.size
+
+    return float(max(np.clip(-cdf_diff(k_min), 0, 1), cdf_diff(k_max)))
 
 
 def ks(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
