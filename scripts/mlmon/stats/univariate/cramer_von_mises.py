@@ -46,9 +46,10 @@ def _pval_exact(u: float, m: int, n: int) -> float:
     b = lcm // n
     mn = m * n
     zeta = lcm**2 * (m + n) * (6 * u - mn * (4 * mn - 1)) // (6 * mn**2)
-    zeta_bound = lcm**2 * (m + n)
     combinations = math.factorial(m + n) / (math.factorial(m) * math.factorial(n))
-    dtype = np.min_scalar_type(max(zeta_bound, combinations))
+    # Evidently picks np.min_scalar_type(...) here, which for some sizes (e.g. 9 and 11) is
+    # too narrow and makes it raise a casting error; int64 holds every value for n, m <= 20
+    dtype = np.int64
     gs = [np.array([[0], [1]], dtype=dtype)] + [np.empty((2, 0), dtype=dtype) for _ in range(m)]
     for ui in range(n + 1):
         next_gs = []
