@@ -1,4 +1,4 @@
-"""Chi-square test of homogeneity with sparse categories pooled (``chisquare_pooled``; not in Evidently).
+r"""Chi-square test of homogeneity with sparse categories pooled (``chisquare_pooled``; not in Evidently).
 
 Pearson's test on the 2 x K table (reference, current) x categories,
 
