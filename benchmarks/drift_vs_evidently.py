@@ -154,13 +154,15 @@ def evidently_drift(reference, current) -> dict:
     current dataset's inferred data definition, which is what ValueDrift itself uses.
     """
     from evidently import Report
-    from evidently.legacy.calculations.stattests.registry import _impls
+    from evidently.legacy.calculations import stattests
     from evidently.presets import DataDriftPreset
 
     snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
     result = snapshot.dict()
 
-    method_id = {test.display_name: test.name for test in _impls}
+    # the snapshot names the method by display name; map it back to the test id
+    tests = [v for v in vars(stattests).values() if isinstance(v, stattests.StatTest)]
+    method_id = {test.display_name: test.name for test in tests}
     definition = snapshot.context.data_definition
     types = {}
     for kind, names in (

@@ -98,7 +98,7 @@ def run_evidently(ref: Path, cur: Path) -> dict:
     fails when drift was detected. Types come from the current dataset's data definition.
     """
     from evidently import Report
-    from evidently.legacy.calculations.stattests.registry import _impls
+    from evidently.legacy.calculations import stattests
     from evidently.presets import DataDriftPreset
 
     reference, current = pd.read_parquet(ref), pd.read_parquet(cur)
@@ -107,7 +107,8 @@ def run_evidently(ref: Path, cur: Path) -> dict:
         snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
     result = snapshot.dict()
 
-    method_id = {test.display_name: test.name for test in _impls}
+    tests = [v for v in vars(stattests).values() if isinstance(v, stattests.StatTest)]
+    method_id = {test.display_name: test.name for test in tests}
     definition = snapshot.context.data_definition
     types = {c: "numerical" for c in definition.get_numerical_columns()}
     types.update({c: "categorical" for c in definition.get_categorical_columns()})
