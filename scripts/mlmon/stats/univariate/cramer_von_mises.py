@@ -46,10 +46,14 @@ def _pval_exact(u: float, m: int, n: int) -> float:
     b = lcm // n
     mn = m * n
     zeta = lcm**2 * (m + n) * (6 * u - mn * (4 * mn - 1)) // (6 * mn**2)
+    zeta_bound = lcm**2 * (m + n)
     combinations = math.factorial(m + n) / (math.factorial(m) * math.factorial(n))
-    # Evidently picks np.min_scalar_type(...) here, which for some sizes (e.g. 9 and 11) is
-    # too narrow and makes it raise a casting error; int64 holds every value for n, m <= 20
-    dtype = np.int64
+    dtype = np.min_scalar_type(max(zeta_bound, combinations))
+    # Evidently's choice: a float type (often float32, whose rounding we keep to give its
+    # numbers) when ``combinations`` is the larger, else a narrow unsigned integer type that
+    # makes it raise a casting error (e.g. sizes 9 and 11); we widen the latter to int64
+    if dtype.kind in "iu":
+        dtype = np.dtype(np.int64)
     gs = [np.array([[0], [1]], dtype=dtype)] + [np.empty((2, 0), dtype=dtype) for _ in range(m)]
     for ui in range(n + 1):
         next_gs = []
