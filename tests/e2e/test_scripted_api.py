@@ -135,3 +135,21 @@ def test_server_is_gone_after_the_with_block():
         conn = http.client.HTTPConnection(address, timeout=2)
         conn.request("POST", "/v1/messages", "{}")
         conn.getresponse()
+
+
+def test_a_subagent_of_the_real_cli_plays_its_own_script(claude):
+    # How an agent case reads the subagent's system prompt and tools: the CLI's built-in agent
+    # stands in here, so the harness is known to work before the plugin ships an agent of its own.
+    launch = tool("Agent", subagent_type="general-purpose", description="Count rows",
+                  prompt="How many rows has reference.csv?", run_in_background=False)
+    count = tool("Bash", command="printf 'a\\n1\\n2\\n' | wc -l")
+    run = claude("Count the rows.", [[launch], [text("Main done.")]],
+                 subagent_turns=[[count], [text("3 lines.")]])
+
+    assert run.returncode == 0, run.explain()
+    sub = run.api.subagent_requests
+    assert len(sub) == 2 and "How many rows has reference.csv?" in json.dumps(sub[0].messages)
+    assert "Bash" in sub[0].tool_names and sub[0].system_text != run.api.main_requests[0].system_text
+    assert run.api.result_of(count).strip() == "3"
+    assert "3 lines." in run.api.result_of(launch)
+    assert run.result.get("result") == "Main done."
