@@ -25,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def claude(tmp_path: Path, mlmon_ready: None):
-    """``claude(prompt, turns, **kw) -> Run`` in a private HOME (tmp/home), cwd tmp/work."""
+    """``claude(prompt, turns, **kw) -> Run`` in a private HOME (tmp_path/home), cwd tmp_path/work."""
 
     def run(prompt: str, turns: list[Turn], **kw) -> Run:
         return run_claude(prompt, turns, tmp_path / "work", tmp_path / "home", **kw)

@@ -136,5 +136,7 @@ def run_claude(
             except ValueError:
                 pass
     run = Run(proc.returncode, events, proc.stderr, api, workdir, home, argv)
+    if api.errors:
+        pytest.fail("a scripted turn failed:\n" + "\n".join(api.errors), pytrace=False)
     assert not api.off_loopback, f"the CLI tried to leave loopback: {[r.path for r in api.off_loopback]}"
     return run

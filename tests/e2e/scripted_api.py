@@ -100,6 +100,7 @@ class ScriptedAPI:
     turns: list[Turn]
     subagent_turns: list[Turn] | None = None
     requests: list[Request] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # turns that raised (a failed check inside one)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -219,7 +220,13 @@ class ScriptedAPI:
         if req.turn >= len(script):
             return _message([text(SCRIPT_EXHAUSTED)])
         turn = script[req.turn]
-        return _message(turn(req) if callable(turn) else turn)
+        if not callable(turn):
+            return _message(turn)
+        try:
+            return _message(turn(req))
+        except Exception as exc:  # runs in the server thread: hand it to the test, end the run
+            self.errors.append(f"{key} turn {req.turn}: {type(exc).__name__}: {exc}")
+            return _message([text(SCRIPT_EXHAUSTED)])
 
     def _record(self, req: Request) -> None:
         with self._lock:

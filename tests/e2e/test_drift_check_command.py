@@ -60,11 +60,12 @@ def expected_ks_pvalue(files: dict, column: str) -> float:
 
 
 def command_body(request: Request) -> str:
-    """The expanded command text the CLI sent (the text block that holds the command's task)."""
-    for block in reversed([t for t in _texts(request)]):
-        if "## Your task" in block:
-            return block
-    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(_texts(request)))
+    """The expanded command text the CLI sent: the text that follows its <command-name> block."""
+    texts = _texts(request)
+    for i, block in enumerate(texts[:-1]):
+        if f"<command-name>{COMMAND}</command-name>" in block:
+            return texts[i + 1]
+    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(texts))
 
 
 def command_args(request: Request) -> str:

@@ -101,6 +101,16 @@ def test_a_turn_can_read_the_request_it_answers():
     assert answer["content"] == [text("hi")]
 
 
+def test_a_turn_that_raises_is_reported_and_ends_the_run():
+    def broken(request):
+        raise AssertionError("no invocation shown")
+
+    with ScriptedAPI([broken]) as api:
+        answer = json.loads(post(api, {"messages": [], "tools": TOOLS})[2])
+    assert answer["stop_reason"] == "end_turn"
+    assert api.errors == ["main turn 0: AssertionError: no invocation shown"]
+
+
 def test_after_the_script_the_model_ends_its_turn():
     with ScriptedAPI([]) as api:
         answer = json.loads(post(api, {"messages": [], "tools": TOOLS})[2])
