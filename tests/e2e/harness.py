@@ -41,10 +41,17 @@ def mlmon_home() -> str:
     return os.environ.get("MLMON_HOME") or os.path.join(cache, "mlmon")
 
 
+def caller_path() -> str:
+    """The caller's PATH minus directories holding another `mlmon` (a pip-installed one, say):
+    Claude Code appends the plugin's bin/ last, so such a one would stand in for the plugin's."""
+    dirs = os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+    return os.pathsep.join(d for d in dirs if d and not os.path.exists(os.path.join(d, "mlmon")))
+
+
 def private_env(home: Path, base_url: str | None = None) -> dict[str, str]:
     """The whole environment of a CLI run: nothing from the caller but PATH and locale."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": caller_path(),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
@@ -63,9 +70,8 @@ def private_env(home: Path, base_url: str | None = None) -> dict[str, str]:
         env["ANTHROPIC_BASE_URL"] = base_url
         for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
             env[name] = base_url
-    for name in ("MLMON_PYTHON",):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    if "MLMON_PYTHON" in os.environ:  # the interpreter bin/mlmon was told to build with
+        env["MLMON_PYTHON"] = os.environ["MLMON_PYTHON"]
     return env
 
 
