@@ -101,6 +101,9 @@ class ScriptedAPI:
     subagent_turns: list[Turn] | None = None
     requests: list[Request] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # turns that raised (a failed check inside one)
+    # Answer POST /v1/messages/count_tokens (with a made-up count)? When it is refused the CLI
+    # falls back to its own offline estimate, which is what a token-cost measurement wants.
+    count_tokens: bool = True
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -326,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, json.dumps(message).encode(), "application/json")
             return
         self.scripted._record(req)
-        if path == "/v1/messages/count_tokens":
+        if path == "/v1/messages/count_tokens" and self.scripted.count_tokens:
             self._send(200, json.dumps({"input_tokens": 100}).encode(), "application/json")
         else:
             self._send(404, b'{"type":"error","error":{"type":"not_found_error","message":"not scripted"}}',

@@ -32,7 +32,9 @@ def installed(tmp_path_factory) -> str:
     """`claude plugin details` output after a marketplace install into a fresh HOME."""
     home = tmp_path_factory.mktemp("home")
     plugin = f"{plugin_name()}@{marketplace_name()}"
-    with ScriptedAPI([]) as api:  # nothing may leave loopback: the API and proxy are ours
+    # Nothing may leave loopback: the API and proxy are ours. Token counting is refused so that
+    # `details` reports the CLI's own estimate rather than a number this server made up.
+    with ScriptedAPI([], count_tokens=False) as api:
         env = private_env(home, api.base_url)
 
         def claude(*args: str) -> subprocess.CompletedProcess:

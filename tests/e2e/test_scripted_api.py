@@ -83,6 +83,12 @@ def test_side_queries_and_token_counts_do_not_consume_a_turn():
     assert len(api.requests) == 3 and api.turns_played == 1
 
 
+def test_token_counting_can_be_refused():
+    with ScriptedAPI([], count_tokens=False) as api:
+        status = post(api, {"messages": []}, "/v1/messages/count_tokens?beta=true")[0]
+    assert status == 404
+
+
 def test_subagent_requests_take_their_own_script():
     subagent = {"messages": [], "tools": TOOLS, "system": [{"type": "text", "text": "cc_is_subagent=true;"}]}
     with ScriptedAPI([[text("main")]], subagent_turns=[[text("sub")]]) as api:
