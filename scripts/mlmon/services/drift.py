@@ -238,6 +238,7 @@ def _column_drift(
         where = "" if ref.size == cur.size else " in reference" if ref.size == 0 else " in current"
         return None, warnings, f"all values missing{where}"
 
+    presorted = spec.type == NUMERICAL
     if spec.type == NUMERICAL:
         ref.sort()
         cur.sort()
@@ -245,7 +246,7 @@ def _column_drift(
         if n_unique == 1:
             warnings.append(f"{spec.name}: constant column (one value on both sides)")
         kind = reference.kinds.get(spec.name)
-        if kind == "int" and _n_unique_sorted(cur, cur) > 0.95 * cur.size and cur.size >= 100:
+        if kind == "int" and _n_unique_sorted(cur, None) > 0.95 * cur.size and cur.size >= 100:
             warnings.append(f"{spec.name}: almost every value is distinct: looks like an identifier; consider --exclude {spec.name}")
     else:
         k = len(categories)
@@ -272,7 +273,7 @@ def _column_drift(
         threshold = test.default_threshold
     try:
         with np.errstate(all="ignore"):
-            out = test(ref, cur, spec.type, threshold, presorted=spec.type == NUMERICAL)
+            out = test(ref, cur, spec.type, threshold, presorted=presorted)
     except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
         raise MlmonError(
             f"{method} cannot be computed for column {spec.name!r}: {' '.join(str(exc).split())[:160]}",
@@ -302,8 +303,10 @@ def _column_drift(
 
 
 def _numeric(series: pd.Series) -> Tuple[np.ndarray, int, int]:
-    """Finite float64 values (a fresh array the caller may sort), missing and infinite counts."""
-    if series.dtype == np.float64:
+    """Finite values (float64, or float32 as stored) the caller may sort, missing and infinite counts."""
+    if series.dtype in (np.float64, np.float32):
+        # float32 stays float32: Evidently computes on the column as stored (wasserstein's
+        # norm is float32 there), and scores must match it to the last digits
         arr = series.to_numpy()
     elif isinstance(series.dtype, pd.CategoricalDtype):
         arr = np.asarray(series.astype(float).to_numpy(dtype=np.float64, na_value=np.nan))
@@ -370,7 +373,7 @@ def _sorted_values(index: pd.Index) -> pd.Index:
 def _n_unique_sorted(a: np.ndarray, b: np.ndarray) -> int:
     """Distinct values across two sorted arrays (exact when either side has few values)."""
     na = 1 + int(np.count_nonzero(a[1:] != a[:-1])) if a.size else 0
-    if a is b:
+    if b is None:
         return na
     if na > 5:
         nb = 1 + int(np.count_nonzero(b[1:] != b[:-1])) if b.size else 0
