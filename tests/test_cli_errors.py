@@ -221,10 +221,15 @@ def test_excluded_columns_need_not_exist_on_both_sides(tmp_path, pair):
     assert "extra" not in run.json()["columns"]
 
 
-def test_method_that_cannot_run_on_the_data_is_an_input_error(tmp_path):
+def test_column_method_that_cannot_run_on_the_data_is_an_input_error(tmp_path):
     ref, cur = tmp_path / "r.parquet", tmp_path / "c.parquet"
-    pd.DataFrame({"k": np.full(100, 3.0)}).to_parquet(ref)
-    pd.DataFrame({"k": np.full(100, 3.0)}).to_parquet(cur)
-    run = run_mlmon("drift", ref, cur, "--method", "anderson", "--no-history")
-    if run.code != 0:
-        assert_one_line_error(run, "anderson cannot be computed for column 'k'", "--column-method k=")
+    pd.DataFrame({"k": np.full(100, 3.0), "x": np.arange(100.0)}).to_parquet(ref)
+    pd.DataFrame({"k": np.full(100, 3.0), "x": np.arange(100.0)}).to_parquet(cur)
+    run = run_mlmon("drift", ref, cur, "--column-method", "k=anderson", "--no-history")
+    assert_one_line_error(run, "anderson cannot be computed for column 'k'", "--column-method k=")
+    # asked for every column, the column that cannot take it is skipped with the reason
+    run = run_mlmon("drift", ref, cur, "--method", "anderson", "--no-history", "--format", "json")
+    assert run.code == 0, run.err
+    d = run.json()
+    assert d["skipped"]["k"].startswith("anderson cannot be computed here")
+    assert d["columns"]["x"]["method"] == "anderson"

@@ -241,3 +241,17 @@ def test_methods_lists_evidentlys_ids():
     d = json.loads(run_mlmon("methods", "--format", "json").out)
     ids = {m["id"] for m in d["methods"]}
     assert {"ks", "chisquare", "z", "wasserstein", "psi", "jensenshannon"} <= ids
+
+
+def test_every_registered_test_is_reachable_by_id():
+    from mlmon.stats import univariate
+
+    assert sorted(univariate.available(), key=str.lower) == univariate.known_ids()
+
+
+def test_markdown_shows_each_tests_own_drift_rule(files):
+    text = run_mlmon("drift", *files, "--no-history", "--method", "ks").out
+    assert "| a | numerical | ks |" in text and "| p ≤ 0.0500 | **yes** |" in text
+    listing = json.loads(run_mlmon("methods", "--format", "json").out)["methods"]
+    rules = {m["id"]: m["drift_rule"] for m in listing}
+    assert rules["ks"] == "<=" and rules["ed"] == ">" and rules["chisquare"] == "<" and rules["psi"] == ">="

@@ -191,6 +191,7 @@ def _cmd_methods(args) -> int:
             "column_types": sorted(t.column_types),
             "default_threshold": t.default_threshold,
             "score_kind": t.score_kind,
+            "drift_rule": univariate.drift_rule(t),
         }
         for t in sorted(univariate.available().values(), key=lambda t: t.id.lower())
     ]

@@ -20,12 +20,18 @@ def _num(x: Any) -> str:
     return f"{x:.4f}"
 
 
+_NEGATE = {"<": "≥", "<=": ">", ">": "≤", ">=": "<"}
+_SHOW = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
 def _rule(c: Dict[str, Any]) -> str:
+    """How the score compared with its threshold, e.g. ``p ≤ 0.05`` or ``< 0.1``."""
+    rule = c.get("drift_rule") or ("<" if c["score_kind"] == "p_value" else ">=")
+    sign = _SHOW[rule] if c["drifted"] else _NEGATE[rule]
     if c.get("p_value_adjusted") is not None:
-        return f"BH-adjusted p {_num(c['p_value_adjusted'])} {'≤' if c['drifted'] else '>'} {_num(c['threshold'])}"
-    if c["score_kind"] == "p_value":
-        return f"p {'<' if c['drifted'] else '≥'} {_num(c['threshold'])}"
-    return f"{'≥' if c['drifted'] else '<'} {_num(c['threshold'])}"
+        return f"BH-adjusted p {_num(c['p_value_adjusted'])} {sign} {_num(c['threshold'])}"
+    prefix = "p " if c["score_kind"] == "p_value" else ""
+    return f"{prefix}{sign} {_num(c['threshold'])}"
 
 
 def drift_report(d: Dict[str, Any]) -> str:
@@ -84,6 +90,6 @@ def drift_report(d: Dict[str, Any]) -> str:
 def methods_table(rows: List[Dict[str, Any]]) -> str:
     out = ["| id | name | column types | default threshold | drift when |", "|---|---|---|---:|---|"]
     for r in rows:
-        when = "p < threshold" if r["score_kind"] == "p_value" else "score ≥ threshold"
+        when = f"{'p' if r['score_kind'] == 'p_value' else 'score'} {_SHOW[r['drift_rule']]} threshold"
         out.append(f"| {r['id']} | {r['name']} | {', '.join(r['column_types'])} | {r['default_threshold']} | {when} |")
     return "\n".join(out) + "\n"

@@ -63,6 +63,7 @@ class ColumnDrift:
     threshold: float
     drifted: bool
     score_kind: str
+    drift_rule: str
     statistic: Optional[float]
     reference_count: int
     current_count: int
@@ -275,8 +276,12 @@ def _column_drift(
         with np.errstate(all="ignore"):
             out = test(ref, cur, spec.type, threshold, presorted=presorted)
     except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        if spec.name not in options.column_methods:
+            # --method asked for it on every column; this column cannot take it
+            return None, warnings, f"{method} cannot be computed here: {reason}"
         raise MlmonError(
-            f"{method} cannot be computed for column {spec.name!r}: {' '.join(str(exc).split())[:160]}",
+            f"{method} cannot be computed for column {spec.name!r}: {reason}",
             "drift method",
             f"choose another method for it, e.g. --column-method {spec.name}=" + univariate.default_method(ref.size, n_unique, spec.type),
         ) from exc
@@ -291,6 +296,7 @@ def _column_drift(
         threshold=float(threshold),
         drifted=bool(out.drifted),
         score_kind=test.score_kind,
+        drift_rule=univariate.drift_rule(test),
         statistic=None if out.statistic is None else float(out.statistic),
         reference_count=int(ref.size),
         current_count=int(cur.size),
@@ -410,6 +416,7 @@ def _apply_fdr(results: Dict[str, ColumnDrift], q: float) -> None:
     for r, p_adj in zip(tested, adjusted):
         r.p_value_adjusted = float(p_adj)
         r.threshold = q
+        r.drift_rule = "<="
         r.drifted = bool(p_adj <= q)
 
 
@@ -506,13 +513,13 @@ def _check_options(options: DriftOptions) -> None:
         raise MlmonError(f"--threshold {options.threshold} must be a finite number >= 0", "command line", "use e.g. --threshold 0.1")
     if options.fdr is not None and not 0 < options.fdr < 1:
         raise MlmonError(f"--fdr {options.fdr} is outside (0, 1)", "command line", "use e.g. --fdr 0.05")
-    names = univariate.available()
+    names = univariate.known_ids()
     for m in [options.method, *options.column_methods.values()]:
         if m is not None and m not in names:
             raise MlmonError(
                 f"unknown drift method {m!r}",
                 "command line",
-                "use one of: " + ", ".join(sorted(names, key=str.lower)),
+                "use one of: " + ", ".join(names),
             )
 
 

@@ -71,18 +71,49 @@ class StatTest:
 
 REGISTRY: Dict[str, StatTest] = {}
 
+# test id -> module: lets a run import only the tests it uses (several need scipy.stats, whose
+# import alone costs about a second)
+MODULES: Dict[str, str] = {
+    "anderson": "anderson", "chisquare": "chisquare", "chisquare_pooled": "chisquare_pooled",
+    "cramer_von_mises": "cramer_von_mises", "ed": "ed", "empirical_mmd": "empirical_mmd",
+    "es": "es", "fisher_exact": "fisher_exact", "g_test": "g_test", "hellinger": "hellinger",
+    "jensenshannon": "jensenshannon", "kl_div": "kl_div", "ks": "ks", "mannw": "mannw",
+    "psi": "psi", "psi_quantile": "psi_quantile", "t_test": "t_test", "TVD": "tvd",
+    "wasserstein": "wasserstein", "z": "z",
+}
+
+# how a score is compared with its threshold, where a test departs from the usual
+# "p-value below" / "distance at or above" (as Evidently's functions do)
+DRIFT_RULES: Dict[str, str] = {"ks": "<=", "cramer_von_mises": "<=", "ed": ">"}
+
+
+def drift_rule(test: "StatTest") -> str:
+    """The comparison that means drift: ``score <rule> threshold``.
+
+    >>> drift_rule(get("ks")), drift_rule(get("z")), drift_rule(get("psi")), drift_rule(get("ed"))
+    ('<=', '<', '>=', '>')
+    """
+    return DRIFT_RULES.get(test.id, "<" if test.score_kind == "p_value" else ">=")
+
 
 def register(test: StatTest) -> StatTest:
     REGISTRY[test.id] = test
     return test
 
 
+def known_ids() -> list:
+    """Every test id, without importing any test."""
+    return sorted(MODULES, key=str.lower)
+
+
 def get(test_id: str) -> StatTest:
-    _load_all()
-    try:
-        return REGISTRY[test_id]
-    except KeyError:
-        raise KeyError(test_id) from None
+    if test_id not in REGISTRY:
+        if test_id not in MODULES:
+            raise KeyError(test_id)
+        import importlib
+
+        importlib.import_module(f"{__name__}.{MODULES[test_id]}")
+    return REGISTRY[test_id]
 
 
 def available() -> Dict[str, StatTest]:
