@@ -86,6 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("methods", help="list the drift tests", description="List the drift tests mlmon knows.")
     _common(m)
+
+    v = sub.add_parser("validate", help="check monitoring config files",
+                       description="Check monitoring configs against the schema and the semantic rules. "
+                                   "Each problem is one line FILE:LINE:COL: path.to.key: message; exit 2 when any "
+                                   "file has an error.")
+    v.add_argument("files", metavar="FILE", nargs="+")
+    v.add_argument("--format", choices=["md", "json"], default="md", help="md: one line per problem (default)")
+    v.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+
+    i = sub.add_parser("init", help="write a starter monitoring config",
+                       description="Write an annotated starter monitoring.yaml; with --data, the column roles "
+                                   "are inferred from a sample of your data.")
+    i.add_argument("--data", metavar="SAMPLE_FILE", help="sample data file (parquet, csv, jsonl) to infer columns from")
+    i.add_argument("--output", metavar="FILE", default="monitoring.yaml", help="where to write (default monitoring.yaml)")
+    i.add_argument("--force", action="store_true", help="overwrite an existing file")
+    i.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     return parser
 
 
@@ -100,7 +116,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if not args.command:
                 parser.print_help()
                 return 0
-            return {"drift": _cmd_drift, "demo": _cmd_demo, "methods": _cmd_methods}[args.command](args)
+            commands = {"drift": _cmd_drift, "demo": _cmd_demo, "methods": _cmd_methods,
+                        "validate": _cmd_validate, "init": _cmd_init}
+            return commands[args.command](args)
     except MlmonError as exc:
         if debug:
             traceback.print_exc()
@@ -201,6 +219,42 @@ def _cmd_methods(args) -> int:
         from mlmon.render.markdown import methods_table
 
         text = methods_table(rows)
+    _write(text, args.output)
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from mlmon.services.config import validate_file
+
+    results = [(path, validate_file(path)) for path in args.files]
+    valid = all(p.severity != "error" for _, problems in results for p in problems)
+    if args.format == "json":
+        files = [
+            {"file": path, "valid": all(p.severity != "error" for p in problems),
+             "problems": [p.to_dict() for p in problems]}
+            for path, problems in results
+        ]
+        _write(json.dumps({"schema_version": 1, "valid": valid, "files": files}, indent=2) + "\n", None)
+    else:
+        _write("".join(p.format() + "\n" for _, problems in results for p in problems), None)
+        for path, problems in results:
+            if all(p.severity != "error" for p in problems):
+                print(f"mlmon: {path}: valid", file=sys.stderr)
+    return 0 if valid else 2
+
+
+def _cmd_init(args) -> int:
+    from mlmon.services.config import starter_config, validate_text
+
+    if os.path.exists(args.output) and not args.force:
+        raise MlmonError("file already exists", args.output, "pass --force to overwrite it, or --output another name")
+    if os.path.isdir(args.output):
+        raise MlmonError("output path is a directory", f"--output {args.output}", "give a file name")
+    text = starter_config(args.data)
+    errors = [p for p in validate_text(text, args.output) if p.severity == "error"]
+    if errors:  # column names the config cannot hold; say so rather than write a broken file
+        raise MlmonError(f"the starter config would not validate: {errors[0].path}: {errors[0].message}",
+                         args.data or "default config", "rename the column or write the config by hand")
     _write(text, args.output)
     return 0
 
