@@ -435,3 +435,12 @@ def test_init_refuses_to_overwrite_without_force(tmp_path):
     assert out.read_text() == "mine\n"
     assert run_mlmon("init", "--output", out, "--force").code == 0
     assert validate_file(str(out)) == []
+
+
+def test_alias_bomb_and_huge_text_are_refused_quickly():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+    (p,) = validate_text(bomb)
+    assert "more than 100,000 YAML nodes" in p.message
+    (p,) = validate_text("a: " + "x" * 1_000_001)
+    assert p.message.startswith("the config is 1,000,004 characters")

@@ -12,7 +12,6 @@ The hook calls this on every config write, so the module imports only ``yaml`` a
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 import math
@@ -50,6 +49,7 @@ DURATION_PATHS = (
     "experiments.guardrails.latency_p99_max",
 )
 # thresholds compared between tiers: a warning fires on a smaller value than critical does
+CHANNELS = ("pagerduty", "slack", "email")
 TIERED_CONDITIONS = ("accuracy_drop", "error_rate", "drift_score", "latency_p99", "latency_p95")
 
 # inline secrets: the key written, and the environment-variable form to use instead
@@ -67,6 +67,8 @@ _SLACK_URL = re.compile(r"https?://hooks\.slack\.com/", re.IGNORECASE)
 _ROUTING_KEY = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{32}$")
 _URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+MAX_CHARS = 1_000_000  # a monitoring config is a few KB; more is a mistake (or an attack)
+MAX_NODES = 100_000  # YAML aliases can make a short text expand exponentially
 
 Path = Tuple[Any, ...]
 
@@ -204,12 +206,16 @@ class _Positions:
         self.keys: Dict[Path, Tuple[int, int]] = {}
         self.values: Dict[Path, Tuple[int, int]] = {}
         self.duplicates: List[Tuple[Path, Tuple[int, int]]] = []
+        self.budget = MAX_NODES
         if root is not None:
             self._walk(root, ())
 
     def _walk(self, node, path: Path) -> None:
         import yaml
 
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooBig()
         self.values[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
@@ -233,6 +239,10 @@ class _Positions:
         while path and path not in self.values:
             path = path[:-1]
         return self.values.get(path, (1, 1))
+
+
+class _TooBig(Exception):
+    pass
 
 
 def _mark(node) -> Tuple[int, int]:
@@ -284,6 +294,10 @@ def dotted(path: Path) -> str:
 def _validate(text: str, file: str) -> List[Problem]:
     import yaml
 
+    if len(text) > MAX_CHARS:
+        return [Problem(file, 1, 1, "(document)", f"the config is {len(text):,} characters; a monitoring config "
+                                                  f"is a few thousand (limit {MAX_CHARS:,})")]
+
     loader = _loader()(text)
     try:
         node = loader.get_single_node()
@@ -300,7 +314,12 @@ def _validate(text: str, file: str) -> List[Problem]:
     if data is None:
         return [Problem(file, 1, 1, "(document)", "the config is empty; start from `mlmon init`")]
 
-    report = _Report(file, _Positions(node))
+    try:
+        positions = _Positions(node)
+    except _TooBig:
+        return [Problem(file, 1, 1, "(document)", f"the config expands to more than {MAX_NODES:,} YAML nodes "
+                                                  "(aliases?); write it out plainly")]
+    report = _Report(file, positions)
     for path, where in report.pos.duplicates:
         report._add(where, path, f"duplicate key '{path[-1]}': YAML keeps only the last one; remove one", "error")
     if isinstance(data, dict):
@@ -348,6 +367,8 @@ def _unknown_keys(error, path: Path, report: _Report) -> None:
 
 
 def _did_you_mean(word: str, choices) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     if not close:
         lowered = {str(c).lower(): str(c) for c in choices}
@@ -560,9 +581,6 @@ def _check_channels(data, report: _Report) -> None:
                 report.at_value(("alerts", tier, "notify", i),
                                 f"notifies '{name}' but notifications.{name}.enabled is false: this tier's alerts "
                                 "reach nobody there", "warning")
-
-
-CHANNELS = ("pagerduty", "slack", "email")
 
 
 def _check_secrets(data: Any, path: Path, report: _Report) -> None:
