@@ -20,8 +20,9 @@ mlmon_find_python() {
     return 1
 }
 
-# mlmon_ensure_env ROOT REQFILE... ; sets MLMON_VENV
-mlmon_ensure_env() {
+# mlmon_env_path ROOT REQFILE... ; sets MLMON_VENV (and py, pyver, home) without building anything,
+# so a hook can ask "is it there yet?" and wait instead of building in the foreground.
+mlmon_env_path() {
     root=$1; shift
     py=$(mlmon_find_python) || mlmon_die "Python 3.10 or newer not found (PATH); install python3 >= 3.10 or set MLMON_PYTHON"
     pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -29,6 +30,12 @@ mlmon_ensure_env() {
         { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)
     home=${MLMON_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/mlmon}
     MLMON_VENV="$home/env-$key"
+}
+
+# mlmon_ensure_env ROOT REQFILE... ; sets MLMON_VENV
+mlmon_ensure_env() {
+    mlmon_env_path "$@"
+    shift
     [ -f "$MLMON_VENV/.complete" ] && return 0
 
     mkdir -p "$home" || mlmon_die "cannot create $home; set MLMON_HOME to a writable directory"
