@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ import pytest
 from scipy import stats
 
 from mlmon_testing import run_mlmon
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _write(frame: pd.DataFrame, path):
@@ -255,3 +258,36 @@ def test_markdown_shows_each_tests_own_drift_rule(files):
     listing = json.loads(run_mlmon("methods", "--format", "json").out)["methods"]
     rules = {m["id"]: m["drift_rule"] for m in listing}
     assert rules["ks"] == "<=" and rules["ed"] == ">" and rules["chisquare"] == "<" and rules["psi"] == ">="
+
+
+def test_config_supplies_roles_methods_and_thresholds_and_flags_override_it(files, tmp_path):
+    import yaml
+
+    config = yaml.safe_load((ROOT / "assets" / "config.yaml").read_text())
+    config["data"]["columns"].update(
+        {"target": "label", "prediction": "score", "numerical": ["a", "b", "gone"], "categorical": ["d", "e"],
+         "id": None, "timestamp": None, "prediction_proba": None}
+    )
+    config["data"]["columns"] = {k: v for k, v in config["data"]["columns"].items() if v is not None}
+    config["drift"].update({"column_methods": {"b": "psi"}, "column_thresholds": {"a": 2.0}, "drift_share": 0.2})
+    cfg = tmp_path / "monitoring.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    assert run_mlmon("validate", cfg).code == 0
+    d = run_mlmon("drift", *files, "--config", cfg, "--format", "json", "--no-history").json()
+    assert d["target_drift"]["column"] == "label" and d["prediction_drift"]["column"] == "score"
+    assert d["columns"]["b"]["method"] == "psi"
+    assert d["columns"]["a"]["threshold"] == 2.0 and d["columns"]["a"]["drifted"] is False
+    assert d["drift_share_threshold"] == 0.2
+    assert "config data.columns.numerical not in the data, ignored: gone" in d["warnings"]
+    d = run_mlmon("drift", *files, "--config", cfg, "--format", "json", "--no-history",
+                  "--drift-share", "0.9", "--column-method", "b=ks").json()
+    assert d["drift_share_threshold"] == 0.9 and d["columns"]["b"]["method"] == "ks"
+
+
+def test_invalid_config_is_one_line_error(files, tmp_path):
+    cfg = tmp_path / "monitoring.yaml"
+    cfg.write_text("drift:\n  drift_shar: 0.5\n")
+    run = run_mlmon("drift", *files, "--config", cfg, "--no-history")
+    assert run.code == 2 and run.out == ""
+    assert run.err.startswith("mlmon: error: invalid monitoring config") and len(run.err.strip().splitlines()) == 1
+    assert "mlmon validate" in run.err

@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--column-method", metavar="COL=ID", type=_column_method, action="append", default=[],
                    help="drift test for one column (repeatable)")
     d.add_argument("--threshold", metavar="X", type=float, help="threshold for every column (default: the test's own)")
-    d.add_argument("--drift-share", metavar="S", type=float, default=0.5,
+    d.add_argument("--config", metavar="FILE", help="monitoring config (column roles, methods, thresholds); flags override it")
+    d.add_argument("--drift-share", metavar="S", type=float, default=None,
                    help="share of drifted features that makes dataset drift (default 0.5)")
     d.add_argument("--fdr", metavar="Q", type=float,
                    help="control the false discovery rate of p-value tests at Q (Benjamini-Hochberg)")
@@ -151,25 +152,35 @@ def _cmd_drift(args) -> int:
     _check_output_paths(args)
     reference = read_table(args.reference, encoding=args.encoding, role="reference")
     current = read_table(args.current, encoding=args.encoding, role="current")
-    column_methods: Dict[str, str] = {}
-    for col, method in args.column_method:
-        column_methods[col] = method
-    options = DriftOptions(
-        method=args.method,
-        column_methods=column_methods,
-        threshold=args.threshold,
-        drift_share=args.drift_share,
-        fdr=args.fdr,
-        multivariate=args.multivariate,
-        mmd_gamma=args.mmd_gamma,
-        target=args.target,
-        prediction=args.prediction,
-        numerical=args.numerical,
-        categorical=args.categorical,
-        exclude=args.exclude,
-    )
+    settings: Dict[str, object] = {}
+    config_warnings: List[str] = []
+    if args.config:
+        from mlmon.services.config import load_config
+        from mlmon.services.drift import options_from_config
+
+        settings, config_warnings = options_from_config(load_config(args.config), current.columns)
+    flags = {
+        "method": args.method,
+        "threshold": args.threshold,
+        "drift_share": args.drift_share,
+        "fdr": args.fdr,
+        "multivariate": args.multivariate,
+        "target": args.target,
+        "prediction": args.prediction,
+    }
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    for key, given in (("numerical", args.numerical), ("categorical", args.categorical), ("exclude", args.exclude)):
+        if given:  # a flag list replaces the config's, and takes its columns out of the other lists
+            settings[key] = list(given)
+            for other in ("numerical", "categorical"):
+                if other != key and settings.get(other):
+                    settings[other] = [c for c in settings[other] if c not in given]
+    column_methods = dict(settings.pop("column_methods", {}) or {})
+    column_methods.update({col: method for col, method in args.column_method})
+    options = DriftOptions(column_methods=column_methods, mmd_gamma=args.mmd_gamma, **settings)
     result = compute_drift(reference, current, options)
     data = result.to_dict()
+    data["warnings"].extend(config_warnings)
     if args.html:
         from mlmon.render.html import write_evidently_html
 

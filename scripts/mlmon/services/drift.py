@@ -129,6 +129,48 @@ class DriftResult:
         return _strict_json(d)
 
 
+def options_from_config(config: Dict[str, Any], columns: Sequence[str]) -> Tuple[Dict[str, Any], List[str]]:
+    """DriftOptions fields from a validated monitoring config, for data with ``columns``.
+
+    Column roles name a model's columns; a file at hand may lack some of them, so names not in
+    the data are dropped with a warning instead of failing the run. The id and timestamp columns
+    are left out of the drift check (they are not features).
+    """
+    present = set(columns)
+    cols = (config.get("data") or {}).get("columns") or {}
+    drift = config.get("drift") or {}
+    warnings: List[str] = []
+
+    def keep(names, what):
+        names = list(names or [])
+        missing = [n for n in names if n not in present]
+        if missing:
+            warnings.append(f"config {what} not in the data, ignored: {', '.join(missing)}")
+        return [n for n in names if n in present]
+
+    out: Dict[str, Any] = {}
+    for role in ("target", "prediction"):
+        name = cols.get(role)
+        if name:
+            kept = keep([name], f"data.columns.{role}")
+            if kept:
+                out[role] = kept[0]
+    out["numerical"] = keep(cols.get("numerical"), "data.columns.numerical")
+    out["categorical"] = keep(cols.get("categorical"), "data.columns.categorical")
+    exclude = keep(cols.get("exclude"), "data.columns.exclude")
+    exclude += [cols[k] for k in ("id", "timestamp") if cols.get(k) in present and cols[k] not in exclude]
+    out["exclude"] = exclude
+    for key in ("method", "threshold", "drift_share", "fdr"):
+        if drift.get(key) is not None:
+            out[key] = drift[key]
+    out["column_methods"] = {c: m for c, m in (drift.get("column_methods") or {}).items() if c in present}
+    out["column_thresholds"] = {c: t for c, t in (drift.get("column_thresholds") or {}).items() if c in present}
+    mv = drift.get("multivariate") or {}
+    if mv.get("enabled"):
+        out["multivariate"] = mv.get("method") or "mmd"
+    return out, warnings
+
+
 def severity_of(drift_share: float) -> str:
     """``critical`` above 0.5, ``degraded`` above 0.2, else ``healthy``.
 
