@@ -144,57 +144,11 @@ def ensure_data(data_dir: Path, rows: int, seed: int) -> tuple[Path, Path]:
 # the Evidently side (runs in its own process: `--evidently-child REF CUR`)
 
 
-def evidently_drift(reference, current) -> dict:
-    """Run Report([DataDriftPreset()]) and return per-column results in mlmon's vocabulary.
-
-    In Evidently 0.7's snapshot, each column is a `ValueDrift` metric whose config carries the
-    column and the resolved method (as the test's *display name*, e.g. "Wasserstein distance
-    (normed)"), and whose value is the drift score. With include_tests=True each ValueDrift also
-    gets a test whose status is FAIL when drift was detected. The column types are those of the
-    current dataset's inferred data definition, which is what ValueDrift itself uses.
-    """
-    from evidently import Report
-    from evidently.legacy.calculations import stattests
-    from evidently.presets import DataDriftPreset
-
-    snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
-    result = snapshot.dict()
-
-    # the snapshot names the method by display name; map it back to the test id
-    tests = [v for v in vars(stattests).values() if isinstance(v, stattests.StatTest)]
-    method_id = {test.display_name: test.name for test in tests}
-    definition = snapshot.context.data_definition
-    types = {}
-    for kind, names in (
-        ("numerical", definition.get_numerical_columns()),
-        ("categorical", definition.get_categorical_columns()),
-        ("text", definition.get_text_columns()),
-    ):
-        types.update({name: kind for name in names})
-
-    drifted_by_metric = {
-        t["metric_config"]["metric_id"]: t["status"] == "FAIL"
-        for t in result["tests"]
-        if t["metric_config"]["params"]["type"] == "evidently:metric_v2:ValueDrift"
-    }
-    columns, share = {}, None
-    for metric in result["metrics"]:
-        config = metric["config"]
-        if config["type"] == "evidently:metric_v2:DriftedColumnsCount":
-            share = metric["value"]["share"]
-        elif config["type"] == "evidently:metric_v2:ValueDrift":
-            columns[config["column"]] = {
-                "type": types.get(config["column"]),
-                "method": method_id.get(config["method"], config["method"]),
-                "score": float(metric["value"]),
-                "threshold": config["threshold"],
-                "drifted": drifted_by_metric[metric["id"]],
-            }
-    return {"columns": columns, "drift_share": share}
-
-
 def evidently_child(ref_path: str, cur_path: str) -> None:
     import pandas as pd
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from evidently_oracle import evidently_drift  # the parity test reads Evidently the same way
 
     t0 = time.perf_counter()
     reference = pd.read_parquet(ref_path)

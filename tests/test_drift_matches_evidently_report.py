@@ -15,18 +15,14 @@ be the same, the scores equal within 1e-9 and the drifted flags identical.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("evidently")
+from evidently_oracle import evidently_drift
+from mlmon_testing import run_mlmon_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORE_TOLERANCE = 1e-9
@@ -80,54 +76,13 @@ def write_pair(tmp_path: Path, n_reference: int, n_current: int, drop=()) -> tup
 
 
 def run_mlmon(ref: Path, cur: Path) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "scripts") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mlmon", "drift", str(ref), str(cur), "--format", "json", "--no-history"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    run = run_mlmon_process("drift", ref, cur, "--format", "json", "--no-history", cwd=ROOT)
+    assert run.code == 0, run.err
+    return run.json()
 
 
 def run_evidently(ref: Path, cur: Path) -> dict:
-    """Evidently's per-column results (type, method id, score, drifted) from the 0.7 snapshot.
-
-    Each column is a ValueDrift metric: its config holds the column and the resolved method as the
-    test's display name, its value is the drift score; the test attached to it (include_tests)
-    fails when drift was detected. Types come from the current dataset's data definition.
-    """
-    from evidently import Report
-    from evidently.legacy.calculations import stattests
-    from evidently.presets import DataDriftPreset
-
-    reference, current = pd.read_parquet(ref), pd.read_parquet(cur)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
-    result = snapshot.dict()
-
-    tests = [v for v in vars(stattests).values() if isinstance(v, stattests.StatTest)]
-    method_id = {test.display_name: test.name for test in tests}
-    definition = snapshot.context.data_definition
-    types = {c: "numerical" for c in definition.get_numerical_columns()}
-    types.update({c: "categorical" for c in definition.get_categorical_columns()})
-    types.update({c: "text" for c in definition.get_text_columns()})
-    drifted = {t["metric_config"]["metric_id"]: t["status"] == "FAIL" for t in result["tests"]}
-
-    columns, share = {}, None
-    for metric in result["metrics"]:
-        config = metric["config"]
-        if config["type"] == "evidently:metric_v2:DriftedColumnsCount":
-            share = metric["value"]["share"]
-        elif config["type"] == "evidently:metric_v2:ValueDrift":
-            columns[config["column"]] = {
-                "type": types[config["column"]],
-                "method": method_id[config["method"]],
-                "score": float(metric["value"]),
-                "drifted": drifted[metric["id"]],
-            }
-    return {"columns": columns, "drift_share": share}
+    return evidently_drift(pd.read_parquet(ref), pd.read_parquet(cur))
 
 
 def assert_same_column_results(ours: dict, theirs: dict) -> None:

@@ -26,7 +26,7 @@ from mlmon.errors import MlmonError
 from mlmon.io.columns import ColumnSpec, Typing, assign_types, check_same_columns
 from mlmon.io.tables import Table
 from mlmon.stats import univariate
-from mlmon.stats.univariate import CATEGORICAL, NUMERICAL
+from mlmon.stats.univariate import NUMERICAL
 
 SCHEMA_VERSION = 1
 SMALL_SAMPLE = 30
