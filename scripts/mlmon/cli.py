@@ -204,7 +204,6 @@ def _cmd_demo(args) -> int:
     current = read_table(cur_path, role="current")
     result = compute_drift(reference, current, DriftOptions(target=DEMO_TARGET, prediction=DEMO_PREDICTION))
     data = result.to_dict()
-    args.history = None
     _record(data, args)
     _emit(data, args, kind="drift")
     return 0

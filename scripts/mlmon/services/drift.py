@@ -27,6 +27,7 @@ from mlmon.io.columns import ColumnSpec, Typing, assign_types, check_same_column
 from mlmon.io.tables import Table
 from mlmon.stats import univariate
 from mlmon.stats.univariate import NUMERICAL
+from mlmon.stats.univariate._binning import nunique_sorted, unique_sorted
 
 SCHEMA_VERSION = 1
 SMALL_SAMPLE = 30
@@ -289,7 +290,7 @@ def _column_drift(
         if n_unique == 1:
             warnings.append(f"{spec.name}: constant column (one value on both sides)")
         kind = reference.kinds.get(spec.name)
-        if kind == "int" and _n_unique_sorted(cur, None) > 0.95 * cur.size and cur.size >= 100:
+        if kind == "int" and nunique_sorted(cur) > 0.95 * cur.size and cur.size >= 100:
             warnings.append(f"{spec.name}: almost every value is distinct: looks like an identifier; consider --exclude {spec.name}")
     else:
         k = len(categories)
@@ -419,20 +420,18 @@ def _sorted_values(index: pd.Index) -> pd.Index:
 
 
 def _n_unique_sorted(a: np.ndarray, b: np.ndarray) -> int:
-    """Distinct values across two sorted arrays (exact when either side has few values)."""
-    na = 1 + int(np.count_nonzero(a[1:] != a[:-1])) if a.size else 0
-    if b is None:
-        return na
+    """Distinct values across two sorted arrays: exact up to 5, else a lower bound above 5.
+
+    The automatic method choice only asks whether there are more than 5 (and the constant-column
+    warning whether there is exactly 1), so large columns never pay for merging both sides.
+    """
+    na = nunique_sorted(a)
     if na > 5:
-        nb = 1 + int(np.count_nonzero(b[1:] != b[:-1])) if b.size else 0
-        return max(na, nb) if nb <= 5 else _n_unique_union(a, b)
-    return int(np.unique(np.concatenate([np.unique(a), np.unique(b)])).size)
-
-
-def _n_unique_union(a: np.ndarray, b: np.ndarray) -> int:
-    merged = np.concatenate([a, b])
-    merged.sort()
-    return 1 + int(np.count_nonzero(merged[1:] != merged[:-1]))
+        return na
+    nb = nunique_sorted(b)
+    if nb > 5:
+        return nb
+    return int(np.union1d(unique_sorted(a), unique_sorted(b)).size)
 
 
 def _method_for(spec: ColumnSpec, options: DriftOptions, n_reference: int, n_unique: int) -> str:
