@@ -1,0 +1,160 @@
+"""``mlmon drift``, ``mlmon demo`` and ``mlmon methods``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Dict, List
+
+from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record, write
+
+
+def _column_method(text: str):
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=METHOD, got {text!r}")
+    col, method = text.rsplit("=", 1)
+    if not col or not method:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=METHOD, got {text!r}")
+    return col, method
+
+
+def register(sub) -> None:
+    d = sub.add_parser("drift", help="data drift between a reference and a current dataset",
+                       description="Per-column and dataset drift between REFERENCE and CURRENT "
+                                   "(parquet file or directory, .csv, .jsonl).")
+    d.add_argument("reference", metavar="REFERENCE")
+    d.add_argument("current", metavar="CURRENT")
+    add_common(d)
+    d.add_argument("--html", metavar="FILE", help="also write Evidently's interactive HTML drift report")
+    d.add_argument("--target", metavar="COL", help="target column (drift reported separately)")
+    d.add_argument("--prediction", metavar="COL", help="prediction column (drift reported separately)")
+    d.add_argument("--numerical", metavar="COLS", type=csv_list, default=[], help="force columns numerical (comma-separated)")
+    d.add_argument("--categorical", metavar="COLS", type=csv_list, default=[], help="force columns categorical")
+    d.add_argument("--exclude", metavar="COLS", type=csv_list, default=[], help="leave columns out")
+    d.add_argument("--method", metavar="ID", help="drift test for every column it applies to (see `mlmon methods`)")
+    d.add_argument("--column-method", metavar="COL=ID", type=_column_method, action="append", default=[],
+                   help="drift test for one column (repeatable)")
+    d.add_argument("--threshold", metavar="X", type=float, help="threshold for every column (default: the test's own)")
+    d.add_argument("--config", metavar="FILE", help="monitoring config (column roles, methods, thresholds); flags override it")
+    d.add_argument("--drift-share", metavar="S", type=float, default=None,
+                   help="share of drifted features that makes dataset drift (default 0.5)")
+    d.add_argument("--fdr", metavar="Q", type=float,
+                   help="control the false discovery rate of p-value tests at Q (Benjamini-Hochberg)")
+    d.add_argument("--multivariate", choices=["mmd"], help="also test the joint distribution of numerical features")
+    d.add_argument("--mmd-gamma", metavar="G", type=float, help="RBF kernel gamma for MMD (default: median heuristic)")
+    d.add_argument("--fail-on", choices=["drift", "critical"],
+                   help="exit 1 on dataset drift / critical severity (for CI gates)")
+    d.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
+    add_history(d)
+    d.set_defaults(func=run_drift)
+
+    demo = sub.add_parser("demo", help="run a drift check on built-in demo data",
+                          description="Write a demo reference and a drifted current dataset, then run the drift check on them.")
+    add_common(demo)
+    demo.add_argument("--out-dir", metavar="DIR", default=os.path.join(".mlmon", "demo"),
+                      help="where the demo parquet files go (default .mlmon/demo)")
+    demo.add_argument("--no-history", action="store_true", help="do not record this run")
+    demo.set_defaults(func=run_demo)
+
+    m = sub.add_parser("methods", help="list the drift tests", description="List the drift tests mlmon knows.")
+    add_common(m)
+    m.set_defaults(func=run_methods)
+
+
+def _append_drift(store, data):
+    return store.append_drift(data)
+
+
+def _render(data: dict) -> str:
+    from mlmon.render.markdown import drift_report
+
+    return drift_report(data)
+
+
+def run_drift(args) -> int:
+    from mlmon.io.tables import read_table
+    from mlmon.services.drift import DriftOptions, compute_drift
+
+    check_output_paths(args, [args.reference, args.current])
+    reference = read_table(args.reference, encoding=args.encoding, role="reference")
+    current = read_table(args.current, encoding=args.encoding, role="current")
+    settings: Dict[str, object] = {}
+    config_warnings: List[str] = []
+    if args.config:
+        from mlmon.services.config import load_config
+        from mlmon.services.drift import options_from_config
+
+        settings, config_warnings = options_from_config(load_config(args.config), current.columns)
+    flags = {
+        "method": args.method,
+        "threshold": args.threshold,
+        "drift_share": args.drift_share,
+        "fdr": args.fdr,
+        "multivariate": args.multivariate,
+        "target": args.target,
+        "prediction": args.prediction,
+    }
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    for key, given in (("numerical", args.numerical), ("categorical", args.categorical), ("exclude", args.exclude)):
+        if given:  # a flag list replaces the config's, and takes its columns out of the other lists
+            settings[key] = list(given)
+            for other in ("numerical", "categorical"):
+                if other != key and settings.get(other):
+                    settings[other] = [c for c in settings[other] if c not in given]
+    column_methods = dict(settings.pop("column_methods", {}) or {})
+    column_methods.update({col: method for col, method in args.column_method})
+    options = DriftOptions(column_methods=column_methods, mmd_gamma=args.mmd_gamma, **settings)
+    result = compute_drift(reference, current, options)
+    data = result.to_dict()
+    data["warnings"].extend(config_warnings)
+    if args.html:
+        from mlmon.render.html import write_evidently_html
+
+        write_evidently_html(reference, current, data, args.html)
+    record(data, args, _append_drift)
+    emit(data, args, _render)
+    if args.fail_on == "drift" and data["dataset_drift"]:
+        return 1
+    if args.fail_on == "critical" and data["severity"] == "critical":
+        return 1
+    return 0
+
+
+def run_demo(args) -> int:
+    from mlmon.io.tables import read_table
+    from mlmon.services.demo import DEMO_PREDICTION, DEMO_TARGET, write_demo_data
+    from mlmon.services.drift import DriftOptions, compute_drift
+
+    ref_path, cur_path = write_demo_data(args.out_dir)
+    reference = read_table(ref_path, role="reference")
+    current = read_table(cur_path, role="current")
+    result = compute_drift(reference, current, DriftOptions(target=DEMO_TARGET, prediction=DEMO_PREDICTION))
+    data = result.to_dict()
+    record(data, args, _append_drift)
+    emit(data, args, _render)
+    return 0
+
+
+def run_methods(args) -> int:
+    from mlmon.stats import univariate
+
+    rows = [
+        {
+            "id": t.id,
+            "name": t.display_name,
+            "column_types": sorted(t.column_types),
+            "default_threshold": t.default_threshold,
+            "score_kind": t.score_kind,
+            "drift_rule": univariate.drift_rule(t),
+        }
+        for t in sorted(univariate.available().values(), key=lambda t: t.id.lower())
+    ]
+    if args.format == "json":
+        text = json.dumps({"schema_version": 1, "methods": rows}, indent=2) + "\n"
+    else:
+        from mlmon.render.markdown import methods_table
+
+        text = methods_table(rows)
+    write(text, args.output)
+    return 0
