@@ -49,7 +49,7 @@ DURATION_PATHS = (
     "experiments.guardrails.latency_p99_max",
 )
 # thresholds compared between tiers: a warning fires on a smaller value than critical does
-CHANNELS = ("pagerduty", "slack", "email")
+CHANNELS = ("pagerduty", "slack", "email", "webhook")
 TIERED_CONDITIONS = ("accuracy_drop", "error_rate", "drift_score", "latency_p99", "latency_p95")
 
 # inline secrets: the key written, and the environment-variable form to use instead
@@ -588,7 +588,9 @@ def _check_secrets(data: Any, path: Path, report: _Report) -> None:
     if isinstance(data, dict):
         for key, value in data.items():
             child = path + (key,)
-            if isinstance(key, str) and key in SECRET_KEYS and not (len(path) and path[0] == "data"):
+            # a mapping is a section (notifications.webhook), not an inline secret
+            if (isinstance(key, str) and key in SECRET_KEYS and not (len(path) and path[0] == "data")
+                    and not isinstance(value, (dict, list))):
                 env_key, env_name = SECRET_KEYS[key]
                 report.claimed.update({child, path + (env_key,)})
                 report.at_key(child, f"'{key}' would put a secret in the file; name the environment variable "

@@ -8,6 +8,8 @@ Default location: ``.mlmon/history.db`` in the working directory. Tables:
 - ``drift_columns``: one row per tested column of a drift run;
 - ``ml_metrics``: one row per (window, metric) of a performance run, realized or estimated,
   so "accuracy over the last 7 days" is one query.
+- ``alert_state``: one row per alert rule (dedup key): consecutive breaches, firing, cooldown;
+  ``alert_events`` logs every transition; ``notifications`` is the delivery outbox.
 
 Each area's section below owns its tables and methods. Writes made inside
 ``with store.transaction():`` share one SQLite transaction: a run interrupted half-way leaves
@@ -71,6 +73,46 @@ CREATE TABLE IF NOT EXISTS ml_metrics (
     n INTEGER
 );
 CREATE INDEX IF NOT EXISTS ml_metrics_metric_time ON ml_metrics(metric, timestamp);
+
+-- alerting --------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS alert_state (
+    key TEXT PRIMARY KEY,           -- model/condition/tier: the dedup key notifiers carry
+    model TEXT NOT NULL,
+    rule TEXT NOT NULL,             -- the condition, e.g. accuracy_drop
+    tier TEXT NOT NULL,             -- critical | warning | info
+    consecutive INTEGER NOT NULL DEFAULT 0,   -- breaches in a row, up to this run
+    firing INTEGER NOT NULL DEFAULT 0,
+    notified INTEGER NOT NULL DEFAULT 0,      -- this firing episode was announced
+    started_at REAL,                -- when the current firing episode began
+    last_fired_at REAL,             -- when a firing notification was last queued (cooldown)
+    last_value REAL,
+    threshold REAL,
+    updated_at REAL NOT NULL,
+    run_id INTEGER REFERENCES runs(id)
+);
+CREATE TABLE IF NOT EXISTS alert_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER REFERENCES runs(id),
+    key TEXT NOT NULL,
+    status TEXT NOT NULL,           -- firing | resolved | repeat | silenced
+    value REAL,
+    threshold REAL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_events_key_time ON alert_events(key, created_at);
+CREATE TABLE IF NOT EXISTS notifications (   -- the delivery outbox: a row stays pending until sent
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER REFERENCES runs(id),
+    alert_key TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    payload_json TEXT NOT NULL,     -- the alert event; each channel renders its own body from it
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    sent_at REAL
+);
+CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status, id);
 """
 
 
@@ -183,3 +225,53 @@ class HistoryStore:
                 [(run_id, *(row.get(k) for k in keys)) for row in metric_rows],
             )
         return run_id
+
+    # ------------------------------------------------------------------------ alerting
+
+    def alert_states(self) -> Dict[str, Dict[str, Any]]:
+        """Every rule's stored state by dedup key."""
+        return {r["key"]: r for r in self.query("SELECT * FROM alert_state")}
+
+    def save_alert_state(self, state: Dict[str, Any], run_id: Optional[int] = None) -> None:
+        """Insert or replace one rule's state (keys: the ``alert_state`` columns)."""
+        cols = ("key", "model", "rule", "tier", "consecutive", "firing", "notified", "started_at",
+                "last_fired_at", "last_value", "threshold", "updated_at")
+        values = [state.get(c) for c in cols]
+        values[cols.index("firing")] = int(bool(state.get("firing")))
+        values[cols.index("notified")] = int(bool(state.get("notified")))
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO alert_state ({', '.join(cols)}, run_id)"
+                f" VALUES ({', '.join('?' * len(cols))}, ?)", (*values, run_id))
+
+    def append_alert_event(self, key: str, status: str, value: Optional[float], threshold: Optional[float],
+                           created_at: float, run_id: Optional[int] = None) -> None:
+        with self._connection() as conn:
+            conn.execute("INSERT INTO alert_events (run_id, key, status, value, threshold, created_at)"
+                         " VALUES (?,?,?,?,?,?)", (run_id, key, status, value, threshold, created_at))
+
+    def enqueue_notification(self, alert_key: str, channel: str, payload: Dict[str, Any],
+                             created_at: float, run_id: Optional[int] = None) -> int:
+        """Put one message in the outbox (status ``pending``); returns its id."""
+        with self._connection() as conn:
+            cur = conn.execute(
+                "INSERT INTO notifications (run_id, alert_key, channel, payload_json, status, created_at)"
+                " VALUES (?,?,?,?, 'pending', ?)",
+                (run_id, alert_key, channel, json.dumps(payload, allow_nan=False), created_at))
+            return int(cur.lastrowid)
+
+    def pending_notifications(self) -> List[Dict[str, Any]]:
+        """Undelivered messages, oldest first, with ``payload`` decoded."""
+        rows = self.query("SELECT * FROM notifications WHERE status='pending' ORDER BY id")
+        for r in rows:
+            r["payload"] = json.loads(r["payload_json"])
+        return rows
+
+    def mark_notification(self, notification_id: int, sent: bool, attempts: int,
+                          error: Optional[str], at: float) -> None:
+        """Record one delivery attempt: ``sent`` closes the row, otherwise it stays pending."""
+        with self._connection() as conn:
+            conn.execute(
+                "UPDATE notifications SET status=?, attempts=attempts+?, last_error=?, sent_at=?"
+                " WHERE id=?",
+                ("sent" if sent else "pending", attempts, error, at if sent else None, notification_id))
