@@ -1,0 +1,351 @@
+"""The alert engine: rules from the config's tiers, evaluated against what a run observed.
+
+A rule is one condition of one tier (``accuracy_drop`` of ``critical``, say) with the threshold
+the config gives it. Its dedup key, ``<model>/<condition>/<tier>``, names it everywhere: in the
+history store, in PagerDuty's ``dedup_key``, in the Alertmanager fingerprint.
+
+Semantics, per rule:
+
+- a breach is an observed value above the threshold (boolean conditions: above zero);
+- the rule *fires* after ``alerts.consecutive_failures`` breaches in a row;
+- a firing notification is not sent again within ``alerts.cooldown`` of the last one: a rule
+  that keeps breaching is re-announced once per cooldown, and one that resolves and breaches
+  again inside the cooldown comes back silently (flapping is not news);
+- the first check without a breach resolves it, and a *resolved* notification follows if the
+  firing was announced;
+- a rule not observed in a run (no labels, no latency data) keeps its state untouched;
+- a warning or info rule is inhibited (kept, not announced) while the critical rule of the same
+  condition fires, as Alertmanager's inhibition of warnings by criticals does.
+
+:func:`evaluate` is pure: states in, states and messages out, the clock passed in. The
+scheduled job loads the states from the history store and saves what comes back, so counts
+and cooldowns survive between runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+
+from mlmon.services.config import parse_duration
+
+SCHEMA_VERSION = 1
+TIERS = ("critical", "warning", "info")
+BOOLEAN_CONDITIONS = ("feature_distribution_shift", "traffic_pattern_change", "new_category_detected")
+# volume change that counts as a traffic pattern change: |rows - median| / median of recent runs
+TRAFFIC_CHANGE = 0.5
+# a metric where a smaller value is better; its drop is a relative rise
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mape", "quantile_loss", "false_positive_cost",
+                             "false_negative_cost"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    model: str
+    model_version: Optional[str]
+    condition: str
+    tier: str
+    threshold: float          # compared with ``value > threshold``
+    threshold_text: str       # as the config writes it: 0.15, 2s, true
+    notify: Tuple[str, ...]
+    response_time: Optional[str] = None
+
+
+@dataclass
+class RuleState:
+    consecutive: int = 0
+    firing: bool = False
+    notified: bool = False
+    started_at: Optional[float] = None
+    last_fired_at: Optional[float] = None
+    last_value: Optional[float] = None
+
+
+class Observation(NamedTuple):
+    """A condition's observed value in one run (None: not observed) and how it was found."""
+
+    value: Optional[float]
+    detail: str
+
+
+@dataclass
+class Decision:
+    """What one rule did in one run: its new state, its status and the message it sends, if any."""
+
+    rule: Rule
+    observation: Observation
+    breached: Optional[bool]
+    state: RuleState
+    status: str               # ok | pending | firing | silenced | inhibited | resolved | unobserved
+    message: Optional[Dict[str, Any]] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "key": self.rule.key,
+            "condition": self.rule.condition,
+            "tier": self.rule.tier,
+            "threshold": self.rule.threshold,
+            "threshold_text": self.rule.threshold_text,
+            "value": self.observation.value,
+            "detail": self.observation.detail,
+            "breached": self.breached,
+            "consecutive": self.state.consecutive,
+            "status": self.status,
+            "notify": list(self.rule.notify) if self.message else [],
+            "message": self.message["status"] if self.message else None,
+        }
+
+
+# ---------------------------------------------------------------------------- rules
+
+def alert_key(model: str, condition: str, tier: str) -> str:
+    """The stable dedup key of one rule.
+
+    >>> alert_key("fraud-detector", "accuracy_drop", "critical")
+    'fraud-detector/accuracy_drop/critical'
+    """
+    return f"{model}/{condition}/{tier}"
+
+
+def fingerprint(key: str) -> str:
+    """16 hex digits naming an alert, as Alertmanager's fingerprints do.
+
+    >>> fingerprint("fraud-detector/accuracy_drop/critical")
+    'ec2f49dd248337d7'
+    """
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def rules_from_config(config: Mapping[str, Any]) -> List[Rule]:
+    """One rule per condition of each tier in ``alerts`` (a boolean condition set to false makes none)."""
+    model = (config.get("model") or {})
+    name = str(model.get("name") or "model")
+    version = model.get("version")
+    alerts = config.get("alerts") or {}
+    rules: List[Rule] = []
+    for tier in TIERS:
+        spec = alerts.get(tier) or {}
+        for condition, raw in (spec.get("conditions") or {}).items():
+            if condition in BOOLEAN_CONDITIONS:
+                if not raw:
+                    continue
+                threshold = TRAFFIC_CHANGE if condition == "traffic_pattern_change" else 0.0
+                text = "true"
+            elif condition.startswith("latency"):
+                threshold, text = parse_duration(raw), str(raw)
+            else:
+                threshold, text = float(raw), _number_text(raw)
+            rules.append(Rule(
+                key=alert_key(name, condition, tier), model=name,
+                model_version=None if version is None else str(version), condition=condition, tier=tier,
+                threshold=float(threshold), threshold_text=text, notify=tuple(spec.get("notify") or ()),
+                response_time=spec.get("response_time"),
+            ))
+    return rules
+
+
+def _number_text(x: Any) -> str:
+    return repr(x) if isinstance(x, float) else str(x)
+
+
+# ---------------------------------------------------------------------------- observations
+
+def observe(drift: Optional[Mapping[str, Any]], perf: Optional[Mapping[str, Any]] = None,
+            primary: Iterable[str] = (), traffic_change: Optional[float] = None,
+            traffic_detail: str = "") -> Dict[str, Observation]:
+    """What a run's drift and performance results say about each condition.
+
+    ``primary`` names the metrics ``accuracy_drop`` watches; ``traffic_change`` is the relative
+    change of the row count against recent runs (None: too few runs to say). Latency and error
+    rate come from serving metrics, not from batch data, so they stay unobserved here.
+    """
+    obs: Dict[str, Observation] = {
+        "latency_p99": Observation(None, "not in batch data; alert on the exporter's metrics in Prometheus"),
+        "latency_p95": Observation(None, "not in batch data; alert on the exporter's metrics in Prometheus"),
+        "error_rate": Observation(None, "not in batch data; alert on the exporter's metrics in Prometheus"),
+        "traffic_pattern_change": Observation(traffic_change, traffic_detail),
+    }
+    if drift is not None:
+        drifted = sorted(n for n, c in drift["columns"].items() if c["drifted"])
+        obs["drift_score"] = Observation(
+            drift["drift_share"], f"{drift['n_drifted']} of {drift['n_columns']} features drifted")
+        obs["feature_distribution_shift"] = Observation(
+            float(len(drifted)), "drifted: " + ", ".join(drifted) if drifted else "no feature drifted")
+        new = {n: c.get("new_categories") for n, c in drift["columns"].items() if c.get("new_categories")}
+        obs["new_category_detected"] = Observation(
+            float(len(new)),
+            "; ".join(f"{n}: {', '.join(map(str, v[:5]))}" for n, v in sorted(new.items())) or "no new category")
+    else:
+        for c in ("drift_score", "feature_distribution_shift", "new_category_detected"):
+            obs[c] = Observation(None, "no drift result")
+    obs["accuracy_drop"] = accuracy_drop(perf, primary)
+    return obs
+
+
+def _value(x: Any) -> Optional[float]:
+    if isinstance(x, Mapping):
+        x = x.get("value")
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    return float(x)
+
+
+def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> Observation:
+    """The largest relative drop of a primary metric in the latest labeled window from the baseline
+    (the previous labeled window when there is no baseline); a rise for lower-is-better metrics.
+
+    accuracy 0.9 -> 0.72 is a drop of (0.9 - 0.72) / 0.9 = 0.2; log_loss 0.2 -> 0.22 a rise of 0.1:
+
+    >>> perf = {"baseline": {"metrics": {"accuracy": 0.9, "log_loss": 0.2}},
+    ...         "windows": [{"start": "d1", "metrics": {"accuracy": 0.72, "log_loss": 0.22}}]}
+    >>> accuracy_drop(perf, ["accuracy", "log_loss"])
+    Observation(value=0.2, detail='accuracy 0.72 vs baseline 0.9 (window d1)')
+    """
+    if perf is None:
+        return Observation(None, "no performance result")
+    primary = list(primary)
+    labeled = [w for w in perf.get("windows") or []
+               if any(_value((w.get("metrics") or {}).get(m)) is not None for m in primary)]
+    if not labeled:
+        return Observation(None, "no labeled window")
+    latest = labeled[-1]
+    if perf.get("baseline"):
+        base, base_name = perf["baseline"].get("metrics") or {}, "baseline"
+    elif len(labeled) > 1:
+        base, base_name = labeled[-2].get("metrics") or {}, "previous window"
+    else:
+        return Observation(None, "no baseline and a single labeled window")
+    worst: Optional[Tuple[float, str]] = None
+    for m in primary:
+        b, c = _value(base.get(m)), _value((latest.get("metrics") or {}).get(m))
+        if b is None or c is None or b == 0:
+            continue
+        drop = (c - b) / abs(b) if m in LOWER_IS_BETTER else (b - c) / abs(b)
+        drop = round(drop, 12)  # 0.9 -> 0.72 is a drop of 0.2, not 0.19999999999999996
+        if worst is None or drop > worst[0]:
+            worst = (drop, f"{m} {c:.6g} vs {base_name} {b:.6g} (window {latest.get('start')})")
+    if worst is None:
+        return Observation(None, "no primary metric in both the baseline and the latest window")
+    return Observation(worst[0], worst[1])
+
+
+# ---------------------------------------------------------------------------- decisions
+
+def evaluate(rules: Iterable[Rule], observations: Mapping[str, Observation], states: Mapping[str, RuleState],
+             now: float, consecutive_failures: int = 3, cooldown: float = 3600.0,
+             context: Optional[Mapping[str, Any]] = None) -> List[Decision]:
+    """Step every rule once. Pure: ``states`` is not modified; each decision carries its new state
+    and the message to send (``firing`` or ``resolved``), or None."""
+    rules = sorted(rules, key=lambda r: TIERS.index(r.tier))  # criticals first: they inhibit
+    firing_above: Dict[str, int] = {}  # condition -> the most severe tier index firing now
+    decisions: List[Decision] = []
+    for rule in rules:
+        obs = observations.get(rule.condition, Observation(None, "not observed"))
+        rank = TIERS.index(rule.tier)
+        inhibited = firing_above.get(rule.condition, rank) < rank
+        d = step(rule, obs, states.get(rule.key) or RuleState(), now, consecutive_failures, cooldown, inhibited)
+        if d.state.firing:
+            firing_above[rule.condition] = min(rank, firing_above.get(rule.condition, rank))
+        if d.message is not None:
+            d.message = message(d, now, context or {})
+        decisions.append(d)
+    return decisions
+
+
+def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive_failures: int,
+         cooldown: float, inhibited: bool = False) -> Decision:
+    """One rule, one check. ``Decision.message`` is set to a placeholder dict when a message is due."""
+    s = replace(state)
+    if obs.value is None:
+        return Decision(rule, obs, None, s, "firing" if s.firing else "unobserved")
+    s.last_value = obs.value
+    if not obs.value > rule.threshold:
+        s.consecutive = 0
+        if not s.firing:
+            return Decision(rule, obs, False, s, "ok")
+        announce = s.notified
+        s.firing, s.notified = False, False
+        d = Decision(rule, obs, False, s, "resolved", {"status": "resolved"} if announce else None)
+        return d
+    s.consecutive += 1
+    if not s.firing and s.consecutive >= consecutive_failures:
+        s.firing, s.notified, s.started_at = True, False, now
+    if not s.firing:
+        return Decision(rule, obs, True, s, "pending")
+    if inhibited:
+        return Decision(rule, obs, True, s, "inhibited")
+    quiet = s.last_fired_at is not None and now - s.last_fired_at < cooldown
+    if quiet:
+        return Decision(rule, obs, True, s, "firing" if s.notified else "silenced")
+    repeat = s.notified
+    s.notified, s.last_fired_at = True, now
+    return Decision(rule, obs, True, s, "firing", {"status": "firing", "repeat": repeat})
+
+
+def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, Any]:
+    """The alert event stored in the outbox and rendered by every notifier."""
+    r, s = d.rule, d.state
+    firing = d.message["status"] == "firing"
+    started = s.started_at if s.started_at is not None else now
+    value = d.observation.value
+    verb = "above" if firing else "back under"
+    summary = (f"[{r.tier.upper()}] {r.model}: {r.condition} {_show(r, value)} {verb} "
+               f"{r.threshold_text}" + ("" if firing else " (resolved)"))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "key": r.key,
+        "fingerprint": fingerprint(r.key),
+        "status": "firing" if firing else "resolved",
+        "repeat": bool(d.message.get("repeat")),
+        "model": r.model,
+        "model_version": r.model_version,
+        "condition": r.condition,
+        "tier": r.tier,
+        "value": value,
+        "threshold": r.threshold,
+        "threshold_text": r.threshold_text,
+        "comparison": ">",
+        "consecutive": s.consecutive,
+        "detail": d.observation.detail,
+        "summary": summary,
+        "response_time": r.response_time,
+        "starts_at": iso(started),
+        "ends_at": None if firing else iso(now),
+        "sent_for": iso(now),
+        **{k: v for k, v in context.items() if v is not None},
+    }
+
+
+def _show(rule: Rule, value: Optional[float]) -> str:
+    if value is None:
+        return "?"
+    if rule.condition.startswith("latency"):
+        return f"{value:g}s"
+    return f"{value:.4g}"
+
+
+def iso(t: float) -> str:
+    """UTC ISO 8601 with a Z, as Alertmanager and PagerDuty write times.
+
+    >>> iso(0.0)
+    '1970-01-01T00:00:00Z'
+    """
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------- store rows
+
+def state_from_row(row: Mapping[str, Any]) -> RuleState:
+    return RuleState(consecutive=int(row["consecutive"]), firing=bool(row["firing"]), notified=bool(row["notified"]),
+                     started_at=row["started_at"], last_fired_at=row["last_fired_at"], last_value=row["last_value"])
+
+
+def state_row(d: Decision, now: float) -> Dict[str, Any]:
+    s = d.state
+    return {"key": d.rule.key, "model": d.rule.model, "rule": d.rule.condition, "tier": d.rule.tier,
+            "consecutive": s.consecutive, "firing": s.firing, "notified": s.notified, "started_at": s.started_at,
+            "last_fired_at": s.last_fired_at, "last_value": s.last_value, "threshold": d.rule.threshold,
+            "updated_at": now}
