@@ -1,0 +1,250 @@
+"""Batch results as Prometheus metrics: the latest drift, performance and experiment runs in the
+history store, read afresh at every scrape (what ``mlmon serve`` exposes).
+
+Tables read (all through :meth:`HistoryStore.query`, never written):
+
+- ``runs`` (``kind`` 'drift', 'perf', 'ab'): the latest run of each kind, ``created_at``,
+  ``drift_share``, ``dataset_drift`` and ``result_json`` (the perf baseline, the A/B verdict);
+- ``drift_columns`` of the latest drift run: ``column_name``, ``method``, ``score``,
+  ``threshold``, ``drifted``;
+- ``ml_metrics`` of the latest perf run: ``metric``, ``window``, ``kind``, ``value``,
+  ``timestamp`` (the newest window per metric, window and kind), ``model``.
+
+A table that does not exist yet (an older database, a feature not used) yields no metrics; a
+database that cannot be read at all sets ``mlmon_history_up`` to 0 instead of failing the scrape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Dict, Iterator, List, Optional
+
+from mlmon.errors import MlmonError
+
+# higher is better for these; for every other performance metric a rise is the bad direction
+HIGHER_IS_BETTER = frozenset({
+    "accuracy", "f1_score", "auc_roc", "precision", "recall", "r2_score",
+    "prediction_interval_coverage", "business_value_captured",
+})
+
+
+def history_path(config: Dict[str, Any], override: Optional[str] = None) -> str:
+    """The SQLite file a config's ``storage`` names (``--history`` wins).
+
+    >>> history_path({"storage": {"history_url": "sqlite:///.mlmon/history.db"}})
+    '.mlmon/history.db'
+    >>> history_path({"storage": {"history_url": "sqlite:////var/lib/mlmon/h.db"}})
+    '/var/lib/mlmon/h.db'
+    >>> history_path({}, "other.db")
+    'other.db'
+    """
+    if override:
+        return override
+    storage = config.get("storage") or {}
+    url = storage.get("history_url")
+    env = storage.get("history_url_env")
+    if env:
+        url = os.environ.get(env)
+        if not url:
+            raise MlmonError(f"environment variable {env} is not set", "storage.history_url_env",
+                             f"export {env}=sqlite:///PATH or pass --history PATH")
+    if not url:
+        from mlmon.store.history import DEFAULT_PATH
+
+        return DEFAULT_PATH
+    if not url.startswith("sqlite:///"):
+        raise MlmonError("only SQLite history stores can be served", f"storage: {url.split(':', 1)[0]}:...",
+                         "use history_url: sqlite:///PATH or pass --history PATH")
+    return url[len("sqlite:///"):]
+
+
+class HistoryCollector:
+    """A prometheus_client collector: every ``collect()`` reads the store again."""
+
+    def __init__(self, path: str, model_name: Optional[str] = None):
+        from mlmon.store.history import HistoryStore
+
+        self.store = HistoryStore(path)
+        self.model_name = model_name
+        self._last_error: Optional[str] = None
+
+    def describe(self):  # no fixed description: the families depend on what the store holds
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        families: List[Any] = []
+        up = 1.0
+        try:
+            if os.path.exists(self.store.path):
+                families += self._drift()
+                families += self._performance()
+                families += self._experiments()
+            self._last_error = None
+        except Exception as exc:  # a locked or corrupt file must not take the endpoint down
+            up = 0.0
+            families = []
+            message = f"{type(exc).__name__}: {exc}"
+            if message != self._last_error:  # once per distinct error, not once per scrape
+                print(f"mlmon: warning: cannot read history ({self.store.path}: {message})", file=sys.stderr)
+            self._last_error = message
+        yield from families
+        g = GaugeMetricFamily("mlmon_history_up", "1 when the history store could be read at the last scrape.")
+        g.add_metric([], up)
+        yield g
+
+    # ------------------------------------------------------------------ helpers
+
+    def _tables(self) -> set:
+        return {r["name"] for r in self.store.query("SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _latest_run(self, kind: str) -> Optional[Dict[str, Any]]:
+        rows = self.store.query(
+            "SELECT * FROM runs WHERE kind=? ORDER BY created_at DESC, id DESC LIMIT 1", (kind,))
+        return rows[0] if rows else None
+
+    # ------------------------------------------------------------------ drift
+
+    def _drift(self) -> List[Any]:
+        from prometheus_client.core import GaugeMetricFamily as G
+
+        run = self._latest_run("drift")
+        if run is None:
+            return []
+        labels = ["drift_type", "feature"]
+        score = G("ml_drift_score", "Drift score of one column in the latest drift run (p-value or distance; see drift_type).", labels=labels)
+        threshold = G("ml_drift_threshold", "Threshold the column's drift test compares its score with.", labels=labels)
+        detected = G("ml_drift_detected", "1 when the column drifted in the latest drift run.", labels=labels)
+        if "drift_columns" in self._tables():
+            for c in self.store.query("SELECT * FROM drift_columns WHERE run_id=? ORDER BY column_name", (run["id"],)):
+                key = [c["method"], c["column_name"]]
+                if c["score"] is not None:
+                    score.add_metric(key, c["score"])
+                if c["threshold"] is not None:
+                    threshold.add_metric(key, c["threshold"])
+                detected.add_metric(key, float(bool(c["drifted"])))
+        out = [score, threshold, detected]
+        if run.get("drift_share") is not None:
+            share = G("ml_drift_share_ratio", "Share of features that drifted in the latest drift run (0-1).")
+            share.add_metric([], run["drift_share"])
+            out.append(share)
+        if run.get("dataset_drift") is not None:
+            dataset = G("ml_dataset_drift_detected", "1 when the latest drift run found dataset drift.")
+            dataset.add_metric([], float(bool(run["dataset_drift"])))
+            out.append(dataset)
+        out.append(_timestamp("ml_drift_last_run_timestamp_seconds", "When the latest drift run was recorded (Unix time).", run))
+        return out
+
+    # ------------------------------------------------------------------ performance
+
+    def _performance(self) -> List[Any]:
+        from prometheus_client.core import GaugeMetricFamily as G
+
+        run = self._latest_run("perf")
+        if run is None:
+            return []
+        latest: Dict[tuple, float] = {}
+        if "ml_metrics" in self._tables():
+            sql = "SELECT metric, window, kind, value FROM ml_metrics WHERE run_id=? AND value IS NOT NULL"
+            params: list = [run["id"]]
+            if self.model_name:
+                sql += " AND (model IS NULL OR model=?)"
+                params.append(self.model_name)
+            for r in self.store.query(sql + " ORDER BY timestamp, rowid", params):
+                latest[(r["metric"], r["window"], r["kind"])] = r["value"]  # the newest window wins
+        generic = G("ml_model_metric", "Latest window's value of each performance metric (realized or estimated).",
+                    labels=["metric", "window", "kind"])
+        accuracy = G("ml_model_accuracy_ratio", "Model accuracy in the latest window (realized, else estimated).", labels=["window"])
+        f1 = G("ml_model_f1_score_ratio", "Model F1 score in the latest window (realized, else estimated).", labels=["window"])
+        for (metric, window, kind), value in sorted(latest.items()):
+            generic.add_metric([metric, window, kind], value)
+        for metric, family in (("accuracy", accuracy), ("f1_score", f1)):
+            windows = sorted({w for (m, w, _k) in latest if m == metric})
+            for window in windows:
+                value = latest.get((metric, window, "realized"), latest.get((metric, window, "estimated")))
+                if value is not None:
+                    family.add_metric([window], value)
+        out = [generic, accuracy, f1]
+        result = _json(run.get("result_json"))
+        baseline = ((result.get("baseline") or {}).get("metrics") or {}) if isinstance(result.get("baseline"), dict) else {}
+        base = G("ml_model_baseline_metric", "Each performance metric on the baseline (what drops are measured against).",
+                 labels=["metric"])
+        for metric, value in sorted(baseline.items()):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                base.add_metric([metric], float(value))
+        out.append(base)
+        out.append(_timestamp("ml_perf_last_run_timestamp_seconds", "When the latest performance run was recorded (Unix time).", run))
+        return out
+
+    # ------------------------------------------------------------------ experiments
+
+    def _experiments(self) -> List[Any]:
+        from prometheus_client.core import GaugeMetricFamily as G
+
+        rows = self.store.query("SELECT id, created_at, result_json FROM runs WHERE kind='ab' ORDER BY created_at, id")
+        if not rows:
+            return []
+        latest: Dict[str, Dict[str, Any]] = {}
+        for row in rows:  # ascending: the last run of each experiment stays
+            result = _json(row["result_json"])
+            name = str(result.get("experiment_id") or result.get("experiment") or "default")
+            latest[name] = {"run": row, "result": result}
+        cmp_labels = ["experiment", "control", "treatment", "metric"]
+        lift = G("ml_experiment_lift", "Treatment minus control effect of the latest A/B analysis.", labels=cmp_labels)
+        pvalue = G("ml_experiment_p_value", "P-value of the latest A/B comparison.", labels=cmp_labels)
+        significant = G("ml_experiment_significant", "1 when the latest A/B comparison is significant.", labels=cmp_labels)
+        srm = G("ml_experiment_srm_p_value", "Sample-ratio-mismatch p-value of the latest A/B analysis.", labels=["experiment"])
+        verdict = G("ml_experiment_recommendation", "1 for the latest A/B analysis's recommendation.",
+                    labels=["experiment", "recommendation"])
+        stamp = G("ml_experiment_last_run_timestamp_seconds", "When the latest A/B analysis was recorded (Unix time).",
+                  labels=["experiment"])
+        for name, item in sorted(latest.items()):
+            result = item["result"]
+            for c in result.get("comparisons") or []:
+                if not isinstance(c, dict):
+                    continue
+                key = [name, str(c.get("control", "")), str(c.get("treatment", "")), str(c.get("metric", ""))]
+                for family, field in ((lift, "lift"), (pvalue, "p_value")):
+                    if _number(c.get(field)):
+                        family.add_metric(key, float(c[field]))
+                if isinstance(c.get("significant"), bool):
+                    significant.add_metric(key, float(c["significant"]))
+            srm_result = result.get("srm")
+            if isinstance(srm_result, dict) and _number(srm_result.get("p_value")):
+                srm.add_metric([name], float(srm_result["p_value"]))
+            if isinstance(result.get("recommendation"), str):
+                verdict.add_metric([name, result["recommendation"]], 1.0)
+            stamp.add_metric([name], float(item["run"]["created_at"]))
+        return [lift, pvalue, significant, srm, verdict, stamp]
+
+
+def _timestamp(name: str, doc: str, run: Dict[str, Any]):
+    from prometheus_client.core import GaugeMetricFamily
+
+    g = GaugeMetricFamily(name, doc)
+    g.add_metric([], float(run["created_at"]))
+    return g
+
+
+def _json(text: Optional[str]) -> Dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def registry_for(path: str, model_name: Optional[str] = None):
+    """A registry holding only the history collector (no process or platform metrics)."""
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HistoryCollector(path, model_name))
+    return registry
