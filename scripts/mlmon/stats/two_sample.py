@@ -72,10 +72,13 @@ def relative_lift(mean_c: float, var_mean_c: float, mean_t: float, var_mean_t: f
     """
     if mean_c == 0:
         return None, None
-    lift = mean_t / mean_c - 1.0
-    se = np.sqrt(var_mean_t / mean_c ** 2 + mean_t ** 2 * var_mean_c / mean_c ** 4)
+    with np.errstate(over="ignore", invalid="ignore"):  # a control mean near 0: infinite, not an error
+        ratio = np.float64(mean_t) / np.float64(mean_c)
+        se = np.sqrt(var_mean_t + ratio ** 2 * var_mean_c) / abs(mean_c)
+    lift = ratio - 1.0
     half = special.ndtri(1 - alpha / 2) * se
-    return float(lift), (float(lift - half), float(lift + half))
+    with np.errstate(invalid="ignore"):
+        return float(lift), (float(lift - half), float(lift + half))
 
 
 def welch_t(control, treatment, alpha: float = 0.05) -> Comparison:
@@ -94,7 +97,8 @@ def welch_t_from_stats(mean_c, var_c, n_c, mean_t, var_t, n_t, alpha: float = 0.
     if not se2 > 0:
         raise ValueError("both arms have zero variance")
     se = float(np.sqrt(se2))
-    df = float(se2 ** 2 / (vc ** 2 / (n_c - 1) + vt ** 2 / (n_t - 1)))
+    wc, wt = vc / se2, vt / se2  # shares of the variance: no underflow in the squares
+    df = float(1.0 / (wc ** 2 / (n_c - 1) + wt ** 2 / (n_t - 1)))
     diff = float(mean_t - mean_c)
     stat = diff / se
     p = float(2 * stats.t.sf(abs(stat), df))
