@@ -193,9 +193,15 @@ def _value(x: Any) -> Optional[float]:
     return float(x)
 
 
+def _g(x: Optional[float]) -> str:
+    return "n/a" if x is None else f"{x:.6g}"
+
+
 def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> Observation:
     """The largest relative drop of a primary metric in the latest labeled window from the baseline
     (the previous labeled window when there is no baseline); a rise for lower-is-better metrics.
+    Where the performance service reports per-window ``drops``, the latest assessed window's are
+    used as they are.
 
     accuracy 0.9 -> 0.72 is a drop of (0.9 - 0.72) / 0.9 = 0.2; log_loss 0.2 -> 0.22 a rise of 0.1:
 
@@ -206,6 +212,15 @@ def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> 
     """
     if perf is None:
         return Observation(None, "no performance result")
+    assessed = [w for w in perf.get("windows") or [] if w.get("drops")]
+    if assessed:  # the performance service measured the drops itself (realized or estimated)
+        w = assessed[-1]
+        metric, drop = max(w["drops"].items(), key=lambda kv: kv[1])
+        basis = w.get("severity_basis") or "realized"
+        values = (w.get("estimated") if basis == "estimated" else w.get("metrics")) or {}
+        base = ((perf.get("baseline") or {}).get("metrics") or {}).get(metric)
+        return Observation(round(drop, 12), f"{metric} {_g(_value(values.get(metric)))} ({basis}) vs baseline "
+                                            f"{_g(_value(base))} (window {w.get('start')})")
     primary = list(primary)
     labeled = [w for w in perf.get("windows") or []
                if any(_value((w.get("metrics") or {}).get(m)) is not None for m in primary)]

@@ -228,6 +228,16 @@ class HistoryStore:
 
     # ------------------------------------------------------------------------ alerting
 
+    def append_scheduled(self, result: Dict[str, Any], created_at: Optional[float] = None) -> int:
+        """Record one scheduled run (``mlmon run``): its summary, alerts and observations."""
+        with self._connection() as conn:
+            return self._insert_run(
+                conn, "scheduled", result, created_at,
+                reference_path=result["reference"]["path"], current_path=result["current"]["path"],
+                reference_rows=result["reference"]["rows"], current_rows=result["current"]["rows"],
+                severity=result["severity"],
+            )
+
     def alert_states(self) -> Dict[str, Dict[str, Any]]:
         """Every rule's stored state by dedup key."""
         return {r["key"]: r for r in self.query("SELECT * FROM alert_state")}

@@ -1,0 +1,349 @@
+"""The scheduled job behind ``mlmon run``: one check of one period, start to finish.
+
+1. read the config, fill ``{date}`` into its data sources, read reference and current data;
+2. compute drift, and performance when the data holds the target;
+3. turn both into observations and step every alert rule from its stored state;
+4. record it all in ONE history transaction: the drift run, the performance run, the scheduled
+   run's summary, every rule's new state, its transitions, and the messages due (the outbox);
+5. after the commit, deliver every pending message (this run's and any left by earlier runs)
+   and mark each sent or still pending.
+
+A run that fails before the commit leaves no trace of itself: no drift row, no state change,
+no message. A run that dies after it leaves its messages pending; the next run sends them.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import date as Date
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from mlmon.errors import MlmonError
+from mlmon.services import alerting, notify
+
+SCHEMA_VERSION = 1
+TRAFFIC_RUNS = 7        # recent runs whose median row count is the traffic baseline
+TRAFFIC_MIN_RUNS = 3    # fewer than this and traffic_pattern_change is not observed
+TIER_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+@dataclass
+class RunSettings:
+    config_path: str
+    date: Optional[Date] = None
+    history: Optional[str] = None
+    dry_run: bool = False
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+    env: Optional[Mapping[str, str]] = field(default=None, repr=False)
+    policy: Optional[notify.RetryPolicy] = None
+
+
+def parse_date(text: str) -> Date:
+    try:
+        return Date.fromisoformat(text)
+    except ValueError:
+        raise MlmonError(f"not a date: {text!r}", "--date", "write it as YYYY-MM-DD") from None
+
+
+# ---------------------------------------------------------------------------- where things are
+
+def source_path(config: Mapping[str, Any], side: str, day: Date, base: str) -> str:
+    """``data.<side>.path`` with ``{date}`` filled in (``date_format``), relative to the config's folder.
+
+    >>> cfg = {"data": {"current": {"path": "cur/{date}.parquet", "date_format": "%Y%m%d"}}}
+    >>> source_path(cfg, "current", Date(2026, 3, 1), "/srv/monitoring")
+    '/srv/monitoring/cur/20260301.parquet'
+    """
+    source = ((config.get("data") or {}).get(side)) or {}
+    path = source.get("path")
+    if not path:
+        raise MlmonError(f"the config has no data.{side}.path", "config", f"add data.{side}.path")
+    path = path.replace("{date}", day.strftime(source.get("date_format") or "%Y-%m-%d"))
+    return path if os.path.isabs(path) else os.path.join(base, path)
+
+
+def history_path(config: Mapping[str, Any], given: Optional[str], base: str, env: Mapping[str, str]) -> str:
+    """``--history``, else the config's ``storage`` (a ``sqlite:///`` URL), else the default."""
+    from mlmon.store.history import DEFAULT_PATH
+
+    if given:
+        return given
+    storage = config.get("storage") or {}
+    url = None
+    if storage.get("history_url_env"):
+        url = env.get(storage["history_url_env"])
+        if not url:
+            raise MlmonError(f"environment variable {storage['history_url_env']} is not set",
+                             "storage.history_url_env", "export it, or pass --history PATH")
+    url = url or storage.get("history_url")
+    if not url:
+        return DEFAULT_PATH
+    if not url.startswith("sqlite:///"):
+        raise MlmonError(f"only SQLite history is supported, not {url.split(':', 1)[0]}",
+                         "storage.history_url", "use sqlite:///PATH, or pass --history PATH")
+    path = url[len("sqlite:///"):]
+    return path if os.path.isabs(path) else os.path.join(base, path)
+
+
+# ---------------------------------------------------------------------------- the run
+
+def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
+    """Check one period; returns the run's result dict (see GUIDE.md, "Scheduled runs")."""
+    from mlmon.io.tables import read_table
+    from mlmon.services.config import load_config, parse_duration
+    from mlmon.services.drift import DriftOptions, compute_drift, options_from_config
+    from mlmon.store.history import HistoryStore
+
+    env = os.environ if settings.env is None else settings.env
+    config = load_config(settings.config_path)
+    base = os.path.dirname(os.path.abspath(settings.config_path))
+    day = settings.date or Date.today()
+    store = HistoryStore(history_path(config, settings.history, base, env))
+    reference = read_table(source_path(config, "reference", day, base), role="reference")
+    current = read_table(source_path(config, "current", day, base), role="current")
+
+    drift_settings, warnings = options_from_config(config, current.columns)
+    target = ((config.get("data") or {}).get("columns") or {}).get("target")
+    if target and target in reference.columns and target not in current.columns:
+        # labels arrive later than predictions: the current period without them is the normal case
+        drift_settings["exclude"] = list(drift_settings.get("exclude") or []) + [target]
+        warnings = [w for w in warnings if w != f"config data.columns.target not in the data, ignored: {target}"]
+    drift = compute_drift(reference, current, DriftOptions(**drift_settings)).to_dict()
+    warnings = list(warnings) + list(drift.get("warnings") or [])
+    perf, perf_rows, perf_note = performance(config, reference, current)
+    if perf_note:
+        warnings.append(perf_note)
+
+    alerts_conf = config.get("alerts") or {}
+    consecutive = int(alerts_conf.get("consecutive_failures", 3))
+    cooldown = parse_duration(alerts_conf.get("cooldown", "1h")) or 0.0
+    rules = alerting.rules_from_config(config)
+    model = config.get("model") or {}
+    primary = primary_metrics(config)
+    context = {"run_date": day.isoformat(), "current_path": current.path}
+
+    result: Dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "scheduled",
+        "model": {"name": model.get("name"), "version": model.get("version")},
+        "date": day.isoformat(),
+        "dry_run": settings.dry_run,
+        "config": settings.config_path,
+        "history": store.path,
+        "run_id": None,
+        "reference": {"path": reference.path, "rows": reference.rows},
+        "current": {"path": current.path, "rows": current.rows},
+        "drift": drift_summary(drift),
+        "performance": perf_summary(perf, perf_note),
+    }
+
+    def decide() -> List[alerting.Decision]:
+        change, detail = traffic_change(store, str(model.get("name")), current.rows)
+        observations = alerting.observe(drift, perf, primary, change, detail)
+        result["observations"] = {k: {"value": o.value, "detail": o.detail} for k, o in sorted(observations.items())}
+        states = {k: alerting.state_from_row(r) for k, r in store.alert_states().items()}
+        return alerting.evaluate(rules, observations, states, now, consecutive, cooldown, context)
+
+    now = settings.clock()
+    if settings.dry_run:
+        decisions = decide()
+        result.update(_outcome(decisions, warnings))
+        result["notifications"] = [
+            {"id": None, "alert_key": d.rule.key, "channel": ch, "status": "not sent (dry run)",
+             "message": d.message["status"], "attempts": 0, "error": None}
+            for d in decisions if d.message for ch in d.rule.notify]
+        result["undelivered"] = 0
+        return result
+
+    with store.transaction():
+        decisions = decide()
+        result.update(_outcome(decisions, warnings))
+        run_id = store.append_scheduled(result, created_at=now)
+        result["run_id"] = run_id
+        result["drift"]["run_id"] = store.append_drift(drift, created_at=now)
+        if perf is not None:
+            result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=now)
+        record_decisions(store, decisions, run_id, now)
+    result["notifications"] = deliver_pending(store, config, env, settings.policy, settings.clock)
+    result["undelivered"] = sum(1 for n in result["notifications"] if n["status"] != "sent")
+    return result
+
+
+def _outcome(decisions: List[alerting.Decision], warnings: List[str]) -> Dict[str, Any]:
+    breached = sorted({d.rule.tier for d in decisions if d.breached}, key=TIER_RANK.get)
+    return {
+        "severity": breached[0] if breached else "healthy",
+        "breached_tiers": breached,
+        "alerts": [d.to_dict() for d in decisions],
+        "warnings": warnings,
+    }
+
+
+def record_decisions(store, decisions: List[alerting.Decision], run_id: int, now: float) -> None:
+    """Every rule's new state, a row in ``alert_events`` per transition, the messages in the outbox."""
+    for d in decisions:
+        store.save_alert_state(alerting.state_row(d, now), run_id)
+        if d.message is not None:
+            event = "repeat" if d.message.get("repeat") else d.message["status"]
+        elif d.status == "resolved":  # an episode that was never announced ends
+            event = "resolved"
+        elif d.status in ("silenced", "inhibited") and d.state.started_at == now:
+            event = d.status  # the run it began firing quietly, not every run it stays so
+        else:
+            event = None
+        if event:
+            store.append_alert_event(d.rule.key, event, d.observation.value, d.rule.threshold, now, run_id)
+        if d.message is not None:
+            for channel in d.rule.notify:
+                store.enqueue_notification(d.rule.key, channel, d.message, now, run_id)
+
+
+def deliver_pending(store, config: Mapping[str, Any], env: Mapping[str, str],
+                    policy: Optional[notify.RetryPolicy], clock: Callable[[], float]) -> List[Dict[str, Any]]:
+    """Send every pending message, oldest first. A channel that failed with a retryable error is
+    not tried again this run; a message waits while an older one for the same alert and channel is
+    undelivered, so a *resolved* never overtakes its *firing*."""
+    channels = config.get("notifications") or {}
+    down: Dict[str, str] = {}
+    blocked: set = set()
+    report = []
+    for row in store.pending_notifications():
+        channel, key = row["channel"], row["alert_key"]
+        entry = {"id": row["id"], "alert_key": key, "channel": channel, "message": row["payload"]["status"],
+                 "run_id": row["run_id"], "attempts": 0}
+        if (key, channel) in blocked:
+            outcome = notify.Delivery(False, 0, "waiting for an earlier message of this alert")
+        elif channel in down:
+            outcome = notify.Delivery(False, 0, f"channel failed earlier in this run: {down[channel]}")
+        elif not isinstance(channels.get(channel), dict):
+            outcome = notify.Delivery(False, 0, f"notifications.{channel} is not configured")
+        else:
+            outcome = notify.deliver(channel, channels[channel], row["payload"], env, policy)
+            if not outcome.ok and not _final(outcome):
+                down[channel] = outcome.error or "failed"
+        if not outcome.ok:
+            blocked.add((key, channel))
+        store.mark_notification(row["id"], outcome.ok, outcome.attempts, outcome.error, clock())
+        entry.update(status="sent" if outcome.ok else "pending", attempts=outcome.attempts, error=outcome.error,
+                     total_attempts=row["attempts"] + outcome.attempts)
+        report.append(entry)
+    return report
+
+
+def _final(outcome: notify.Delivery) -> bool:
+    """A 4xx other than 429: this message was refused, the channel itself may be fine."""
+    return outcome.http_status is not None and 400 <= outcome.http_status < 500 and outcome.http_status != 429
+
+
+# ---------------------------------------------------------------------------- observations
+
+def primary_metrics(config: Mapping[str, Any]) -> List[str]:
+    perf = config.get("performance") or {}
+    task = (config.get("model") or {}).get("task", "binary")
+    section = perf.get("regression" if task == "regression" else "classification") or {}
+    return list(section.get("primary") or [])
+
+
+def traffic_change(store, model: str, rows: int) -> Tuple[Optional[float], str]:
+    """Relative change of this run's row count against the median of the last scheduled runs."""
+    try:
+        past = store.query(
+            "SELECT current_rows FROM runs WHERE kind='scheduled' AND json_extract(result_json, '$.model.name')=?"
+            " ORDER BY created_at DESC, id DESC LIMIT ?", (model, TRAFFIC_RUNS))
+    except Exception:  # a SQLite without JSON functions: no traffic baseline
+        return None, "no traffic baseline (SQLite lacks JSON functions)"
+    counts = [r["current_rows"] for r in past if r["current_rows"]]
+    if len(counts) < TRAFFIC_MIN_RUNS:
+        return None, f"{len(counts)} earlier runs; {TRAFFIC_MIN_RUNS} needed for a traffic baseline"
+    median = statistics.median(counts)
+    change = round(abs(rows - median) / median, 12)
+    return change, f"{rows} rows vs median {median:g} of the last {len(counts)} runs"
+
+
+def drift_summary(drift: Mapping[str, Any]) -> Dict[str, Any]:
+    return {
+        "run_id": None,
+        "dataset_drift": drift["dataset_drift"],
+        "drift_share": drift["drift_share"],
+        "n_drifted": drift["n_drifted"],
+        "n_columns": drift["n_columns"],
+        "severity": drift["severity"],
+        "drifted": sorted(n for n, c in drift["columns"].items() if c["drifted"]),
+    }
+
+
+# ---------------------------------------------------------------------------- performance
+
+def performance(config: Mapping[str, Any], reference, current) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[str]]:
+    """The performance result, its ``ml_metrics`` rows, and a note when it was skipped."""
+    target = ((config.get("data") or {}).get("columns") or {}).get("target")
+    if not target or target not in current.columns:
+        return None, [], f"performance skipped: the current data has no target column {target!r}" if target else \
+            "performance skipped: the config names no target column"
+    from mlmon.services.performance import compute_performance, metric_rows
+
+    options = perf_options(config, current.columns)
+    result = compute_performance(current.frame, options, reference=reference.frame).to_dict()
+    return result, metric_rows(result), None
+
+
+def perf_options(config: Mapping[str, Any], columns: List[str]):
+    """PerfOptions from the config: column roles present in the data, the primary metrics and
+    business costs of the task, the drop tiers of ``alerts``, and ``drift.window`` as the window
+    (the span one scheduled check covers)."""
+    from mlmon.services.performance import PerfOptions
+
+    model = config.get("model") or {}
+    task = model.get("task", "binary")
+    cols = (config.get("data") or {}).get("columns") or {}
+    present = set(columns)
+
+    def role(name):
+        value = cols.get(name)
+        return value if value in present else None
+
+    perf = config.get("performance") or {}
+    section = perf.get("regression" if task == "regression" else "classification") or {}
+    tiers = config.get("alerts") or {}
+    drop = {t: ((tiers.get(t) or {}).get("conditions") or {}).get("accuracy_drop") for t in ("warning", "critical")}
+    kwargs: Dict[str, Any] = {
+        "task": task, "target": role("target"), "prediction": role("prediction"), "timestamp": role("timestamp"),
+        "primary": list(section.get("primary") or []) or None,
+        "model": model.get("name"), "version": None if model.get("version") is None else str(model["version"]),
+    }
+    if task == "binary":
+        kwargs["proba"] = role("prediction_proba")
+    if task != "regression":
+        business = section.get("business") or {}
+        for key in ("false_positive_cost", "false_negative_cost"):
+            if business.get(key) is not None:
+                kwargs[key] = float(business[key])
+    elif section.get("quantile") is not None:
+        kwargs["quantile"] = float(section["quantile"])
+    if kwargs["timestamp"]:
+        kwargs["window"] = (config.get("drift") or {}).get("window") or "1d"
+    if drop["warning"] is not None:
+        kwargs["warning_drop"] = float(drop["warning"])
+    if drop["critical"] is not None:
+        kwargs["critical_drop"] = float(drop["critical"])
+    return PerfOptions(**kwargs)
+
+
+def perf_summary(perf: Optional[Mapping[str, Any]], note: Optional[str]) -> Optional[Dict[str, Any]]:
+    if perf is None:
+        return {"run_id": None, "skipped": note}
+    windows = perf.get("windows") or []
+    latest = windows[-1] if windows else None
+    return {
+        "run_id": None,
+        "skipped": None,
+        "baseline": (perf.get("baseline") or {}).get("metrics"),
+        "latest_window": None if latest is None else {
+            "start": latest.get("start"), "end": latest.get("end"), "n": latest.get("n"),
+            "metrics": latest.get("metrics"), "severity": latest.get("severity")},
+        "severity": max((w.get("severity") or "healthy" for w in windows),
+                        key=["healthy", "degraded", "critical"].index, default="healthy"),
+    }

@@ -1,0 +1,431 @@
+"""``mlmon run``, the scheduled job, end to end on real files, a real history database, local
+HTTP receivers (Slack, PagerDuty, an Alertmanager webhook) and a local SMTP server.
+
+Specifications: two runs on breaching data notify once (cooldown), a third on recovered data
+sends one resolved message per channel; a receiver that fails on one run gets the alert on the
+next; a run that fails before its commit leaves nothing of itself in the history; exit codes
+0 / 1 (--fail-on) / 2 (input) / 3 (undelivered)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmon.services import notify, scheduled
+from mlmon.store.history import HistoryStore
+from mlmon_testing import run_mlmon
+from receivers import HttpReceiver, Reply, SmtpReceiver
+
+BREACH_1, BREACH_2, RECOVERED = "2026-01-01", "2026-01-02", "2026-01-03"
+FAIL = Reply(500, {"Retry-After": "0"}, "down")  # Retry-After 0: the retries cost no test time
+TABLES = ("runs", "drift_columns", "ml_metrics", "alert_state", "alert_events", "notifications")
+
+
+def frame(rng, n, day, shift=0.0, accuracy=0.9):
+    label = rng.integers(0, 2, n)
+    right = rng.random(n) < accuracy
+    pred = np.where(right, label, 1 - label)
+    return pd.DataFrame({
+        "x1": rng.normal(shift, 1, n), "x2": rng.normal(2 * shift, 1, n), "x3": rng.normal(10 + 3 * shift, 2, n),
+        "segment": rng.choice(["a", "b", "c"], n),
+        "label": label, "pred": pred,
+        "ts": pd.Timestamp(day, tz="UTC") + pd.to_timedelta(rng.integers(0, 86_399, n), unit="s"),
+    })
+
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.default_rng(7)
+    ref = frame(rng, 600, "2025-12-01")
+    ref.to_parquet(tmp_path / "ref.parquet")
+    (tmp_path / "cur").mkdir()
+    frame(rng, 600, BREACH_1, shift=1.5).to_parquet(tmp_path / "cur" / "20260101.parquet")
+    frame(rng, 600, BREACH_2, shift=1.5).to_parquet(tmp_path / "cur" / "20260102.parquet")
+    recovered = ref.copy()  # the reference itself: no drift at all
+    recovered["ts"] = recovered["ts"] + pd.Timedelta(days=33)
+    recovered.to_parquet(tmp_path / "cur" / "20260103.parquet")
+    frame(rng, 600, "2026-01-04", accuracy=0.6).to_parquet(tmp_path / "cur" / "20260104.parquet")
+    return tmp_path
+
+
+def write_config(path, pd_url, smtp_port, *, consecutive=1, tiers=None):
+    tiers = tiers or """  critical:
+    conditions: {drift_score: 0.5}
+    notify: [pagerduty, slack, webhook]
+  info:
+    conditions: {feature_distribution_shift: true}
+    notify: [email]
+"""
+    path.write_text(f"""version: 1
+model: {{name: churn, version: "3", task: binary}}
+data:
+  reference: {{path: ref.parquet}}
+  current: {{path: "cur/{{date}}.parquet", date_format: "%Y%m%d"}}
+  columns: {{target: label, prediction: pred, timestamp: ts, categorical: [segment]}}
+performance:
+  classification: {{primary: [accuracy, f1_score]}}
+alerts:
+  consecutive_failures: {consecutive}
+  cooldown: 1h
+{tiers}notifications:
+  slack: {{webhook_url_env: T_SLACK, channel: "#ml"}}
+  pagerduty: {{routing_key_env: T_PD, events_url: "{pd_url}"}}
+  webhook: {{url_env: T_AM}}
+  email: {{smtp_host: 127.0.0.1, smtp_port: {smtp_port}, use_tls: false, sender: mlmon@example.com,
+          recipients: [oncall@example.com]}}
+""", encoding="utf-8")
+    return path
+
+
+class Receivers:
+    def __init__(self, monkeypatch, slack=(), pagerduty=(), webhook=()):
+        self.slack, self.pd, self.am = HttpReceiver(*slack), HttpReceiver(*pagerduty), HttpReceiver(*webhook)
+        self.smtp = SmtpReceiver()
+        for r in (self.slack, self.pd, self.am, self.smtp):
+            r.__enter__()
+        monkeypatch.setenv("T_SLACK", self.slack.url)
+        monkeypatch.setenv("T_PD", "routing-key-1")
+        monkeypatch.setenv("T_AM", self.am.url)
+
+    def close(self):
+        for r in (self.slack, self.pd, self.am, self.smtp):
+            r.__exit__(None, None, None)
+
+    def counts(self):
+        return {"slack": len(self.slack.requests), "pagerduty": len(self.pd.requests),
+                "webhook": len(self.am.requests), "email": len(self.smtp.messages)}
+
+
+@pytest.fixture
+def rx(monkeypatch):
+    made = []
+
+    def make(**script):
+        r = Receivers(monkeypatch, **script)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def run(config, date, *extra):
+    return run_mlmon("run", "--config", config, "--date", date, "--format", "json", *extra)
+
+
+def rows(db, table):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(f"SELECT * FROM {table}")]
+
+
+# ---------------------------------------------------------------------------- the specification
+
+
+def test_two_breaching_runs_notify_once_and_recovery_resolves_once(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    db = data / "h.db"
+
+    first = run(cfg, BREACH_1, "--history", db)
+    assert first.code == 0, first.err
+    out = first.json()
+    assert out["severity"] == "critical" and out["breached_tiers"] == ["critical", "info"]
+    assert out["drift"]["drift_share"] == 0.75 and out["drift"]["drifted"] == ["x1", "x2", "x3"]
+    drift_alert = next(a for a in out["alerts"] if a["key"] == "churn/drift_score/critical")
+    assert (drift_alert["status"], drift_alert["value"], drift_alert["threshold"], drift_alert["message"]) == (
+        "firing", 0.75, 0.5, "firing")
+    assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}
+    assert [n["status"] for n in out["notifications"]] == ["sent"] * 4 and out["undelivered"] == 0
+
+    second = run(cfg, BREACH_2, "--history", db)
+    assert second.code == 0, second.err
+    assert second.json()["notifications"] == []
+    assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}  # the cooldown holds
+
+    third = run(cfg, RECOVERED, "--history", db)
+    assert third.code == 0, third.err
+    assert third.json()["severity"] == "healthy"
+    assert r.counts() == {"slack": 2, "pagerduty": 2, "webhook": 2, "email": 2}
+
+    trigger, resolve = r.pd.bodies
+    assert trigger["event_action"] == "trigger" and trigger["dedup_key"] == "churn/drift_score/critical"
+    assert trigger["payload"]["severity"] == "critical" and trigger["payload"]["custom_details"]["value"] == 0.75
+    assert trigger["routing_key"] == "routing-key-1"
+    assert resolve == {"routing_key": "routing-key-1", "event_action": "resolve", "dedup_key": "churn/drift_score/critical"}
+    assert [b["status"] for b in r.am.bodies] == ["firing", "resolved"]
+    assert r.am.bodies[0]["alerts"][0]["labels"] == {"alertname": "MlmonDriftScore", "model_name": "churn",
+                                                     "severity": "critical", "condition": "drift_score",
+                                                     "model_version": "3"}
+    assert r.am.bodies[0]["alerts"][0]["fingerprint"] == r.am.bodies[1]["alerts"][0]["fingerprint"]
+    assert r.slack.bodies[0]["channel"] == "#ml" and r.slack.bodies[1]["blocks"][0]["text"]["text"].startswith(
+        ":white_check_mark: RESOLVED [CRITICAL] churn: drift_score")
+    assert [m["Subject"] for _, _, m in r.smtp.messages] == [
+        "[INFO] churn: feature_distribution_shift 3 above true",
+        "[INFO] churn: feature_distribution_shift 0 back under true (resolved)"]
+
+    # what the history holds: three scheduled runs, each with its drift and performance run
+    kinds = [x["kind"] for x in rows(db, "runs")]
+    assert kinds.count("scheduled") == kinds.count("drift") == kinds.count("perf") == 3
+    state = {s["key"]: s for s in rows(db, "alert_state")}
+    assert (state["churn/drift_score/critical"]["firing"], state["churn/drift_score/critical"]["consecutive"]) == (0, 0)
+    events = [(e["key"], e["status"]) for e in rows(db, "alert_events")]
+    assert events == [("churn/drift_score/critical", "firing"), ("churn/feature_distribution_shift/info", "firing"),
+                      ("churn/drift_score/critical", "resolved"), ("churn/feature_distribution_shift/info", "resolved")]
+    outbox = rows(db, "notifications")
+    assert len(outbox) == 8 and {n["status"] for n in outbox} == {"sent"} and {n["attempts"] for n in outbox} == {1}
+
+
+def test_consecutive_failures_survive_between_runs(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port, consecutive=2)
+    assert run(cfg, BREACH_1).json()["alerts"][0]["status"] == "pending"
+    assert r.counts()["pagerduty"] == 0
+    second = run(cfg, BREACH_2).json()
+    assert (second["alerts"][0]["status"], second["alerts"][0]["consecutive"]) == ("firing", 2)
+    assert r.counts()["pagerduty"] == 1
+    assert HistoryStore().alert_states()["churn/drift_score/critical"]["firing"] == 1  # default .mlmon/history.db
+
+
+def test_a_receiver_that_fails_on_one_run_gets_the_alert_on_the_next(data, rx):
+    r = rx(slack=[FAIL, FAIL, FAIL, FAIL, Reply(200)])
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    first = run(cfg, BREACH_1)
+    assert first.code == 3, first.err  # undelivered, kept for the next run
+    by_channel = {n["channel"]: n for n in first.json()["notifications"]}
+    assert by_channel["slack"]["status"] == "pending" and by_channel["slack"]["attempts"] == 4
+    assert by_channel["slack"]["error"] == "HTTP 500 Internal Server Error from 127.0.0.1: down; gave up after 4 attempts"
+    # one failing channel does not stop the others
+    assert {c: n["status"] for c, n in by_channel.items() if c != "slack"} == {
+        "pagerduty": "sent", "webhook": "sent", "email": "sent"}
+    assert first.json()["undelivered"] == 1
+
+    second = run(cfg, BREACH_2)
+    assert second.code == 0, second.err
+    (retried,) = second.json()["notifications"]
+    assert (retried["channel"], retried["message"], retried["status"], retried["total_attempts"]) == (
+        "slack", "firing", "sent", 5)
+    assert retried["run_id"] == first.json()["run_id"]  # the first run's message, not a new one
+    assert r.counts() == {"slack": 5, "pagerduty": 1, "webhook": 1, "email": 1}
+    assert r.slack.bodies[-1]["blocks"][0]["text"]["text"] == ":red_circle: [CRITICAL] churn: drift_score"
+
+
+def test_a_resolved_message_waits_behind_its_undelivered_firing(data, rx):
+    r = rx(pagerduty=[Reply(400, body="Invalid routing key")])
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    assert run(cfg, BREACH_1).code == 3
+    third = run(cfg, RECOVERED)
+    assert third.code == 3
+    pd_rows = [n for n in third.json()["notifications"] if n["channel"] == "pagerduty"]
+    assert [(n["message"], n["status"], n["attempts"]) for n in pd_rows] == [
+        ("firing", "pending", 1), ("resolved", "pending", 0)]  # a 4xx is not retried within the run
+    assert pd_rows[1]["error"] == "waiting for an earlier message of this alert"
+    assert [b["event_action"] for b in r.pd.bodies] == ["trigger", "trigger"]  # never a resolve before its trigger
+
+
+def test_a_channel_down_is_not_hammered_for_every_message_in_one_run(data, rx):
+    r = rx(slack=[FAIL])
+    tiers = """  critical:
+    conditions: {drift_score: 0.5}
+    notify: [slack]
+  info:
+    conditions: {feature_distribution_shift: true}
+    notify: [slack]
+"""
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port, tiers=tiers)
+    res = run(cfg, BREACH_1)
+    assert res.code == 3
+    first, second = res.json()["notifications"]
+    assert (first["attempts"], second["attempts"]) == (4, 0)
+    assert second["error"] == "channel failed earlier in this run: " + first["error"]
+    assert len(r.slack.requests) == 4
+
+
+def test_a_missing_secret_is_reported_for_its_channel_and_kept(data, rx, monkeypatch):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    monkeypatch.delenv("T_SLACK")
+    res = run(cfg, BREACH_1)
+    assert res.code == 3
+    slack = next(n for n in res.json()["notifications"] if n["channel"] == "slack")
+    assert (slack["status"], slack["error"]) == (
+        "pending", "environment variable T_SLACK is not set (notifications.slack.webhook_url_env)")
+    assert r.counts() == {"slack": 0, "pagerduty": 1, "webhook": 1, "email": 1}
+    md = run_mlmon("run", "--config", cfg, "--date", BREACH_2)
+    assert md.code == 3
+    assert "- slack: firing `churn/drift_score/critical`: pending (environment variable T_SLACK is not set" in md.out
+    assert "**1 notification(s) not delivered**: kept in the outbox, retried by the next run." in md.out
+
+
+# ---------------------------------------------------------------------------- one transaction per run
+
+
+def test_a_run_that_fails_before_its_commit_leaves_nothing_behind(data, rx, monkeypatch):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    db = data / "h.db"
+
+    def boom(*a, **k):
+        raise RuntimeError("disk pulled out mid-run")
+
+    with monkeypatch.context() as m:
+        m.setattr(HistoryStore, "enqueue_notification", boom)  # after drift, perf, run and state rows
+        res = run(cfg, BREACH_1, "--history", db)
+    assert res.code == 2 and "internal error: RuntimeError: disk pulled out mid-run" in res.err
+    assert {t: rows(db, t) for t in TABLES} == {t: [] for t in TABLES}
+    assert r.counts() == {"slack": 0, "pagerduty": 0, "webhook": 0, "email": 0}
+
+    again = run(cfg, BREACH_1, "--history", db)
+    assert again.code == 0, again.err
+    assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}
+
+
+def test_a_run_that_dies_after_its_commit_sends_its_messages_on_the_next_run(data, rx, monkeypatch):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+
+    def dies(*a, **k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(scheduled, "deliver_pending", dies)
+        assert run(cfg, BREACH_1).code == 130
+    pending = HistoryStore().pending_notifications()
+    assert sorted(n["channel"] for n in pending) == ["email", "pagerduty", "slack", "webhook"]
+    res = run(cfg, BREACH_2)
+    assert res.code == 0
+    assert [n["run_id"] for n in res.json()["notifications"]] == [pending[0]["run_id"]] * 4
+    assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}
+
+
+def test_dry_run_records_nothing_and_sends_nothing(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    db = data / "h.db"
+    res = run(cfg, BREACH_1, "--history", db, "--dry-run")
+    assert res.code == 0
+    out = res.json()
+    assert out["dry_run"] is True and out["run_id"] is None
+    assert sorted(n["channel"] for n in out["notifications"]) == ["email", "pagerduty", "slack", "webhook"]
+    assert {n["status"] for n in out["notifications"]} == {"not sent (dry run)"}
+    assert not db.exists() or all(rows(db, t) == [] for t in TABLES)
+    assert r.counts() == {"slack": 0, "pagerduty": 0, "webhook": 0, "email": 0}
+
+
+# ---------------------------------------------------------------------------- performance and traffic
+
+
+def test_an_accuracy_drop_from_the_performance_service_fires(data, rx):
+    r = rx()
+    tiers = """  critical:
+    conditions: {accuracy_drop: 0.15}
+    notify: [webhook]
+"""
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port, tiers=tiers)
+    res = run(cfg, "2026-01-04")
+    assert res.code == 0, res.err
+    out = res.json()
+    (alert,) = out["alerts"]
+    assert alert["status"] == "firing" and alert["threshold"] == 0.15
+    perf = out["performance"]
+    base, latest = perf["baseline"], perf["latest_window"]["metrics"]
+    worst = max((base[m] - latest[m]) / base[m] for m in ("accuracy", "f1_score"))
+    assert alert["value"] == pytest.approx(worst, abs=1e-12) and alert["value"] > 0.15
+    assert perf["latest_window"]["start"].startswith("2026-01-04")
+    assert r.am.bodies[0]["alerts"][0]["labels"]["alertname"] == "MlmonAccuracyDrop"
+    assert rows("./.mlmon/history.db", "ml_metrics")  # the windows' metrics are recorded
+
+
+def test_performance_is_skipped_when_the_data_has_no_target(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    pd.read_parquet(data / "cur" / "20260103.parquet").drop(columns=["label"]).to_parquet(data / "cur" / "20260105.parquet")
+    out = run(cfg, "2026-01-05").json()
+    assert out["performance"] == {"run_id": None, "skipped": "performance skipped: the current data has no target column 'label'"}
+    assert out["observations"]["accuracy_drop"] == {"value": None, "detail": "no performance result"}
+
+
+def test_traffic_pattern_change_against_the_median_of_recent_runs(data, rx):
+    r = rx()
+    tiers = """  info:
+    conditions: {traffic_pattern_change: true}
+    notify: [webhook]
+"""
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port, tiers=tiers)
+    for day in (BREACH_1, BREACH_2, RECOVERED):  # 600 rows each: the baseline
+        assert run(cfg, day).json()["observations"]["traffic_pattern_change"]["value"] is None
+    rng = np.random.default_rng(3)
+    frame(rng, 200, "2026-01-06").to_parquet(data / "cur" / "20260106.parquet")
+    out = run(cfg, "2026-01-06").json()
+    # |200 - 600| / 600
+    assert out["observations"]["traffic_pattern_change"] == {
+        "value": pytest.approx(2 / 3, abs=1e-12), "detail": "200 rows vs median 600 of the last 3 runs"}
+    assert out["alerts"][0]["status"] == "firing" and len(r.am.requests) == 1
+
+
+# ---------------------------------------------------------------------------- exit codes and errors
+
+
+def test_fail_on_critical_exits_1_and_fail_on_warning_includes_critical(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    assert run(cfg, BREACH_1, "--dry-run", "--fail-on", "critical").code == 1
+    assert run(cfg, BREACH_1, "--dry-run", "--fail-on", "warning").code == 1
+    assert run(cfg, RECOVERED, "--dry-run", "--fail-on", "critical").code == 0
+
+
+def test_markdown_report(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    res = run_mlmon("run", "--config", cfg, "--date", BREACH_1)
+    assert res.code == 0, res.err
+    lines = res.out.splitlines()
+    assert lines[0] == "# Scheduled check of churn for 2026-01-01: critical"
+    assert "| drift_score (critical) | 0.7500 | > 0.5 | 1 | firing → firing sent to pagerduty, slack, webhook |" in lines
+    assert "- pagerduty: firing `churn/drift_score/critical`: sent after 1 attempt" in lines
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--date", "2026-13-01"], "mlmon: error: not a date: '2026-13-01' (--date); write it as YYYY-MM-DD"),
+    (["--date", "2026-02-01"], "mlmon: error: file not found (current {root}/cur/20260201.parquet); check the path"),
+])
+def test_input_errors_exit_2_with_one_line(data, rx, args, message):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    res = run_mlmon("run", "--config", cfg, *args)
+    assert (res.code, res.out) == (2, "")
+    assert res.err.strip() == message.format(root=data)
+
+
+def test_an_invalid_config_exits_2(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    cfg.write_text(cfg.read_text().replace("consecutive_failures: 1", "consecutive_failures: 0"))
+    res = run_mlmon("run", "--config", cfg)
+    assert res.code == 2 and res.err.startswith("mlmon: error: invalid monitoring config: alerts.consecutive_failures")
+    assert len(res.err.strip().splitlines()) == 1
+
+
+def test_a_server_history_url_is_refused_with_what_to_do(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    cfg.write_text(cfg.read_text() + "storage: {history_url: postgresql://db/mlmon}\n")
+    res = run_mlmon("run", "--config", cfg, "--date", BREACH_1)
+    assert res.code == 2
+    assert res.err.strip() == ("mlmon: error: only SQLite history is supported, not postgresql (storage.history_url); "
+                               "use sqlite:///PATH, or pass --history PATH")
+
+
+def test_history_path_from_the_config_is_relative_to_the_config(data, rx, monkeypatch):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    cfg.write_text(cfg.read_text() + "storage: {history_url: \"sqlite:///state/h.db\"}\n")
+    (data / "elsewhere").mkdir()
+    monkeypatch.chdir(data / "elsewhere")
+    out = run(cfg, BREACH_1).json()
+    assert out["history"] == str(data / "state" / "h.db") and (data / "state" / "h.db").exists()
