@@ -139,6 +139,13 @@ def test_features_numbers_to_histogram_categories_counted_with_a_cap():
     assert (cat("DE"), cat("FR"), cat("__other__")) == (2.0, 1.0, 1.0)
 
 
+def test_drift_share_is_not_exported_before_it_is_set(exporter):
+    assert "ml_drift_share_ratio" not in exporter.generate_latest().decode()  # a 0 would read as "no drift"
+    exporter.set_drift_share(0.4)
+    exporter.set_drift_share(0.6)
+    assert exporter.value("ml_drift_share_ratio") == 0.6
+
+
 def test_record_drift_takes_a_drift_result():
     exporter = MetricsExporter("m")
     exporter.record_drift({"drift_share": 0.5, "columns": {

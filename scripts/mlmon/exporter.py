@@ -120,7 +120,8 @@ class MetricsExporter:
         self.f1_score = gauge("ml_model_f1_score_ratio", "Model F1 score over a window (0-1).", ["window"])
         self.drift_score = gauge("ml_drift_score", "Drift score of one feature by one test (p-value or distance).",
                                  ["drift_type", "feature"])
-        self.drift_share = gauge("ml_drift_share_ratio", "Share of features that drifted (0-1).")
+        self._gauge = gauge
+        self.drift_share: Optional[Gauge] = None  # created on first use: an unlabelled gauge would export 0 at once
         self._seen: Dict[str, set] = {}
         self._exposition = None
 
@@ -168,6 +169,8 @@ class MetricsExporter:
         self.drift_score.labels(drift_type, feature).set(score)
 
     def set_drift_share(self, share: float) -> None:
+        if self.drift_share is None:
+            self.drift_share = self._gauge("ml_drift_share_ratio", "Share of features that drifted (0-1).")
         self.drift_share.set(share)
 
     def record_drift(self, result: Mapping[str, Any]) -> None:

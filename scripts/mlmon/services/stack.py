@@ -177,13 +177,15 @@ def _rule_specs(config: Dict[str, Any], options: StackOptions):
                     "MetricsExporter(latency_buckets=...) buckets beyond the threshold or the rule never fires")
             fill = {"threshold": _number(threshold) if threshold is not None else "0", "rate_window": options.rate_window,
                     "higher": "|".join(map(re.escape, higher)), "lower": "|".join(map(re.escape, lower))}
-            expr = string.Template(entry["expr"]).safe_substitute(fill)
-            if condition == "accuracy_drop":  # keep only the branches with metrics in them
-                parts = [p for p, ms in zip(expr.split("\nor\n"), (higher, lower)) if ms]
-                expr = "\nor\n".join(parts)
+            if "expr" in entry:
+                expr = string.Template(entry["expr"]).safe_substitute(fill)
+            else:  # accuracy_drop: one branch per direction that has primary metrics
+                branches = [string.Template(entry[f"expr_{side}"]).safe_substitute(fill)
+                            for side, metrics in (("higher", higher), ("lower", lower)) if metrics]
+                expr = " or ".join(branches)
             rule = {
                 "alert": entry["alert"],
-                "expr": " ".join(expr.split()) if "\nor\n" not in expr else expr,
+                "expr": " ".join(expr.split()),
                 "for": hold,
                 "labels": {"severity": tier, "model": model, "condition": condition},
                 "annotations": {

@@ -1,0 +1,273 @@
+"""mlmon serve: the history store's latest drift, performance and A/B results as metrics, read
+afresh at every scrape; the server binds loopback, stops cleanly, and refuses bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from mlmon.errors import MlmonError
+from mlmon.services.metrics_from_history import history_path, registry_for
+from mlmon.store.history import HistoryStore
+from mlmon_testing import ROOT, run_mlmon
+from prometheus_tools import http_get, stop_process, wait_for
+
+CONFIG = ROOT / "assets" / "config.yaml"
+
+
+def drift_result(share, columns, target=None):
+    def col(name, method, score, threshold, drifted, role="feature"):
+        return {"column": name, "role": role, "type": "numerical", "method": method, "score": score,
+                "threshold": threshold, "drifted": drifted}
+
+    return {
+        "schema_version": 1, "reference": {"path": "ref.parquet", "rows": 100}, "current": {"path": "cur.parquet", "rows": 50},
+        "dataset_drift": share >= 0.5, "drift_share": share, "severity": "critical" if share > 0.5 else "healthy",
+        "columns": {c[0]: col(*c) for c in columns},
+        "target_drift": col(*target, role="target") if target else None, "prediction_drift": None,
+    }
+
+
+def metric_row(metric, window, timestamp, value, kind="realized", model="fraud-detector"):
+    return {"timestamp": timestamp, "window": window, "metric": metric, "value": value, "kind": kind, "model": model}
+
+
+def samples(registry):
+    text = generate_latest(registry).decode()
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+def key(name, **labels):
+    return (name, tuple(sorted(labels.items())))
+
+
+@pytest.fixture
+def store(tmp_path):
+    return HistoryStore(str(tmp_path / "history.db"))
+
+
+def test_latest_drift_run_becomes_scores_detections_and_share(store):
+    store.append_drift(drift_result(0.0, [("amount", "ks", 0.9, 0.05, False)]), created_at=1000.0)
+    store.append_drift(drift_result(0.5, [("amount", "wasserstein", 0.34, 0.1, True), ("age", "wasserstein", 0.02, 0.1, False)],
+                                    target=("is_fraud", "jensenshannon", 0.2, 0.1, True)), created_at=2000.0)
+    got = samples(registry_for(store.path))
+    assert got[key("ml_drift_score", drift_type="wasserstein", feature="amount")] == 0.34
+    assert got[key("ml_drift_score", drift_type="wasserstein", feature="age")] == 0.02
+    assert got[key("ml_drift_score", drift_type="jensenshannon", feature="is_fraud")] == 0.2
+    assert got[key("ml_drift_detected", drift_type="wasserstein", feature="amount")] == 1
+    assert got[key("ml_drift_detected", drift_type="wasserstein", feature="age")] == 0
+    assert got[key("ml_drift_threshold", drift_type="wasserstein", feature="amount")] == 0.1
+    assert got[key("ml_drift_share_ratio")] == 0.5
+    assert got[key("ml_dataset_drift_detected")] == 1
+    assert got[key("ml_drift_last_run_timestamp_seconds")] == 2000.0
+    assert key("ml_drift_score", drift_type="ks", feature="amount") not in got  # the older run is gone
+    assert got[key("mlmon_history_up")] == 1
+
+
+def test_latest_perf_run_newest_window_per_metric_and_the_baseline(store):
+    store.append_metrics({"baseline": {"metrics": {"accuracy": 0.95, "f1_score": 0.8}}},
+                         [metric_row("accuracy", "1D", "2026-01-01", 0.94), metric_row("accuracy", "1D", "2026-01-02", 0.90),
+                          metric_row("f1_score", "1D", "2026-01-02", 0.70),
+                          metric_row("accuracy", "7D", "2026-01-01", 0.92),
+                          metric_row("accuracy", "1D", "2026-01-03", 0.88, kind="estimated"),
+                          metric_row("f1_score", "1D", "2026-01-03", 0.50, model="another-model"),
+                          metric_row("auc_roc", "1D", "2026-01-02", None)],
+                         created_at=3000.0)
+    got = samples(registry_for(store.path, "fraud-detector"))
+    assert got[key("ml_model_accuracy_ratio", window="1D")] == 0.90  # realized preferred to estimated
+    assert got[key("ml_model_accuracy_ratio", window="7D")] == 0.92
+    assert got[key("ml_model_f1_score_ratio", window="1D")] == 0.70  # the other model's row is not ours
+    assert got[key("ml_model_metric", metric="accuracy", window="1D", kind="estimated")] == 0.88
+    assert got[key("ml_model_metric", metric="accuracy", window="1D", kind="realized")] == 0.90
+    assert key("ml_model_metric", metric="auc_roc", window="1D", kind="realized") not in got  # NULL value
+    assert got[key("ml_model_baseline_metric", metric="accuracy")] == 0.95
+    assert got[key("ml_perf_last_run_timestamp_seconds")] == 3000.0
+
+
+def test_latest_ab_analysis_per_experiment(store):
+    def ab(created, experiment, lift, recommendation):
+        result = {"schema_version": 1, "experiment_id": experiment, "srm": {"p_value": 0.4, "mismatch": False},
+                  "comparisons": [{"control": "A", "treatment": "B", "metric": "conversion", "lift": lift,
+                                   "p_value": 0.01, "significant": True}],
+                  "recommendation": recommendation}
+        with store._connection() as conn:
+            store._insert_run(conn, "ab", result, created)
+
+    ab(1.0, "checkout", 0.01, "CONTINUE")
+    ab(2.0, "checkout", 0.03, "SHIP")
+    ab(1.5, "ranking", -0.02, "REVERT")
+    got = samples(registry_for(store.path))
+    cmp = dict(control="A", treatment="B", metric="conversion")
+    assert got[key("ml_experiment_lift", experiment="checkout", **cmp)] == 0.03
+    assert got[key("ml_experiment_lift", experiment="ranking", **cmp)] == -0.02
+    assert got[key("ml_experiment_p_value", experiment="checkout", **cmp)] == 0.01
+    assert got[key("ml_experiment_significant", experiment="checkout", **cmp)] == 1
+    assert got[key("ml_experiment_srm_p_value", experiment="checkout")] == 0.4
+    assert got[key("ml_experiment_recommendation", experiment="checkout", recommendation="SHIP")] == 1
+    assert key("ml_experiment_recommendation", experiment="checkout", recommendation="CONTINUE") not in got
+
+
+def test_odd_ab_results_are_read_defensively(store):
+    with store._connection() as conn:
+        store._insert_run(conn, "ab", {"comparisons": ["not a dict", {"lift": "n/a", "significant": "yes"}]}, 1.0)
+        conn.execute("INSERT INTO runs (kind, created_at, result_json) VALUES ('ab', 2.0, 'not json')")
+    got = samples(registry_for(store.path))
+    assert got[key("ml_experiment_last_run_timestamp_seconds", experiment="default")] == 2.0
+    assert got[key("mlmon_history_up")] == 1
+
+
+def test_missing_store_or_tables_give_only_the_up_metric(tmp_path):
+    assert samples(registry_for(str(tmp_path / "absent.db"))) == {key("mlmon_history_up"): 1.0}
+    assert not (tmp_path / "absent.db").exists()  # serving never creates the store
+    import sqlite3
+
+    bare = tmp_path / "bare.db"  # an older database: runs only, no drift_columns or ml_metrics
+    with sqlite3.connect(bare) as conn:
+        conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT, created_at REAL, drift_share REAL,"
+                     " dataset_drift INTEGER, result_json TEXT)")
+        conn.execute("INSERT INTO runs VALUES (1, 'drift', 5.0, 0.25, 0, '{}')")
+    got = samples(registry_for(str(bare)))
+    assert got[key("ml_drift_share_ratio")] == 0.25 and got[key("mlmon_history_up")] == 1
+
+
+def test_unreadable_store_reports_down_instead_of_failing_the_scrape(tmp_path, capsys):
+    bad = tmp_path / "corrupt.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    registry = registry_for(str(bad))
+    assert samples(registry) == {key("mlmon_history_up"): 0.0}
+    assert samples(registry) == {key("mlmon_history_up"): 0.0}
+    err = capsys.readouterr().err
+    assert err.count("mlmon: warning: cannot read history") == 1  # once, not once per scrape
+
+
+def test_history_path_from_config_flag_and_environment(monkeypatch):
+    assert history_path({"storage": {"history_url": "sqlite:///data/h.db"}}) == "data/h.db"
+    assert history_path({"storage": {"history_url": "sqlite:///data/h.db"}}, "x.db") == "x.db"
+    assert history_path({}) == os.path.join(".mlmon", "history.db")
+    monkeypatch.setenv("HIST_URL", "sqlite:///from-env.db")
+    assert history_path({"storage": {"history_url_env": "HIST_URL"}}) == "from-env.db"
+    monkeypatch.delenv("HIST_URL")
+    with pytest.raises(MlmonError, match="environment variable HIST_URL is not set"):
+        history_path({"storage": {"history_url_env": "HIST_URL"}})
+    with pytest.raises(MlmonError, match="only SQLite history stores can be served"):
+        history_path({"storage": {"history_url": "postgresql://db/h"}})
+
+
+# ---------------------------------------------------------------------------- the real server
+
+
+def start_serve(*args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"))
+    proc = subprocess.Popen([sys.executable, "-m", "mlmon", "serve", *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    match = re.search(r"http://([\d.]+):(\d+)(/\S*)", line)
+    if not match:
+        stop_process(proc)
+        pytest.fail(f"mlmon serve did not start: {line}{proc.stderr.read()}")
+    return proc, match.group(1), int(match.group(2)), match.group(3)
+
+
+@pytest.fixture
+def served(tmp_path):
+    procs = []
+
+    def start(*args):
+        proc, host, port, path = start_serve(*args, cwd=tmp_path)
+        procs.append(proc)
+        return proc, host, port, path
+
+    yield start
+    for proc in procs:
+        stop_process(proc)
+
+
+def test_serve_binds_loopback_reads_fresh_and_stops_on_sigterm(tmp_path, served):
+    store = HistoryStore(str(tmp_path / "h.db"))
+    store.append_drift(drift_result(0.25, [("amount", "psi", 0.05, 0.1, False)]), created_at=1.0)
+    proc, host, port, path = served("--config", CONFIG, "--port", 0, "--history", store.path)
+    assert host == "127.0.0.1" and path == "/metrics"
+    body = http_get(f"http://127.0.0.1:{port}/metrics").decode()
+    assert 'ml_drift_score{drift_type="psi",feature="amount"} 0.05' in body
+    store.append_drift(drift_result(0.75, [("amount", "psi", 0.4, 0.1, True)]), created_at=2.0)
+    body = http_get(f"http://127.0.0.1:{port}/metrics").decode()  # no restart: read at each scrape
+    assert 'ml_drift_score{drift_type="psi",feature="amount"} 0.4' in body and "ml_drift_share_ratio 0.75" in body
+    assert http_get(f"http://127.0.0.1:{port}/-/healthy") == b"ok\n"
+    with pytest.raises(Exception, match="404"):
+        http_get(f"http://127.0.0.1:{port}/other")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert "mlmon: serve stopped" in proc.stderr.read()
+
+
+def test_serve_stops_cleanly_on_sigint(tmp_path, served):
+    proc, _host, port, _path = served("--config", CONFIG, "--port", 0, "--history", tmp_path / "none.db")
+    assert b"mlmon_history_up 1.0" in http_get(f"http://127.0.0.1:{port}/metrics")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+    assert "serve stopped" in proc.stderr.read()
+
+
+def test_serve_takes_port_and_path_from_the_config(tmp_path, served):
+    port = _free_port()
+    text = CONFIG.read_text().replace("port: 9108", f"port: {port}").replace("path: /metrics", "path: /stats")
+    (tmp_path / "monitoring.yaml").write_text(text)
+    _proc, _host, bound, path = served("--config", tmp_path / "monitoring.yaml")
+    assert (bound, path) == (port, "/stats")
+    assert b"mlmon_history_up" in http_get(f"http://127.0.0.1:{port}/stats")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_port_in_use_is_one_line_and_exit_2():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = run_mlmon("serve", "--config", CONFIG, "--port", port)
+    assert r.code == 2
+    assert r.err == (f"mlmon: error: port {port} is already in use (127.0.0.1:{port}); "
+                     "stop the other server or pass --port with a free port\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "70000"], "mlmon: error: invalid port: 70000 (--port); give a number from 1 to 65535 (0 picks a free one)"),
+    (["--port", "http"], "mlmon: error: invalid port: http (--port)"),
+    (["--host", "no.such.host.invalid", "--port", "0"], "mlmon: error: cannot listen:"),
+])
+def test_bad_port_or_host_is_one_line_and_exit_2(args, message):
+    r = run_mlmon("serve", "--config", CONFIG, *args)
+    assert r.code == 2 and r.err.startswith(message) and r.err.count("\n") == 1
+
+
+def test_bad_config_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "monitoring.yaml").write_text(CONFIG.read_text().replace("task: binary", "task: nonsense"))
+    r = run_mlmon("serve", "--config", tmp_path / "monitoring.yaml", "--port", "0")
+    assert r.code == 2 and r.err.startswith("mlmon: error: invalid monitoring config: model.task") and r.err.count("\n") == 1
+    r = run_mlmon("serve", "--config", tmp_path / "absent.yaml", "--port", "0")
+    assert r.code == 2 and "file not found" in r.err
+    r = run_mlmon("serve", "--port", "0")
+    assert r.code == 2 and "--config" in r.err
+
+
+def test_non_sqlite_history_url_is_refused(tmp_path):
+    text = CONFIG.read_text().replace("history_url: sqlite:///.mlmon/history.db", "history_url: postgresql://db.example/mlmon")
+    (tmp_path / "monitoring.yaml").write_text(text)
+    r = run_mlmon("serve", "--config", tmp_path / "monitoring.yaml", "--port", "0")
+    assert r.code == 2
+    assert r.err == ("mlmon: error: only SQLite history stores can be served (storage: postgresql:...); "
+                     "use history_url: sqlite:///PATH or pass --history PATH\n")
