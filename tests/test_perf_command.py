@@ -1,0 +1,161 @@
+"""``mlmon perf`` and ``mlmon labels`` end to end in-process: flags, config, history, exit codes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmon_testing import run_mlmon
+from test_perf_service import frame
+
+ARGS = ["--task", "binary", "--target", "y", "--prediction", "yhat", "--proba", "p", "--timestamp", "ts", "--window", "1D"]
+
+
+@pytest.fixture
+def files(tmp_path):
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    frame(seed=1).to_parquet(ref)
+    frame(seed=2, noise=True).to_parquet(cur)
+    return ref, cur
+
+
+def test_perf_json_and_history_rows_in_one_run(files, tmp_path):
+    ref, cur = files
+    db = tmp_path / "h.db"
+    r = run_mlmon("perf", cur, "--reference", ref, *ARGS, "--format", "json", "--history", db, "--model", "fraud")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["severity"] == "critical"
+    with sqlite3.connect(db) as conn:
+        runs = conn.execute("SELECT id, kind, severity, current_rows FROM runs").fetchall()
+        assert runs == [(1, "perf", "critical", 3000)]
+        got = conn.execute("SELECT timestamp, value, kind, n FROM ml_metrics WHERE metric='accuracy' ORDER BY timestamp").fetchall()
+    assert [(g[0], g[1]) for g in got] == [(w["start"], w["metrics"]["accuracy"]) for w in d["windows"]]
+    assert {g[2] for g in got} == {"realized"}
+
+
+def test_markdown_starts_with_the_verdict(files):
+    ref, cur = files
+    r = run_mlmon("perf", cur, "--reference", ref, *ARGS, "--no-history")
+    assert r.code == 0
+    assert r.out.startswith("**Performance: CRITICAL**")
+    assert "largest drop: " in r.out and "below baseline" in r.out
+
+
+@pytest.mark.parametrize("fail_on, code", [("critical", 1), ("degraded", 1)])
+def test_fail_on_exits_1(files, fail_on, code):
+    ref, cur = files
+    assert run_mlmon("perf", cur, "--reference", ref, *ARGS, "--fail-on", fail_on, "--no-history").code == code
+
+
+def test_fail_on_is_quiet_when_healthy(tmp_path):
+    ref, cur = tmp_path / "r.parquet", tmp_path / "c.parquet"
+    frame(seed=3).to_parquet(ref)
+    frame(seed=4).to_parquet(cur)
+    r = run_mlmon("perf", cur, "--reference", ref, *ARGS, "--fail-on", "critical", "--critical-drop", "0.5",
+                  "--warning-drop", "0.4", "--no-history")
+    assert r.code == 0, r.err
+
+
+def test_config_gives_task_roles_costs_and_tiers(files, tmp_path):
+    ref, cur = files
+    import yaml
+
+    from mlmon_testing import ROOT
+
+    config = yaml.safe_load((ROOT / "assets" / "config.yaml").read_text())
+    config["model"].update({"name": "fraud", "version": "3", "task": "binary"})
+    config["data"]["columns"] = {"target": "y", "prediction": "yhat", "prediction_proba": "p", "timestamp": "ts", "id": "id"}
+    config["performance"]["classification"]["business"] = {"false_positive_cost": 2.0, "false_negative_cost": 7.0}
+    config["alerts"]["critical"]["conditions"]["accuracy_drop"] = 0.9
+    config["alerts"]["warning"]["conditions"]["accuracy_drop"] = 0.8
+    cfg = tmp_path / "monitoring.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    r = run_mlmon("perf", cur, "--reference", ref, "--config", cfg, "--window", "1D", "--format", "json", "--no-history")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["model"] == "fraud" and d["version"] == "3" and d["tiers"] == {"warning": 0.8, "critical": 0.9}
+    assert d["severity"] == "healthy"
+    base = d["baseline"]["metrics"]
+    fp = pd.read_parquet(ref).pipe(lambda f: int(((f.yhat == 1) & (f.y == 0)).sum()))
+    assert base["false_positive_cost"] == 2.0 * fp
+
+
+def test_labels_file_joined_on_id(tmp_path):
+    cur = frame(n=1000, seed=5)
+    preds, labels = tmp_path / "p.csv", tmp_path / "l.csv"
+    cur.drop(columns="y").to_csv(preds, index=False)
+    cur[["id", "y"]].iloc[:600].to_csv(labels, index=False)
+    r = run_mlmon("perf", preds, *ARGS, "--labels", labels, "--join-on", "id", "--format", "json", "--no-history")
+    assert r.code == 0, r.err
+    assert r.json()["labels_join"]["matched"] == 600
+
+
+def test_labels_command_reports_delay(tmp_path):
+    cur = frame(n=1000, seed=6)
+    cur["label_ts"] = cur.ts + pd.Timedelta(hours=36)
+    cur.loc[cur.ts >= pd.Timestamp("2024-01-04"), ["y", "label_ts"]] = None
+    path = tmp_path / "c.parquet"
+    cur.to_parquet(path)
+    r = run_mlmon("labels", path, "--timestamp", "ts", "--label-timestamp", "label_ts", "--target", "y",
+                  "--window", "1D", "--format", "json")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["label_delay"]["median_seconds"] == 36 * 3600
+    assert [w["unlabeled_share"] for w in d["windows"]][-2:] == [1.0, 1.0]
+    assert any("sparsely labeled" in w for w in d["warnings"])
+    md = run_mlmon("labels", path, "--timestamp", "ts", "--label-timestamp", "label_ts", "--target", "y", "--window", "1D")
+    assert "delay median 1.5 d" in md.out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--window", "1D", "--chunk-size", "10"], "both --window and --chunk-size"),
+    (["--window", "1M"], "no fixed length"),
+    (["--window", "soon"], "is not a duration"),
+    (["--chunk-size", "0"], "chunk size must be at least 1"),
+    (["--target", "nope"], "column 'nope' not in the data"),
+    (["--estimate"], "--estimate needs a labeled reference"),
+])
+def test_bad_flags_are_one_line_exit_2(files, extra, message):
+    _, cur = files
+    base = ["--task", "binary", "--target", "y", "--prediction", "yhat", "--proba", "p", "--timestamp", "ts"]
+    if "--window" not in extra and "--chunk-size" not in extra:
+        base += ["--window", "1D"]
+    args = base + extra
+    if extra[0] == "--target":
+        args = [a for a in base if a not in ("--target", "y")] + extra
+    r = run_mlmon("perf", cur, *args, "--no-history")
+    assert r.code == 2
+    assert r.err.startswith("mlmon: error: ") and message in r.err and r.err.count("\n") == 1
+
+
+def test_bad_data_is_one_line_exit_2(tmp_path):
+    cur = frame(n=100, seed=7)
+    cases = {
+        "proba.csv": (cur.assign(p=cur.p + 1), "probabilities outside [0, 1]"),
+        "ts.csv": (cur.assign(ts=["not a time"] * 100), "unparseable timestamp"),
+    }
+    for name, (f, message) in cases.items():
+        f.to_csv(tmp_path / name, index=False)
+        r = run_mlmon("perf", tmp_path / name, *ARGS, "--no-history")
+        assert r.code == 2 and message in r.err, r.err
+    reg = tmp_path / "reg.csv"
+    pd.DataFrame({"y": ["x", "1"], "yhat": [1.0, 2.0]}).to_csv(reg, index=False)
+    r = run_mlmon("perf", reg, "--task", "regression", "--target", "y", "--prediction", "yhat", "--no-history")
+    assert r.code == 2 and "not numeric" in r.err
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"id": [9999], "y": [1]}).to_csv(labels, index=False)
+    cur.drop(columns="y").to_csv(tmp_path / "preds.csv", index=False)
+    r = run_mlmon("perf", tmp_path / "preds.csv", *ARGS, "--labels", labels, "--join-on", "id", "--no-history")
+    assert r.code == 2 and "do not join: 0 of 100" in r.err
+    r = run_mlmon("perf", tmp_path / "preds.csv", *ARGS, "--labels", labels, "--no-history")
+    assert r.code == 2 and "--join-on" in r.err
+
+
+def test_no_task_is_an_error(files):
+    _, cur = files
+    r = run_mlmon("perf", cur, "--target", "y", "--no-history")
+    assert r.code == 2 and "no task given" in r.err
