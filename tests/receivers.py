@@ -7,7 +7,7 @@ import json
 import socketserver
 import threading
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, List, Optional, Tuple
 
@@ -117,7 +117,7 @@ class SmtpReceiver:
                             if line in (b".\r\n", b".\n", b""):
                                 break
                             lines.append(line[1:] if line.startswith(b"..") else line)
-                        receiver.messages.append((sender, rcpts, message_from_bytes(b"".join(lines))))
+                        receiver.messages.append((sender, rcpts, message_from_bytes(b"".join(lines), policy=policy.default)))
                         self.reply("250 queued")
                     elif verb in ("RSET", "NOOP"):
                         self.reply("250 OK")

@@ -69,7 +69,7 @@ def test_slack_blocks():
             {"type": "section", "text": {"type": "mrkdwn", "text": "6 of 8 features drifted"}},
             {"type": "section", "fields": [
                 {"type": "mrkdwn", "text": "*Observed*\n0.75"},
-                {"type": "mrkdwn", "text": "*Threshold*\n> 0.5"},
+                {"type": "mrkdwn", "text": "*Rule*\ndrift_score > 0.5"},
                 {"type": "mrkdwn", "text": "*Model*\nfraud 2.1"},
                 {"type": "mrkdwn", "text": "*Status*\nfiring"},
             ]},
@@ -96,7 +96,7 @@ def test_pagerduty_trigger_and_resolve_share_the_dedup_key():
             "component": "fraud",
             "group": "ml-monitoring",
             "class": "drift_score",
-            "custom_details": {"value": 0.75, "threshold": 0.5, "threshold_text": "0.5",
+            "custom_details": {"value": 0.75, "threshold": 0.5, "rule": "drift_score > 0.5",
                                "detail": "6 of 8 features drifted", "model_version": "2.1", "consecutive": 1,
                                "run_date": "2026-01-01", "response_time": "15m"},
         },
@@ -115,7 +115,7 @@ def test_alertmanager_webhook_json_version_4():
     labels = {"alertname": "MlmonDriftScore", "model_name": "fraud", "severity": "critical",
               "condition": "drift_score", "model_version": "2.1"}
     annotations = {"summary": "[CRITICAL] fraud: drift_score 0.75 above 0.5", "description": "6 of 8 features drifted",
-                   "value": "0.75", "threshold": "0.5", "response_time": "15m"}
+                   "value": "0.75", "threshold": "0.5", "rule": "drift_score > 0.5", "response_time": "15m"}
     assert notify.alertmanager_payload(FIRING) == {
         "version": "4",
         "groupKey": '{}:{alertname="MlmonDriftScore", model_name="fraud"}',
@@ -263,7 +263,7 @@ def test_email_reaches_the_smtp_server():
         "model:      fraud 2.1\n"
         "condition:  drift_score (critical)\n"
         "observed:   0.75\n"
-        "threshold:  > 0.5\n"
+        "rule:       drift_score > 0.5\n"
         "detail:     6 of 8 features drifted\n"
         "since:      2026-01-01T00:00:00Z\n"
         "data of:    2026-01-01\n\n"

@@ -33,13 +33,13 @@ def run_report(d: Dict[str, Any]) -> str:
     out.append("")
     out.append("## Alert rules")
     out.append("")
-    out.append("| rule | observed | threshold | breaches in a row | status |")
+    out.append("| condition | observed | fires when | breaches in a row | status |")
     out.append("|---|---|---|---|---|")
     for a in d["alerts"]:
         if a["value"] is None and a["status"] == "unobserved":
             continue
         status = a["status"] + (f" → {a['message']} sent to {', '.join(a['notify'])}" if a["message"] else "")
-        out.append(f"| {a['condition']} ({a['tier']}) | {_num(a['value'])} | > {a['threshold_text']} | "
+        out.append(f"| {a['condition']} ({a['tier']}) | {_num(a['value'])} | {a['rule']} | "
                    f"{a['consecutive']} | {status} |")
     unobserved = sorted({a["condition"] for a in d["alerts"] if a["status"] == "unobserved"})
     if unobserved:

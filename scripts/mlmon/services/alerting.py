@@ -34,6 +34,11 @@ from mlmon.services.config import parse_duration
 SCHEMA_VERSION = 1
 TIERS = ("critical", "warning", "info")
 BOOLEAN_CONDITIONS = ("feature_distribution_shift", "traffic_pattern_change", "new_category_detected")
+BOOLEAN_TEXT = {
+    "feature_distribution_shift": "any feature drifted",
+    "new_category_detected": "a categorical column holds a value the reference lacks",
+    "traffic_pattern_change": "row count off the median of recent runs by more than 50%",
+}
 # volume change that counts as a traffic pattern change: |rows - median| / median of recent runs
 TRAFFIC_CHANGE = 0.5
 # a metric where a smaller value is better; its drop is a relative rise
@@ -52,6 +57,11 @@ class Rule:
     threshold_text: str       # as the config writes it: 0.15, 2s, true
     notify: Tuple[str, ...]
     response_time: Optional[str] = None
+
+    @property
+    def text(self) -> str:
+        """The rule in words, for messages: ``drift_score > 0.5``, ``any feature drifted``."""
+        return BOOLEAN_TEXT.get(self.condition) or f"{self.condition} > {self.threshold_text}"
 
 
 @dataclass
@@ -89,6 +99,7 @@ class Decision:
             "tier": self.rule.tier,
             "threshold": self.rule.threshold,
             "threshold_text": self.rule.threshold_text,
+            "rule": self.rule.text,
             "value": self.observation.value,
             "detail": self.observation.detail,
             "breached": self.breached,
@@ -306,9 +317,13 @@ def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, An
     firing = d.message["status"] == "firing"
     started = s.started_at if s.started_at is not None else now
     value = d.observation.value
-    verb = "above" if firing else "back under"
-    summary = (f"[{r.tier.upper()}] {r.model}: {r.condition} {_show(r, value)} {verb} "
-               f"{r.threshold_text}" + ("" if firing else " (resolved)"))
+    if r.condition in BOOLEAN_TEXT:
+        summary = (f"[{r.tier.upper()}] {r.model}: {r.condition}" + ("" if firing else " resolved")
+                   + f" ({d.observation.detail})")
+    else:
+        verb = "above" if firing else "back under"
+        summary = (f"[{r.tier.upper()}] {r.model}: {r.condition} {_show(r, value)} {verb} "
+                   f"{r.threshold_text}" + ("" if firing else " (resolved)"))
     return {
         "schema_version": SCHEMA_VERSION,
         "key": r.key,
@@ -322,7 +337,7 @@ def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, An
         "value": value,
         "threshold": r.threshold,
         "threshold_text": r.threshold_text,
-        "comparison": ">",
+        "rule": r.text,
         "consecutive": s.consecutive,
         "detail": d.observation.detail,
         "summary": summary,

@@ -83,7 +83,7 @@ def slack_payload(event: Mapping[str, Any], conf: Mapping[str, Any]) -> Dict[str
     version = f" {event['model_version']}" if event.get("model_version") else ""
     fields = [
         f"*Observed*\n{_show(event['value'])}",
-        f"*Threshold*\n> {event['threshold_text']}",
+        f"*Rule*\n{event['rule']}",
         f"*Model*\n{event['model']}{version}",
         f"*Status*\n{event['status']}" + (" (reminder)" if event.get("repeat") else ""),
     ]
@@ -123,7 +123,7 @@ def pagerduty_payload(event: Mapping[str, Any], routing_key: str) -> Dict[str, A
             "group": "ml-monitoring",
             "class": event["condition"],
             "custom_details": {
-                k: event.get(k) for k in ("value", "threshold", "threshold_text", "detail", "model_version",
+                k: event.get(k) for k in ("value", "threshold", "rule", "detail", "model_version",
                                           "consecutive", "run_date", "response_time")
             },
         },
@@ -138,7 +138,7 @@ def alertmanager_payload(event: Mapping[str, Any], receiver: str = "mlmon") -> D
     if event.get("model_version"):
         labels["model_version"] = str(event["model_version"])
     annotations = {"summary": event["summary"], "description": event["detail"] or event["summary"],
-                   "value": _show(event["value"]), "threshold": event["threshold_text"]}
+                   "value": _show(event["value"]), "threshold": event["threshold_text"], "rule": event["rule"]}
     if event.get("response_time"):
         annotations["response_time"] = event["response_time"]
     alert = {
@@ -180,7 +180,7 @@ def email_message(event: Mapping[str, Any], conf: Mapping[str, Any]) -> EmailMes
         f"model:      {event['model']} {event.get('model_version') or ''}".rstrip(),
         f"condition:  {event['condition']} ({event['tier']})",
         f"observed:   {_show(event['value'])}",
-        f"threshold:  > {event['threshold_text']}",
+        f"rule:       {event['rule']}",
         f"detail:     {event['detail']}",
         f"since:      {event['starts_at']}",
     ]
