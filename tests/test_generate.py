@@ -278,3 +278,13 @@ def test_generate_service_needs_no_cli():
     assert sorted(stack.files) == ["grafana/dashboards/mlmon.json", "grafana/provisioning/dashboards/mlmon.yml",
                                    "grafana/provisioning/datasources/mlmon.yml"]
     assert '"uid": "other"' in stack.files["grafana/dashboards/mlmon.json"]
+
+
+def test_a_missing_tool_fails_under_ci_and_skips_locally(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="promtool not found"):
+        require_binary("promtool")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="promtool not found"):
+        require_binary("promtool")

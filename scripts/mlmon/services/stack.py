@@ -470,7 +470,7 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
     fields = {
         "project": _slug((config.get("model") or {}).get("name") or "model"),
         "config_name": os.path.basename(config_abs),
-        "config_dir": rel(os.path.dirname(config_abs)) if rel(os.path.dirname(config_abs)) != "." else ".",
+        "config_dir": rel(os.path.dirname(config_abs)),
         "toolkit_dir": rel(TOOLKIT_DIR),
         "serve_port": str(port),
         "history": history,
@@ -479,7 +479,7 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
         "alertmanager_secrets": ("    secrets: [" + ", ".join(n for n, _ in secrets) + "]") if secrets else "",
         "secrets_section": ("secrets:\n" + "".join(f"  {n}:\n    environment: {env}\n" for n, env in secrets)) if secrets else "",
     }
-    for key in ("config_dir", "toolkit_dir"):
+    for key in ("config_dir", "toolkit_dir"):  # compose reads a bare name as a named volume
         if not fields[key].startswith("."):
             fields[key] = "./" + fields[key]
     return string.Template(_template("compose.yaml")).substitute(fields)
