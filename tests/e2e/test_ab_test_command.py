@@ -1,0 +1,121 @@
+"""End to end: `/ml-monitoring:ab-test` inside the real Claude Code CLI.
+
+The scripted model does what the command asks: it splits the arguments as a POSIX shell would,
+quotes every word and runs the invocation the command shows (`mlmon ab analyze 'WORD1' … --format
+json`). Expected numbers are computed here, with statsmodels and scipy, from the file the test
+writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportions_ztest
+
+from scripted_api import Request, text, tool
+
+COMMAND = "/ml-monitoring:ab-test"
+INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
+
+
+def write_events(path: Path, n_control: int, n_treatment: int, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    variant = ["control"] * n_control + ["treatment"] * n_treatment
+    rate = np.array([0.10] * n_control + [0.13] * n_treatment)
+    converted = [int(x) for x in rng.random(len(variant)) < rate]
+    path.write_text("variant,converted\n" + "".join(f"{v},{c}\n" for v, c in zip(variant, converted)))
+    return {"variant": variant, "converted": converted}
+
+
+def _texts(request: Request) -> list[str]:
+    out = []
+    for message in request.messages:
+        if message.get("role") == "assistant":
+            continue
+        content = message.get("content")
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+        out += [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
+    return out
+
+
+def command_body(request: Request) -> str:
+    texts = _texts(request)
+    for i, block in enumerate(texts[:-1]):
+        if f"<command-name>{COMMAND}</command-name>" in block:
+            return texts[i + 1]
+    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(texts))
+
+
+def command_args(request: Request) -> str:
+    for block in _texts(request):
+        found = re.search(r"<command-args>(.*?)</command-args>", block, re.S)
+        if found:
+            return found.group(1)
+    raise AssertionError("no <command-args> in the request")
+
+
+def follow_ab_test(calls: list[dict]):
+    """A turn that fills in the invocation the expanded command shows and runs it with Bash."""
+
+    def turn(request: Request) -> list[dict]:
+        body = command_body(request)
+        shown = INVOCATION.search(body)
+        assert shown, f"the command shows no invocation with 'WORD1' in backticks:\n{body}"
+        before, _, after = shown.group(1).partition("'WORD1'")
+        after = re.sub(r"^\s*'WORD2'\s*(…|\.\.\.)?\s*", " ", after)
+        words = shlex.split(command_args(request), posix=True)
+        quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+        call = tool("Bash", command=before + quoted + after.rstrip(), description="Analyse the A/B test",
+                    timeout=600000)
+        calls.append(call)
+        return [call]
+
+    return turn
+
+
+def result_json(output: str) -> dict:
+    start = output.find("{")
+    assert start >= 0, f"no result in the Bash output:\n{output}"
+    return json.loads(output[start:output.rfind("}") + 1])
+
+
+@pytest.mark.plugin_component("command:ab-test")
+def test_ab_test_runs_the_analysis_and_the_model_gets_the_verdict(claude, workdir):
+    data = write_events(workdir / "events.csv", 3000, 3000, seed=5)
+    calls: list[dict] = []
+    run = claude(f"{COMMAND} events.csv --variant-col variant --metric-col converted",
+                 [follow_ab_test(calls), [text("Reported.")]])
+
+    assert run.returncode == 0, run.explain()
+    body = command_body(run.api.main_requests[0])
+    assert "events.csv --variant-col variant --metric-col converted" in body and "$ARGUMENTS" not in body
+    assert calls[0]["input"]["command"].startswith("mlmon ab analyze 'events.csv' '--variant-col' 'variant'")
+    result = result_json(run.api.result_of(calls[0]))
+    c = np.array([x for v, x in zip(data["variant"], data["converted"]) if v == "control"])
+    t = np.array([x for v, x in zip(data["variant"], data["converted"]) if v == "treatment"])
+    z, p = proportions_ztest([t.sum(), c.sum()], [t.size, c.size])
+    comp = result["comparisons"][0]
+    assert comp["p_value"] == pytest.approx(p, rel=1e-9)
+    assert comp["lift"] == pytest.approx(t.mean() / c.mean() - 1, rel=1e-12)
+    assert result["schema_version"] == 1 and result["recommendation"] == "SHIP"
+    assert run.result.get("result") == "Reported."
+
+
+@pytest.mark.plugin_component("command:ab-test")
+def test_ab_test_with_a_broken_split_hands_the_model_a_stop(claude, workdir):
+    write_events(workdir / "events.csv", 3000, 3400, seed=6)
+    calls: list[dict] = []
+    run = claude(f"{COMMAND} events.csv --variant-col variant --metric-col converted",
+                 [follow_ab_test(calls), [text("Reported.")]], skip_permissions=False)
+
+    assert run.returncode == 0, run.explain()
+    result = result_json(run.api.result_of(calls[0]))
+    assert result["srm"]["p_value"] == pytest.approx(stats.chisquare([3000, 3400]).pvalue, rel=1e-9)
+    assert result["recommendation"] == "STOP" and result["comparisons"] == []
+    assert "sample ratio mismatch" in result["reasons"][0]
