@@ -10,6 +10,8 @@ Default location: ``.mlmon/history.db`` in the working directory. Tables:
   so "accuracy over the last 7 days" is one query.
 - ``alert_state``: one row per alert rule (dedup key): consecutive breaches, firing, cooldown;
   ``alert_events`` logs every transition; ``notifications`` is the delivery outbox.
+- ``ab_comparisons``: one row per (treatment, metric) of an experiment analysis (run kind ``ab``),
+  with the run's recommendation; :meth:`HistoryStore.latest_ab` reads each experiment's latest.
 
 Each area's section below owns its tables and methods. Writes made inside
 ``with store.transaction():`` share one SQLite transaction: a run interrupted half-way leaves
@@ -113,6 +115,26 @@ CREATE TABLE IF NOT EXISTS notifications (   -- the delivery outbox: a row stays
     sent_at REAL
 );
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status, id);
+
+-- experiments ---------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS ab_comparisons (   -- one row per (treatment, metric) of an `ab` run
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    experiment TEXT NOT NULL,
+    control TEXT NOT NULL,
+    treatment TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    control_mean REAL,
+    treatment_mean REAL,
+    lift REAL,                      -- relative: treatment / control - 1
+    lift_lower REAL,
+    lift_upper REAL,
+    p_value REAL,
+    significant INTEGER NOT NULL,
+    recommendation TEXT NOT NULL,   -- the run's verdict: SHIP | REVERT | CONTINUE | STOP | NO_DECISION
+    srm_p_value REAL,
+    PRIMARY KEY (run_id, treatment, metric)
+);
+CREATE INDEX IF NOT EXISTS ab_comparisons_experiment ON ab_comparisons(experiment, run_id);
 """
 
 
@@ -285,3 +307,50 @@ class HistoryStore:
                 "UPDATE notifications SET status=?, attempts=attempts+?, last_error=?, sent_at=?"
                 " WHERE id=?",
                 ("sent" if sent else "pending", attempts, error, at if sent else None, notification_id))
+
+    # ------------------------------------------------------------------------ experiments
+
+    def append_ab(self, result: Dict[str, Any], created_at: Optional[float] = None) -> int:
+        """Record one A/B analysis (``AbResult.to_dict()``): the result in ``runs`` (kind ``ab``)
+        and one ``ab_comparisons`` row per comparison (a stopped run records none). Returns the run id."""
+        with self._connection() as conn:
+            run_id = self._insert_run(conn, "ab", result, created_at,
+                                      current_path=result["source"]["path"], current_rows=result["source"]["rows"],
+                                      severity=result["recommendation"])
+            srm_p = result["srm"]["p_value"]
+            conn.executemany(
+                "INSERT INTO ab_comparisons VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, result["experiment"], c["control"], c["treatment"], c["metric"], c["control_mean"],
+                  c["treatment_mean"], c["lift"], c["lift_ci"][0], c["lift_ci"][1], c["p_value"],
+                  int(c["significant"]), result["recommendation"], srm_p)
+                 for c in result["comparisons"]])
+        return run_id
+
+    def latest_ab(self, experiment: Optional[str] = None) -> List[Dict[str, Any]]:
+        """The comparisons of each experiment's latest analysis (or of ``experiment`` only), with
+        the run's ``created_at``; experiments whose latest run stopped (SRM) have no rows here:
+        read :meth:`ab_runs` for their verdict."""
+        latest = ("SELECT MAX(id) FROM runs WHERE kind='ab'"
+                  + (" AND json_extract(result_json, '$.experiment') = ?" if experiment is not None else "")
+                  + " GROUP BY json_extract(result_json, '$.experiment')")
+        return self.query(
+            "SELECT a.*, r.created_at FROM ab_comparisons a JOIN runs r ON r.id = a.run_id"
+            f" WHERE a.run_id IN ({latest}) ORDER BY a.experiment, a.treatment, a.metric",
+            (experiment,) if experiment is not None else ())
+
+    def ab_runs(self, limit: int = 50) -> List[Dict[str, Any]]:
+        """Most recent A/B runs first: id, created_at, path, recommendation, experiment."""
+        rows = self.query(
+            "SELECT id, created_at, current_path, severity AS recommendation, result_json FROM runs"
+            " WHERE kind='ab' ORDER BY created_at DESC, id DESC LIMIT ?", (limit,))
+        for r in rows:
+            r["experiment"] = json.loads(r.pop("result_json")).get("experiment")
+        return rows
+
+    # ------------------------------------------------------------------------ diagnosis
+
+    def append_diagnosis(self, result: Dict[str, Any], created_at: Optional[float] = None) -> int:
+        """Record one root-cause diagnosis (its ``to_dict()``); ``severity`` holds the primary
+        cause. Returns the run id."""
+        with self._connection() as conn:
+            return self._insert_run(conn, "diagnose", result, created_at, severity=result["primary_cause"])
