@@ -19,6 +19,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportions_ztest
 
 from scripted_api import Request, text, tool
+from test_drift_check_command import _texts, command_args, single_quote
 
 COMMAND = "/ml-monitoring:ab-test"
 INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
@@ -33,31 +34,12 @@ def write_events(path: Path, n_control: int, n_treatment: int, seed: int) -> dic
     return {"variant": variant, "converted": converted}
 
 
-def _texts(request: Request) -> list[str]:
-    out = []
-    for message in request.messages:
-        if message.get("role") == "assistant":
-            continue
-        content = message.get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
-        out += [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
-    return out
-
-
 def command_body(request: Request) -> str:
     texts = _texts(request)
     for i, block in enumerate(texts[:-1]):
         if f"<command-name>{COMMAND}</command-name>" in block:
             return texts[i + 1]
     raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(texts))
-
-
-def command_args(request: Request) -> str:
-    for block in _texts(request):
-        found = re.search(r"<command-args>(.*?)</command-args>", block, re.S)
-        if found:
-            return found.group(1)
-    raise AssertionError("no <command-args> in the request")
 
 
 def follow_ab_test(calls: list[dict]):
@@ -70,7 +52,7 @@ def follow_ab_test(calls: list[dict]):
         before, _, after = shown.group(1).partition("'WORD1'")
         after = re.sub(r"^\s*'WORD2'\s*(…|\.\.\.)?\s*", " ", after)
         words = shlex.split(command_args(request), posix=True)
-        quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
+        quoted = " ".join(single_quote(w) for w in words)
         call = tool("Bash", command=before + quoted + after.rstrip(), description="Analyse the A/B test",
                     timeout=600000)
         calls.append(call)
