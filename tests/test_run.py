@@ -430,3 +430,65 @@ def test_history_path_from_the_config_is_relative_to_the_config(data, rx, monkey
     monkeypatch.chdir(data / "elsewhere")
     out = run(cfg, BREACH_1).json()
     assert out["history"] == str(data / "state" / "h.db") and (data / "state" / "h.db").exists()
+
+
+def test_two_runs_at_once_decide_one_after_the_other(data, rx, monkeypatch):
+    """Each run reads the alert state under the write lock: the second sees the first's firing
+    and stays quiet, even when both finished their statistics before either decided."""
+    import threading
+
+    from mlmon.services import alerting
+
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    slow = alerting.evaluate
+
+    def evaluate(*a, **k):  # widen the window between reading the state and writing it
+        out = slow(*a, **k)
+        threading.Event().wait(0.3)
+        return out
+
+    monkeypatch.setattr(alerting, "evaluate", evaluate)
+    env = {"T_SLACK": r.slack.url, "T_PD": "k", "T_AM": r.am.url}
+    results = []
+
+    def one(day):
+        settings = scheduled.RunSettings(config_path=str(cfg), date=scheduled.parse_date(day),
+                                         history=str(data / "h.db"), env=env)
+        results.append(scheduled.run_scheduled(settings))
+
+    threads = [threading.Thread(target=one, args=(d,)) for d in (BREACH_1, BREACH_2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2
+    # whichever run delivers them, each message goes out once
+    assert sum(len(x["notifications"]) for x in results) == 4
+    assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}
+
+
+def test_a_message_another_run_is_delivering_is_left_to_it_until_its_claim_expires(rx, tmp_path):
+    r = rx()
+    store = HistoryStore(str(tmp_path / "h.db"))
+    first = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "firing"}, 0.0)
+    later = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "resolved"}, 1.0)
+    assert store.claim_notification(first, now=100.0, lease=scheduled.CLAIM_LEASE)  # another run holds it
+    config = {"notifications": {"webhook": {"url_env": "AM"}}}
+    sent = []
+
+    def fake_deliver(channel, conf, event, env, policy):
+        sent.append(event["status"])
+        return notify.Delivery(True, 1)
+
+    import unittest.mock as mock
+
+    with mock.patch.object(notify, "deliver", fake_deliver):
+        report = scheduled.deliver_pending(store, config, {}, None, lambda: 200.0)
+        # the claimed one is skipped, the later one waits behind it
+        assert [(n["id"], n["status"], n["error"]) for n in report] == [
+            (later, "pending", "waiting for an earlier message of this alert")]
+        assert sent == []
+        report = scheduled.deliver_pending(store, config, {}, None, lambda: 100.0 + scheduled.CLAIM_LEASE)
+    assert [(n["id"], n["status"]) for n in report] == [(first, "sent"), (later, "sent")]
+    assert sent == ["firing", "resolved"]

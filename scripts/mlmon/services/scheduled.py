@@ -28,6 +28,9 @@ SCHEMA_VERSION = 1
 TRAFFIC_RUNS = 7        # recent runs whose median row count is the traffic baseline
 TRAFFIC_MIN_RUNS = 3    # fewer than this and traffic_pattern_change is not observed
 TIER_RANK = {"critical": 0, "warning": 1, "info": 2}
+# how long a run holds a message it is delivering: longer than the slowest delivery (4 attempts of
+# 10 s with waits capped at 60 s), so only a run that died mid-delivery ever loses its claim
+CLAIM_LEASE = 900.0
 
 
 @dataclass
@@ -159,6 +162,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
         return result
 
     with store.transaction():
+        store.lock_alert_state()
         decisions = decide()
         result.update(_outcome(decisions, warnings))
         run_id = store.append_scheduled(result, created_at=now)
@@ -205,7 +209,8 @@ def deliver_pending(store, config: Mapping[str, Any], env: Mapping[str, str],
                     policy: Optional[notify.RetryPolicy], clock: Callable[[], float]) -> List[Dict[str, Any]]:
     """Send every pending message, oldest first. A channel that failed with a retryable error is
     not tried again this run; a message waits while an older one for the same alert and channel is
-    undelivered, so a *resolved* never overtakes its *firing*."""
+    undelivered, so a *resolved* never overtakes its *firing*. Each message is claimed before it
+    is sent, so two runs at once never send the same one; one held by another run is left to it."""
     channels = config.get("notifications") or {}
     down: Dict[str, str] = {}
     blocked: set = set()
@@ -214,6 +219,9 @@ def deliver_pending(store, config: Mapping[str, Any], env: Mapping[str, str],
         channel, key = row["channel"], row["alert_key"]
         entry = {"id": row["id"], "alert_key": key, "channel": channel, "message": row["payload"]["status"],
                  "run_id": row["run_id"], "attempts": 0}
+        if not store.claim_notification(row["id"], clock(), CLAIM_LEASE):
+            blocked.add((key, channel))  # another run is delivering it: later ones wait behind it
+            continue
         if (key, channel) in blocked:
             outcome = notify.Delivery(False, 0, "waiting for an earlier message of this alert")
         elif channel in down:

@@ -112,7 +112,8 @@ CREATE TABLE IF NOT EXISTS notifications (   -- the delivery outbox: a row stays
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     created_at REAL NOT NULL,
-    sent_at REAL
+    sent_at REAL,
+    claimed_until REAL              -- a run delivering it holds it until then (a crashed run's lease expires)
 );
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications(status, id);
 
@@ -260,6 +261,12 @@ class HistoryStore:
                 severity=result["severity"],
             )
 
+    def lock_alert_state(self) -> None:
+        """Inside ``transaction()``: take SQLite's write lock before reading alert state, so a
+        concurrent run waits for this one's commit instead of deciding from the same old state."""
+        with self._connection() as conn:
+            conn.execute("UPDATE alert_state SET consecutive = consecutive WHERE 0")
+
     def alert_states(self) -> Dict[str, Dict[str, Any]]:
         """Every rule's stored state by dedup key."""
         return {r["key"]: r for r in self.query("SELECT * FROM alert_state")}
@@ -299,12 +306,22 @@ class HistoryStore:
             r["payload"] = json.loads(r["payload_json"])
         return rows
 
+    def claim_notification(self, notification_id: int, now: float, lease: float) -> bool:
+        """Take a pending message for delivery until ``now + lease``; False when it is sent
+        already or another run holds it."""
+        with self._connection() as conn:
+            cur = conn.execute(
+                "UPDATE notifications SET claimed_until=? WHERE id=? AND status='pending'"
+                " AND (claimed_until IS NULL OR claimed_until <= ?)", (now + lease, notification_id, now))
+            return cur.rowcount == 1
+
     def mark_notification(self, notification_id: int, sent: bool, attempts: int,
                           error: Optional[str], at: float) -> None:
-        """Record one delivery attempt: ``sent`` closes the row, otherwise it stays pending."""
+        """Record one delivery attempt and release the claim: ``sent`` closes the row, otherwise
+        it stays pending."""
         with self._connection() as conn:
             conn.execute(
-                "UPDATE notifications SET status=?, attempts=attempts+?, last_error=?, sent_at=?"
+                "UPDATE notifications SET status=?, attempts=attempts+?, last_error=?, sent_at=?, claimed_until=NULL"
                 " WHERE id=?",
                 ("sent" if sent else "pending", attempts, error, at if sent else None, notification_id))
 
