@@ -1,0 +1,98 @@
+"""Root-cause analysis of a degraded model: measured evidence, weighed openly.
+
+:func:`diagnose` runs every diagnostic the inputs allow (performance change, feature, target and
+prediction drift, concept drift and label shift, pipeline faults, coverage of the reference,
+infrastructure and traffic, change events), ranks the candidate causes
+(:mod:`~mlmon.services.rca.ranking`), builds a timeline from real times
+(:mod:`~mlmon.services.rca.timeline`) and recommends actions naming what was found.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from mlmon.services.rca.inputs import Context, RcaInputs, Thresholds
+
+SCHEMA_VERSION = 1
+
+__all__ = ["Diagnosis", "RcaInputs", "Thresholds", "diagnose"]
+
+
+@dataclass
+class Findings:
+    performance: Any
+    drift: Any
+    drift_covered: Any
+    pipeline: List[Any]
+    concept: Any
+    coverage: Any
+    operations: Any
+    changes: Any
+    consecutive: int
+
+
+@dataclass
+class Diagnosis:
+    primary_cause: str
+    confidence: float
+    candidates: List[Any]
+    timeline: List[Dict[str, str]]
+    recommended_actions: List[str]
+    warnings: List[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _strict({
+            "schema_version": self.schema_version,
+            "primary_cause": self.primary_cause,
+            "confidence": round(self.confidence, 4),
+            "candidates": [c.to_dict() for c in self.candidates],
+            "timeline": self.timeline,
+            "recommended_actions": self.recommended_actions,
+            "warnings": self.warnings,
+        })
+
+
+def diagnose(inputs: RcaInputs) -> Diagnosis:
+    from mlmon.services.rca import actions, changes, concept, drift, operations, performance, pipeline, ranking, segments, timeline
+
+    ctx = Context(inputs)
+    importance = drift.importances(ctx)
+    weights = {c: drift.importance_weight(importance.get(c)) if importance else 1.0 for c in ctx.features}
+    perf = performance.performance(ctx)
+    all_drift = drift.run_drift(ctx, importance)
+    faults = pipeline.pipeline_evidence(ctx, weights)
+    cov = segments.coverage(ctx, skip={e.column for e in faults if e.column and e.strength >= ranking.MIN_SCORE})
+    covered = None
+    if cov.share_uncovered >= inputs.thresholds.coverage_share and cov.covered.sum() >= 30:
+        covered = drift.run_drift(ctx, importance, cur_mask=cov.covered, label="among covered rows")
+    findings = Findings(
+        performance=perf, drift=all_drift, drift_covered=covered,
+        pipeline=faults,
+        concept=concept.concept_evidence(ctx, cov.covered if covered is not None else None), coverage=cov,
+        operations=operations.operations(ctx), changes=changes.changes(ctx),
+        consecutive=inputs.thresholds.consecutive_windows,
+    )
+    if not findings.concept.available:
+        ctx.warnings.append("no labels with a probability or prediction: concept drift and label shift not tested")
+    verdict = ranking.rank(findings)
+    warnings = list(dict.fromkeys(ctx.warnings + all_drift.result.get("warnings", [])))
+    return Diagnosis(
+        primary_cause=verdict.primary, confidence=verdict.confidence, candidates=verdict.candidates,
+        timeline=timeline.build_timeline(ctx, findings, verdict),
+        recommended_actions=actions.recommended_actions(verdict, ctx), warnings=warnings,
+    )
+
+
+def _strict(obj):
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        return _strict(obj.item())
+    return obj

@@ -1,0 +1,95 @@
+"""Coverage: current rows in regions the reference never covered (a category it never saw, a
+value outside its range), and whether the model's errors concentrate there: a new user segment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+import pandas as pd
+
+from mlmon.services.rca.evidence import Evidence, fmt, pct, pvalue_strength, ratio_strength
+from mlmon.services.rca.inputs import Context
+from mlmon.stats.concept import residual_shift
+from mlmon.stats.value_spike import share_increase
+
+
+@dataclass
+class CoverageFindings:
+    covered: np.ndarray                       # current rows inside the reference's range
+    share_uncovered: float
+    segments: List[Dict] = field(default_factory=list)   # column, description, rows
+    evidence: Optional[Evidence] = None
+    concentration: Optional[Evidence] = None  # errors uncovered vs covered
+    covered_vs_reference: Optional[Evidence] = None
+
+
+def coverage(ctx: Context, skip=()) -> CoverageFindings:
+    """``skip``: columns already flagged as pipeline faults (their values are out of range
+    because they are broken, not because the population changed)."""
+    n = len(ctx.cur)
+    outside = np.zeros(n, dtype=bool)
+    segments: List[Dict] = []
+    for c in [c for c in ctx.numerical if c not in skip]:
+        r = ctx.ref[c].to_numpy(dtype=float, na_value=np.nan)
+        k = ctx.cur[c].to_numpy(dtype=float, na_value=np.nan)
+        if not np.isfinite(r).any():
+            continue
+        lo, hi = np.nanmin(r), np.nanmax(r)
+        below, above = k < lo, k > hi
+        for mask, text in ((below, f"{c} < {fmt(lo)}"), (above, f"{c} > {fmt(hi)}")):
+            if mask.any():
+                segments.append({"column": c, "segment": text, "rows": int(mask.sum())})
+        outside |= below | above
+    for c in [c for c in ctx.categorical if c not in skip]:
+        seen = set(pd.Series(ctx.ref[c]).dropna().astype(str).unique())
+        cur = pd.Series(ctx.cur[c]).astype(object)
+        text = cur.where(cur.isna(), cur.astype(str))
+        new = text.notna().to_numpy() & ~text.isin(seen).to_numpy()
+        if new.any():
+            counts = text[new].value_counts()
+            for value, rows in counts.head(5).items():
+                segments.append({"column": c, "segment": f"{c}={value}", "rows": int(rows), "new_category": str(value)})
+        outside |= new
+    segments.sort(key=lambda s: -s["rows"])
+    share = float(outside.mean()) if n else 0.0
+    f = CoverageFindings(~outside, share, segments)
+    threshold = ctx.inputs.thresholds.coverage_share
+    if not segments:
+        return f
+    named = ", ".join(f"{s['segment']} ({s['rows']} rows)" for s in segments[:3])
+    f.evidence = Evidence(
+        "traffic", "uncovered_share",
+        f"{pct(share)} of current rows fall where the reference has no data: {named}",
+        ratio_strength(share / threshold), segment=segments[0]["segment"], column=segments[0]["column"],
+        value=share, threshold=threshold, details={"segments": segments[:10]})
+    err_ref, err_cur = ctx.errors(ctx.ref), ctx.errors(ctx.cur)
+    n_out = int(outside.sum())
+    if err_cur is None or n_out < 10 or n_out == n:
+        return f
+    if ctx.task == "regression":
+        t = residual_shift(err_cur[~outside], err_cur[outside])
+        p = t.p_value / 2 if t.difference > 0 else 1 - t.p_value / 2
+        e_in, e_out = t.reference_mean, t.current_mean
+        unit = "mean absolute error"
+    else:
+        s = share_increase(int(err_cur[~outside].sum()), int((~outside).sum()), int(err_cur[outside].sum()), n_out)
+        p, e_in, e_out = s.p_value, s.reference_share, s.current_share
+        unit = "error rate"
+    f.concentration = Evidence(
+        "traffic", "error_concentration",
+        f"{unit} {fmt(e_out)} in the uncovered rows against {fmt(e_in)} in the rest (one-sided p {fmt(p)})",
+        pvalue_strength(p), segment=segments[0]["segment"], value=e_out, baseline=e_in, p_value=p)
+    if ctx.task == "regression":
+        t = residual_shift(err_ref, err_cur[~outside])
+        p_cov = t.p_value / 2 if t.difference > 0 else 1 - t.p_value / 2
+        a, b = t.reference_mean, t.current_mean
+    else:
+        s = share_increase(int(err_ref.sum()), len(err_ref), int(err_cur[~outside].sum()), int((~outside).sum()))
+        p_cov, a, b = s.p_value, s.reference_share, s.current_share
+    f.covered_vs_reference = Evidence(
+        "traffic", "covered_rows_error",
+        f"inside the reference's range the {unit} is {fmt(b)} against {fmt(a)} in the reference (one-sided p {fmt(p_cov)})",
+        pvalue_strength(p_cov), value=b, baseline=a, p_value=p_cov)
+    return f

@@ -1,0 +1,110 @@
+"""The incident's timeline, from real times only: the periods of the data, performance windows
+(this run's and past runs' in the history store), the first breach or surge in the
+infrastructure series, change events, and past drift runs. Nothing is placed on the timeline
+without a timestamp that was measured or recorded."""
+
+from __future__ import annotations
+
+import json
+from typing import Dict, List, Optional, Tuple
+
+import pandas as pd
+
+from mlmon.io.infra import iso, to_utc
+
+HISTORY_RUNS = 20  # past runs read from the history store
+
+
+def _t(text) -> Optional[pd.Timestamp]:
+    try:
+        return to_utc([text], "timeline").iloc[0]
+    except Exception:
+        return None
+
+
+def _history_windows(store) -> Tuple[List[Dict], List[Tuple[pd.Timestamp, str]]]:
+    """Performance windows of past perf runs, and one line per past drift run."""
+    if store is None:
+        return [], []
+    try:
+        rows = store.query("SELECT kind, created_at, severity, drift_share, result_json FROM runs "
+                           "WHERE kind IN ('perf', 'drift') ORDER BY created_at DESC, id DESC LIMIT ?", (HISTORY_RUNS,))
+    except Exception:
+        return [], []
+    windows: List[Dict] = []
+    drift_lines: List[Tuple[pd.Timestamp, str]] = []
+    for r in reversed(rows):
+        when = pd.Timestamp(r["created_at"], unit="s", tz="UTC")
+        if r["kind"] == "drift":
+            share = r.get("drift_share")
+            drift_lines.append((when, f"history: drift check recorded, severity {r.get('severity')}, "
+                                      f"drift share {share:.3g}" if isinstance(share, float) else
+                                f"history: drift check recorded, severity {r.get('severity')}"))
+            continue
+        try:
+            result = json.loads(r["result_json"])
+        except (TypeError, ValueError):
+            continue
+        for w in result.get("windows") or []:
+            if w.get("start") and w.get("severity"):
+                windows.append(dict(w, source="history"))
+    return windows, drift_lines
+
+
+def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
+    entries: List[Tuple[pd.Timestamp, str]] = []
+    if ctx.ref_time is not None:
+        entries.append((ctx.ref_time.min(), f"reference data begins ({len(ctx.ref)} rows until {iso(ctx.ref_time.max())})"))
+    if ctx.cur_time is not None:
+        entries.append((ctx.cur_time.min(), f"current data begins ({len(ctx.cur)} rows until {iso(ctx.cur_time.max())})"))
+    past, drift_lines = _history_windows(ctx.inputs.history)
+    entries += drift_lines
+    windows = {}
+    for w in past + [dict(w, source="current data") for w in findings.performance.windows]:
+        start = _t(w["start"])
+        if start is not None:
+            windows[start] = w  # this run's window wins over a recorded one with the same start
+    ordered = sorted(windows.items())
+    anomalies: List[Tuple[pd.Timestamp, str]] = []
+    first_bad = next((i for i, (_, w) in enumerate(ordered) if w.get("severity") in ("degraded", "critical")), None)
+    if first_bad is not None:
+        if first_bad > 0:
+            start, w = ordered[first_bad - 1]
+            end = _t(w.get("end")) or start
+            entries.append((end, f"last healthy window ends (window from {iso(start)}, {_metrics_text(w)}, {w['source']})"))
+        start, w = ordered[first_bad]
+        anomalies.append((start, f"first anomaly: performance window {w.get('severity')} ({_metrics_text(w)}, {w['source']})"))
+        run = 0
+        for start, w in ordered[first_bad:]:
+            run = run + 1 if w.get("severity") in ("degraded", "critical") else 0
+            if run >= max(1, findings.consecutive):
+                end = _t(w.get("end")) or start
+                entries.append((end, f"degradation confirmed: {run} non-healthy windows in a row ({w.get('severity')})"))
+                break
+    ops = findings.operations
+    if ops.first_breach is not None:
+        anomalies.append((ops.first_breach[0], f"first anomaly: {ops.first_breach[1]} over its alert threshold"))
+    if ops.first_surge is not None:
+        anomalies.append((ops.first_surge, "first anomaly: request volume surge"))
+    anomalies.sort(key=lambda a: a[0])
+    if anomalies:
+        entries.append(anomalies[0])
+        entries += [(t, text.replace("first anomaly: ", "anomaly: ")) for t, text in anomalies[1:]]
+    for ev in findings.changes.relevant:
+        entries.append((ev.timestamp, f"change: {ev.type}: {ev.description}"))
+    entries.sort(key=lambda e: e[0])
+    return [{"timestamp": iso(t), "event": text} for t, text in entries]
+
+
+def _metrics_text(w: Dict) -> str:
+    metrics = w.get("metrics") or w.get("estimated") or {}
+    parts = []
+    for name in ("accuracy", "f1_score", "auc_roc", "rmse", "mae"):
+        v = metrics.get(name)
+        if isinstance(v, dict):
+            v = v.get("value")
+        if isinstance(v, (int, float)):
+            parts.append(f"{name} {v:.3g}")
+        if len(parts) == 2:
+            break
+    return ", ".join(parts) or f"{w.get('n', '?')} rows"
