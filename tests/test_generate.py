@@ -205,7 +205,7 @@ def test_grafana_dashboard_uses_the_fixed_datasource_uid_everywhere(tmp_path):
     assert {t["datasource"]["uid"] for p in panels for t in p["targets"]} == {"mlmon-prometheus"}
     exprs = " ".join(t["expr"] for p in panels for t in p["targets"])
     for family in ("ml_predictions_total", "ml_prediction_latency_seconds_bucket", "ml_model_accuracy_ratio",
-                   "ml_drift_score", "ml_drift_share_ratio", "ml_experiment_lift"):
+                   "ml_drift_score", "ml_drift_share_ratio", "ml_experiment_lift_ratio"):
         assert family in exprs
     datasource = yaml.safe_load((out / "grafana/provisioning/datasources/mlmon.yml").read_text())
     assert datasource["datasources"][0]["uid"] == "mlmon-prometheus"

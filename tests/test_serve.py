@@ -95,21 +95,22 @@ def test_latest_perf_run_newest_window_per_metric_and_the_baseline(store):
 
 
 def test_latest_ab_analysis_per_experiment(store):
-    def ab(created, experiment, lift, recommendation):
-        result = {"schema_version": 1, "experiment_id": experiment, "srm": {"p_value": 0.4, "mismatch": False},
-                  "comparisons": [{"control": "A", "treatment": "B", "metric": "conversion", "lift": lift,
+    def ab(created, experiment, lift, recommendation):  # the shape `mlmon ab analyze` records
+        result = {"schema_version": 1, "experiment": experiment, "source": {"path": "events.csv", "rows": 2000},
+                  "srm": {"p_value": 0.4, "mismatch": False},
+                  "comparisons": [{"control": "A", "treatment": "B", "metric": "conversion", "control_mean": 0.1,
+                                   "treatment_mean": 0.1 * (1 + lift), "lift": lift, "lift_ci": [lift - 0.01, lift + 0.01],
                                    "p_value": 0.01, "significant": True}],
                   "recommendation": recommendation}
-        with store._connection() as conn:
-            store._insert_run(conn, "ab", result, created)
+        store.append_ab(result, created_at=created)
 
     ab(1.0, "checkout", 0.01, "CONTINUE")
     ab(2.0, "checkout", 0.03, "SHIP")
     ab(1.5, "ranking", -0.02, "REVERT")
     got = samples(registry_for(store.path))
     cmp = dict(control="A", treatment="B", metric="conversion")
-    assert got[key("ml_experiment_lift", experiment="checkout", **cmp)] == 0.03
-    assert got[key("ml_experiment_lift", experiment="ranking", **cmp)] == -0.02
+    assert got[key("ml_experiment_lift_ratio", experiment="checkout", **cmp)] == 0.03
+    assert got[key("ml_experiment_lift_ratio", experiment="ranking", **cmp)] == -0.02
     assert got[key("ml_experiment_p_value", experiment="checkout", **cmp)] == 0.01
     assert got[key("ml_experiment_significant", experiment="checkout", **cmp)] == 1
     assert got[key("ml_experiment_srm_p_value", experiment="checkout")] == 0.4

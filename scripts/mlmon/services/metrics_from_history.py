@@ -190,10 +190,10 @@ class HistoryCollector:
         latest: Dict[str, Dict[str, Any]] = {}
         for row in rows:  # ascending: the last run of each experiment stays
             result = _json(row["result_json"])
-            name = str(result.get("experiment_id") or result.get("experiment") or "default")
+            name = str(result.get("experiment") or result.get("experiment_id") or "default")
             latest[name] = {"run": row, "result": result}
         cmp_labels = ["experiment", "control", "treatment", "metric"]
-        lift = G("ml_experiment_lift", "Treatment minus control effect of the latest A/B analysis.", labels=cmp_labels)
+        lift = G("ml_experiment_lift_ratio", "Relative lift (treatment / control - 1) of the latest A/B analysis.", labels=cmp_labels)
         pvalue = G("ml_experiment_p_value", "P-value of the latest A/B comparison.", labels=cmp_labels)
         significant = G("ml_experiment_significant", "1 when the latest A/B comparison is significant.", labels=cmp_labels)
         srm = G("ml_experiment_srm_p_value", "Sample-ratio-mismatch p-value of the latest A/B analysis.", labels=["experiment"])
