@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 from mlmon.stats import sequential
@@ -106,3 +108,16 @@ def test_msprt_keeps_its_level_under_continuous_monitoring():
     assert naive > 0.3  # 200 unadjusted looks: the problem the always-valid test solves
     r = sequential.msprt(float(estimate[0, -1]), float(variance[-1]), tau2)
     assert r.p_value == pytest.approx(min(1.0, float(np.exp(-log_lr[0, -1]))), rel=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.02, 0.98), min_size=1, max_size=6, unique=True), st.sampled_from(["obf", "pocock"]),
+       st.sampled_from([0.01, 0.05, 0.1]))
+def test_any_timing_spends_exactly_its_alpha(fractions, spending, alpha):
+    t = sorted(fractions) + [1.0]
+    if min(np.diff(t)) < 0.01:
+        return
+    b = sequential.group_sequential_boundaries(t, alpha, spending)
+    up, low = sequential.crossing_probabilities(b.z, t)
+    assert float(up.sum() + low.sum()) == pytest.approx(alpha, rel=1e-6)
+    assert b.cumulative_alpha[-1] == pytest.approx(alpha)

@@ -62,6 +62,7 @@ from scipy import optimize, special
 SPENDING = ("obf", "pocock")
 _GRID_POINTS = 1601  # Simpson points on the continuation region (odd)
 _Z_MAX = 38.0        # a boundary no look can cross (P(|Z| > 38) underflows double precision)
+_GRID_EDGE = 9.0     # the grid covers |z| <= this (plus the drift) when the boundary is farther
 
 
 def obf_spending(t, alpha: float = 0.025):
@@ -137,7 +138,8 @@ class _Recursion:
 
     def advance(self, c: float, t: float) -> None:
         """Move to the next look, keeping only paths with |Z_k| < c."""
-        z, w = _simpson(min(c, _Z_MAX))
+        # beyond 9 sd from the mean the density is below 1e-18: spend the grid where the mass is
+        z, w = _simpson(min(c, _GRID_EDGE + abs(self.drift) * math.sqrt(t)))
         if self.z is None:
             density = np.exp(-0.5 * (z - self.drift * math.sqrt(t)) ** 2) / math.sqrt(2 * math.pi)
         else:
