@@ -151,17 +151,32 @@ def test_unreadable_store_reports_down_instead_of_failing_the_scrape(tmp_path, c
     assert err.count("mlmon: warning: cannot read history") == 1  # once, not once per scrape
 
 
-def test_history_path_from_config_flag_and_environment(monkeypatch):
-    assert history_path({"storage": {"history_url": "sqlite:///data/h.db"}}) == "data/h.db"
-    assert history_path({"storage": {"history_url": "sqlite:///data/h.db"}}, "x.db") == "x.db"
+def test_history_path_is_relative_to_the_config_like_mlmon_run(monkeypatch):
+    assert history_path({"storage": {"history_url": "sqlite:///data/h.db"}}, base="/srv/m") == "/srv/m/data/h.db"
+    assert history_path({"storage": {"history_url": "sqlite:///data/h.db"}}, "x.db", base="/srv/m") == "x.db"
     assert history_path({}) == os.path.join(".mlmon", "history.db")
-    monkeypatch.setenv("HIST_URL", "sqlite:///from-env.db")
-    assert history_path({"storage": {"history_url_env": "HIST_URL"}}) == "from-env.db"
+    monkeypatch.setenv("HIST_URL", "sqlite:////abs/from-env.db")
+    assert history_path({"storage": {"history_url_env": "HIST_URL"}}, base="/srv/m") == "/abs/from-env.db"
     monkeypatch.delenv("HIST_URL")
     with pytest.raises(MlmonError, match="environment variable HIST_URL is not set"):
         history_path({"storage": {"history_url_env": "HIST_URL"}})
-    with pytest.raises(MlmonError, match="only SQLite history stores can be served"):
+    with pytest.raises(MlmonError, match="only SQLite history is supported, not postgresql"):
         history_path({"storage": {"history_url": "postgresql://db/h"}})
+
+
+def test_serve_finds_the_store_mlmon_run_writes_beside_the_config(tmp_path, served):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "monitoring.yaml").write_text(
+        CONFIG.read_text().replace("sqlite:///.mlmon/history.db", "sqlite:///state/history.db"))
+    HistoryStore(str(tmp_path / "conf" / "state" / "history.db")).append_drift(
+        drift_result(0.25, [("amount", "psi", 0.05, 0.1, False)]))
+    os.mkdir(tmp_path / "elsewhere")
+    proc, _host, port, _path = start_serve("--config", tmp_path / "conf" / "monitoring.yaml", "--port", 0,
+                                           cwd=tmp_path / "elsewhere")
+    try:
+        assert b"ml_drift_share_ratio 0.25" in http_get(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        assert stop_process(proc) == 0
 
 
 # ---------------------------------------------------------------------------- the real server
@@ -270,5 +285,5 @@ def test_non_sqlite_history_url_is_refused(tmp_path):
     (tmp_path / "monitoring.yaml").write_text(text)
     r = run_mlmon("serve", "--config", tmp_path / "monitoring.yaml", "--port", "0")
     assert r.code == 2
-    assert r.err == ("mlmon: error: only SQLite history stores can be served (storage: postgresql:...); "
-                     "use history_url: sqlite:///PATH or pass --history PATH\n")
+    assert r.err == ("mlmon: error: only SQLite history is supported, not postgresql (storage.history_url); "
+                     "use sqlite:///PATH, or pass --history PATH\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
 import threading
@@ -29,7 +30,8 @@ def register(sub) -> None:
     s.add_argument("--config", metavar="FILE", required=True, help="monitoring config (model name, storage)")
     s.add_argument("--port", type=_port, help="port to listen on (default: integrations.prometheus.port, else 9108; 0 = any free port)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 to accept remote scrapes)")
-    s.add_argument("--history", metavar="PATH", help="history database (default: the config's storage, else .mlmon/history.db)")
+    s.add_argument("--history", metavar="PATH", help="history database (default: the config's storage.history_url, "
+                                                     "relative to the config's folder, else .mlmon/history.db)")
     s.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     s.set_defaults(func=run_serve)
 
@@ -42,7 +44,7 @@ def run_serve(args) -> int:
     prometheus = (config.get("integrations") or {}).get("prometheus") or {}
     port = args.port if args.port is not None else int(prometheus.get("port") or 9108)
     metrics_path = "/" + str(prometheus.get("path") or "/metrics").strip("/")
-    path = history_path(config, args.history)
+    path = history_path(config, args.history, os.path.dirname(os.path.abspath(args.config)))
     registry = registry_for(path, (config.get("model") or {}).get("name"))
     server = _make_server(args.host, port, _app(registry, metrics_path))
     host, bound = server.server_address[:2]

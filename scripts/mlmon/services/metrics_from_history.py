@@ -30,34 +30,20 @@ HIGHER_IS_BETTER = frozenset({
 })
 
 
-def history_path(config: Dict[str, Any], override: Optional[str] = None) -> str:
-    """The SQLite file a config's ``storage`` names (``--history`` wins).
+def history_path(config: Dict[str, Any], override: Optional[str] = None, base: str = ".") -> str:
+    """The SQLite file a config's ``storage`` names, relative to ``base`` (the config's folder),
+    resolved exactly as ``mlmon run`` resolves it, so both use the same store; ``--history`` wins.
 
-    >>> history_path({"storage": {"history_url": "sqlite:///.mlmon/history.db"}})
-    '.mlmon/history.db'
-    >>> history_path({"storage": {"history_url": "sqlite:////var/lib/mlmon/h.db"}})
+    >>> history_path({"storage": {"history_url": "sqlite:///.mlmon/history.db"}}, base="/srv/monitoring")
+    '/srv/monitoring/.mlmon/history.db'
+    >>> history_path({"storage": {"history_url": "sqlite:////var/lib/mlmon/h.db"}}, base="/srv/monitoring")
     '/var/lib/mlmon/h.db'
     >>> history_path({}, "other.db")
     'other.db'
     """
-    if override:
-        return override
-    storage = config.get("storage") or {}
-    url = storage.get("history_url")
-    env = storage.get("history_url_env")
-    if env:
-        url = os.environ.get(env)
-        if not url:
-            raise MlmonError(f"environment variable {env} is not set", "storage.history_url_env",
-                             f"export {env}=sqlite:///PATH or pass --history PATH")
-    if not url:
-        from mlmon.store.history import DEFAULT_PATH
+    from mlmon.services.scheduled import history_path as resolve
 
-        return DEFAULT_PATH
-    if not url.startswith("sqlite:///"):
-        raise MlmonError("only SQLite history stores can be served", f"storage: {url.split(':', 1)[0]}:...",
-                         "use history_url: sqlite:///PATH or pass --history PATH")
-    return url[len("sqlite:///"):]
+    return resolve(config, override, base, os.environ)
 
 
 class HistoryCollector:

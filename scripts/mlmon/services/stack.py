@@ -486,14 +486,14 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
 
 
 def _history_in_workdir(config: Dict[str, Any], config_dir: str) -> str:
-    """The history file relative to the config's directory (what the container sees as /work)."""
+    """The history file relative to the config's folder (what the container sees as /work)."""
     from mlmon.services.metrics_from_history import history_path
 
-    path = history_path(config)
-    if os.path.isabs(path):
-        raise MlmonError("the compose stack needs the history store beside the config", path,
+    path = os.path.relpath(os.path.abspath(history_path(config, None, config_dir)), config_dir)
+    if path.startswith(".."):
+        raise MlmonError("the compose stack needs the history store inside the config's folder", path,
                          "use a relative storage.history_url such as sqlite:///.mlmon/history.db")
-    return os.path.normpath(path)
+    return path
 
 
 # ------------------------------------------------------------------------ writing
