@@ -108,6 +108,22 @@ def test_async_decorator_counts_success_and_error_and_times_both(exporter):
     assert asyncio.iscoroutinefunction(predict)
 
 
+def test_a_cancelled_async_call_is_not_an_error(exporter):
+    @exporter.track_prediction
+    async def predict():
+        await asyncio.sleep(10)
+
+    async def main():
+        task = asyncio.create_task(predict())
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert count(exporter, "error") == 0 and count(exporter, "success") == 0 and latency_count(exporter) == 0
+
+
 def test_extract_feeds_the_confidence_histogram(exporter):
     @exporter.track_prediction(extract=lambda r: (r["label"], r["p"]))
     def predict(p):

@@ -185,6 +185,9 @@ class MetricsExporter:
         """Decorate a sync or async predict function: counts it (``status="error"`` when it
         raises; the exception propagates) and observes its latency either way.
 
+        A cancelled call (``asyncio.CancelledError``: the client went away) is neither counted nor
+        timed: it says nothing about the model.
+
         ``extract(result)`` may return ``(predicted_class, confidence)`` to feed
         ``ml_prediction_confidence``, or None to skip. Use as ``@exporter.track_prediction`` or
         ``@exporter.track_prediction(extract=...)``.
@@ -205,7 +208,7 @@ class MetricsExporter:
                 started = time.perf_counter()
                 try:
                     result = await func(*args, **kwargs)
-                except BaseException:
+                except Exception:
                     done(started, "error")
                     raise
                 done(started, "success", result)
@@ -218,7 +221,7 @@ class MetricsExporter:
             started = time.perf_counter()
             try:
                 result = func(*args, **kwargs)
-            except BaseException:
+            except Exception:
                 done(started, "error")
                 raise
             done(started, "success", result)
