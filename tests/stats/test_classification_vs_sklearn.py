@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from mlmon.stats.classification import (binary_metrics, f1_delta_se, grouped_auc, hanley_mcneil_se,
+from mlmon.stats.classification import (binary_metrics, f1_delta_se, grouped_auc, hanley_mcneil_se, label_auc,
                                         multiclass_metrics)
 from mlmon.stats.intervals import normal_mean, wilson
 from mlmon.stats.regression import regression_metrics
@@ -201,6 +201,15 @@ def test_f1_interval_covers_the_simulated_sampling_distribution():
     assert se == pytest.approx(f1.std(), rel=0.05)
 
 
+def test_auc_with_zero_and_negative_zero_scores_equals_sklearn():
+    s = np.array([0.0, 0.0, -0.0, 0.5, 0.0, 1.0, 0.5, -0.0])
+    y = np.array([1, 0, 1, 0, 0, 1, 1, 0])
+    g = np.zeros(8, dtype=int)
+    expected = skm.roc_auc_score(y, s)
+    assert label_auc(s, y, g, 1)[0][0] == pytest.approx(expected, abs=TOL)
+    assert grouped_auc(s, y.astype(float), 1.0 - y, g, 1)[0][0] == pytest.approx(expected, abs=TOL)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 20), st.integers(0, 2)), min_size=1, max_size=60))
 def test_grouped_auc_equals_sklearn_on_any_window_with_both_classes(rows):
@@ -208,12 +217,14 @@ def test_grouped_auc_equals_sklearn_on_any_window_with_both_classes(rows):
     s = np.array([r[1] / 20 for r in rows])
     g = np.array([r[2] for r in rows])
     auc, pos, neg = grouped_auc(s, y.astype(float), 1.0 - y, g, 3)
+    fast = label_auc(s, y, g, 3)[0]  # the 0/1-label path: same values
     for w in range(3):
         sel = g == w
         if len(set(y[sel])) == 2:
             assert auc[w] == pytest.approx(skm.roc_auc_score(y[sel], s[sel]), abs=TOL)
+            assert fast[w] == pytest.approx(auc[w], abs=TOL)
         else:
-            assert np.isnan(auc[w])
+            assert np.isnan(auc[w]) and np.isnan(fast[w])
 
 
 @settings(max_examples=60, deadline=None)

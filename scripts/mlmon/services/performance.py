@@ -259,6 +259,21 @@ def _uniques(*series: Optional[pd.Series]) -> List[Any]:
 def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
     """Class index per row (-1 for missing) matching values to ``classes`` by their text."""
     lookup = {str(c): i for i, c in enumerate(classes) if c is not None}
+    numbers = [c for c in classes if c is not None]
+    if (pd.api.types.is_numeric_dtype(series) and len(classes) <= 64
+            and all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in numbers)):
+        # numeric labels: compare numbers, no text per row (ten million rows stay fast)
+        values = series.to_numpy()
+        if values.dtype.kind not in "iub":
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        out = np.full(values.shape[0], -1, dtype=np.int64)
+        for i, c in enumerate(classes):
+            if c is not None:
+                if values.dtype.kind in "iub" and float(c).is_integer():
+                    out[values == int(c)] = i
+                else:
+                    out[values == float(c)] = i
+        return out
     if pd.api.types.is_bool_dtype(series):
         series = series.astype("Int64")
     if pd.api.types.is_float_dtype(series):
@@ -463,7 +478,7 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
     lab = cur.labeled
     n_labeled = np.bincount(win.groups[lab], minlength=G)
 
-    realized = _metrics(cur, lab, win.groups[lab], G, o)
+    realized = _metrics(cur, lab, win.groups if lab.all() else win.groups[lab], G, o)
     baseline = None
     ref_enc = None
     if reference is not None:
@@ -555,6 +570,8 @@ def _check_options(o: PerfOptions) -> None:
 
 
 def _metrics(e: _Encoded, mask: np.ndarray, groups: np.ndarray, G: int, o: PerfOptions) -> cls.WindowMetrics:
+    if mask.all():  # every row labeled: no copies
+        mask = slice(None)
     if o.task == "binary":
         return cls.binary_metrics(e.y[mask] if e.y is not None else np.zeros(0, np.int64), e.yhat[mask], groups, G,
                                   proba=e.proba[mask] if e.proba is not None else None,
