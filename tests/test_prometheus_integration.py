@@ -3,6 +3,7 @@ the exporter, evaluates the generated rules, and answers queries through its HTT
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -129,3 +130,92 @@ def test_prometheus_scrapes_serve_and_an_instrumented_app_and_fires_generated_ru
     assert query(url, 'ALERTS{alertname="MLModelPerformanceDrop"}') == []
 
     assert stop_process(serve) == 0  # SIGTERM: a clean stop
+
+
+class _Receiver:
+    """A local webhook receiver standing in for Slack: records every POST."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        posts = self.posts = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                posts.append((self.path, json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _post_alerts(url, alerts):
+    import urllib.request
+
+    request = urllib.request.Request(f"{url}/api/v2/alerts", data=json.dumps(alerts).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+
+
+def test_alertmanager_inhibits_warnings_and_delivers_to_slack_with_the_secret_from_a_file(tmp_path, processes):
+    alertmanager = require_binary("prometheus-alertmanager")
+    receiver = _Receiver()
+    try:
+        # pagerduty off: the critical tier then notifies Slack only, read from the secret file
+        text = CONFIG.read_text().replace("  pagerduty:\n    enabled: true", "  pagerduty:\n    enabled: false")
+        (tmp_path / "monitoring.yaml").write_text(text)
+        secrets = tmp_path / "secrets"
+        secrets.mkdir()
+        (secrets / "slack_webhook_url").write_text(f"{receiver.url}/services/T000/B000/XXXX")
+        out = tmp_path / "stack"
+        r = run_mlmon("generate", "alertmanager", "--config", tmp_path / "monitoring.yaml", "--out", out,
+                      "--secrets-dir", secrets)
+        assert r.code == 0, r.err
+        assert receiver.url not in (out / "alertmanager/alertmanager.yml").read_text()
+
+        port = free_port()
+        am = subprocess.Popen([alertmanager, f"--config.file={out / 'alertmanager/alertmanager.yml'}",
+                               f"--storage.path={tmp_path / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
+                               "--cluster.listen-address="], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        processes.append(am)
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: http_get(f"{url}/-/ready"), what="alertmanager ready")
+        labels = {"alertname": "MLDataDriftHigh", "model": "fraud-detector", "condition": "drift_score"}
+        annotations = {"summary": "75% of the features drifted", "threshold": "0.5"}
+        _post_alerts(url, [{"labels": {**labels, "severity": "critical"}, "annotations": annotations},
+                           {"labels": {**labels, "severity": "warning"}, "annotations": {**annotations, "threshold": "0.2"}},
+                           {"labels": {**labels, "alertname": "MLPredictionErrorRateHigh", "severity": "warning"}}])
+
+        def states():
+            alerts = json.loads(http_get(f"{url}/api/v2/alerts"))
+            return {(a["labels"]["alertname"], a["labels"]["severity"]): a["status"] for a in alerts} if len(alerts) == 3 else None
+
+        status = wait_for(states, what="alerts received")
+        assert status[("MLDataDriftHigh", "warning")]["state"] == "suppressed"
+        assert status[("MLDataDriftHigh", "warning")]["inhibitedBy"]  # by the critical of the same alert and model
+        assert status[("MLDataDriftHigh", "critical")]["state"] == "active"
+        assert status[("MLPredictionErrorRateHigh", "warning")]["state"] == "active"  # no critical of its own
+
+        # the critical route waits 10s (group_wait), then posts to the URL read from the secret file
+        path, payload = wait_for(lambda: receiver.posts[0] if receiver.posts else None, timeout=40, what="the Slack post")
+        assert path == "/services/T000/B000/XXXX"
+        assert payload["channel"] == "#ml-alerts"
+        (attachment,) = payload["attachments"]
+        assert attachment["title"] == "[FIRING] MLDataDriftHigh (critical)"
+        assert attachment["text"].strip() == "75% of the features drifted (threshold 0.5)"
+    finally:
+        receiver.close()

@@ -30,6 +30,8 @@ def register(sub) -> None:
                        help="rule evaluation interval; `for:` = consecutive_failures x this (default 1m)")
         p.add_argument("--rate-window", default="5m", help="range of rate() in rules (default 5m)")
         p.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (default 15s)")
+        p.add_argument("--secrets-dir", default="/run/secrets",
+                       help="where Alertmanager reads the secret files (default /run/secrets, as compose mounts them)")
         p.add_argument("--format", choices=["md", "json"], default="md", help="summary format (default md)")
         p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
         p.set_defaults(func=run_generate)
@@ -41,7 +43,7 @@ def run_generate(args) -> int:
 
     config = load_config(args.config)
     options = StackOptions(evaluation_interval=args.evaluation_interval, rate_window=args.rate_window,
-                           scrape_interval=args.scrape_interval)
+                           scrape_interval=args.scrape_interval, secrets_dir=args.secrets_dir)
     stack = generate(config, args.artifact, options, args.config, args.out)
     write_stack(stack, args.out, args.force)
     data = stack.to_dict()

@@ -124,6 +124,9 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
         stack.warnings += warnings
     if artifact in ("alertmanager", "compose"):
         stack.files[ALERTMANAGER_FILE] = alertmanager_config(config, options)
+        if artifact == "compose" and options.secrets_dir.rstrip("/") != "/run/secrets":
+            stack.warnings.append(f"--secrets-dir {options.secrets_dir}: the compose file mounts the secrets at "
+                                  "/run/secrets, where this Alertmanager config will not look")
     if artifact in ("grafana", "compose"):
         stack.files.update(grafana_files(config, options))
     if artifact == "compose":
