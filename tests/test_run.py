@@ -492,3 +492,27 @@ def test_a_message_another_run_is_delivering_is_left_to_it_until_its_claim_expir
         report = scheduled.deliver_pending(store, config, {}, None, lambda: 100.0 + scheduled.CLAIM_LEASE)
     assert [(n["id"], n["status"]) for n in report] == [(first, "sent"), (later, "sent")]
     assert sent == ["firing", "resolved"]
+
+
+def test_a_history_store_that_cannot_be_written_is_an_input_error_and_nothing_is_sent(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    (data / "a-directory.db").mkdir()
+    res = run_mlmon("run", "--config", cfg, "--date", BREACH_1, "--history", data / "a-directory.db")
+    assert (res.code, res.out) == (2, "")
+    assert res.err.strip() == (
+        f"mlmon: error: cannot record the run in the history store: unable to open database file "
+        f"({data / 'a-directory.db'}); pass --history PATH to a writable SQLite file; nothing of this run was "
+        "recorded or sent")
+    assert r.counts() == {"slack": 0, "pagerduty": 0, "webhook": 0, "email": 0}
+
+
+def test_as_a_real_process_exit_3_and_a_clean_stderr(data, rx, monkeypatch):
+    from mlmon_testing import run_mlmon_process
+
+    r = rx(webhook=[FAIL])
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    res = run_mlmon_process("run", "--config", cfg, "--date", BREACH_1, "--format", "json", cwd=data)
+    assert res.code == 3 and res.err == ""
+    assert {n["channel"]: n["status"] for n in res.json()["notifications"]} == {
+        "pagerduty": "sent", "slack": "sent", "webhook": "pending", "email": "sent"}

@@ -15,6 +15,7 @@ no message. A run that dies after it leaves its messages pending; the next run s
 from __future__ import annotations
 
 import os
+import sqlite3
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -161,16 +162,21 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
         result["undelivered"] = 0
         return result
 
-    with store.transaction():
-        store.lock_alert_state()
-        decisions = decide()
-        result.update(_outcome(decisions, warnings))
-        run_id = store.append_scheduled(result, created_at=now)
-        result["run_id"] = run_id
-        result["drift"]["run_id"] = store.append_drift(drift, created_at=now)
-        if perf is not None:
-            result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=now)
-        record_decisions(store, decisions, run_id, now)
+    try:
+        with store.transaction():
+            store.lock_alert_state()
+            decisions = decide()
+            result.update(_outcome(decisions, warnings))
+            run_id = store.append_scheduled(result, created_at=now)
+            result["run_id"] = run_id
+            result["drift"]["run_id"] = store.append_drift(drift, created_at=now)
+            if perf is not None:
+                result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=now)
+            record_decisions(store, decisions, run_id, now)
+    except (sqlite3.Error, OSError) as exc:
+        # alert state lives in the store: a run that cannot record cannot decide either
+        raise MlmonError(f"cannot record the run in the history store: {exc}", store.path,
+                         "pass --history PATH to a writable SQLite file; nothing of this run was recorded or sent") from exc
     result["notifications"] = deliver_pending(store, config, env, settings.policy, settings.clock)
     result["undelivered"] = sum(1 for n in result["notifications"] if n["status"] != "sent")
     return result
