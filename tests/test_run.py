@@ -386,8 +386,8 @@ def test_markdown_report(data, rx):
     assert res.code == 0, res.err
     lines = res.out.splitlines()
     assert lines[0] == "# Scheduled check of churn for 2026-01-01: critical"
-    assert "| drift_score (critical) | 0.7500 | drift_score > 0.5 | 1 | firing → firing sent to pagerduty, slack, webhook |" in lines
-    assert "| feature_distribution_shift (info) | 3.0000 | any feature drifted | 1 | firing → firing sent to email |" in lines
+    assert "| drift_score (critical) | 0.7500 | drift_score > 0.5 | 1 | firing (message to pagerduty, slack, webhook) |" in lines
+    assert "| feature_distribution_shift (info) | 3.0000 | any feature drifted | 1 | firing (message to email) |" in lines
     assert "- pagerduty: firing `churn/drift_score/critical`: sent after 1 attempt" in lines
 
 

@@ -38,7 +38,7 @@ def run_report(d: Dict[str, Any]) -> str:
     for a in d["alerts"]:
         if a["value"] is None and a["status"] == "unobserved":
             continue
-        status = a["status"] + (f" → {a['message']} sent to {', '.join(a['notify'])}" if a["message"] else "")
+        status = a["status"] + (f" (message to {', '.join(a['notify'])})" if a["message"] else "")
         out.append(f"| {a['condition']} ({a['tier']}) | {_num(a['value'])} | {a['rule']} | "
                    f"{a['consecutive']} | {status} |")
     unobserved = sorted({a["condition"] for a in d["alerts"] if a["status"] == "unobserved"})
