@@ -139,6 +139,8 @@ def test_missing_store_or_tables_give_only_the_up_metric(tmp_path):
         conn.execute("INSERT INTO runs VALUES (1, 'drift', 5.0, 0.25, 0, '{}')")
     got = samples(registry_for(str(bare)))
     assert got[key("ml_drift_share_ratio")] == 0.25 and got[key("mlmon_history_up")] == 1
+    with sqlite3.connect(bare) as conn:  # a scrape reads only: no table was added
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["runs"]
 
 
 def test_unreadable_store_reports_down_instead_of_failing_the_scrape(tmp_path, capsys):

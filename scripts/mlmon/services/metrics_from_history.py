@@ -1,7 +1,7 @@
 """Batch results as Prometheus metrics: the latest drift, performance and experiment runs in the
 history store, read afresh at every scrape (what ``mlmon serve`` exposes).
 
-Tables read (all through :meth:`HistoryStore.query`, never written):
+Tables read (on a read-only connection: a scrape never writes):
 
 - ``runs`` (``kind`` 'drift', 'perf', 'ab'): the latest run of each kind, ``created_at``,
   ``drift_share``, ``dataset_drift`` and ``result_json`` (the perf baseline, the A/B verdict);
@@ -16,6 +16,7 @@ database that cannot be read at all sets ``mlmon_history_up`` to 0 instead of fa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -50,9 +51,7 @@ class HistoryCollector:
     """A prometheus_client collector: every ``collect()`` reads the store again."""
 
     def __init__(self, path: str, model_name: Optional[str] = None):
-        from mlmon.store.history import HistoryStore
-
-        self.store = HistoryStore(path)
+        self.path = path
         self.model_name = model_name
         self._last_error: Optional[str] = None
 
@@ -65,17 +64,20 @@ class HistoryCollector:
         families: List[Any] = []
         up = 1.0
         try:
-            if os.path.exists(self.store.path):
-                families += self._drift()
-                families += self._performance()
-                families += self._experiments()
+            if os.path.exists(self.path):
+                with _read_only(self.path) as q:
+                    tables = {r["name"] for r in q("SELECT name FROM sqlite_master WHERE type='table'")}
+                    if "runs" in tables:
+                        families += self._drift(q, tables)
+                        families += self._performance(q, tables)
+                        families += self._experiments(q)
             self._last_error = None
         except Exception as exc:  # a locked or corrupt file must not take the endpoint down
             up = 0.0
             families = []
             message = f"{type(exc).__name__}: {exc}"
             if message != self._last_error:  # once per distinct error, not once per scrape
-                print(f"mlmon: warning: cannot read history ({self.store.path}: {message})", file=sys.stderr)
+                print(f"mlmon: warning: cannot read history ({self.path}: {message})", file=sys.stderr)
             self._last_error = message
         yield from families
         g = GaugeMetricFamily("mlmon_history_up", "1 when the history store could be read at the last scrape.")
@@ -84,28 +86,26 @@ class HistoryCollector:
 
     # ------------------------------------------------------------------ helpers
 
-    def _tables(self) -> set:
-        return {r["name"] for r in self.store.query("SELECT name FROM sqlite_master WHERE type='table'")}
-
-    def _latest_run(self, kind: str) -> Optional[Dict[str, Any]]:
-        rows = self.store.query(
+    @staticmethod
+    def _latest_run(q, kind: str) -> Optional[Dict[str, Any]]:
+        rows = q(
             "SELECT * FROM runs WHERE kind=? ORDER BY created_at DESC, id DESC LIMIT 1", (kind,))
         return rows[0] if rows else None
 
     # ------------------------------------------------------------------ drift
 
-    def _drift(self) -> List[Any]:
+    def _drift(self, q, tables: set) -> List[Any]:
         from prometheus_client.core import GaugeMetricFamily as G
 
-        run = self._latest_run("drift")
+        run = self._latest_run(q, "drift")
         if run is None:
             return []
         labels = ["drift_type", "feature"]
         score = G("ml_drift_score", "Drift score of one column in the latest drift run (p-value or distance; see drift_type).", labels=labels)
         threshold = G("ml_drift_threshold", "Threshold the column's drift test compares its score with.", labels=labels)
         detected = G("ml_drift_detected", "1 when the column drifted in the latest drift run.", labels=labels)
-        if "drift_columns" in self._tables():
-            for c in self.store.query("SELECT * FROM drift_columns WHERE run_id=? ORDER BY column_name", (run["id"],)):
+        if "drift_columns" in tables:
+            for c in q("SELECT * FROM drift_columns WHERE run_id=? ORDER BY column_name", (run["id"],)):
                 key = [c["method"], c["column_name"]]
                 if c["score"] is not None:
                     score.add_metric(key, c["score"])
@@ -126,20 +126,20 @@ class HistoryCollector:
 
     # ------------------------------------------------------------------ performance
 
-    def _performance(self) -> List[Any]:
+    def _performance(self, q, tables: set) -> List[Any]:
         from prometheus_client.core import GaugeMetricFamily as G
 
-        run = self._latest_run("perf")
+        run = self._latest_run(q, "perf")
         if run is None:
             return []
         latest: Dict[tuple, float] = {}
-        if "ml_metrics" in self._tables():
+        if "ml_metrics" in tables:
             sql = "SELECT metric, window, kind, value FROM ml_metrics WHERE run_id=? AND value IS NOT NULL"
             params: list = [run["id"]]
             if self.model_name:
                 sql += " AND (model IS NULL OR model=?)"
                 params.append(self.model_name)
-            for r in self.store.query(sql + " ORDER BY timestamp, rowid", params):
+            for r in q(sql + " ORDER BY timestamp, rowid", params):
                 latest[(r["metric"], r["window"], r["kind"])] = r["value"]  # the newest window wins
         generic = G("ml_model_metric", "Latest window's value of each performance metric (realized or estimated).",
                     labels=["metric", "window", "kind"])
@@ -167,10 +167,10 @@ class HistoryCollector:
 
     # ------------------------------------------------------------------ experiments
 
-    def _experiments(self) -> List[Any]:
+    def _experiments(self, q) -> List[Any]:
         from prometheus_client.core import GaugeMetricFamily as G
 
-        rows = self.store.query("SELECT id, created_at, result_json FROM runs WHERE kind='ab' ORDER BY created_at, id")
+        rows = q("SELECT id, created_at, result_json FROM runs WHERE kind='ab' ORDER BY created_at, id")
         if not rows:
             return []
         latest: Dict[str, Dict[str, Any]] = {}
@@ -205,6 +205,21 @@ class HistoryCollector:
                 verdict.add_metric([name, result["recommendation"]], 1.0)
             stamp.add_metric([name], float(item["run"]["created_at"]))
         return [lift, pvalue, significant, srm, verdict, stamp]
+
+
+@contextlib.contextmanager
+def _read_only(path: str) -> Iterator[Any]:
+    """A query function on a read-only connection: a scrape never writes, never creates a table,
+    and waits at most a few seconds for a writer's commit."""
+    import sqlite3
+    from urllib.parse import quote
+
+    conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, timeout=5)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield lambda sql, params=(): [dict(r) for r in conn.execute(sql, tuple(params)).fetchall()]
+    finally:
+        conn.close()
 
 
 def _timestamp(name: str, doc: str, run: Dict[str, Any]):
