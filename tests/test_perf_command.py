@@ -159,3 +159,59 @@ def test_no_task_is_an_error(files):
     _, cur = files
     r = run_mlmon("perf", cur, "--target", "y", "--no-history")
     assert r.code == 2 and "no task given" in r.err
+
+
+def test_troubleshooting_query_returns_drift_scores_and_accuracy_of_the_last_7_days(tmp_path):
+    import re
+
+    from mlmon_testing import ROOT
+
+    db = tmp_path / "h.db"
+    rng = np.random.default_rng(8)
+    pd.DataFrame({"a": rng.normal(0, 1, 300)}).to_csv(tmp_path / "r.csv", index=False)
+    pd.DataFrame({"a": rng.normal(1, 1, 300)}).to_csv(tmp_path / "c.csv", index=False)
+    assert run_mlmon("drift", tmp_path / "r.csv", tmp_path / "c.csv", "--history", db).code == 0
+    today = pd.Timestamp.now(tz="UTC").tz_localize(None).normalize()
+    old = frame(n=500, start=str((today - pd.Timedelta(days=20)).date()), days=2, seed=9)
+    recent = frame(n=1500, start=str((today - pd.Timedelta(days=3)).date()), days=3, seed=10)
+    path = tmp_path / "p.parquet"
+    pd.concat([old, recent]).to_parquet(path)
+    r = run_mlmon("perf", path, *ARGS, "--history", db, "--model", "fraud", "--format", "json")
+    assert r.code == 0, r.err
+    d = r.json()
+
+    doc = (ROOT / "references" / "TROUBLESHOOTING.md").read_text()
+    sql = re.search(r"## Querying the history.*?```sql\n(.*?)```", doc, re.S).group(1)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(sql).fetchall()
+    drift = [row for row in rows if row[1] == "drift"]
+    accuracy = [row for row in rows if row[1] == "accuracy"]
+    assert [(row[2], row[3]) for row in drift] == [("a", "ks")]
+    cutoff = (pd.Timestamp.now(tz="UTC").tz_localize(None) - pd.Timedelta(days=7)).isoformat()
+    recent_windows = [w for w in d["windows"] if w["start"] >= cutoff and w["metrics"]]
+    assert len(recent_windows) == 3 and len([w for w in d["windows"] if w["metrics"]]) == 5
+    assert sorted((row[0], row[4]) for row in accuracy) == sorted(
+        (w["start"], w["metrics"]["accuracy"]) for w in recent_windows)
+    assert {row[2] for row in accuracy} == {"fraud"}
+
+
+def test_regression_costs_from_the_config(tmp_path):
+    import yaml
+
+    from mlmon_testing import ROOT
+
+    config = yaml.safe_load((ROOT / "assets" / "config.yaml").read_text())
+    config["model"]["task"] = "regression"
+    config["data"]["columns"] = {"target": "y", "prediction": "yhat"}
+    config["performance"]["regression"].update({"under_prediction_cost": 2.0, "over_prediction_cost": 1.0, "quantile": 0.8})
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"y": [10.0, 20.0, 30.0, 40.0], "yhat": [12.0, 18.0, 30.0, 30.0]}).to_csv(path, index=False)
+    r = run_mlmon("perf", path, "--config", cfg, "--format", "json", "--no-history")
+    assert r.code == 0, r.err
+    m = r.json()["windows"][0]["metrics"]
+    # under 2*2 + 10*2 = 24, over 2*1 = 2; predicting nothing costs 2*100 = 200
+    assert m["business_value_captured"] == pytest.approx(1 - 26 / 200, abs=1e-12)
+    # pinball at 0.8: (0.2*2 + 0.8*2 + 0 + 0.8*10) / 4
+    assert m["quantile_loss"] == pytest.approx((0.2 * 2 + 0.8 * 2 + 0.8 * 10) / 4, abs=1e-12)
