@@ -41,6 +41,11 @@ APP = textwrap.dedent("""
 """)
 
 
+def log(tmp_path, name):
+    """A server's log file: a pipe nobody reads would block a chatty server once it fills."""
+    return open(tmp_path / f"{name}.log", "w")
+
+
 @pytest.fixture
 def processes():
     started = []
@@ -67,7 +72,8 @@ def test_prometheus_scrapes_serve_and_an_instrumented_app_and_fires_generated_ru
 
     app_port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"))
-    app = subprocess.Popen([sys.executable, "-c", APP, str(app_port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    app = subprocess.Popen([sys.executable, "-c", APP, str(app_port)], env=env, stdout=subprocess.DEVNULL,
+                           stderr=log(tmp_path, "app"))
     processes.append(app)
     base = f"http://127.0.0.1:{app_port}"
     wait_for(lambda: http_get(f"{base}/metrics/"), what="the model server")
@@ -92,7 +98,8 @@ def test_prometheus_scrapes_serve_and_an_instrumented_app_and_fires_generated_ru
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     prom = subprocess.Popen([prometheus, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL,
+                            stderr=log(tmp_path, "prometheus"))
     processes.append(prom)
     url = f"http://127.0.0.1:{prom_port}"
     wait_for(lambda: http_get(f"{url}/-/ready"), what="prometheus ready")
@@ -190,7 +197,8 @@ def test_alertmanager_inhibits_warnings_and_delivers_to_slack_with_the_secret_fr
         port = free_port()
         am = subprocess.Popen([alertmanager, f"--config.file={out / 'alertmanager/alertmanager.yml'}",
                                f"--storage.path={tmp_path / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
-                               "--cluster.listen-address="], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               "--cluster.listen-address="], stdout=subprocess.DEVNULL,
+                              stderr=log(tmp_path, "alertmanager"))
         processes.append(am)
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: http_get(f"{url}/-/ready"), what="alertmanager ready")
