@@ -516,3 +516,25 @@ def test_as_a_real_process_exit_3_and_a_clean_stderr(data, rx, monkeypatch):
     assert res.code == 3 and res.err == ""
     assert {n["channel"]: n["status"] for n in res.json()["notifications"]} == {
         "pagerduty": "sent", "slack": "sent", "webhook": "pending", "email": "sent"}
+
+
+def test_a_firing_rule_removed_from_the_config_is_resolved_where_it_was_announced(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    assert run(cfg, BREACH_1).code == 0
+    assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}
+    cfg.write_text(cfg.read_text().replace("conditions: {drift_score: 0.5}", "conditions: {drift_score: 0.9}")
+                   .replace("  info:\n    conditions: {feature_distribution_shift: true}\n    notify: [email]\n", ""))
+    out = run(cfg, BREACH_2).json()
+    retired = next(a for a in out["alerts"] if a["status"] == "retired")
+    assert retired["key"] == "churn/feature_distribution_shift/info"
+    assert [(n["channel"], n["message"], n["status"]) for n in out["notifications"]] == [
+        ("pagerduty", "resolved", "sent"), ("slack", "resolved", "sent"), ("webhook", "resolved", "sent"),
+        ("email", "resolved", "sent")]
+    # drift_score/critical kept its key with a new threshold: 0.75 is no longer above 0.9, so it resolves
+    assert r.pd.bodies[-1] == {"routing_key": "routing-key-1", "event_action": "resolve",
+                               "dedup_key": "churn/drift_score/critical"}
+    assert r.smtp.messages[-1][2]["Subject"].strip() == (
+        "[INFO] churn: feature_distribution_shift resolved (rule removed from the config)")
+    assert "churn/feature_distribution_shift/info" not in HistoryStore().alert_states()
+    assert run(cfg, BREACH_2).json()["notifications"] == []  # retired once, not every run

@@ -89,7 +89,7 @@ class Decision:
     observation: Observation
     breached: Optional[bool]
     state: RuleState
-    status: str               # ok | pending | firing | silenced | inhibited | resolved | unobserved
+    status: str               # ok | pending | firing | silenced | inhibited | resolved | unobserved | retired
     message: Optional[Dict[str, Any]] = None
 
     def to_dict(self) -> Dict[str, Any]:
@@ -311,13 +311,38 @@ def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive
     return Decision(rule, obs, True, s, "firing", {"status": "firing", "repeat": repeat})
 
 
+def retire(rows: Mapping[str, Mapping[str, Any]], rules: Iterable[Rule], model: str,
+           told: Mapping[str, Iterable[str]], now: float, context: Optional[Mapping[str, Any]] = None) -> List[Decision]:
+    """Stored rules of ``model`` that are no longer in the config. One that was firing, announced,
+    gets its *resolved* message on the channels that were ``told`` it fired (key -> channels), so
+    no incident stays open for a rule nobody evaluates any more. Status ``retired``."""
+    live = {r.key for r in rules}
+    out: List[Decision] = []
+    for key, row in sorted(rows.items()):
+        if key in live or row["model"] != model:
+            continue
+        old = state_from_row(row)
+        threshold = float(row["threshold"] or 0.0)
+        rule = Rule(key=key, model=model, model_version=None, condition=row["rule"], tier=row["tier"],
+                    threshold=threshold, threshold_text=f"{threshold:g}", notify=tuple(sorted(told.get(key, ()))))
+        state = RuleState(started_at=old.started_at, last_fired_at=old.last_fired_at, last_value=old.last_value)
+        d = Decision(rule, Observation(old.last_value, "rule removed from the config"), None, state, "retired")
+        if old.firing and old.notified and rule.notify:
+            d.message = {"status": "resolved"}
+            d.message = message(d, now, context or {})
+        out.append(d)
+    return out
+
+
 def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, Any]:
     """The alert event stored in the outbox and rendered by every notifier."""
     r, s = d.rule, d.state
     firing = d.message["status"] == "firing"
     started = s.started_at if s.started_at is not None else now
     value = d.observation.value
-    if r.condition in BOOLEAN_TEXT:
+    if d.status == "retired":
+        summary = f"[{r.tier.upper()}] {r.model}: {r.condition} resolved (rule removed from the config)"
+    elif r.condition in BOOLEAN_TEXT:
         summary = (f"[{r.tier.upper()}] {r.model}: {r.condition}" + ("" if firing else " resolved")
                    + f" ({d.observation.detail})")
     else:

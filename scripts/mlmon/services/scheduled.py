@@ -148,8 +148,13 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
         change, detail = traffic_change(store, str(model.get("name")), current.rows)
         observations = alerting.observe(drift, perf, primary, change, detail)
         result["observations"] = {k: {"value": o.value, "detail": o.detail} for k, o in sorted(observations.items())}
-        states = {k: alerting.state_from_row(r) for k, r in store.alert_states().items()}
-        return alerting.evaluate(rules, observations, states, now, consecutive, cooldown, context)
+        rows = store.alert_states()
+        states = {k: alerting.state_from_row(r) for k, r in rows.items()}
+        decisions = alerting.evaluate(rules, observations, states, now, consecutive, cooldown, context)
+        if any(k not in {r.key for r in rules} for k in rows):
+            decisions += alerting.retire(rows, rules, str(model.get("name") or "model"), store.notified_channels(),
+                                         now, context)
+        return decisions
 
     now = settings.clock()
     if settings.dry_run:
@@ -195,11 +200,14 @@ def _outcome(decisions: List[alerting.Decision], warnings: List[str]) -> Dict[st
 def record_decisions(store, decisions: List[alerting.Decision], run_id: int, now: float) -> None:
     """Every rule's new state, a row in ``alert_events`` per transition, the messages in the outbox."""
     for d in decisions:
-        store.save_alert_state(alerting.state_row(d, now), run_id)
+        if d.status == "retired":
+            store.delete_alert_state(d.rule.key)
+        else:
+            store.save_alert_state(alerting.state_row(d, now), run_id)
         if d.message is not None:
             event = "repeat" if d.message.get("repeat") else d.message["status"]
-        elif d.status == "resolved":  # an episode that was never announced ends
-            event = "resolved"
+        elif d.status in ("resolved", "retired"):  # an episode that was never announced ends
+            event = d.status
         elif d.status in ("silenced", "inhibited") and d.state.started_at == now:
             event = d.status  # the run it began firing quietly, not every run it stays so
         else:

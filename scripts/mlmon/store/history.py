@@ -283,6 +283,17 @@ class HistoryStore:
                 f"INSERT OR REPLACE INTO alert_state ({', '.join(cols)}, run_id)"
                 f" VALUES ({', '.join('?' * len(cols))}, ?)", (*values, run_id))
 
+    def delete_alert_state(self, key: str) -> None:
+        with self._connection() as conn:
+            conn.execute("DELETE FROM alert_state WHERE key=?", (key,))
+
+    def notified_channels(self) -> Dict[str, List[str]]:
+        """Alert key -> the channels any message of it was queued for."""
+        out: Dict[str, List[str]] = {}
+        for r in self.query("SELECT DISTINCT alert_key, channel FROM notifications ORDER BY alert_key, channel"):
+            out.setdefault(r["alert_key"], []).append(r["channel"])
+        return out
+
     def append_alert_event(self, key: str, status: str, value: Optional[float], threshold: Optional[float],
                            created_at: float, run_id: Optional[int] = None) -> None:
         with self._connection() as conn:
