@@ -90,7 +90,8 @@ class Decision:
     breached: Optional[bool]
     state: RuleState
     status: str               # ok | pending | firing | silenced | inhibited | resolved | unobserved | retired
-    message: Optional[Dict[str, Any]] = None
+    send: Optional[str] = None  # the message due: firing | repeat | resolved
+    message: Optional[Dict[str, Any]] = None  # that message, built by evaluate()
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -275,7 +276,7 @@ def evaluate(rules: Iterable[Rule], observations: Mapping[str, Observation], sta
         d = step(rule, obs, states.get(rule.key) or RuleState(), now, consecutive_failures, cooldown, inhibited)
         if d.state.firing:
             firing_above[rule.condition] = min(rank, firing_above.get(rule.condition, rank))
-        if d.message is not None:
+        if d.send is not None:
             d.message = message(d, now, context or {})
         decisions.append(d)
     return decisions
@@ -283,7 +284,7 @@ def evaluate(rules: Iterable[Rule], observations: Mapping[str, Observation], sta
 
 def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive_failures: int,
          cooldown: float, inhibited: bool = False) -> Decision:
-    """One rule, one check. ``Decision.message`` is set to a placeholder dict when a message is due."""
+    """One rule, one check: the new state, the status, and in ``send`` the message due, if any."""
     s = replace(state)
     if obs.value is None:
         return Decision(rule, obs, None, s, "firing" if s.firing else "unobserved")
@@ -294,8 +295,7 @@ def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive
             return Decision(rule, obs, False, s, "ok")
         announce = s.notified
         s.firing, s.notified = False, False
-        d = Decision(rule, obs, False, s, "resolved", {"status": "resolved"} if announce else None)
-        return d
+        return Decision(rule, obs, False, s, "resolved", "resolved" if announce else None)
     s.consecutive += 1
     if not s.firing and s.consecutive >= consecutive_failures:
         s.firing, s.notified, s.started_at = True, False, now
@@ -308,7 +308,7 @@ def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive
         return Decision(rule, obs, True, s, "firing" if s.notified else "silenced")
     repeat = s.notified
     s.notified, s.last_fired_at = True, now
-    return Decision(rule, obs, True, s, "firing", {"status": "firing", "repeat": repeat})
+    return Decision(rule, obs, True, s, "firing", "repeat" if repeat else "firing")
 
 
 def retire(rows: Mapping[str, Mapping[str, Any]], rules: Iterable[Rule], model: str,
@@ -328,7 +328,7 @@ def retire(rows: Mapping[str, Mapping[str, Any]], rules: Iterable[Rule], model: 
         state = RuleState(started_at=old.started_at, last_fired_at=old.last_fired_at, last_value=old.last_value)
         d = Decision(rule, Observation(old.last_value, "rule removed from the config"), None, state, "retired")
         if old.firing and old.notified and rule.notify:
-            d.message = {"status": "resolved"}
+            d.send = "resolved"
             d.message = message(d, now, context or {})
         out.append(d)
     return out
@@ -337,7 +337,7 @@ def retire(rows: Mapping[str, Mapping[str, Any]], rules: Iterable[Rule], model: 
 def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, Any]:
     """The alert event stored in the outbox and rendered by every notifier."""
     r, s = d.rule, d.state
-    firing = d.message["status"] == "firing"
+    firing = d.send in ("firing", "repeat")
     started = s.started_at if s.started_at is not None else now
     value = d.observation.value
     if d.status == "retired":
@@ -354,7 +354,7 @@ def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, An
         "key": r.key,
         "fingerprint": fingerprint(r.key),
         "status": "firing" if firing else "resolved",
-        "repeat": bool(d.message.get("repeat")),
+        "repeat": d.send == "repeat",
         "model": r.model,
         "model_version": r.model_version,
         "condition": r.condition,

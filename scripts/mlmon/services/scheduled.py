@@ -204,8 +204,8 @@ def record_decisions(store, decisions: List[alerting.Decision], run_id: int, now
             store.delete_alert_state(d.rule.key)
         else:
             store.save_alert_state(alerting.state_row(d, now), run_id)
-        if d.message is not None:
-            event = "repeat" if d.message.get("repeat") else d.message["status"]
+        if d.send is not None:
+            event = d.send
         elif d.status in ("resolved", "retired"):  # an episode that was never announced ends
             event = d.status
         elif d.status in ("silenced", "inhibited") and d.state.started_at == now:
