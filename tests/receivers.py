@@ -3,8 +3,10 @@ server. Both listen on 127.0.0.1 on a free port and record everything they recei
 
 from __future__ import annotations
 
+import base64
 import json
 import socketserver
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -73,12 +75,19 @@ class HttpReceiver:
 class SmtpReceiver:
     """A minimal SMTP server (RFC 5321 commands EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
     ``fail_with`` answers MAIL FROM with that reply (e.g. ``421 busy``) for the first
-    ``fail_times`` transactions. ``messages`` holds (envelope from, envelope to, parsed message)."""
+    ``fail_times`` transactions. ``messages`` holds (envelope from, envelope to, parsed message).
+    With ``tls=(certfile, keyfile)`` it offers STARTTLS (RFC 3207) and AUTH PLAIN (RFC 4954),
+    recording in ``logins`` the (user, password, over TLS) of each AUTH."""
 
-    def __init__(self, fail_with: Optional[str] = None, fail_times: int = 0):
+    def __init__(self, fail_with: Optional[str] = None, fail_times: int = 0, tls: Optional[Tuple[str, str]] = None):
         self.messages: List = []
+        self.logins: List[Tuple[str, str, bool]] = []
         self.fail_with, self.fail_times = fail_with, fail_times
         self.transactions = 0
+        context = None
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
         receiver = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -87,7 +96,7 @@ class SmtpReceiver:
 
             def handle(self):
                 self.reply("220 localhost test SMTP")
-                sender, rcpts = None, []
+                sender, rcpts, secure = None, [], False
                 while True:
                     raw = self.rfile.readline()
                     if not raw:
@@ -96,7 +105,21 @@ class SmtpReceiver:
                     verb = cmd.split(" ", 1)[0].upper()
                     if verb == "EHLO":
                         self.reply("250-localhost")
+                        if context is not None and not secure:
+                            self.reply("250-STARTTLS")
+                        if context is not None:
+                            self.reply("250-AUTH PLAIN")
                         self.reply("250 8BITMIME")
+                    elif verb == "STARTTLS" and context is not None:
+                        self.reply("220 go ahead")
+                        self.connection = context.wrap_socket(self.connection, server_side=True)
+                        self.rfile = self.connection.makefile("rb")
+                        self.wfile = self.connection.makefile("wb", buffering=0)
+                        secure = True
+                    elif verb == "AUTH":
+                        _, user, password = base64.b64decode(cmd.split()[2]).decode().split("\0")
+                        receiver.logins.append((user, password, secure))
+                        self.reply("235 accepted")
                     elif verb == "HELO":
                         self.reply("250 localhost")
                     elif verb == "MAIL":

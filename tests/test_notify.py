@@ -306,3 +306,38 @@ notifications:
     missing = validate_text(text.replace("  webhook: {url_env: MLMON_WEBHOOK_URL}\n", ""))
     assert [p.message for p in missing] == [
         "notifies 'webhook' but notifications.webhook is not configured; add it or drop it here"]
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def test_email_over_starttls_logs_in_with_the_password_from_the_environment(certificate, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
+    with SmtpReceiver(tls=certificate) as smtp:
+        conf = email_conf(smtp.port, use_tls=True, username="alerts@example.com", password_env="T_SMTP_PW")
+        result = deliver("email", conf, FIRING, {"T_SMTP_PW": "s3cret"}, policy())
+    assert result == Delivery(True, 1)
+    assert smtp.logins == [("alerts@example.com", "s3cret", True)]  # the password only ever crossed TLS
+    assert len(smtp.messages) == 1
+
+
+def test_email_refuses_a_server_certificate_it_cannot_verify(certificate, monkeypatch, tmp_path):
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with SmtpReceiver(tls=certificate) as smtp:
+        conf = email_conf(smtp.port, use_tls=True, username="u", password_env="T_SMTP_PW")
+        result = deliver("email", conf, FIRING, {"T_SMTP_PW": "s3cret"}, policy(attempts=1))
+    assert (result.ok, smtp.logins, smtp.messages) == (False, [], [])
+    assert "CERTIFICATE_VERIFY_FAILED" in result.error

@@ -18,6 +18,7 @@ import json
 import os
 import smtplib
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -289,7 +290,7 @@ def send_email(msg: EmailMessage, conf: Mapping[str, Any], env: Mapping[str, str
                     if not smtp.has_extn("starttls"):
                         return Delivery(False, attempt, f"{host}:{port} does not offer STARTTLS; "
                                                         "set notifications.email.use_tls: false only on a trusted network")
-                    smtp.starttls()
+                    smtp.starttls(context=ssl.create_default_context())  # verifies the server's certificate
                     smtp.ehlo()
                 if password is not None:
                     smtp.login(conf["username"], password)
