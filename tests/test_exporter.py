@@ -4,6 +4,7 @@ FastAPI mounting, multiprocess mode with real worker processes, and a light impo
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -277,3 +278,49 @@ def test_importing_the_exporter_imports_no_pandas_scipy_or_numpy():
     out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT / "scripts")),
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == ""
+
+
+MULTI_WORKER_APP = textwrap.dedent("""
+    import os
+    from fastapi import FastAPI
+    from mlmon.exporter import MetricsExporter
+
+    exporter = MetricsExporter("fraud", "1.2.0")
+    app = FastAPI()
+    app.mount("/metrics", exporter.asgi_app())
+
+    @app.get("/predict")
+    @exporter.track_prediction
+    def predict():
+        return {"pid": os.getpid()}
+""")
+
+
+def test_uvicorn_workers_in_multiprocess_mode_report_the_sum_over_workers(tmp_path):
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("fastapi")
+    from prometheus_tools import free_port, http_get, stop_process, wait_for
+
+    (tmp_path / "mp").mkdir()
+    (tmp_path / "server_app.py").write_text(MULTI_WORKER_APP)
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "mp"))
+    with open(tmp_path / "uvicorn.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "server_app:app", "--app-dir", str(tmp_path),
+                                 "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
+                                env=env, stdout=log, stderr=log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        pids = {json.loads(wait_for(lambda: http_get(f"{base}/predict"), timeout=60, what="uvicorn workers"))["pid"]}
+        n = 1
+        while n < 40 or (len(pids) < 2 and n < 1000):  # new connections: the kernel spreads them over the workers
+            pids.add(json.loads(http_get(f"{base}/predict"))["pid"])
+            n += 1
+        assert len(pids) == 2, "one worker answered every request: nothing to sum"
+        for _ in range(3):  # whichever worker answers the scrape reports the sum over both
+            text = http_get(f"{base}/metrics/").decode()
+            samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                       for f in text_string_to_metric_families(text) for s in f.samples}
+            assert samples[("ml_predictions_total", tuple(sorted({**LABELS, "status": "success"}.items())))] == n
+    finally:
+        stop_process(proc)
