@@ -74,7 +74,7 @@ def actions_for(candidate, ctx) -> List[str]:
     elif cause == "traffic_pattern":
         vol = next((e for e in ev if e.signal == "request_volume" and e.supports), None)
         if vol is not None:
-            out.append(f"Requests reached {fmt(vol.value)} against a baseline of {fmt(vol.baseline)}: scale horizontally "
+            out.append(f"requests peaked at {fmt(vol.value)} against a baseline of {fmt(vol.baseline)}: scale horizontally "
                        "and autoscale on request rate; find the source of the surge (a campaign, a client retrying, bots).")
         seg = next((e for e in ev if e.signal == "uncovered_share"), None)
         if seg is not None:

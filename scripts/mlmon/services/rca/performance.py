@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
+from mlmon.io.infra import to_utc
 from mlmon.services.rca.evidence import Evidence, fmt, pct, ratio_strength
 from mlmon.services.rca.inputs import Context
 
@@ -30,6 +31,8 @@ class PerfFindings:
     windows: List[Dict[str, Any]] = field(default_factory=list)   # start, end, severity, metrics
     baseline: Dict[str, float] = field(default_factory=dict)
     current: Dict[str, float] = field(default_factory=dict)
+    confirmed: Optional[bool] = None          # flagged windows confirmed on all rows since the first
+    since: Optional[str] = None
 
 
 WINDOW_ROWS = 300     # rows a timeline window should hold on average, so its severity means something
@@ -102,16 +105,39 @@ def performance(ctx: Context) -> PerfFindings:
     windows = overall.get("windows") or []
     if not windows:
         return findings
-    w = windows[0]
-    metrics, intervals = w.get("metrics") or {}, w.get("intervals") or {}
+    findings.evidence, findings.degraded, findings.kind = _assess(ctx, base, windows[0], "now")
+    for name in PRIMARY.get(ctx.task, ()):
+        e = next((e for e in findings.evidence if e.metric == name), None)
+        if e is not None:
+            findings.baseline[name], findings.current[name] = e.baseline, e.value
+    window = timeline_window(ctx)
+    if not window:
+        return findings
+    try:
+        windowed = compute(ctx, ctx.cur, i.timestamp, window)
+    except Exception as exc:  # windows only feed the timeline and the confirmation below
+        ctx.warnings.append(f"per-window performance not computed: {exc}")
+        return findings
+    findings.windows = [dict(x, severity=x["severity"] if clearly_worse(x, base, findings.kind) else "healthy",
+                             reported_severity=x.get("severity"))
+                        for x in windowed.get("windows") or [] if x.get("start") and x.get("n")]
+    _confirm(ctx, findings, base)
+    return findings
+
+
+def _assess(ctx: Context, base: Dict[str, Any], w: Dict[str, Any], label: str):
+    """Evidence per primary metric of window ``w`` against the baseline, and whether it degraded:
+    a drop past the tier with the baseline outside the window's interval."""
+    metrics, intervals, kind = w.get("metrics") or {}, w.get("intervals") or {}, "realized"
     if w.get("severity_basis") == "estimated" or not any(_value(v) is not None for v in metrics.values()):
-        metrics, intervals, findings.kind = (w.get("estimated") or {}), (w.get("estimated_intervals") or {}), "estimated"
+        metrics, intervals, kind = (w.get("estimated") or {}), (w.get("estimated_intervals") or {}), "estimated"
     threshold = ctx.inputs.thresholds.accuracy_drop
+    evidence: List[Evidence] = []
+    degraded = False
     for name in PRIMARY.get(ctx.task, ()):
         b, c = _value(base.get(name)), _value(metrics.get(name))
         if b is None or c is None or b == 0:
             continue
-        findings.baseline[name], findings.current[name] = b, c
         lower_better = name in _lower_is_better()
         drop = (c - b) / abs(b) if lower_better else (b - c) / abs(b)
         iv = intervals.get(name) or {}
@@ -119,28 +145,50 @@ def performance(ctx: Context) -> PerfFindings:
         # a drop inside the current value's interval is not yet a degradation
         clear = (hi is None or b > hi) if not lower_better else (lo is None or b < lo)
         strength = ratio_strength(drop / threshold) if drop > 0 and clear else 0.0
-        if drop >= threshold and clear:
-            findings.degraded = True
-        findings.evidence.append(Evidence(
+        degraded |= drop >= threshold and clear
+        evidence.append(Evidence(
             "performance", name,
-            f"{name} {fmt(b)} in the reference, {fmt(c)} now ({findings.kind}): "
+            f"{name} {fmt(b)} in the reference, {fmt(c)} {label} ({kind}): "
             f"{'a drop' if drop > 0 else 'a change'} of {pct(abs(drop))} against the {pct(threshold)} tier"
             + (f", interval {fmt(lo)} to {fmt(hi)}" if lo is not None and hi is not None else ""),
             strength, supports=drop >= threshold and clear, metric=name, value=c, baseline=b, threshold=threshold,
-            details={"relative_drop": round(drop, 6), "kind": findings.kind,
+            details={"relative_drop": round(drop, 6), "kind": kind, "rows": w.get("n"),
                      **({"lower": lo, "upper": hi} if lo is not None and hi is not None else {})}))
-    findings.evidence.sort(key=lambda e: -e.strength)
-    window = timeline_window(ctx)
-    if window:
-        try:
-            windowed = compute(ctx, ctx.cur, i.timestamp, window)
-            findings.windows = [dict(x, severity=x["severity"] if clearly_worse(x, base, findings.kind) else "healthy",
-                                     reported_severity=x.get("severity"))
-                                for x in windowed.get("windows") or [] if x.get("start") and x.get("n")]
-        except Exception as exc:  # windows only feed the timeline; the verdict stands without them
-            ctx.warnings.append(f"per-window performance not computed: {exc}")
-    return findings
+    evidence.sort(key=lambda e: -e.strength)
+    return evidence, degraded, kind
 
+
+def _confirm(ctx: Context, findings: PerfFindings, base: Dict[str, Any]) -> None:
+    """Windows flagged in a row are confirmed (or not) on all rows since the first of them, so
+    a change in the middle of the period is seen without trusting one small window's noise."""
+    need = max(1, ctx.inputs.thresholds.consecutive_windows)
+    run, first = 0, None
+    for k, w in enumerate(findings.windows):
+        if w["severity"] in ("degraded", "critical"):
+            run += 1
+            first = k if run == 1 else first
+            if run >= need:
+                break
+        else:
+            run, first = 0, None
+    if first is None or run < need:
+        return
+    since = findings.windows[first]["start"]
+    start = to_utc([since], "performance window").iloc[0]
+    rows = (ctx.cur_time >= start).to_numpy()
+    if rows.sum() < 30 or rows.all():
+        findings.confirmed = findings.degraded
+        return
+    result = compute(ctx, ctx.cur.loc[rows])
+    windows = result.get("windows") or []
+    if not windows:
+        return
+    evidence, degraded, _ = _assess(ctx, base, windows[0], f"since {since}")
+    findings.confirmed = degraded
+    findings.since = since
+    if degraded:
+        findings.degraded = True
+        findings.evidence = sorted(evidence + findings.evidence, key=lambda e: -e.strength)
 
 
 def clearly_worse(window: Dict[str, Any], baseline: Dict[str, Any], kind: str) -> bool:

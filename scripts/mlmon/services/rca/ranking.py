@@ -189,7 +189,7 @@ def rank(f) -> Verdict:
         cands["data_drift"].score = noisy_or([cands["data_drift"].score, chg.by_cause["data_drift"][0].strength])
 
     # -- verdict
-    degraded_quality = perf.degraded or _windows_degraded(perf.windows, f.consecutive)
+    degraded_quality = perf.degraded
     degraded_serving = any(e.strength >= MIN_SCORE for e in ops.infra) or volume >= MIN_SCORE
     quality_measured = perf.available
     eligible = [c for c in cands.values()
@@ -215,14 +215,3 @@ def rank(f) -> Verdict:
     kept = [c for c in ordered if c.score > 0.01]
     return Verdict(primary, max(0.0, min(1.0, confidence)), kept, degraded_quality, degraded_serving)
 
-
-def _windows_degraded(windows: List[Dict], consecutive: int) -> bool:
-    run = 0
-    for w in windows:
-        if w.get("severity") in ("degraded", "critical"):
-            run += 1
-            if run >= max(1, consecutive):
-                return True
-        else:
-            run = 0
-    return False

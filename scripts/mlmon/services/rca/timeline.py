@@ -67,6 +67,13 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
     ordered = sorted(windows.items())
     anomalies: List[Tuple[pd.Timestamp, str]] = []
     first_bad = next((i for i, (_, w) in enumerate(ordered) if w.get("severity") in ("degraded", "critical")), None)
+    perf = findings.performance
+    if first_bad is not None and ordered[first_bad][1].get("source") != "history" and not perf.confirmed:
+        # this run's flagged windows that the rows since do not confirm are noise, not an anomaly
+        start, w = ordered[first_bad]
+        entries.append((start, f"performance window {w.get('severity')} ({_metrics_text(w)}), not confirmed over "
+                               "all rows since (within noise)"))
+        first_bad = None
     if first_bad is not None:
         if first_bad > 0:
             start, w = ordered[first_bad - 1]
@@ -79,7 +86,8 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
             run = run + 1 if w.get("severity") in ("degraded", "critical") else 0
             if run >= max(1, findings.consecutive):
                 end = _t(w.get("end")) or start
-                entries.append((end, f"degradation confirmed: {run} non-healthy windows in a row ({w.get('severity')})"))
+                entries.append((end, f"degradation confirmed: {run} non-healthy windows in a row ({w.get('severity')})"
+                                     + (", and over all rows since the first" if perf.confirmed else "")))
                 break
     ops = findings.operations
     if ops.first_breach is not None:
