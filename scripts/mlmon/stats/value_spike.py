@@ -8,7 +8,7 @@ Proportions*, 3rd ed., sec. 2.5.1):
 .. math::  z = \frac{\hat p_c - \hat p_r}{\sqrt{\bar p (1 - \bar p) (1/n_r + 1/n_c)}},
            \qquad \bar p = \frac{k_r + k_c}{n_r + n_c}
 
-with the p-value :math:`1 - \Phi(z)`. :func:`default_spike` looks at the value the current
+with the p-value :math:`\Phi(-z)`. :func:`default_spike` looks at the value the current
 side repeats most and compares its share with the same value's share in the reference.
 
 Examples
@@ -56,7 +56,7 @@ def share_increase(k_reference: int, n_reference: int, k_current: int, n_current
         raise ValueError("both sides need at least one row")
     p_r, p_c = k_reference / n_reference, k_current / n_current
     z = float(two_proportion_z_statistic(k_reference, n_reference, k_current, n_current))
-    return ShareIncrease(p_r, p_c, p_c - p_r, float(z), float(1.0 - ndtr(z)))
+    return ShareIncrease(p_r, p_c, p_c - p_r, float(z), float(ndtr(-z)))
 
 
 def default_spike(reference, current) -> DefaultSpike:

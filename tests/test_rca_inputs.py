@@ -1,0 +1,216 @@
+"""Inputs of ``mlmon diagnose``: infrastructure files, change events, the Prometheus query API,
+and every bad input as one error line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmon.errors import MlmonError
+from mlmon.io.infra import query_prometheus, read_events, read_infra
+from mlmon_testing import run_mlmon, run_mlmon_process
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+# ------------------------------------------------------------------------------ infra files
+
+def test_infra_csv_is_read_in_utc_sorted_with_percent_utilisation_as_fractions(tmp_path):
+    f = write(tmp_path / "infra.csv", "timestamp,latency_p99_ms,cpu_utilization,other\n"
+                                       "2026-03-01T00:05:00+01:00,250,45,x\n2026-03-01T00:00:00Z,240,50,y\n")
+    frame = read_infra(f)
+    assert list(frame.columns) == ["timestamp", "latency_p99_ms", "cpu_utilization"]
+    assert frame["timestamp"].tolist() == [pd.Timestamp("2026-02-28T23:05:00Z"), pd.Timestamp("2026-03-01T00:00:00Z")]
+    assert frame["cpu_utilization"].tolist() == [0.45, 0.5]
+
+
+@pytest.mark.parametrize("name,text", [
+    ("infra.json", json.dumps([{"timestamp": 1772323200, "error_rate": 0.01}, {"timestamp": 1772323500, "error_rate": 0.02}])),
+    ("infra.json", json.dumps({"data": [{"timestamp": 1772323200, "error_rate": 0.01}, {"timestamp": 1772323500, "error_rate": 0.02}]})),
+    ("infra.jsonl", '{"timestamp": "2026-03-01T00:00:00Z", "error_rate": 0.01}\n{"timestamp": "2026-03-01T00:05:00Z", "error_rate": 0.02}\n'),
+])
+def test_infra_json_forms(tmp_path, name, text):
+    frame = read_infra(write(tmp_path / name, text))
+    assert frame["timestamp"].tolist() == [pd.Timestamp("2026-03-01T00:00:00Z"), pd.Timestamp("2026-03-01T00:05:00Z")]
+    assert frame["error_rate"].tolist() == [0.01, 0.02]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("latency_p99_ms,error_rate\n250,0.01\n", "infra data has no timestamp column"),
+    ("timestamp,foo\n2026-03-01,1\n", "infra data holds none of the known metrics"),
+    ("timestamp,error_rate\nyesterday,0.1\n", "timestamp 'yesterday' is not a time"),
+    ("timestamp,error_rate\n2026-03-01,high\n", "error_rate holds a non-number: 'high'"),
+])
+def test_bad_infra_files_are_one_line_errors(tmp_path, text, message):
+    with pytest.raises(MlmonError) as err:
+        read_infra(write(tmp_path / "infra.csv", text))
+    assert message in err.value.line()
+
+
+# ------------------------------------------------------------------------------ events
+
+def test_events_in_any_form_come_back_sorted_with_type_and_description(tmp_path):
+    js = write(tmp_path / "e.json", json.dumps({"events": [
+        {"timestamp": "2026-03-02T10:00:00Z", "kind": "Model Version", "message": "v2 live", "version": "2"},
+        {"timestamp": "2026-03-01T10:00:00Z", "type": "config", "description": "threshold 0.4"}]}))
+    csv = write(tmp_path / "e.csv", "timestamp,type,description\n2026-03-02T10:00:00Z,model-version,v2 live\n"
+                                    "2026-03-01T10:00:00Z,config,threshold 0.4\n")
+    for path in (js, csv):
+        events = read_events(path)
+        assert [(e.type, e.description) for e in events] == [("config", "threshold 0.4"), ("model_version", "v2 live")]
+        assert events[0].timestamp == pd.Timestamp("2026-03-01T10:00:00Z")
+    assert read_events(js)[1].details == {"version": "2"}
+
+
+# ------------------------------------------------------------------------------ Prometheus
+
+class _Prometheus:
+    """A local stand-in for Prometheus's HTTP API: answers /api/v1/query_range per query."""
+
+    def __init__(self, answer, delay=0.0):
+        self.queries = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                q = parse_qs(url.query)
+                outer.queries.append((url.path, q))
+                time.sleep(delay)
+                status, body = answer(q)
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up (the timeout case)
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _series(q):
+    start = float(q["start"][0])
+    values = [[start + 60 * i, str(100.0 + i)] for i in range(3)]
+    return 200, {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}, "values": values}]}}
+
+
+def test_prometheus_series_arrive_as_an_infra_frame():
+    prom = _Prometheus(_series)
+    try:
+        start, end = pd.Timestamp("2026-03-01T00:00:00Z"), pd.Timestamp("2026-03-01T01:00:00Z")
+        frame = query_prometheus(prom.url, start, end, queries={"latency_p99_ms": "q1", "requests": "q2"})
+    finally:
+        prom.close()
+    assert frame["timestamp"].tolist() == [start + pd.Timedelta(minutes=i) for i in range(3)]
+    assert frame["latency_p99_ms"].tolist() == [100.0, 101.0, 102.0]
+    path, q = prom.queries[0]
+    assert path == "/api/v1/query_range" and q["query"] == ["q1"]
+    assert float(q["start"][0]) == start.timestamp() and float(q["end"][0]) == end.timestamp()
+
+
+def test_a_refused_query_names_the_metric_and_the_fix():
+    prom = _Prometheus(lambda q: (400, {"status": "error", "errorType": "bad_data", "error": "parse error at char 3"}))
+    try:
+        with pytest.raises(MlmonError) as err:
+            query_prometheus(prom.url, pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp("2026-03-02", tz="UTC"),
+                             queries={"error_rate": "rate(("})
+    finally:
+        prom.close()
+    assert "Prometheus answered HTTP 400 to the error_rate query: parse error at char 3" in err.value.line()
+
+
+def test_a_slow_prometheus_times_out_as_an_error_line():
+    prom = _Prometheus(_series, delay=2.0)
+    try:
+        with pytest.raises(MlmonError) as err:
+            query_prometheus(prom.url, pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp("2026-03-02", tz="UTC"),
+                             queries={"requests": "q"}, timeout=0.3)
+    finally:
+        prom.close()
+    assert err.value.line().startswith("mlmon: error: cannot reach Prometheus")
+
+
+# ------------------------------------------------------------------------------ the CLI's error lines
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({"x": rng.normal(size=n), "y": rng.integers(0, 2, n), "p": rng.uniform(size=n),
+                          "t": pd.date_range("2026-03-01", periods=n, freq="h", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")})
+    frame["yhat"] = (frame["p"] >= 0.5).astype(int)
+    frame.to_csv(tmp_path / "ref.csv", index=False)
+    frame.to_csv(tmp_path / "cur.csv", index=False)
+    return ["--reference", str(tmp_path / "ref.csv"), "--current", str(tmp_path / "cur.csv"),
+            "--target", "y", "--prediction", "yhat", "--proba", "p"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--infra", "nope.csv"], "mlmon: error: file not found (--infra nope.csv); check the path"),
+    (["--events", "nope.json"], "mlmon: error: file not found (--events nope.json); check the path"),
+    (["--infra", "INFRA_NO_TS"], "mlmon: error: infra data has no timestamp column"),
+    (["--events", "EVENT_NO_TS"], "mlmon: error: event 1 has no timestamp"),
+    (["--timestamp", "t", "--prometheus", "http://127.0.0.1:PORT"], "mlmon: error: cannot reach Prometheus"),
+    (["--prometheus", "http://127.0.0.1:9"], "mlmon: error: --prometheus needs the data's times"),
+    (["--timestamp", "t", "--prometheus", "ftp://x"], "mlmon: error: not an http(s) URL"),
+    (["--target", "label"], "mlmon: error: --target column 'label' is not in the reference data"),
+    (["--infra", "a.csv", "--prometheus", "http://x"], "mlmon: error: argument --prometheus: not allowed with argument --infra"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, data, extra, message):
+    (tmp_path / "infra.csv").write_text("latency_p99_ms\n200\n")
+    (tmp_path / "events.json").write_text('[{"type": "config"}]')
+    extra = [str(tmp_path / "infra.csv") if e == "INFRA_NO_TS" else str(tmp_path / "events.json") if e == "EVENT_NO_TS"
+             else e.replace("PORT", str(_closed_port())) for e in extra]
+    message = message.replace(f"(--infra {tmp_path / 'infra.csv'})", "")
+    run = run_mlmon("diagnose", *data, *extra, "--no-history")
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err.count("\n") == 1 and run.err.startswith(message), run.err
+
+
+def test_missing_data_files_and_flags_are_one_line_errors(tmp_path, data):
+    run = run_mlmon("diagnose", "--current", data[3])
+    assert (run.code, run.err) == (2, "mlmon: error: --reference is required (command line); pass --reference FILE "
+                                      "(or a config whose data section names it)\n")
+    run = run_mlmon("diagnose", "--reference", str(tmp_path / "gone.csv"), "--current", data[3])
+    assert run.code == 2 and run.err.startswith("mlmon: error: file not found (reference ")
+
+
+def test_a_real_process_prints_no_traceback_for_an_unreachable_prometheus(tmp_path, data):
+    run = run_mlmon_process("diagnose", *data, "--timestamp", "t", "--prometheus", f"http://127.0.0.1:{_closed_port()}",
+                            "--no-history", cwd=tmp_path)
+    assert run.code == 2 and "Traceback" not in run.err and run.err.startswith("mlmon: error: cannot reach Prometheus")
