@@ -17,7 +17,11 @@ import pytest
 from test_launcher import FAKE_PYTHON
 
 ROOT = Path(__file__).resolve().parents[1]
-SLOW_PIP = FAKE_PYTHON.replace('pip) [ -n "$FAKE_PIP_FAIL" ] && exit 1;', 'pip) sleep "${FAKE_PIP_SLEEP:-0}"; [ -n "$FAKE_PIP_FAIL" ] && exit 1;')
+# pip waits for the gate file named by FAKE_PIP_GATE, so a test decides when the "build" ends.
+GATED_PIP = FAKE_PYTHON.replace(
+    'pip) [ -n "$FAKE_PIP_FAIL" ] && exit 1;',
+    'pip) while [ -n "$FAKE_PIP_GATE" ] && [ ! -e "$FAKE_PIP_GATE" ]; do sleep 0.05; done;'
+    ' [ -n "$FAKE_PIP_FAIL" ] && exit 1;')
 
 
 @pytest.fixture
@@ -28,7 +32,7 @@ def plugin(tmp_path):
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, repo / rel)
     fake = tmp_path / "fakepy"
-    fake.write_text(SLOW_PIP)
+    fake.write_text(GATED_PIP)
     fake.chmod(0o755)
     env = {
         "PATH": os.environ["PATH"],
@@ -41,13 +45,12 @@ def plugin(tmp_path):
     return repo, env, tmp_path
 
 
-def session_start(repo: Path, env: dict, **extra: str) -> tuple[subprocess.CompletedProcess, float]:
+def session_start(repo: Path, env: dict, **extra: str) -> subprocess.CompletedProcess:
     payload = json.dumps({"session_id": "s1", "hook_event_name": "SessionStart", "source": "startup",
                           "cwd": str(repo)})
-    t0 = time.monotonic()
     proc = subprocess.run([str(repo / "hooks" / "session_start")], input=payload, capture_output=True,
                           text=True, env={**env, **extra}, timeout=30)
-    return proc, time.monotonic() - t0
+    return proc
 
 
 def wait_for(predicate, timeout: float = 20) -> None:
@@ -63,9 +66,12 @@ def completed_envs(tmp_path: Path) -> list[Path]:
 
 def test_it_returns_at_once_and_builds_the_hook_env_first_in_the_background(plugin):
     repo, env, tmp = plugin
-    proc, seconds = session_start(repo, env, FAKE_PIP_SLEEP="1")
+    gate = tmp / "build-may-finish"
+    proc = session_start(repo, env, FAKE_PIP_GATE=str(gate))
+    # the hook has returned while pip is still held at the gate: it did not wait for the build
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
-    assert seconds < 1, f"session_start waited {seconds:.2f}s for the build"
+    assert completed_envs(tmp) == []
+    gate.touch()
     wait_for(lambda: len(completed_envs(tmp)) == 2)
     pip_calls = [line for line in (tmp / "calls.log").read_text().splitlines() if line.startswith("-m pip")]
     assert "requirements-hook.txt" in pip_calls[0] and "requirements.txt" in pip_calls[1]
@@ -74,18 +80,18 @@ def test_it_returns_at_once_and_builds_the_hook_env_first_in_the_background(plug
 
 def test_a_failed_preparation_is_reported_once_with_how_to_retry(plugin):
     repo, env, tmp = plugin
-    proc, _ = session_start(repo, env, FAKE_PIP_FAIL="1")
+    proc = session_start(repo, env, FAKE_PIP_FAIL="1")
     assert proc.stdout == ""
     wait_for(lambda: (tmp / "data" / "prepare-failed").exists())
 
-    proc, _ = session_start(repo, env)  # the next session hears about it (and retries, now successfully)
+    proc = session_start(repo, env)  # the next session hears about it (and retries, now successfully)
     assert proc.returncode == 0
     message = json.loads(proc.stdout)["systemMessage"]
     assert "preparing mlmon's Python environment failed" in message
     assert f"sh {repo}/hooks/prepare-env" in message and str(tmp / "data" / "prepare-env.log") in message
     wait_for(lambda: len(completed_envs(tmp)) == 2)
 
-    proc, _ = session_start(repo, env)
+    proc = session_start(repo, env)
     assert proc.stdout == ""  # told once
 
 
@@ -102,5 +108,5 @@ def test_nothing_is_rebuilt_when_the_environments_exist(plugin):
 def test_an_unwritable_data_dir_still_exits_zero(plugin):
     repo, env, tmp = plugin
     (tmp / "file").write_text("")
-    proc, _ = session_start(repo, env, CLAUDE_PLUGIN_DATA=str(tmp / "file" / "data"))
+    proc = session_start(repo, env, CLAUDE_PLUGIN_DATA=str(tmp / "file" / "data"))
     assert proc.returncode == 0 and proc.stdout == ""
