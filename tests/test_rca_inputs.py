@@ -214,3 +214,32 @@ def test_a_real_process_prints_no_traceback_for_an_unreachable_prometheus(tmp_pa
     run = run_mlmon_process("diagnose", *data, "--timestamp", "t", "--prometheus", f"http://127.0.0.1:{_closed_port()}",
                             "--no-history", cwd=tmp_path)
     assert run.code == 2 and "Traceback" not in run.err and run.err.startswith("mlmon: error: cannot reach Prometheus")
+
+
+def test_the_config_gives_column_roles_and_alert_tiers(tmp_path):
+    import rca_scenarios as rs
+
+    rs.build(rs.Scenario("infrastructure", "infrastructure", [], 41, {"start_hour": 10, "hours": 4, "factor": 6.0}), tmp_path)
+    text = (Path(__file__).resolve().parents[1] / "assets" / "config.yaml").read_text()
+    for old, new in (("target: is_fraud", "target: label"), ("prediction: prediction ", "prediction: predicted "),
+                     ("prediction_proba: fraud_probability", "prediction_proba: score"),
+                     ("numerical: [amount, account_age_days, transactions_last_24h]", "numerical: [income, tenure]"),
+                     ("categorical: [merchant_category, country, device_type]", "categorical: [country]"),
+                     ("path: data/reference.parquet", f"path: {tmp_path / 'reference.csv'}")):
+        assert old in text
+        text = text.replace(old, new)
+    default = run_mlmon("diagnose", "--reference", tmp_path / "reference.csv", "--current", tmp_path / "current.csv",
+                        "--target", "label", "--prediction", "predicted", "--proba", "score", "--timestamp", "event_time",
+                        "--infra", tmp_path / "infra.csv", "--no-history", "--format", "json")
+    (tmp_path / "monitoring.yaml").write_text(text.replace("latency_p95: 500ms", "latency_p95: 1s"))
+    configured = run_mlmon("diagnose", "--config", tmp_path / "monitoring.yaml", "--current", tmp_path / "current.csv",
+                           "--infra", tmp_path / "infra.csv", "--no-history", "--format", "json")
+    assert default.code == 0 and configured.code == 0, configured.err
+
+    def latency(run):
+        infra = next(c for c in run.json()["candidates"] if c["cause"] == "infrastructure")
+        return [e["threshold"] for e in infra["evidence"] if e.get("metric") == "latency_p95_ms"]
+
+    assert latency(default) == [500.0]
+    assert latency(configured) == []  # its peak (about 870 ms) is under the configured 1 s tier
+    assert configured.json()["primary_cause"] == default.json()["primary_cause"] == "infrastructure"

@@ -26,7 +26,8 @@ def diagnosis_report(d: Dict[str, Any]) -> str:
     supported = [c for c in d["candidates"] if c["score"] >= 0.5 and c["cause"] != primary]
     if supported:
         lines.append("")
-        lines.append("Also supported: " + ", ".join(f"{LABELS.get(c['cause'], c['cause'])} ({c['score']:.2f})" for c in supported))
+        head = "Measured, but nothing it could explain degraded: " if primary == "none" else "Also supported: "
+        lines.append(head + ", ".join(f"{LABELS.get(c['cause'], c['cause'])} ({c['score']:.2f})" for c in supported))
     if d["candidates"]:
         lines += ["", "## Candidates", "", "| cause | score |", "|---|---|"]
         lines += [f"| {LABELS.get(c['cause'], c['cause'])} | {c['score']:.2f} |" for c in d["candidates"]]

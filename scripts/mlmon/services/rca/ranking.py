@@ -210,7 +210,7 @@ def rank(f) -> Verdict:
         confidence = 1.0 - (top.score if top else 0.0)
     # the performance change belongs with the causes put forward to explain it
     for c in ordered:
-        if perf.evidence and (c.score >= MIN_SCORE or (c is top and primary == "unknown")):
+        if perf.evidence and c.cause in QUALITY_CAUSES and (c.score >= MIN_SCORE or (c is top and primary == "unknown")):
             c.evidence = list(perf.evidence) + c.evidence
     kept = [c for c in ordered if c.score > 0.01]
     return Verdict(primary, max(0.0, min(1.0, confidence)), kept, degraded_quality, degraded_serving)
