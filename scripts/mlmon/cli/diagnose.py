@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Dict, Optional
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, history_store, record
+from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
 from mlmon.errors import MlmonError
 
 

@@ -9,10 +9,10 @@ infrastructure and traffic, change events), ranks the candidate causes
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
+from mlmon.services.drift import _strict_json  # one NaN-to-null rule for every result
 from mlmon.services.rca.inputs import Context, RcaInputs, Thresholds
 
 SCHEMA_VERSION = 1
@@ -44,7 +44,7 @@ class Diagnosis:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> Dict[str, Any]:
-        return _strict({
+        return _strict_json({
             "schema_version": self.schema_version,
             "primary_cause": self.primary_cause,
             "confidence": round(self.confidence, 4),
@@ -85,14 +85,3 @@ def diagnose(inputs: RcaInputs) -> Diagnosis:
         recommended_actions=actions.recommended_actions(verdict, ctx), warnings=warnings,
     )
 
-
-def _strict(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        return _strict(obj.item())
-    return obj

@@ -29,7 +29,7 @@ strong evidence for one cause and little for any other gives high confidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from mlmon.services.rca.evidence import Evidence, fmt, noisy_or
 
