@@ -255,3 +255,14 @@ def test_regression_intervals_contain_their_estimate(ys, q):
         v, lo, hi = m.values[name][0], m.lower[name][0], m.upper[name][0]
         assert lo <= v + 1e-9 and v <= hi + 1e-9
         assert m.values[name][0] >= 0
+
+
+def test_large_inputs_take_the_threaded_auc_path_with_the_same_values():
+    from mlmon.stats import classification
+
+    y, yhat, p, g = _binary_data(7, n=classification.PARALLEL_ROWS + 50_000, groups=12, rounding=3)
+    m = binary_metrics(y, yhat, g, 12, proba=p)
+    for w in (0, 5, 11):
+        s = g == w
+        for name, expected in _sk_binary(y[s], yhat[s], p[s]).items():
+            assert m.values[name][w] == pytest.approx(expected, abs=TOL), (w, name)

@@ -231,7 +231,13 @@ def _numeric(series: pd.Series, column: str, what: str, where: str) -> np.ndarra
 
 
 def _proba(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
-    p = _numeric(frame[column], column, "probability", where)
+    series = frame[column]
+    if pd.api.types.is_float_dtype(series) and series.dtype != object:
+        p = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        p = _numeric(series, column, "probability", where)
+    if p.size == 0 or (np.nanmin(p) >= 0 and np.nanmax(p) <= 1) or np.isnan(p).all():
+        return p  # two reductions, no temporary: the common case at ten million rows
     bad = (p < 0) | (p > 1)
     if bad.any():
         raise MlmonError(f"{int(bad.sum())} probabilities outside [0, 1] in column {column!r}, e.g. {p[bad][0]!r}",
@@ -266,6 +272,8 @@ def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
         values = series.to_numpy()
         if values.dtype.kind not in "iub":
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif classes == list(range(len(classes))) and values.size and values.min() >= 0 and values.max() < len(classes):
+            return values.astype(np.int64, copy=False)  # already the class codes (0/1 labels)
         out = np.full(values.shape[0], -1, dtype=np.int64)
         for i, c in enumerate(classes):
             if c is not None:
