@@ -147,6 +147,8 @@ def test_labels_that_join_nothing_are_an_error():
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda f: f.assign(p=f.p * 2), "probabilities outside \\[0, 1\\]"),
+    (lambda f: f.assign(p=np.nan), "probability column 'p' is empty"),
+    (lambda f: f.assign(p=["x"] * len(f)), "probability column 'p' is not numeric"),
     (lambda f: f.assign(ts=["yesterday"] + list(f.ts.astype(str)[1:])), "unparseable timestamp"),
     (lambda f: f.assign(y=np.arange(len(f)) % 3), "classes for a binary task"),
 ])

@@ -22,6 +22,7 @@ labels; estimated ones otherwise (with ``estimate``).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -236,7 +237,15 @@ def _proba(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
         p = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         p = _numeric(series, column, "probability", where)
-    if p.size == 0 or (np.nanmin(p) >= 0 and np.nanmax(p) <= 1) or np.isnan(p).all():
+    if p.size == 0:
+        return p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: reported below
+        lo, hi = np.nanmin(p), np.nanmax(p)
+    if np.isnan(lo):
+        raise MlmonError(f"probability column {column!r} is empty", f"{where} column {column}",
+                         "fill it, or leave out --proba")
+    if lo >= 0 and hi <= 1:
         return p  # two reductions, no temporary: the common case at ten million rows
     bad = (p < 0) | (p > 1)
     if bad.any():
