@@ -4,11 +4,16 @@ FastAPI mounting, multiprocess mode with real worker processes, and a light impo
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -282,6 +287,8 @@ def test_importing_the_exporter_imports_no_pandas_scipy_or_numpy():
 
 MULTI_WORKER_APP = textwrap.dedent("""
     import os
+    import select
+
     from fastapi import FastAPI
     from mlmon.exporter import MetricsExporter
 
@@ -291,36 +298,104 @@ MULTI_WORKER_APP = textwrap.dedent("""
 
     @app.get("/predict")
     @exporter.track_prediction
-    def predict():
-        return {"pid": os.getpid()}
+    async def predict(hold: bool = False):
+        pid = os.getpid()
+        if hold:
+            # Block this worker's event loop until the test writes to our gate: while it is blocked
+            # the worker accepts no connection, so the next one can only go to the other worker.
+            gate = os.path.join("gates", str(pid))
+            os.mkfifo(gate)
+            fd = os.open(gate, os.O_RDONLY | os.O_NONBLOCK)
+            os.close(os.open(os.path.join("held", str(pid)), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            select.select([fd], [], [], 300)  # the timeout only bounds a hang if the test died
+            os.close(fd)
+        return {"pid": pid}
 """)
 
 
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = socket_path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+def _get(socket_path: str, url: str, timeout: float = 120.0) -> bytes:
+    """GET over a Unix socket on a fresh connection (a kept-alive one would stick to one worker)."""
+    connection = _UnixHTTPConnection(socket_path, timeout)
+    try:
+        connection.request("GET", url)
+        response = connection.getresponse()
+        body = response.read()
+        assert response.status == 200, (response.status, body)
+        return body
+    finally:
+        connection.close()
+
+
+def _release(gates) -> None:
+    """Write to every gate a worker waits on (harmless for one already released)."""
+    for gate in gates.iterdir():
+        try:
+            fd = os.open(gate, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # its worker no longer waits
+            continue
+        os.write(fd, b"x")
+        os.close(fd)
+
+
 def test_uvicorn_workers_in_multiprocess_mode_report_the_sum_over_workers(tmp_path):
+    """Two uvicorn workers each serve predictions, and a scrape answered by either reports the sum.
+
+    Nothing depends on timing: the test holds the worker that took the first held prediction, so
+    the second can only be taken by the other worker; every wait is on a file or a response, and
+    the timeouts only bound a hang."""
     pytest.importorskip("uvicorn")
     pytest.importorskip("fastapi")
-    from prometheus_tools import free_port, http_get, stop_process, wait_for
+    from prometheus_tools import stop_process, wait_for
 
-    (tmp_path / "mp").mkdir()
+    for name in ("mp", "gates", "held"):
+        (tmp_path / name).mkdir()
     (tmp_path / "server_app.py").write_text(MULTI_WORKER_APP)
-    port = free_port()
+    # A Unix socket, not a TCP port: no other process can take it between choosing and binding.
+    # Relative to the test's directory (the uvicorn cwd too), as a socket path is limited to 108 bytes.
+    assert Path.cwd() == tmp_path
+    sock = "app.sock"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "mp"))
     with open(tmp_path / "uvicorn.log", "w") as log:
+        # a generous health check: under load a worker slow to start is not killed and replaced
         proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "server_app:app", "--app-dir", str(tmp_path),
-                                 "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-                                env=env, stdout=log, stderr=log)
+                                 "--uds", sock, "--workers", "2", "--timeout-worker-healthcheck", "120",
+                                 "--log-level", "warning"],
+                                cwd=tmp_path, env=env, stdout=log, stderr=log, start_new_session=True)
     try:
-        base = f"http://127.0.0.1:{port}"
-        pids = {json.loads(wait_for(lambda: http_get(f"{base}/predict"), timeout=60, what="uvicorn workers"))["pid"]}
-        n = 1
-        while n < 40 or (len(pids) < 2 and n < 1000):  # new connections: the kernel spreads them over the workers
-            pids.add(json.loads(http_get(f"{base}/predict"))["pid"])
-            n += 1
-        assert len(pids) == 2, "one worker answered every request: nothing to sum"
+        # ready once a worker listens; a refused connection delivered nothing, so retrying is safe
+        wait_for(lambda: _get(sock, "/predict"), timeout=120, what="a uvicorn worker")
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            held = []
+            for expected in (1, 2):
+                held.append(pool.submit(_get, sock, "/predict?hold=true", 300))
+                wait_for(lambda: len(list((tmp_path / "held").iterdir())) == expected,
+                         timeout=120, what=f"worker {expected} holding a prediction")
+            _release(tmp_path / "gates")
+            pids = {json.loads(future.result(timeout=120))["pid"] for future in held}
+        assert pids == {int(p.name) for p in (tmp_path / "held").iterdir()}
+        assert len(pids) == 2, "the second held prediction reached the worker that was held"
+        rest = [json.loads(_get(sock, "/predict"))["pid"] for _ in range(4)]
+        n = 1 + len(held) + len(rest)
         for _ in range(3):  # whichever worker answers the scrape reports the sum over both
-            text = http_get(f"{base}/metrics/").decode()
+            text = _get(sock, "/metrics/").decode()
             samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                        for f in text_string_to_metric_families(text) for s in f.samples}
             assert samples[("ml_predictions_total", tuple(sorted({**LABELS, "status": "success"}.items())))] == n
     finally:
+        _release(tmp_path / "gates")
         stop_process(proc)
+        try:  # a worker its parent failed to stop must not outlive the test
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
