@@ -215,3 +215,18 @@ def test_regression_costs_from_the_config(tmp_path):
     assert m["business_value_captured"] == pytest.approx(1 - 26 / 200, abs=1e-12)
     # pinball at 0.8: (0.2*2 + 0.8*2 + 0 + 0.8*10) / 4
     assert m["quantile_loss"] == pytest.approx((0.2 * 2 + 0.8 * 2 + 0.8 * 10) / 4, abs=1e-12)
+
+
+def test_labels_command_errors_are_one_line_exit_2(tmp_path):
+    cur = frame(n=100, seed=11)
+    path = tmp_path / "c.parquet"
+    cur.to_parquet(path)
+    cases = [
+        ((path, "--target", "y"), "no timestamp column"),
+        ((path, "--timestamp", "ts"), "nothing tells which rows are labeled"),
+        ((path, "--timestamp", "ts", "--target", "y", "--labels", path), "--join-on"),
+        ((path, "--timestamp", "when", "--target", "y"), "column 'when' not in the data"),
+    ]
+    for args, message in cases:
+        r = run_mlmon("labels", *args)
+        assert r.code == 2 and message in r.err and r.err.count("\n") == 1, (args, r.err)
