@@ -77,7 +77,9 @@ def iso(ts: pd.Timestamp) -> str:
 def to_utc(values, where: str, column: str = "timestamp") -> pd.Series:
     """Parse timestamps (ISO text, or epoch seconds when numeric) into UTC; unparseable ones are
     an error naming the first bad value."""
-    s = pd.Series(values)
+    s = values.reset_index(drop=True) if isinstance(values, pd.Series) else pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(s) and not s.isna().any():
+        return pd.to_datetime(s, utc=True)
     try:
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             out = pd.to_datetime(s, unit="s", utc=True)

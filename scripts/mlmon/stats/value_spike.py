@@ -63,20 +63,24 @@ def default_spike(reference, current) -> DefaultSpike:
     """The current side's most repeated non-missing value against its share in the reference.
 
     Shares are over all rows (missing included), so a fill that replaces missing values counts.
+    Numerical arrays are compared as numbers, anything else by its text.
     """
-    ref = np.asarray(reference, dtype=object).ravel()
-    cur = np.asarray(current, dtype=object).ravel()
-    cur_present = cur[~_missing(cur)]
+    ref, cur = np.asarray(reference).ravel(), np.asarray(current).ravel()
+    numeric = ref.dtype.kind in "fiub" and cur.dtype.kind in "fiub"
+    if numeric:
+        ref, cur = ref.astype(np.float64), cur.astype(np.float64)
+        ref_present, cur_present = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
+    else:
+        ref, cur = ref.astype(object), cur.astype(object)
+        ref_present = ref[~_missing(ref)].astype(str)
+        cur_present = cur[~_missing(cur)].astype(str)
     if cur_present.size == 0 or ref.size == 0:
         return DefaultSpike(None, float("nan"), float("nan"), float("nan"), float("nan"))
-    values, counts = np.unique(cur_present.astype(str), return_counts=True)
+    values, counts = np.unique(cur_present, return_counts=True)
     top = values[int(np.argmax(counts))]
     k_cur = int(counts.max())
-    k_ref = int((ref[~_missing(ref)].astype(str) == top).sum())
-    # report the value as it appears in the data, not as its text
-    value = cur_present[int(np.flatnonzero(cur_present.astype(str) == top)[0])]
-    if isinstance(value, np.generic):
-        value = value.item()
+    k_ref = int((ref_present == top).sum())
+    value = top.item() if isinstance(top, np.generic) else top
     s = share_increase(k_ref, ref.size, k_cur, cur.size)
     return DefaultSpike(value, s.reference_share, s.current_share, s.z, s.p_value)
 

@@ -137,7 +137,7 @@ class Context:
         col = self.inputs.timestamp
         if not col:
             return None
-        return to_utc(frame[col].to_numpy(), f"{side} column {col}", col)
+        return to_utc(frame[col], f"{side} column {col}", col)
 
     # ---------------------------------------------------------------- model output
 

@@ -50,7 +50,10 @@ def pipeline_evidence(ctx: Context, weights: Dict[str, float]) -> List[Evidence]
             if continuous:
                 out += _default(c, r, k, w)
         else:
-            out += _default(c, ref.astype(object).to_numpy(), cur.astype(object).to_numpy(), w, tokens=True)
+            counts = cur.value_counts(dropna=True)
+            # only a default-looking token can be a fill: test nothing else (cheap on wide data)
+            if len(counts) and str(counts.index[0]).strip().lower() in DEFAULT_TOKENS:
+                out += _default(c, ref.astype(object).to_numpy(), cur.astype(object).to_numpy(), w, tokens=True)
     return out
 
 
