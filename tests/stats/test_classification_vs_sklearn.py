@@ -201,6 +201,12 @@ def test_f1_interval_covers_the_simulated_sampling_distribution():
     assert se == pytest.approx(f1.std(), rel=0.05)
 
 
+def test_auc_of_a_window_scored_all_zero_is_one_half():
+    y = np.array([0, 0, 0, 1, 0, 0, 0, 0, 0])
+    s = np.zeros(9)
+    assert label_auc(s, y, np.ones(9, dtype=int), 3)[0][1] == 0.5 == skm.roc_auc_score(y, s)
+
+
 def test_auc_with_zero_and_negative_zero_scores_equals_sklearn():
     s = np.array([0.0, 0.0, -0.0, 0.5, 0.0, 1.0, 0.5, -0.0])
     y = np.array([1, 0, 1, 0, 0, 1, 1, 0])

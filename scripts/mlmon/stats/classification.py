@@ -131,13 +131,15 @@ def grouped_auc(score: np.ndarray, pos_weight: np.ndarray, neg_weight: np.ndarra
     return auc, pos_t, neg_t
 
 
-def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int):
+def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int,
+              counts: Optional[tuple] = None):
     """:func:`grouped_auc` for 0/1 labels, faster. Each row's label rides in the sign of its
     score (positives negated), so one gather buckets rows by window (a radix sort of the
     window index, skipped when rows are already in window order) and one value sort per window
     orders both classes: negatives ascending on the right, positives on the left. Each positive
     then counts the negatives below it, plus half the ties, by binary search; zero scores,
-    whose sign a float cannot keep apart by value, are counted from their sign bits.
+    whose sign a float cannot keep apart by value, are counted from their sign bits before
+    the sort.
 
     >>> s = np.array([0.1, 0.4, 0.35, 0.8]); y = np.array([0, 0, 1, 1])
     >>> float(label_auc(s, y, np.zeros(4, dtype=int), 1)[0][0])
@@ -145,8 +147,9 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     """
     positive = np.asarray(positive).astype(bool, copy=False)
     groups = np.asarray(groups, dtype=np.int64)
-    counts = np.bincount(groups, minlength=n_groups)
-    n_pos = np.bincount(groups[positive], minlength=n_groups).astype(np.float64)
+    if counts is None:  # (rows, positives) per window, when the caller has not counted them yet
+        counts = (np.bincount(groups, minlength=n_groups), np.bincount(groups[positive], minlength=n_groups))
+    counts, n_pos = np.asarray(counts[0], dtype=np.int64), np.asarray(counts[1], dtype=np.float64)
     n_neg = counts - n_pos
     auc = np.full(n_groups, np.nan)
     if groups.size == 0:
@@ -160,9 +163,12 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     np.cumsum(counts, out=bounds[1:])
 
     def window_auc(w: int) -> None:
-        seg = np.sort(signed[bounds[w]:bounds[w + 1]])
+        raw = signed[bounds[w]:bounds[w + 1]]
+        seg = np.sort(raw)
         zlo, zhi = np.searchsorted(seg, 0.0, "left"), np.searchsorted(seg, 0.0, "right")
-        zero_pos = int(np.signbit(seg[zlo:zhi]).sum())
+        # zero scores: their labels are counted from the unsorted sign bits (a vectorised sort
+        # may turn -0.0 into 0.0)
+        zero_pos = int(np.signbit(raw[raw == 0]).sum()) if zhi > zlo else 0
         zero_neg = (zhi - zlo) - zero_pos
         neg = seg[zhi:]                 # negatives with score > 0, ascending
         pos = -seg[:zlo]                # positives with score > 0, descending (needle order is free)
@@ -276,9 +282,10 @@ def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n
     if proba is not None:
         pool = ThreadPoolExecutor(1) if groups.size >= PARALLEL_ROWS else None
         # the AUC's sorts release the GIL: the log loss is computed meanwhile
-        future = pool.submit(label_auc, proba, y_true, groups, n_groups) if pool else None
+        known = (n, tp + fn)
+        future = pool.submit(label_auc, proba, y_true, groups, n_groups, known) if pool else None
         mean, lo, hi = _mean_with_interval(_log_loss_rows(y_true, proba), groups, n_groups, n)
-        auc, n_pos, n_neg = future.result() if future else label_auc(proba, y_true, groups, n_groups)
+        auc, n_pos, n_neg = future.result() if future else label_auc(proba, y_true, groups, n_groups, known)
         if pool:
             pool.shutdown()
         put("auc_roc", auc, normal(auc, hanley_mcneil_se(auc, n_pos, n_neg), z, 0.0, 1.0))
