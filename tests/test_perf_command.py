@@ -42,7 +42,7 @@ def test_markdown_starts_with_the_verdict(files):
     r = run_mlmon("perf", cur, "--reference", ref, *ARGS, "--no-history")
     assert r.code == 0
     assert r.out.startswith("**Performance: CRITICAL**")
-    assert "largest drop: " in r.out and "below baseline" in r.out
+    assert "largest drop: " in r.out and "worse than baseline" in r.out
 
 
 @pytest.mark.parametrize("fail_on, code", [("critical", 1), ("degraded", 1)])

@@ -49,7 +49,7 @@ def _verdict(d: Dict[str, Any]) -> str:
     parts = [f"{counts['critical']} critical", f"{counts['degraded']} degraded", f"{counts['healthy']} healthy"]
     text = f"{head} — {len(windows)} window(s): {', '.join(parts)}"
     if worst is not None and worst[2] > 0:
-        text += f"; largest drop: {worst[1]} {worst[2]:.1%} below baseline in the window from {worst[0]}"
+        text += f"; largest drop: {worst[1]} {worst[2]:.1%} worse than baseline in the window from {worst[0]}"
     return text
 
 
