@@ -230,3 +230,19 @@ def test_labels_command_errors_are_one_line_exit_2(tmp_path):
     for args, message in cases:
         r = run_mlmon("labels", *args)
         assert r.code == 2 and message in r.err and r.err.count("\n") == 1, (args, r.err)
+
+
+def test_a_run_whose_metric_rows_fail_leaves_nothing_in_the_history(files, tmp_path, monkeypatch):
+    import mlmon.services.performance as performance
+
+    ref, cur = files
+    db = tmp_path / "h.db"
+    real = performance.metric_rows
+    monkeypatch.setattr(performance, "metric_rows", lambda d: real(d) + [{"timestamp": "t", "window": "1D",
+                                                                          "metric": "x", "kind": "bogus"}])
+    r = run_mlmon("perf", cur, "--reference", ref, *ARGS, "--format", "json", "--history", db)
+    assert r.code == 0
+    assert any("history not recorded" in w for w in r.json()["warnings"])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM ml_metrics").fetchone() == (0,)
