@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -187,9 +188,77 @@ def test_no_secret_value_ever_lands_in_a_generated_file(tmp_path, monkeypatch):
     for value in secrets.values():
         assert value not in text
     compose = yaml.safe_load((out / "compose.yaml").read_text())
+    # the webhook channel is enabled but no tier notifies it: compose asks for no variable of its own
     assert compose["secrets"] == {"slack_webhook_url": {"environment": "SLACK_WEBHOOK_URL"},
                                   "pagerduty_routing_key": {"environment": "PAGERDUTY_ROUTING_KEY"},
                                   "smtp_password": {"environment": "SMTP_PASSWORD"}}
+
+
+def webhook_config(tmp_path, enabled=True):
+    """The default config with the warning tier also notifying the generic webhook."""
+    config = yaml.safe_load(CONFIG.read_text())
+    assert config["alerts"]["warning"]["notify"] == ["slack"]
+    config["alerts"]["warning"]["notify"].append("webhook")
+    config["notifications"]["webhook"]["enabled"] = enabled
+    path = tmp_path / "with-webhook.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def test_webhook_channel_reads_its_url_from_a_secret_file_that_compose_fills(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLMON_WEBHOOK_URL", "https://hooks.example/incoming/very-secret-token")
+    out, r = gen(tmp_path, "compose", config=webhook_config(tmp_path))
+    am = yaml.safe_load((out / "alertmanager/alertmanager.yml").read_text())
+    receivers = {x["name"]: x for x in am["receivers"]}
+    assert receivers["mlmon-warning"]["webhook_configs"] == [{"send_resolved": True, "url_file": "/run/secrets/webhook_url"}]
+    assert set(receivers["mlmon-warning"]) == {"name", "slack_configs", "webhook_configs"}
+    assert "webhook_configs" not in receivers["mlmon-critical"]  # only the tier that names it
+    compose = yaml.safe_load((out / "compose.yaml").read_text())
+    assert compose["secrets"]["webhook_url"] == {"environment": "MLMON_WEBHOOK_URL"}  # notifications.webhook.url_env
+    assert "webhook_url" in compose["services"]["alertmanager"]["secrets"]
+    assert "/run/secrets/webhook_url  <- $MLMON_WEBHOOK_URL" in (out / "alertmanager/alertmanager.yml").read_text()
+    text = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert "very-secret-token" not in text
+    assert "warning: notifications.webhook: webhook_configs read the URL from url_file, which needs Alertmanager 0.26" in r.out
+
+
+def test_webhook_secret_file_follows_secrets_dir(tmp_path):
+    out, _ = gen(tmp_path, "alertmanager", "--secrets-dir", "/etc/alertmanager/secrets", config=webhook_config(tmp_path))
+    am = yaml.safe_load((out / "alertmanager/alertmanager.yml").read_text())
+    (warning,) = [x for x in am["receivers"] if x["name"] == "mlmon-warning"]
+    assert warning["webhook_configs"][0]["url_file"] == "/etc/alertmanager/secrets/webhook_url"
+
+
+def test_a_disabled_or_unnotified_webhook_gets_no_receiver_and_no_secret(tmp_path):
+    for config in (webhook_config(tmp_path, enabled=False), CONFIG):  # CONFIG: enabled, but no tier notifies it
+        out, r = gen(tmp_path, "compose", "--force", config=config)
+        text = (out / "alertmanager/alertmanager.yml").read_text()
+        assert not [x for x in yaml.safe_load(text)["receivers"] if "webhook_configs" in x]
+        assert "/webhook_url" not in text and "url_file: Alertmanager" not in text
+        assert "webhook_url" not in yaml.safe_load((out / "compose.yaml").read_text())["secrets"]
+        assert "notifications.webhook" not in r.out
+
+
+def _amtool_version():
+    out = subprocess.run([require_binary("amtool"), "--version"], capture_output=True, text=True, timeout=60)
+    match = re.search(r"version (\d+)\.(\d+)", out.stdout + out.stderr)
+    assert match, out.stdout + out.stderr
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_alertmanager_config_with_a_webhook_passes_amtool(tmp_path):
+    """amtool accepts the file; an amtool older than 0.26 (Debian's is 0.25) does not know url_file,
+    which is what the generator warns about, and accepts everything else in the file."""
+    out, _ = gen(tmp_path, "alertmanager", config=webhook_config(tmp_path))
+    code, text = tool("amtool", "check-config", "alertmanager/alertmanager.yml", cwd=out)
+    if _amtool_version() >= (0, 26):
+        assert code == 0 and "SUCCESS" in text and "4 receivers" in text, text
+        return
+    assert code != 0 and "field url_file not found" in text, text
+    path = out / "alertmanager/alertmanager.yml"
+    path.write_text(path.read_text().replace("url_file: /run/secrets/webhook_url", "url: http://127.0.0.1:9/hook"))
+    code, text = tool("amtool", "check-config", "alertmanager/alertmanager.yml", cwd=out)
+    assert code == 0 and "SUCCESS" in text and "4 receivers" in text, text
 
 
 # ---------------------------------------------------------------------------- Grafana and compose

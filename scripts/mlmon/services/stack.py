@@ -11,6 +11,8 @@ The templates live in ``assets/stack/``; this module fills them from the config.
   alert within it); warnings are inhibited while a critical alert of the same name fires;
 - each tier's ``notify`` channels become that tier's receiver; secrets are read from files
   (``*_file`` fields) that the compose file fills from the environment variables the config names.
+  The generic ``webhook`` channel becomes ``webhook_configs`` with ``url_file``, which needs
+  Alertmanager 0.26 or later (the compose file runs a later one).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ STACK_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..",
 TOOLKIT_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ARTIFACTS = ("prometheus-rules", "alertmanager", "grafana", "compose")
 TIERS = ("critical", "warning", "info")
+WEBHOOK_URL_FILE_SINCE = "0.26"  # the first Alertmanager whose webhook_configs read url_file
 DEFAULT_LATENCY_TOP_BUCKET = 1.0  # mlmon.exporter.LATENCY_BUCKETS[-1], without importing prometheus_client
 
 RULES_FILE = "prometheus/rules/mlmon.rules.yml"
@@ -124,6 +127,9 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
         stack.warnings += warnings
     if artifact in ("alertmanager", "compose"):
         stack.files[ALERTMANAGER_FILE] = alertmanager_config(config, options)
+        if "webhook" in _receiving_channels(config):
+            stack.warnings.append(f"notifications.webhook: webhook_configs read the URL from url_file, which needs "
+                                  f"Alertmanager {WEBHOOK_URL_FILE_SINCE} or later; an older one rejects this file")
         if artifact == "compose" and options.secrets_dir.rstrip("/") != "/run/secrets":
             stack.warnings.append(f"--secrets-dir {options.secrets_dir}: the compose file mounts the secrets at "
                                   "/run/secrets, where this Alertmanager config will not look")
@@ -348,15 +354,27 @@ SECRET_FIELDS = {
     "slack": ("webhook_url_env", "slack_webhook_url"),
     "pagerduty": ("routing_key_env", "pagerduty_routing_key"),
     "email": ("password_env", "smtp_password"),
+    "webhook": ("url_env", "webhook_url"),
 }
 
 
+def _receiving_channels(config: Dict[str, Any]) -> List[str]:
+    """The enabled channels that some tier notifies: the ones Alertmanager gets a config for."""
+    alerts = config.get("alerts") or {}
+    notifications = config.get("notifications") or {}
+    named = {str(c) for tier in TIERS for c in ((alerts.get(tier) or {}).get("notify") or [])}
+    return [c for c in SECRET_FIELDS
+            if c in named and notifications.get(c) and notifications[c].get("enabled", True)]
+
+
 def _secrets(config: Dict[str, Any]) -> List[Tuple[str, str]]:
-    """(secret file name, environment variable) for every enabled channel with a secret."""
+    """(secret file name, environment variable) for every channel Alertmanager sends to that has a
+    secret; a channel no tier notifies needs none, so compose does not ask for its variable."""
     out = []
-    for channel, (key, name) in SECRET_FIELDS.items():
-        section = (config.get("notifications") or {}).get(channel) or {}
-        if section and section.get("enabled", True) and section.get(key):
+    for channel in _receiving_channels(config):
+        key, name = SECRET_FIELDS[channel]
+        section = (config.get("notifications") or {})[channel]
+        if section.get(key):
             out.append((name, str(section[key])))
     return out
 
@@ -375,6 +393,8 @@ def _receiver_configs(config: Dict[str, Any], channel: str, tier: str, options: 
         severity = {"critical": "critical", "warning": "warning"}.get(tier, "info")
         return {"pagerduty_configs": [{"send_resolved": True, "routing_key_file": secret, "severity": severity,
                                        "description": '{{ .CommonLabels.alertname }}: {{ .CommonAnnotations.summary }}'}]}
+    if channel == "webhook":  # the URL is the secret (it often carries a token), so it is read from a file
+        return {"webhook_configs": [{"send_resolved": True, "url_file": secret}]}
     entry = {"send_resolved": True, "to": ", ".join(map(str, section.get("recipients") or [])),
              "from": str(section.get("sender") or section.get("username") or ""),
              "smarthost": f"{section.get('smtp_host', 'localhost')}:{section.get('smtp_port', 587)}",
@@ -389,8 +409,8 @@ def _receiver_configs(config: Dict[str, Any], channel: str, tier: str, options: 
 def alertmanager_config(config: Dict[str, Any], options: Optional[StackOptions] = None) -> str:
     options = options or StackOptions()
     alerts = config.get("alerts") or {}
-    notifications = config.get("notifications") or {}
     cooldown = prometheus_duration(_seconds(str(alerts.get("cooldown") or "1h"), "alerts.cooldown"))
+    receiving = _receiving_channels(config)
     receivers = [{"name": "mlmon-default"}]
     routes = []
     for tier in TIERS:
@@ -399,8 +419,7 @@ def alertmanager_config(config: Dict[str, Any], options: Optional[StackOptions] 
             continue
         receiver: Dict[str, Any] = {"name": f"mlmon-{tier}"}
         for channel in section.get("notify") or []:
-            channel_config = notifications.get(channel) or {}
-            if channel in SECRET_FIELDS and channel_config and channel_config.get("enabled", True):
+            if channel in receiving:
                 receiver.update(_receiver_configs(config, channel, tier, options))
         receivers.append(receiver)
         route: Dict[str, Any] = {"receiver": f"mlmon-{tier}", "matchers": [f'severity="{tier}"']}
@@ -418,6 +437,8 @@ def alertmanager_config(config: Dict[str, Any], options: Optional[StackOptions] 
               "# tier, routed by the severity label; warnings are silenced while the same alert is critical;\n"
               "# repeat_interval is alerts.cooldown. Secrets are read from files (never written here):\n"
               + "".join(f"#   {options.secrets_dir.rstrip('/')}/{name}  <- ${env}\n" for name, env in _secrets(config))
+              + (f"# webhook_configs read url_file: Alertmanager {WEBHOOK_URL_FILE_SINCE} or later.\n"
+                 if "webhook" in receiving else "")
               + "# Check: amtool check-config alertmanager.yml\n")
     return _yaml(data, header)
 
