@@ -64,7 +64,10 @@ def diagnose(inputs: RcaInputs) -> Diagnosis:
     perf = performance.performance(ctx)
     all_drift = drift.run_drift(ctx, importance)
     faults = pipeline.pipeline_evidence(ctx, weights)
-    cov = segments.coverage(ctx, skip={e.column for e in faults if e.column and e.strength >= ranking.MIN_SCORE})
+    # pipeline faults are out of range because they are broken; id-like columns the drift check
+    # skipped are new on every row by nature: neither makes a new segment
+    skip = {e.column for e in faults if e.column and e.strength >= ranking.MIN_SCORE}
+    cov = segments.coverage(ctx, skip=skip | set(all_drift.result.get("skipped") or {}))
     covered = None
     if cov.share_uncovered >= inputs.thresholds.coverage_share and cov.covered.sum() >= 30:
         covered = drift.run_drift(ctx, importance, cur_mask=cov.covered, label="among covered rows")
