@@ -118,6 +118,83 @@ def test_latest_ab_analysis_per_experiment(store):
     assert key("ml_experiment_recommendation", experiment="checkout", recommendation="CONTINUE") not in got
 
 
+ALERTING_CONFIG = """version: 1
+model: {name: churn, version: "3", task: binary}
+data:
+  reference: {path: ref.parquet}
+  current: {path: "cur/{date}.parquet", date_format: "%Y%m%d"}
+alerts:
+  consecutive_failures: 2
+  cooldown: 1h
+  critical:
+    conditions: {drift_score: 0.5}
+  warning:
+    conditions: {drift_score: 0.2}
+storage: {history_url: "sqlite:///history.db"}
+"""
+
+
+def _alerting_data(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+
+    def frame(shift):
+        return pd.DataFrame({f"x{i}": rng.normal(shift, 1, 400) for i in range(4)})
+
+    frame(0.0).to_parquet(tmp_path / "ref.parquet")
+    (tmp_path / "cur").mkdir()
+    frame(2.0).to_parquet(tmp_path / "cur" / "20260101.parquet")  # every feature drifts: share 1.0
+    frame(2.0).to_parquet(tmp_path / "cur" / "20260102.parquet")
+    frame(0.0).to_parquet(tmp_path / "cur" / "20260103.parquet")  # the reference's process again
+    (tmp_path / "monitoring.yaml").write_text(ALERTING_CONFIG)
+    return tmp_path / "monitoring.yaml", str(tmp_path / "history.db")
+
+
+def test_the_alert_engines_state_from_mlmon_run_becomes_firing_and_breach_metrics(tmp_path):
+    config, db = _alerting_data(tmp_path)
+    labels = {tier: dict(rule="drift_score", tier=tier, model="churn") for tier in ("critical", "warning")}
+
+    def scrape_after(date):
+        r = run_mlmon("run", "--config", config, "--date", date, "--format", "json")
+        assert r.code == 0, r.err
+        return r.json(), samples(registry_for(db, "churn"))
+
+    result, got = scrape_after("2026-01-01")  # first breach of both tiers: pending (2 in a row needed)
+    assert result["drift"]["drift_share"] == 1.0
+    for tier in ("critical", "warning"):
+        assert got[key("ml_alert_firing", **labels[tier])] == 0
+        assert got[key("ml_alert_consecutive_breaches", **labels[tier])] == 1
+    assert got[key("ml_alert_threshold", **labels["critical"])] == 0.5
+    assert got[key("ml_alert_threshold", **labels["warning"])] == 0.2
+    assert not [k for k in got if k[0] == "ml_alert_firing_since_timestamp_seconds"]
+
+    result, got = scrape_after("2026-01-02")  # second breach: both fire (the warning inhibited, still firing)
+    assert {a["tier"]: a["status"] for a in result["alerts"]} == {"critical": "firing", "warning": "inhibited"}
+    for tier in ("critical", "warning"):
+        assert got[key("ml_alert_firing", **labels[tier])] == 1
+        assert got[key("ml_alert_consecutive_breaches", **labels[tier])] == 2
+        # the episode began with this run, whose time the runs table records
+        assert got[key("ml_alert_firing_since_timestamp_seconds", **labels[tier])] == rows_created_at(db, result["run_id"])
+
+    result, got = scrape_after("2026-01-03")  # recovered: resolved, the count starts again
+    assert result["drift"]["drift_share"] == 0.0
+    for tier in ("critical", "warning"):
+        assert got[key("ml_alert_firing", **labels[tier])] == 0
+        assert got[key("ml_alert_consecutive_breaches", **labels[tier])] == 0
+    assert not [k for k in got if k[0] == "ml_alert_firing_since_timestamp_seconds"]
+    # another model's serve exports none of churn's rules
+    assert not [k for k in samples(registry_for(db, "fraud-detector")) if k[0].startswith("ml_alert_")]
+
+
+def rows_created_at(db, run_id):
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT created_at FROM runs WHERE id=?", (run_id,)).fetchone()[0]
+
+
 def test_odd_ab_results_are_read_defensively(store):
     with store._connection() as conn:
         store._insert_run(conn, "ab", {"comparisons": ["not a dict", {"lift": "n/a", "significant": "yes"}]}, 1.0)

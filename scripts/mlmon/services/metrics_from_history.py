@@ -1,5 +1,6 @@
 """Batch results as Prometheus metrics: the latest drift, performance and experiment runs in the
-history store, read afresh at every scrape (what ``mlmon serve`` exposes).
+history store, and the state of ``mlmon run``'s alert engine, read afresh at every scrape (what
+``mlmon serve`` exposes).
 
 Tables read (on a read-only connection: a scrape never writes):
 
@@ -8,7 +9,9 @@ Tables read (on a read-only connection: a scrape never writes):
 - ``drift_columns`` of the latest drift run: ``column_name``, ``method``, ``score``,
   ``threshold``, ``drifted``;
 - ``ml_metrics`` of the latest perf run: ``metric``, ``window``, ``kind``, ``value``,
-  ``timestamp`` (the newest window per metric, window and kind), ``model``.
+  ``timestamp`` (the newest window per metric, window and kind), ``model``;
+- ``alert_state`` (written by ``mlmon run``): one row per rule, ``model``, ``rule`` (the
+  condition), ``tier``, ``consecutive``, ``firing``, ``started_at``, ``threshold``.
 
 A table that does not exist yet (an older database, a feature not used) yields no metrics; a
 database that cannot be read at all sets ``mlmon_history_up`` to 0 instead of failing the scrape.
@@ -71,6 +74,8 @@ class HistoryCollector:
                         families += self._drift(q, tables)
                         families += self._performance(q, tables)
                         families += self._experiments(q)
+                    if "alert_state" in tables:
+                        families += self._alerts(q)
             self._last_error = None
         except Exception as exc:  # a locked or corrupt file must not take the endpoint down
             up = 0.0
@@ -205,6 +210,35 @@ class HistoryCollector:
                 verdict.add_metric([name, result["recommendation"]], 1.0)
             stamp.add_metric([name], float(item["run"]["created_at"]))
         return [lift, pvalue, significant, srm, verdict, stamp]
+
+
+    # ------------------------------------------------------------------ alert engine
+
+    def _alerts(self, q) -> List[Any]:
+        """The alert engine's rules as ``mlmon run`` left them. ``firing`` counts a firing episode
+        whether or not it was announced (a silenced or inhibited rule fires too)."""
+        from prometheus_client.core import GaugeMetricFamily as G
+
+        sql, params = "SELECT * FROM alert_state", []
+        if self.model_name:
+            sql += " WHERE model=?"
+            params.append(self.model_name)
+        labels = ["rule", "tier", "model"]
+        firing = G("ml_alert_firing", "1 while the alert engine's rule fires (as of the latest mlmon run).", labels=labels)
+        breaches = G("ml_alert_consecutive_breaches", "Checks in a row on which the rule's condition held, up to the latest mlmon run.",
+                     labels=labels)
+        threshold = G("ml_alert_threshold", "The threshold the rule compares its observed value with.", labels=labels)
+        since = G("ml_alert_firing_since_timestamp_seconds", "When the rule's current firing episode began (Unix time).",
+                  labels=labels)
+        for row in q(sql + " ORDER BY model, rule, tier", params):
+            key = [str(row["rule"]), str(row["tier"]), str(row["model"])]
+            firing.add_metric(key, float(bool(row["firing"])))
+            breaches.add_metric(key, float(row["consecutive"]))
+            if _number(row.get("threshold")):
+                threshold.add_metric(key, float(row["threshold"]))
+            if row["firing"] and _number(row.get("started_at")):
+                since.add_metric(key, float(row["started_at"]))
+        return [firing, breaches, threshold, since]
 
 
 @contextlib.contextmanager
