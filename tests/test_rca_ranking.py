@@ -110,3 +110,13 @@ def test_without_timestamps_or_history_there_is_no_timeline(tmp_path):
     assert run.code == 0, run.err
     assert "No timestamps in the inputs or the history: no timeline (pass --timestamp COL)." in run.out
     assert "**Primary cause: none** (`none`)" in run.out
+
+
+@pytest.mark.parametrize("scenario,code", [(rs.Scenario("healthy", "none", [], 9), 0),
+                                           (rs.Scenario("unit_change", "model_bug", ["income"], 9, {"factor": 100.0}), 1)])
+def test_fail_on_degraded_exits_1_only_when_something_degraded(tmp_path, scenario, code):
+    files = rs.build(scenario, tmp_path)
+    run = run_mlmon("diagnose", *[x for kv in files.items() for x in kv], *rs.ROLES, "--fail-on", "degraded",
+                    "--no-history", "--format", "json")
+    assert run.code == code, run.err
+    assert run.json()["primary_cause"] == scenario.cause
