@@ -259,7 +259,7 @@ def _uniques(*series: Optional[pd.Series]) -> List[Any]:
     for s in series:
         if s is None:
             continue
-        for v in pd.unique(s.dropna()).tolist():
+        for v in _distinct(s):
             if isinstance(v, (bool, np.bool_)):
                 v = int(v)
             elif isinstance(v, float) and v.is_integer():
@@ -269,6 +269,18 @@ def _uniques(*series: Optional[pd.Series]) -> List[Any]:
     if all(isinstance(v, (int, float, np.integer, np.floating)) for v in values):
         return sorted(values)
     return sorted(values, key=str)
+
+
+def _distinct(s: pd.Series) -> List[Any]:
+    """Distinct non-missing values; integer labels in a small range by one ``bincount``
+    instead of hashing every row."""
+    if s.dtype.kind in "iu" and len(s):
+        values = s.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1_000_000:
+            shifted = values - lo if lo else values
+            return (np.flatnonzero(np.bincount(shifted)) + lo).tolist()
+    return pd.unique(s.dropna()).tolist()
 
 
 def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:

@@ -136,8 +136,9 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     """:func:`grouped_auc` for 0/1 labels, faster. Each row's label rides in the sign of its
     score (positives negated), so one gather buckets rows by window (a radix sort of the
     window index, skipped when rows are already in window order) and one value sort per window
-    orders both classes: negatives ascending on the right, positives on the left. Each positive
-    then counts the negatives below it, plus half the ties, by binary search; zero scores,
+    orders both classes: negatives ascending on the right, positives on the left. Two linear
+    merges of the two sorted classes count, for every positive, the negatives below it plus
+    half the ties (the Mann-Whitney numerator); zero scores,
     whose sign a float cannot keep apart by value, are counted from their sign bits before
     the sort.
 
@@ -171,14 +172,16 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
         zero_pos = int(np.signbit(raw[raw == 0]).sum()) if zhi > zlo else 0
         zero_neg = (zhi - zlo) - zero_pos
         neg = seg[zhi:]                 # negatives with score > 0, ascending
-        pos = -seg[:zlo]                # positives with score > 0, descending (needle order is free)
-        below = np.searchsorted(neg, pos, "left")
-        # a second search only for the positives that tie with some negative
-        tied = neg[np.minimum(below, neg.size - 1)] == pos if neg.size else np.zeros(pos.size, dtype=bool)
-        ties = (np.searchsorted(neg, pos[tied], "right") - below[tied]).sum() if tied.any() else 0
-        # positives above zero: every zero-scored negative is below them
-        num = below.sum() + pos.size * zero_neg + 0.5 * ties
-        num += 0.5 * zero_pos * zero_neg  # zero-scored positives tie with zero-scored negatives
+        pos = -seg[zlo - 1::-1] if zlo else seg[:0]   # positives with score > 0, ascending
+        p_, n_ = pos.size, neg.size
+        # Two stable merges of the sorted classes (a stable sort of two sorted runs is a linear
+        # merge). With the negatives first, the k-th positive lands at k + #(neg <= it); with
+        # the positives first, at k + #(neg < it). Their mean counts ties half.
+        le = np.flatnonzero(np.argsort(np.concatenate([neg, pos]), kind="stable") >= n_).sum()
+        lt = np.flatnonzero(np.argsort(np.concatenate([pos, neg]), kind="stable") < p_).sum()
+        num = (float(le) + float(lt)) / 2 - p_ * (p_ - 1) / 2
+        num += p_ * zero_neg                # every zero-scored negative is below them
+        num += 0.5 * zero_pos * zero_neg    # zero-scored positives tie with zero-scored negatives
         auc[w] = num / (n_pos[w] * n_neg[w])
 
     todo = np.flatnonzero((n_pos > 0) & (n_neg > 0)).tolist()
