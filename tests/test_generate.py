@@ -11,6 +11,7 @@ import subprocess
 import pytest
 import yaml
 
+from mlmon.errors import MlmonError
 from mlmon.services.config import load_config
 from mlmon.services.stack import StackOptions, generate, prometheus_duration
 from mlmon_testing import ROOT, run_mlmon
@@ -116,6 +117,20 @@ def test_one_rule_per_tier_condition_with_the_configs_thresholds(tmp_path):
     # the config's new_category_detected has no metric, and a 2s p99 is above the top bucket: said, not hidden
     assert "new_category_detected: no Prometheus metric carries it" in r.err
     assert "latency_p99: 2s is at or above the exporter's largest default latency bucket (1s)" in r.err
+
+
+def test_serving_conditions_only_leave_the_batch_ones_to_mlmon_run(tmp_path):
+    """--conditions serving: rules only for what mlmon run cannot observe, so no alert is sent by both."""
+    out, r = gen(tmp_path, "prometheus-rules", "--conditions", "serving")
+    assert set(rules_by_tier(out)) == {("critical", "latency_p99"), ("critical", "error_rate"),
+                                       ("warning", "latency_p95"), ("warning", "error_rate")}
+    code, text = tool("promtool", "check", "rules", "mlmon.rules.yml", cwd=out / "prometheus/rules")
+    assert code == 0 and "SUCCESS: 4 rules found" in text, text
+    code, text = tool("promtool", "test", "rules", "mlmon.rules.test.yml", cwd=out / "prometheus/rules")
+    assert code == 0 and "SUCCESS" in text, text
+    assert "new_category_detected" not in r.err  # not skipped for want of a metric: left to mlmon run
+    with pytest.raises(MlmonError, match="unknown condition set: batch"):
+        generate(load_config(str(CONFIG)), "prometheus-rules", StackOptions(conditions="batch"))
 
 
 def test_for_duration_is_consecutive_failures_times_evaluation_interval(tmp_path):
@@ -330,6 +345,8 @@ def test_json_summary_lists_files_and_warnings(tmp_path):
     (["generate", "grafana", "--config", "absent.yaml", "--out", "x"], "mlmon: error: invalid monitoring config: (file): file not found"),
     (["generate", "prometheus-rules", "--config", CONFIG, "--out", "x", "--evaluation-interval", "often"],
      "mlmon: error: invalid duration: often (--evaluation-interval often); use a number and a unit, e.g. 30s, 1m, 5m"),
+    (["generate", "prometheus-rules", "--config", CONFIG, "--out", "x", "--conditions", "batch"],
+     "mlmon: error: argument --conditions: invalid choice: 'batch'"),
 ])
 def test_bad_invocations_are_one_line_and_exit_2(args, message):
     r = run_mlmon(*args)

@@ -32,6 +32,9 @@ def register(sub) -> None:
         p.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (default 15s)")
         p.add_argument("--secrets-dir", default="/run/secrets",
                        help="where Alertmanager reads the secret files (default /run/secrets, as compose mounts them)")
+        p.add_argument("--conditions", choices=["all", "serving"], default="all",
+                       help="alert conditions that get Prometheus rules: all, or serving (latency_p99, latency_p95, "
+                            "error_rate) when `mlmon run` alerts on the batch ones (default all)")
         p.add_argument("--format", choices=["md", "json"], default="md", help="summary format (default md)")
         p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
         p.set_defaults(func=run_generate)
@@ -43,7 +46,8 @@ def run_generate(args) -> int:
 
     config = load_config(args.config)
     options = StackOptions(evaluation_interval=args.evaluation_interval, rate_window=args.rate_window,
-                           scrape_interval=args.scrape_interval, secrets_dir=args.secrets_dir)
+                           scrape_interval=args.scrape_interval, secrets_dir=args.secrets_dir,
+                           conditions=args.conditions)
     stack = generate(config, args.artifact, options, args.config, args.out)
     write_stack(stack, args.out, args.force)
     data = stack.to_dict()

@@ -32,6 +32,10 @@ STACK_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..",
 TOOLKIT_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ARTIFACTS = ("prometheus-rules", "alertmanager", "grafana", "compose")
 TIERS = ("critical", "warning", "info")
+# the conditions only a model server's exporter can show (``mlmon run`` observes every other one
+# from batch data): ``--conditions serving`` writes rules for these alone
+SERVING_CONDITIONS = ("latency_p99", "latency_p95", "error_rate")
+CONDITION_SETS = ("all", "serving")
 WEBHOOK_URL_FILE_SINCE = "0.26"  # the first Alertmanager whose webhook_configs read url_file
 DEFAULT_LATENCY_TOP_BUCKET = 1.0  # mlmon.exporter.LATENCY_BUCKETS[-1], without importing prometheus_client
 
@@ -55,6 +59,7 @@ class StackOptions:
     alertmanager_target: str = "alertmanager:9093"
     prometheus_url: str = "http://prometheus:9090"
     datasource_uid: str = "mlmon-prometheus"
+    conditions: str = "all"  # or "serving": rules only for SERVING_CONDITIONS
 
 
 @dataclass
@@ -119,6 +124,8 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
     options = options or StackOptions()
     for name in ("evaluation_interval", "scrape_interval", "rate_window"):
         _seconds(getattr(options, name), f"--{name.replace('_', '-')} {getattr(options, name)}")
+    if options.conditions not in CONDITION_SETS:
+        raise MlmonError(f"unknown condition set: {options.conditions}", "--conditions", f"choose one of {', '.join(CONDITION_SETS)}")
     stack = GeneratedStack(artifact, {})
     if artifact in ("prometheus-rules", "compose"):
         rules, tests, warnings = prometheus_rules(config, options)
@@ -170,6 +177,8 @@ def _rule_specs(config: Dict[str, Any], options: StackOptions):
     for tier in TIERS:
         section = alerts.get(tier) or {}
         for condition, raw in (section.get("conditions") or {}).items():
+            if options.conditions == "serving" and condition not in SERVING_CONDITIONS:
+                continue  # left to `mlmon run`, so it is not sent twice
             entry = catalog.get(condition)
             if entry is None:
                 warnings.append(f"alerts.{tier}.conditions.{condition}: no Prometheus metric carries it; "
