@@ -113,7 +113,7 @@ def test_the_agent_runs_with_its_own_prompt_and_tools_and_its_report_comes_back(
     assert run.returncode == 0, run.explain()
     # the main loop offers the agent, described so that "why did my model get worse" goes to it
     offered = json.dumps(run.api.main_requests[0].body)
-    assert f"{AGENT}: Finds out why an ML model got worse" in offered
+    assert f"{AGENT}: Finds why an ML model got worse" in offered
     assert 'why did my model get worse' in offered and "(Tools: Bash, Read)" in offered
     d = check_subagent(run, calls)
     report = run.api.result_of(launch)
