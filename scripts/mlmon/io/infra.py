@@ -34,13 +34,14 @@ INFRA_METRICS = (
 )
 UTILIZATION = ("cpu_utilization", "memory_utilization", "gpu_utilization")
 
-# PromQL for each metric when the model server exports mlmon's metric names; every one can be
+# PromQL for each metric over the families mlmon.exporter serves (ml_predictions_total with a
+# status label, ml_prediction_latency_seconds) and the client's process metrics; every one can be
 # replaced with --prometheus-query NAME=PROMQL.
 DEFAULT_PROMETHEUS_QUERIES = {
-    "latency_p95_ms": "1000 * histogram_quantile(0.95, sum by (le) (rate(mlmon_prediction_latency_seconds_bucket[5m])))",
-    "latency_p99_ms": "1000 * histogram_quantile(0.99, sum by (le) (rate(mlmon_prediction_latency_seconds_bucket[5m])))",
-    "error_rate": "sum(rate(mlmon_prediction_errors_total[5m])) / sum(rate(mlmon_predictions_total[5m]))",
-    "requests": "sum(rate(mlmon_predictions_total[5m]))",
+    "latency_p95_ms": "1000 * histogram_quantile(0.95, sum by (le) (rate(ml_prediction_latency_seconds_bucket[5m])))",
+    "latency_p99_ms": "1000 * histogram_quantile(0.99, sum by (le) (rate(ml_prediction_latency_seconds_bucket[5m])))",
+    "error_rate": 'sum(rate(ml_predictions_total{status="error"}[5m])) / sum(rate(ml_predictions_total[5m]))',
+    "requests": "sum(rate(ml_predictions_total[5m]))",
     "cpu_utilization": "avg(rate(process_cpu_seconds_total[5m]))",
 }
 PROMETHEUS_TIMEOUT = 10.0  # seconds per query
