@@ -243,3 +243,19 @@ def test_the_config_gives_column_roles_and_alert_tiers(tmp_path):
     assert latency(default) == [500.0]
     assert latency(configured) == []  # its peak (about 870 ms) is under the configured 1 s tier
     assert configured.json()["primary_cause"] == default.json()["primary_cause"] == "infrastructure"
+
+
+def test_the_default_prometheus_queries_are_valid_promql(tmp_path):
+    # promtool parses each query as a recording rule (the CI installs Prometheus's tools)
+    import subprocess
+
+    import yaml
+
+    from mlmon.io.infra import DEFAULT_PROMETHEUS_QUERIES
+
+    rules = {"groups": [{"name": "diagnose", "rules": [{"record": f"mlmon_diagnose:{name}", "expr": q}
+                                                        for name, q in DEFAULT_PROMETHEUS_QUERIES.items()]}]}
+    (tmp_path / "q.yml").write_text(yaml.safe_dump(rules))
+    proc = subprocess.run(["promtool", "check", "rules", str(tmp_path / "q.yml")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"SUCCESS: {len(DEFAULT_PROMETHEUS_QUERIES)} rules found" in proc.stdout
