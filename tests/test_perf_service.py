@@ -189,3 +189,16 @@ def test_metric_rows_carry_every_window_metric():
     assert {r["model"] for r in rows} == {"fraud"} and {r["window"] for r in rows} == {"1D"}
     acc = [r for r in realized if r["metric"] == "accuracy"][0]
     assert acc["value"] == d["windows"][0]["metrics"]["accuracy"] and acc["lower"] < acc["value"] < acc["upper"]
+
+
+def test_a_drop_inside_the_windows_interval_is_flagged_as_possible_noise():
+    ref = frame(n=20000, seed=40)
+    small = frame(n=60, seed=41, days=1)  # tiny window: wide intervals
+    d = compute_performance(small, PerfOptions(**BIN, warning_drop=0.0, critical_drop=0.9), ref).to_dict()
+    w = d["windows"][0]
+    base = d["baseline"]["metrics"]["accuracy"]
+    iv = w["intervals"]["accuracy"]
+    assert w["drop_beyond_noise"]["accuracy"] == (not iv["lower"] <= base <= iv["upper"])
+    big = compute_performance(frame(n=20000, seed=42, noise=True, days=1), PerfOptions(**BIN), ref).to_dict()
+    assert big["windows"][0]["drop_beyond_noise"]["accuracy"] is True
+    assert not any("may be noise" in note for note in big["windows"][0]["notes"])

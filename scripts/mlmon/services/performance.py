@@ -691,6 +691,7 @@ def _window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.WindowMe
     elif estimated is not None:
         basis, values = "estimated", estimated
     drops: Dict[str, Any] = {}
+    beyond_noise: Dict[str, bool] = {}
     severity = "healthy"
     if baseline is not None and values:
         for m in primary:
@@ -699,11 +700,19 @@ def _window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.WindowMe
                 continue
             drop = (value - base) / abs(base) if m in LOWER_IS_BETTER else (base - value) / abs(base)
             drops[m] = drop
+            # outside the window's own interval, the baseline value is not explained by noise
+            iv = (intervals if basis == "realized" else estimated_iv or {}).get(m) or {}
+            if iv.get("lower") is not None and iv.get("upper") is not None:
+                beyond_noise[m] = not (iv["lower"] <= base <= iv["upper"])
         worst = max(drops.values(), default=0.0)
         if worst > o.critical_drop:
             severity = "critical"
         elif worst > o.warning_drop:
             severity = "degraded"
+        if severity != "healthy":
+            worst_metric = max(drops, key=drops.get)
+            if beyond_noise.get(worst_metric) is False:
+                notes.append(f"{worst_metric}'s drop is within the window's 95% interval: it may be noise")
     elif n and baseline is not None:
         notes.append("severity not assessed: no labels" + ("" if o.estimate else " (add --estimate)"))
     return {
@@ -711,7 +720,8 @@ def _window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.WindowMe
         "unlabeled_share": _f(1 - n_labeled / n) if n else None,
         "metrics": metrics, "intervals": intervals,
         "estimated": estimated, "estimated_intervals": estimated_iv, "estimation": estimation,
-        "severity": severity, "severity_basis": basis, "drops": drops, "notes": notes,
+        "severity": severity, "severity_basis": basis, "drops": drops, "drop_beyond_noise": beyond_noise,
+        "notes": notes,
     }
 
 
