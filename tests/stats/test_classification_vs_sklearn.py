@@ -272,3 +272,24 @@ def test_large_inputs_take_the_threaded_auc_path_with_the_same_values():
         s = g == w
         for name, expected in _sk_binary(y[s], yhat[s], p[s]).items():
             assert m.values[name][w] == pytest.approx(expected, abs=TOL), (w, name)
+
+
+def test_multiclass_macro_intervals_match_the_spread_of_resampled_labels():
+    # labels redrawn from the model's own probabilities, predictions fixed: the standard errors
+    # behind the macro intervals are within 20 % of the simulated spread (they treat classes as
+    # independent, an approximation the docstring states)
+    rng = np.random.default_rng(0)
+    k, n = 3, 1500
+    logits = rng.normal(size=(n, k)) * 1.5
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    yhat = proba.argmax(axis=1)
+    names = ("precision", "recall", "f1_score", "auc_roc")
+    values, ses = {m: [] for m in names}, {m: [] for m in names}
+    for _ in range(200):
+        y = (rng.random((n, 1)) > np.cumsum(proba, axis=1)).sum(axis=1)
+        m = multiclass_metrics(y, yhat, np.zeros(n, dtype=int), 1, k, proba=proba)
+        for name in names:
+            values[name].append(m.values[name][0])
+            ses[name].append((m.upper[name][0] - m.lower[name][0]) / 2 / 1.959963984540054)
+    for name in names:
+        assert np.mean(ses[name]) == pytest.approx(np.std(values[name]), rel=0.2), name

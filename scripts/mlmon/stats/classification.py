@@ -308,8 +308,14 @@ def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarra
     ``y_true`` or ``y_pred``, as scikit-learn's ``average="macro"`` with default ``labels``),
     0 where a class's denominator is 0. With ``proba`` (shape ``(n, n_classes)``, column ``c``
     the probability of class ``c``): ``log_loss`` (all classes as labels) and ``auc_roc``
-    (one-vs-rest macro average, NaN in a window missing a class). Only accuracy gets an
-    interval (Wilson): the macro averages have no standard analytic one.
+    (one-vs-rest macro average, NaN in a window missing a class).
+
+    Intervals: accuracy Wilson, log loss CLT. A macro average ``(1/K) Σ_k m_k`` gets
+    ``Var = (1/K²) Σ_k Var(m_k)`` from each class's own variance (precision and recall
+    binomial, ``m(1-m)/denominator``; F1 the one-vs-rest delta method of :func:`f1_delta_se`;
+    AUC Hanley-McNeil): an approximation that treats the classes' estimates as independent,
+    which they are not quite (the counts share one multinomial), so read these intervals as
+    indicative.
 
     >>> y = np.array([0, 1, 2, 2]); yhat = np.array([0, 2, 2, 2])
     >>> m = multiclass_metrics(y, yhat, np.zeros(4, dtype=int), 1, 3)
@@ -330,24 +336,39 @@ def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarra
     def macro(per_class):
         return _div(np.where(present, per_class, 0.0).sum(axis=1), n_present)
 
+    def macro_se(var_per_class):
+        return np.sqrt(_div(np.where(present, var_per_class, 0.0).sum(axis=1), n_present * n_present))
+
+    prec_k, rec_k = _div(diag, predicted, 0.0), _div(diag, support, 0.0)
+    f1_k = _div(2 * diag, support + predicted, 0.0)
     values = {
         "accuracy": _div(diag.sum(axis=1), n),
-        "precision": macro(_div(diag, predicted, 0.0)),
-        "recall": macro(_div(diag, support, 0.0)),
-        "f1_score": macro(_div(2 * diag, support + predicted, 0.0)),
+        "precision": macro(prec_k),
+        "recall": macro(rec_k),
+        "f1_score": macro(f1_k),
     }
-    nan = np.full(n_groups, np.nan)
-    lower = {name: nan.copy() for name in values}
-    upper = {name: nan.copy() for name in values}
+    f1_se_k = f1_delta_se(diag, predicted - diag, support - diag, n[:, None])
+    ses = {
+        "precision": macro_se(_div(prec_k * (1 - prec_k), predicted, 0.0)),
+        "recall": macro_se(_div(rec_k * (1 - rec_k), support, 0.0)),
+        "f1_score": macro_se(f1_se_k ** 2),
+    }
+    lower, upper = {}, {}
     lower["accuracy"], upper["accuracy"] = wilson(diag.sum(axis=1), n, z)
+    for name, se in ses.items():
+        lower[name], upper[name] = normal(values[name], np.where(n > 0, se, np.nan), z, 0.0, 1.0)
     if proba is not None:
         proba = np.asarray(proba, dtype=np.float64)
         eps = np.finfo(np.float64).eps
         rows = -np.log(np.clip(proba[np.arange(y_true.shape[0]), y_true], eps, 1 - eps))
         values["log_loss"], lower["log_loss"], upper["log_loss"] = _mean_with_interval(rows, groups, n_groups, n)
         aucs = np.empty((n_groups, k))
+        auc_var = np.empty((n_groups, k))
         for c in range(k):  # one sort per class, each across all windows at once
-            aucs[:, c] = label_auc(proba[:, c], y_true == c, groups, n_groups)[0]
+            a, n_pos, n_neg = label_auc(proba[:, c], y_true == c, groups, n_groups)
+            aucs[:, c] = a
+            auc_var[:, c] = hanley_mcneil_se(a, n_pos, n_neg) ** 2
         values["auc_roc"] = aucs.mean(axis=1)  # NaN when a class is missing from the window
-        lower["auc_roc"], upper["auc_roc"] = nan.copy(), nan.copy()
+        se = np.sqrt(auc_var.sum(axis=1)) / k
+        lower["auc_roc"], upper["auc_roc"] = normal(values["auc_roc"], se, z, 0.0, 1.0)
     return WindowMetrics(values, lower, upper, n)
