@@ -70,6 +70,7 @@ def test_config_gives_task_roles_costs_and_tiers(files, tmp_path):
     config["model"].update({"name": "fraud", "version": "3", "task": "binary"})
     config["data"]["columns"] = {"target": "y", "prediction": "yhat", "prediction_proba": "p", "timestamp": "ts", "id": "id"}
     config["performance"]["classification"]["business"] = {"false_positive_cost": 2.0, "false_negative_cost": 7.0}
+    config["performance"]["baseline"] = "previous_window"
     config["alerts"]["critical"]["conditions"]["accuracy_drop"] = 0.9
     config["alerts"]["warning"]["conditions"]["accuracy_drop"] = 0.8
     cfg = tmp_path / "monitoring.yaml"
@@ -78,6 +79,7 @@ def test_config_gives_task_roles_costs_and_tiers(files, tmp_path):
     assert r.code == 0, r.err
     d = r.json()
     assert d["model"] == "fraud" and d["version"] == "3" and d["tiers"] == {"warning": 0.8, "critical": 0.9}
+    assert d["baseline_kind"] == "previous_window"
     assert d["severity"] == "healthy"
     base = d["baseline"]["metrics"]
     fp = pd.read_parquet(ref).pipe(lambda f: int(((f.yhat == 1) & (f.y == 0)).sum()))

@@ -202,3 +202,19 @@ def test_a_drop_inside_the_windows_interval_is_flagged_as_possible_noise():
     big = compute_performance(frame(n=20000, seed=42, noise=True, days=1), PerfOptions(**BIN), ref).to_dict()
     assert big["windows"][0]["drop_beyond_noise"]["accuracy"] is True
     assert not any("may be noise" in note for note in big["windows"][0]["notes"])
+
+
+def test_previous_window_baseline_compares_each_window_with_the_one_before():
+    good = frame(n=2000, seed=43, days=2)
+    bad = frame(n=1000, seed=44, days=1, start="2024-01-03", noise=True)
+    d = compute_performance(pd.concat([good, bad]), PerfOptions(**BIN, baseline="previous_window")).to_dict()
+    w0, w1, w2 = d["windows"]
+    assert d["baseline"] is None and d["baseline_kind"] == "previous_window"
+    assert w0["drops"] == {} and w0["baseline_window"] is None and w0["severity"] == "healthy"
+    assert w1["baseline_window"] == w0["start"]
+    prev, cur = w1["metrics"]["accuracy"], w2["metrics"]["accuracy"]
+    assert w2["drops"]["accuracy"] == pytest.approx((prev - cur) / prev, abs=1e-12)
+    assert w2["severity"] == "critical"
+    assert not any("no baseline" in w for w in d["warnings"])
+    with pytest.raises(MlmonError, match="unknown baseline"):
+        compute_performance(good, PerfOptions(**BIN, baseline="yesterday"))

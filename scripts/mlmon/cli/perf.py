@@ -44,6 +44,8 @@ def register(sub) -> None:
     p.add_argument("--upper", metavar="COL", help="regression: prediction interval upper bound column")
     p.add_argument("--under-cost", metavar="C", type=float, help="regression: cost per unit under-predicted (business_value_captured)")
     p.add_argument("--over-cost", metavar="C", type=float, help="regression: cost per unit over-predicted (business_value_captured)")
+    p.add_argument("--baseline", choices=["reference", "previous_window"],
+                   help="what a drop is measured against (default reference; config performance.baseline)")
     p.add_argument("--primary", metavar="METRICS", type=csv_list, help="metrics severity watches (comma-separated)")
     p.add_argument("--warning-drop", metavar="X", type=float, help="relative drop that makes a window degraded (default 0.05)")
     p.add_argument("--critical-drop", metavar="X", type=float, help="relative drop that makes a window critical (default 0.15)")
@@ -77,6 +79,8 @@ def _from_config(path: Optional[str]) -> Dict[str, Any]:
     alerts = config.get("alerts") or {}
     if model.get("task"):
         out["task"] = model["task"]
+    if perf.get("baseline"):
+        out["baseline"] = perf["baseline"]
     if model.get("name"):
         out["model"] = str(model["name"])
     if model.get("version") is not None:
@@ -128,7 +132,7 @@ def run_perf(args) -> int:
         "threshold": args.threshold, "false_positive_cost": args.fp_cost, "false_negative_cost": args.fn_cost,
         "quantile": args.quantile, "lower": args.lower, "upper": args.upper,
         "under_prediction_cost": args.under_cost, "over_prediction_cost": args.over_cost,
-        "primary": args.primary, "warning_drop": args.warning_drop, "critical_drop": args.critical_drop,
+        "primary": args.primary, "baseline": args.baseline, "warning_drop": args.warning_drop, "critical_drop": args.critical_drop,
         "min_labeled_share": args.min_labeled_share, "model": args.model, "version": args.model_version,
     }
     settings.update({k: v for k, v in flags.items() if v is not None})

@@ -39,7 +39,7 @@ def _verdict(d: Dict[str, Any]) -> str:
     windows = d["windows"]
     counts = {s: sum(1 for w in windows if w["severity"] == s) for s in _RANK}
     head = f"**Performance: {d['severity'].upper()}**"
-    if d["baseline"] is None:
+    if d["baseline"] is None and d.get("baseline_kind") != "previous_window":
         return head + f" (no baseline given) — {len(windows)} window(s), {d['labeled_rows']:,} of {d['rows']:,} rows labeled"
     worst = None
     for w in windows:
@@ -59,9 +59,11 @@ def perf_report(d: Dict[str, Any]) -> str:
     primary = [m for m in d["primary"]]
     metrics_line = ", ".join(f"{m} {_num(v)}" for m, v in ((d["baseline"] or {}).get("metrics") or {}).items()
                              if m in primary)
-    if d["baseline"]:
-        out.append(f"Baseline ({d['baseline']['n_labeled']:,} labeled reference rows): {metrics_line}. "
-                   f"Tiers: relative drop > {d['tiers']['warning']:.0%} degraded, > {d['tiers']['critical']:.0%} critical.")
+    tiers = f"Tiers: relative drop > {d['tiers']['warning']:.0%} degraded, > {d['tiers']['critical']:.0%} critical."
+    if d.get("baseline_kind") == "previous_window":
+        out.append(f"Baseline: each window against the previous window with metrics. {tiers}")
+    elif d["baseline"]:
+        out.append(f"Baseline ({d['baseline']['n_labeled']:,} labeled reference rows): {metrics_line}. {tiers}")
     if d.get("labels_join"):
         j = d["labels_join"]
         out.append(f"Labels joined on `{j['on']}`: {j['matched']:,} of {j['predictions']:,} predictions matched "

@@ -72,6 +72,7 @@ class PerfOptions:
     under_prediction_cost: float = 1.0                 # regression: business_value_captured costs per unit
     over_prediction_cost: float = 1.0
     primary: Optional[Sequence[str]] = None            # metrics severity watches (default by task)
+    baseline: str = "reference"                        # or "previous_window": each window against the one before
     warning_drop: float = 0.05
     critical_drop: float = 0.15
     estimate: bool = False
@@ -100,6 +101,7 @@ class PerfResult:
     model: Optional[str] = None
     version: Optional[str] = None
     warnings: List[str] = field(default_factory=list)
+    baseline_kind: str = "reference"
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> Dict[str, Any]:
@@ -117,6 +119,7 @@ class PerfResult:
             "primary": self.primary,
             "tiers": self.tiers,
             "baseline": self.baseline,
+            "baseline_kind": self.baseline_kind,
             "estimation": self.estimation,
             "windows": self.windows,
             "label_delay": self.label_delay,
@@ -531,9 +534,18 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
 
     primary = list(o.primary) if o.primary else list(DEFAULT_PRIMARY[o.task])
     windows: List[Dict[str, Any]] = []
+    previous: Optional[Dict[str, Any]] = None  # the last window that had metrics to judge by
     for w in range(G):
-        windows.append(_window(w, win, int(n_rows[w]), int(n_labeled[w]), realized, est, est_flags,
-                               baseline, primary, o))
+        against = baseline
+        if o.baseline == "previous_window":
+            against = {"metrics": previous["values"]} if previous else None
+        row = _window(w, win, int(n_rows[w]), int(n_labeled[w]), realized, est, est_flags, against, primary, o)
+        if o.baseline == "previous_window":
+            row["baseline_window"] = previous["start"] if previous else None
+            if row["severity_basis"]:
+                values = row["metrics"] if row["severity_basis"] == "realized" else row["estimated"]
+                previous = {"values": values, "start": row["start"]}
+        windows.append(row)
 
     delay = None
     if o.label_timestamp:
@@ -554,7 +566,7 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
         shares = ", ".join(f"{windows[i]['start']}: {n_labeled[i]}/{n_rows[i]}" for i in sparse[-3:])
         warnings.append(f"the latest {len(sparse)} window(s) are sparsely labeled ({shares} labeled): their realized "
                         "metrics mean little yet; wait for labels" + ("" if o.estimate else " or add --estimate"))
-    if baseline is None:
+    if baseline is None and o.baseline == "reference":
         warnings.append("no baseline (no --reference): severity is not assessed")
 
     order = {"healthy": 0, "degraded": 1, "critical": 2}
@@ -569,7 +581,7 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
         task=o.task, window=win.label, columns=columns, rows=int(len(current)), labeled_rows=int(lab.sum()),
         baseline=baseline, windows=windows, label_delay=delay, severity=severity, primary=primary,
         tiers={"warning": o.warning_drop, "critical": o.critical_drop}, estimation=estimation,
-        model=o.model, version=o.version, warnings=warnings, labels_join=join,
+        model=o.model, version=o.version, warnings=warnings, labels_join=join, baseline_kind=o.baseline,
     )
 
 
@@ -580,6 +592,8 @@ def _check_options(o: PerfOptions) -> None:
         raise MlmonError("regression needs a prediction column", "--prediction", "pass --prediction COL")
     if o.task != "regression" and not (o.prediction or o.proba):
         raise MlmonError("no prediction column", "command line", "pass --prediction COL and/or --proba COL")
+    if o.baseline not in ("reference", "previous_window"):
+        raise MlmonError(f"unknown baseline {o.baseline!r}", "--baseline", "use reference or previous_window")
     if o.quantile is not None and not 0 < o.quantile < 1:
         raise MlmonError(f"quantile must lie strictly between 0 and 1, got {o.quantile}", "--quantile", "e.g. 0.9")
     if (o.lower is None) != (o.upper is None):
