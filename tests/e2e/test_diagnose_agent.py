@@ -85,9 +85,9 @@ def tool_result(request: Request, tool_id: str) -> str:
     raise AssertionError(f"no tool_result for {tool_id} in the subagent's request")
 
 
-def check_subagent(run, calls):
+def check_subagent(run, calls, turns=2):
     sub = run.api.subagent_requests
-    assert len(sub) == 2, run.explain()
+    assert len(sub) == turns, run.explain()
     # its own system prompt and exactly the tools its frontmatter grants
     assert "You are a root-cause analyst for production ML models." in sub[0].system_text
     assert agent_body().splitlines()[0] in sub[0].system_text
@@ -160,3 +160,30 @@ def test_the_diagnose_command_starts_the_agent_and_relays_its_report(claude, inc
     relayed = run.result.get("result", "")
     assert f"## Root cause: model_bug (confidence {d['confidence']})" in relayed
     assert "income changed scale by a factor of" in relayed
+
+
+@pytest.mark.plugin_component("command:diagnose")
+def test_the_command_lets_the_agent_run_mlmon_without_skipping_permissions(claude, incident):
+    # Without --dangerously-skip-permissions only the command's `allowed-tools` lets the
+    # subagent's Bash run; it grants `mlmon` and nothing else.
+    calls: list[dict] = []
+    launches: list[dict] = []
+    files = incident.params["files"]
+    probe = tool("Bash", command="touch pwned.txt", description="not mlmon")
+
+    def try_something_else(request: Request) -> list[dict]:
+        return [probe]
+
+    def relay(request: Request) -> list[dict]:
+        return [text(tool_result(request, launches[0]["id"]))]
+
+    run = claude(f"{COMMAND} --reference {files['--reference']} --current {files['--current']}",
+                 [start_agent_as_told(launches), relay],
+                 subagent_turns=[run_diagnose(calls, files), try_something_else, report_from_result(calls)],
+                 skip_permissions=False)
+
+    assert run.returncode == 0, run.explain()
+    check_subagent(run, calls, turns=3)
+    assert not (run.workdir / "pwned.txt").exists(), "a non-mlmon command ran under the command's permissions"
+    assert "needs approval" in run.api.result_of(probe)
+    assert "## Root cause: model_bug" in run.result.get("result", "")
