@@ -142,8 +142,8 @@ def rank(f) -> Verdict:
     model_items = [e for e in pipeline] + chg.by_cause.get("model_bug", [])
     if drift.prediction and unexplained_pred >= 0.25:
         model_items.append(Evidence("prediction_drift", "unexplained_output_drift",
-                                    f"{drift.prediction.summary}, while no important input drifted "
-                                    f"(input drift strength {fmt(inputs_moved)})",
+                                    f"{drift.prediction.summary}, more than the inputs explain "
+                                    f"(importance-weighted input drift strength {fmt(inputs_moved)})",
                                     unexplained_pred * 0.8, column=drift.prediction.column))
     c.evidence += model_items
     c.score = noisy_or(e.strength for e in model_items if e.supports and e.signal not in BEFORE_AFTER)

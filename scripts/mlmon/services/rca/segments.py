@@ -53,15 +53,19 @@ def coverage(ctx: Context, skip=()) -> CoverageFindings:
                 segments.append({"column": c, "segment": f"{c}={value}", "rows": int(rows), "new_category": str(value)})
         outside |= new
     segments.sort(key=lambda s: -s["rows"])
+    # a handful of tail values beyond the reference's extremes is sampling, not a segment: name
+    # only regions holding at least 0.5 % of the rows (5 at the least); all count in the share
+    named = [s for s in segments if s["rows"] >= max(5, 0.005 * n)]
+    segments = named or segments[:1]
     share = float(outside.mean()) if n else 0.0
     f = CoverageFindings(~outside, share, segments)
     threshold = ctx.inputs.thresholds.coverage_share
     if not segments:
         return f
-    named = ", ".join(f"{s['segment']} ({s['rows']} rows)" for s in segments[:3])
+    listed = ", ".join(f"{s['segment']} ({s['rows']} row{'s' if s['rows'] != 1 else ''})" for s in segments[:3])
     f.evidence = Evidence(
         "traffic", "uncovered_share",
-        f"{pct(share)} of current rows fall where the reference has no data: {named}",
+        f"{pct(share)} of current rows fall where the reference has no data: {listed}",
         ratio_strength(share / threshold), segment=segments[0]["segment"], column=segments[0]["column"],
         value=share, threshold=threshold, details={"segments": segments[:10]})
     err_ref, err_cur = ctx.errors(ctx.ref), ctx.errors(ctx.cur)
