@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, history_store
 from mlmon.errors import MlmonError
@@ -70,45 +70,9 @@ def _from_config(path: Optional[str]) -> Dict[str, Any]:
     if not path:
         return {}
     from mlmon.services.config import load_config
+    from mlmon.services.performance import settings_from_config
 
-    config = load_config(path)
-    out: Dict[str, Any] = {}
-    model = config.get("model") or {}
-    cols = (config.get("data") or {}).get("columns") or {}
-    perf = config.get("performance") or {}
-    alerts = config.get("alerts") or {}
-    if model.get("task"):
-        out["task"] = model["task"]
-    if perf.get("baseline"):
-        out["baseline"] = perf["baseline"]
-    if model.get("name"):
-        out["model"] = str(model["name"])
-    if model.get("version") is not None:
-        out["version"] = str(model["version"])
-    for role, key in (("target", "target"), ("prediction", "prediction"), ("proba", "prediction_proba"),
-                      ("timestamp", "timestamp"), ("join_on", "id")):
-        if cols.get(key):
-            out[role] = cols[key]
-    task = out.get("task")
-    section = perf.get("regression" if task == "regression" else "classification") or {}
-    if section.get("primary"):
-        out["primary"] = list(section["primary"])
-    business = section.get("business") if task != "regression" else None
-    if isinstance(business, dict):
-        for key in ("false_positive_cost", "false_negative_cost"):
-            if business.get(key) is not None:
-                out[key] = float(business[key])
-    if task == "regression":
-        if section.get("quantile") is not None:
-            out["quantile"] = float(section["quantile"])
-        for key in ("under_prediction_cost", "over_prediction_cost"):
-            if section.get(key) is not None:
-                out[key] = float(section[key])
-    for tier, key in (("warning", "warning_drop"), ("critical", "critical_drop")):
-        drop = ((alerts.get(tier) or {}).get("conditions") or {}).get("accuracy_drop")
-        if drop is not None:
-            out[key] = float(drop)
-    return out
+    return settings_from_config(load_config(path))
 
 
 def _read(path: Optional[str], args, role: str):

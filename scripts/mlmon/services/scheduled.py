@@ -313,45 +313,23 @@ def performance(config: Mapping[str, Any], reference, current) -> Tuple[Optional
 
 
 def perf_options(config: Mapping[str, Any], columns: List[str]):
-    """PerfOptions from the config: column roles present in the data, the primary metrics and
-    business costs of the task, the drop tiers of ``alerts``, and ``drift.window`` as the window
-    (the span one scheduled check covers)."""
-    from mlmon.services.performance import PerfOptions
+    """PerfOptions from the config (the same settings `mlmon perf --config` takes), keeping only
+    the column roles present in the data, with ``drift.window`` as the window (the span one
+    scheduled check covers)."""
+    from mlmon.services.performance import PerfOptions, settings_from_config
 
-    model = config.get("model") or {}
-    task = model.get("task", "binary")
-    cols = (config.get("data") or {}).get("columns") or {}
+    settings = settings_from_config(dict(config))
+    settings.setdefault("task", "binary")
     present = set(columns)
-
-    def role(name):
-        value = cols.get(name)
-        return value if value in present else None
-
-    perf = config.get("performance") or {}
-    section = perf.get("regression" if task == "regression" else "classification") or {}
-    tiers = config.get("alerts") or {}
-    drop = {t: ((tiers.get(t) or {}).get("conditions") or {}).get("accuracy_drop") for t in ("warning", "critical")}
-    kwargs: Dict[str, Any] = {
-        "task": task, "target": role("target"), "prediction": role("prediction"), "timestamp": role("timestamp"),
-        "primary": list(section.get("primary") or []) or None,
-        "model": model.get("name"), "version": None if model.get("version") is None else str(model["version"]),
-    }
-    if task == "binary":
-        kwargs["proba"] = role("prediction_proba")
-    if task != "regression":
-        business = section.get("business") or {}
-        for key in ("false_positive_cost", "false_negative_cost"):
-            if business.get(key) is not None:
-                kwargs[key] = float(business[key])
-    elif section.get("quantile") is not None:
-        kwargs["quantile"] = float(section["quantile"])
-    if kwargs["timestamp"]:
-        kwargs["window"] = (config.get("drift") or {}).get("window") or "1d"
-    if drop["warning"] is not None:
-        kwargs["warning_drop"] = float(drop["warning"])
-    if drop["critical"] is not None:
-        kwargs["critical_drop"] = float(drop["critical"])
-    return PerfOptions(**kwargs)
+    for role in ("target", "prediction", "proba", "timestamp"):
+        if settings.get(role) not in present:
+            settings.pop(role, None)
+    if settings["task"] != "binary":
+        settings.pop("proba", None)
+    settings.pop("join_on", None)  # labels sit in the scheduled data itself
+    if settings.get("timestamp"):
+        settings["window"] = (config.get("drift") or {}).get("window") or "1d"
+    return PerfOptions(**settings)
 
 
 def perf_summary(perf: Optional[Mapping[str, Any]], note: Optional[str]) -> Optional[Dict[str, Any]]:
