@@ -25,7 +25,6 @@ import os
 import sys
 from typing import Any, Dict, Iterator, List, Optional
 
-from mlmon.errors import MlmonError
 
 # higher is better for these; for every other performance metric a rise is the bad direction
 HIGHER_IS_BETTER = frozenset({
