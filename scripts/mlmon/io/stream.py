@@ -61,6 +61,8 @@ class TableStream:
     rows: int
     batch_rows: int = DEFAULT_BATCH_ROWS
     files: List[str] = field(default_factory=list)
+    # parquet: rows of each row group of each file (from the footers, read once)
+    row_groups: List[Tuple[int, ...]] = field(default_factory=list)
     # parquet: the Arrow schema every batch is cast to; csv: pyarrow ConvertOptions column types
     arrow_schema: object = None
     dictionary_columns: Tuple[str, ...] = ()
@@ -77,15 +79,11 @@ class TableStream:
         """
         if self.format != "parquet":
             return [Piece(self.path, None, self.rows)]
-        import pyarrow.parquet as pq
-
         out: List[Piece] = []
-        for f in self.files:
-            meta = pq.ParquetFile(f).metadata
-            groups = list(range(meta.num_row_groups))
-            for start in range(0, len(groups), row_groups_per_piece):
-                chunk = tuple(groups[start:start + row_groups_per_piece])
-                rows = sum(meta.row_group(g).num_rows for g in chunk)
+        for f, group_rows in zip(self.files, self.row_groups):
+            for start in range(0, len(group_rows), row_groups_per_piece):
+                chunk = tuple(range(start, min(start + row_groups_per_piece, len(group_rows))))
+                rows = sum(group_rows[g] for g in chunk)
                 if rows:
                     out.append(Piece(f, chunk, rows))
         return out
@@ -218,7 +216,8 @@ def _open_parquet(path: str, files: List[str], batch_rows: int, role: str) -> Ta
         fields.append(pa.field(fld.name, t))
         kinds[fld.name] = _arrow_kind(t)
     return TableStream(path=path, format="parquet", columns=names, kinds=kinds, rows=rows, batch_rows=batch_rows,
-                       files=files, arrow_schema=pa.schema(fields), dictionary_columns=tuple(dictionary_columns),
+                       files=files, row_groups=[tuple(m.row_group(g).num_rows for g in range(m.num_row_groups)) for m in metas],
+                       arrow_schema=pa.schema(fields), dictionary_columns=tuple(dictionary_columns),
                        extension_dtypes={n: d for n, d in extension.items() if n in kinds and kinds[n] != "string"}, role=role)
 
 
