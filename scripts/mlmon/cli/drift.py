@@ -22,7 +22,7 @@ def _column_method(text: str):
 def register(sub) -> None:
     d = sub.add_parser("drift", help="data drift between a reference and a current dataset",
                        description="Per-column and dataset drift between REFERENCE and CURRENT "
-                                   "(parquet file or directory, .csv, .jsonl).")
+                                   "(parquet file or directory, .csv, .jsonl, or a .mlprofile from `mlmon profile`).")
     d.add_argument("reference", metavar="REFERENCE")
     d.add_argument("current", metavar="CURRENT")
     add_common(d)
@@ -46,6 +46,9 @@ def register(sub) -> None:
     d.add_argument("--fail-on", choices=["drift", "critical"],
                    help="exit 1 on dataset drift / critical severity (for CI gates)")
     d.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
+    from mlmon.engines import add_engine_flags
+
+    add_engine_flags(d)
     add_history(d)
     d.set_defaults(func=run_drift)
 
@@ -74,18 +77,47 @@ def _render(data: dict) -> str:
 
 def run_drift(args) -> int:
     from mlmon.io.tables import read_table
-    from mlmon.services.drift import DriftOptions, compute_drift
+    from mlmon.profiles.fileformat import is_profile_path
+    from mlmon.services.drift import compute_drift
 
     check_output_paths(args, [args.reference, args.current])
+    from mlmon.engines import engine_of
+
+    # a profile on either side, or --engine: compare profiles (data streamed, memory bounded)
+    if is_profile_path(args.reference) or is_profile_path(args.current) or engine_of(args):
+        from mlmon.cli.profile import run_profile_drift
+
+        return run_profile_drift(args, lambda columns: _drift_options(args, columns))
     reference = read_table(args.reference, encoding=args.encoding, role="reference")
     current = read_table(args.current, encoding=args.encoding, role="current")
+    options, config_warnings = _drift_options(args, current.columns)
+    result = compute_drift(reference, current, options)
+    data = result.to_dict()
+    data["warnings"].extend(config_warnings)
+    if args.html:
+        from mlmon.render.html import write_evidently_html
+
+        write_evidently_html(reference, current, data, args.html)
+    record(data, args, _append_drift)
+    emit(data, args, _render)
+    if args.fail_on == "drift" and data["dataset_drift"]:
+        return 1
+    if args.fail_on == "critical" and data["severity"] == "critical":
+        return 1
+    return 0
+
+
+def _drift_options(args, columns):
+    """DriftOptions from the config (if any) and the flags, for data with ``columns``."""
+    from mlmon.services.drift import DriftOptions
+
     settings: Dict[str, object] = {}
     config_warnings: List[str] = []
     if args.config:
         from mlmon.services.config import load_config
         from mlmon.services.drift import options_from_config
 
-        settings, config_warnings = options_from_config(load_config(args.config), current.columns)
+        settings, config_warnings = options_from_config(load_config(args.config), columns)
     flags = {
         "method": args.method,
         "threshold": args.threshold,
@@ -104,21 +136,7 @@ def run_drift(args) -> int:
                     settings[other] = [c for c in settings[other] if c not in given]
     column_methods = dict(settings.pop("column_methods", {}) or {})
     column_methods.update({col: method for col, method in args.column_method})
-    options = DriftOptions(column_methods=column_methods, mmd_gamma=args.mmd_gamma, **settings)
-    result = compute_drift(reference, current, options)
-    data = result.to_dict()
-    data["warnings"].extend(config_warnings)
-    if args.html:
-        from mlmon.render.html import write_evidently_html
-
-        write_evidently_html(reference, current, data, args.html)
-    record(data, args, _append_drift)
-    emit(data, args, _render)
-    if args.fail_on == "drift" and data["dataset_drift"]:
-        return 1
-    if args.fail_on == "critical" and data["severity"] == "critical":
-        return 1
-    return 0
+    return DriftOptions(column_methods=column_methods, mmd_gamma=args.mmd_gamma, **settings), config_warnings
 
 
 def run_demo(args) -> int:
