@@ -22,6 +22,8 @@ rank-error bound.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -45,7 +47,7 @@ class ProfileOptions:
     """
 
     sketch_k: int = 400
-    bins_per_octave: int = 128
+    bins_per_octave: int = 1024
     max_categories: int = 10_000
     max_numeric_values: int = 32
     max_exact_values: int = 2_000
@@ -53,7 +55,7 @@ class ProfileOptions:
     def check(self) -> None:
         b = self.bins_per_octave
         if b < 1 or b > 1 << 16 or b & (b - 1):
-            raise MlmonError(f"bins per octave {b} is not a power of two in [1, 65536]", "profile options", "use e.g. 128")
+            raise MlmonError(f"bins per octave {b} is not a power of two in [1, 65536]", "profile options", "use e.g. 1024")
         if not 8 <= self.sketch_k <= 65535:
             raise MlmonError(f"sketch k {self.sketch_k} is outside [8, 65535]", "profile options", "use e.g. 400")
         for name in ("max_categories", "max_numeric_values", "max_exact_values"):
@@ -76,7 +78,7 @@ class NumericSummary:
     sketch: QuantileSketch
     values: Optional[np.ndarray] = None  # sorted, while count <= max_exact_values
     value_counts: Optional[Dict[float, int]] = None  # while distinct values <= max_numeric_values
-    bpo: int = 128  # the fine grid's bins per octave
+    bpo: int = 1024  # the fine grid's bins per octave
 
     @property
     def mean(self) -> Optional[float]:
@@ -208,22 +210,35 @@ def merge_profiles(profiles: Iterable[Profile]) -> Profile:
 
 
 def profile_frame(frame: pd.DataFrame, options: Optional[ProfileOptions] = None,
-                  kinds: Optional[Dict[str, str]] = None, source: Optional[str] = None) -> Profile:
+                  kinds: Optional[Dict[str, str]] = None, source: Optional[str] = None,
+                  workers: Optional[int] = None) -> Profile:
     """Profile one batch of rows.
 
     ``kinds`` are the columns' kinds as read (:attr:`mlmon.io.tables.Table.kinds`); without it
-    they are read off the frame's dtypes.
+    they are read off the frame's dtypes. Columns are profiled on ``workers`` threads (default:
+    one per core; numpy and the sketch release the GIL); pass 1 inside a process pool.
     """
     options = options or ProfileOptions()
     options.check()
     from mlmon.io.tables import _kind
 
-    cols: Dict[str, ColumnProfile] = {}
-    for name in frame.columns:
-        series = frame[name]
-        kind = (kinds or {}).get(name) or _kind(series)
-        cols[str(name)] = _profile_column(str(name), series, kind, options)
-    return Profile(columns=cols, rows=int(len(frame)), options=options, sources=[source] if source else [])
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        raise MlmonError("duplicate column names", source or "data", "give every column a unique name")
+
+    def one(i: int) -> ColumnProfile:
+        series = frame.iloc[:, i]
+        kind = (kinds or {}).get(names[i]) or _kind(series)
+        return _profile_column(names[i], series, kind, options)
+
+    workers = workers or min(len(names), os.cpu_count() or 1) or 1
+    if workers > 1 and len(names) > 1 and len(frame) >= 10_000:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            profiles = list(pool.map(one, range(len(names))))
+    else:
+        profiles = [one(i) for i in range(len(names))]
+    return Profile(columns=dict(zip(names, profiles)), rows=int(len(frame)), options=options,
+                   sources=[source] if source else [])
 
 
 # ---------------------------------------------------------------------------- one column
