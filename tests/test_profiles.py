@@ -283,3 +283,49 @@ def test_tests_that_need_rows_are_refused(options, message):
     pr = profile_frame(pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
     with pytest.raises(MlmonError, match=message):
         drift_from_profiles(pr, pr, options)
+
+
+def test_values_that_spread_little_fall_back_to_the_sketch_and_warn():
+    rng = np.random.default_rng(12)
+    r, c = 1e6 + rng.normal(0, 1, 50_000), 1e6 + rng.normal(0.05, 1, 40_000)
+    pr, pc = profile_frame(pd.DataFrame({"x": r})), profile_frame(pd.DataFrame({"x": c}))
+    assert pr.columns["x"].numeric.bin_keys.size <= 2  # bins ~ 1000 wide at 1e6
+    w = drift_from_profiles(pr, pc, DriftOptions(method="wasserstein")).columns["x"]
+    assert w.basis == "KLL sketch"
+    assert abs(w.score - stats.wasserstein_distance(r, c) / np.std(r)) <= w.error_bound
+    psi = drift_from_profiles(pr, pc, DriftOptions(method="psi"))
+    assert any("coarser than the test's" in m for m in psi.warnings)
+
+
+def test_truncated_categories_are_tested_with_one_pooled_bin():
+    ref = pd.DataFrame({"s": ["a"] * 50 + ["b"] * 30 + [f"r{i}" for i in range(20)]})
+    cur = pd.DataFrame({"s": ["a"] * 40 + ["b"] * 40 + [f"q{i}" for i in range(20)]})
+    options = ProfileOptions(max_categories=2)
+    pr, pc = profile_frame(ref, options, {"s": "category"}), profile_frame(cur, options, {"s": "category"})
+    res = drift_from_profiles(pr, pc, DriftOptions(method="chisquare"))
+    col = res.columns["s"]
+    # bins a, b, (other): reference 50/30/20, current 40/40/20; scipy's chisquare on them
+    expected = stats.chisquare([40, 40, 20], [50, 30, 20])
+    assert col.score == pytest.approx(expected.pvalue, rel=1e-12)
+    assert col.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert any("pooled into one 'other' bin" in w for w in res.warnings)
+
+
+def test_a_truncated_string_column_is_skipped_as_text_like_unless_forced():
+    frame = pd.DataFrame({"s": [f"v{i % 50}" for i in range(1000)]})
+    p = profile_frame(frame, ProfileOptions(max_categories=10), {"s": "string"})
+    res = drift_from_profiles(p, p, DriftOptions())
+    assert "text-like" in res.skipped["s"]
+    forced = drift_from_profiles(p, p, DriftOptions(categorical=["s"], method="jensenshannon"))
+    assert forced.columns["s"].score == 0.0
+
+
+def test_integer_columns_with_few_values_are_categorical_as_in_the_row_check():
+    rng = np.random.default_rng(2)
+    ref = pd.DataFrame({"k": rng.integers(0, 6, 5000)})
+    cur = pd.DataFrame({"k": rng.integers(0, 7, 5000)})
+    exact = compute_drift(Table("r", ref, {"k": "int"}), Table("c", cur, {"k": "int"}), DriftOptions()).to_dict()
+    prof = drift_from_profiles(profile_frame(ref), profile_frame(cur), DriftOptions()).to_dict()
+    e, p = exact["columns"]["k"], prof["columns"]["k"]
+    assert (p["type"], p["method"]) == (e["type"], e["method"]) == ("categorical", "jensenshannon")
+    assert p["score"] == pytest.approx(e["score"], rel=1e-12) and p["new_categories"] == e["new_categories"]

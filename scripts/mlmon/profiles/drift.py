@@ -386,6 +386,8 @@ def _counts_map(c: ColumnProfile):
     if c.numeric is not None:
         if c.numeric.value_counts is None:
             return None, 0, False
+        if c.kind == "int":  # keys are kept as floats; name them as the data does
+            return {int(k): v for k, v in c.numeric.value_counts.items()}, 0, False
         return c.numeric.value_counts, 0, False
     return {}, 0, False
 
