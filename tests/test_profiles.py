@@ -329,3 +329,16 @@ def test_integer_columns_with_few_values_are_categorical_as_in_the_row_check():
     e, p = exact["columns"]["k"], prof["columns"]["k"]
     assert (p["type"], p["method"]) == (e["type"], e["method"]) == ("categorical", "jensenshannon")
     assert p["score"] == pytest.approx(e["score"], rel=1e-12) and p["new_categories"] == e["new_categories"]
+
+
+@pytest.mark.parametrize("n", [5000, 30_000])
+def test_ks_on_few_distinct_values_equals_the_row_check(n):
+    rng = np.random.default_rng(n)
+    ref = pd.DataFrame({"x": rng.poisson(3.0, n).astype(float)})
+    cur = pd.DataFrame({"x": rng.poisson(3.1, n).astype(float)})
+    options = DriftOptions(method="ks")
+    exact = compute_drift(Table("r", ref, {"x": "float"}), Table("c", cur, {"x": "float"}), options).columns["x"]
+    prof = drift_from_profiles(profile_frame(ref), profile_frame(cur), options).columns["x"]
+    assert not prof.approximate and prof.basis == "exact value counts"
+    assert prof.statistic == pytest.approx(exact.statistic, rel=1e-12)
+    assert prof.score == pytest.approx(exact.score, rel=1e-9)

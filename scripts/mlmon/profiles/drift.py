@@ -45,6 +45,7 @@ from mlmon.stats.univariate import CATEGORICAL, NUMERICAL
 from mlmon.stats.univariate._binning import MAX_VALUE_BINS, sturges_edges
 
 INTEGER_CARDINALITY_LIMIT = 10
+KS_EXACT_MAX_N = 10_000  # the ks kernel's exact-distribution limit (scipy's ks_2samp "auto")
 
 #: tests a profile can answer (the rest need the rows: permutations, ranks, energy, MMD)
 PROFILE_METHODS = ("chisquare", "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "psi", "wasserstein", "z")
@@ -126,7 +127,7 @@ def drift_from_profiles(
     if uncertain:
         warnings.append(
             "verdict uncertain (the score's error bound straddles the threshold): " + ", ".join(uncertain)
-            + "; profile with a larger --sketch-k or compare the data files")
+            + "; profile with a larger --bins-per-octave or --sketch-k, or compare the data files")
 
     result = DriftResult(
         reference={"path": ref_path, "rows": reference.rows, "profile": True},
@@ -501,6 +502,12 @@ def _snap(n, edges: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 def _ks(rn, cn, threshold: float) -> _Outcome:
     if rn.value_counts is not None and cn.value_counts is not None:
         keys = _sorted_keys(set(rn.value_counts) | set(cn.value_counts))
+        if max(rn.count, cn.count) <= KS_EXACT_MAX_N:
+            # small enough for the exact distribution the row check uses: rebuild the samples
+            ref = np.repeat(keys, [rn.value_counts.get(k, 0) for k in keys])
+            cur = np.repeat(keys, [cn.value_counts.get(k, 0) for k in keys])
+            r = univariate.get("ks")(ref, cur, NUMERICAL, threshold, presorted=True)
+            return _Outcome(score=r.score, drifted=r.drifted, statistic=r.statistic, basis="exact value counts")
         b = fc.ks_from_histograms(np.array([rn.value_counts.get(k, 0) for k in keys]),
                                   np.array([cn.value_counts.get(k, 0) for k in keys]))
         d = b.low  # on single values the lower bound is the statistic itself
