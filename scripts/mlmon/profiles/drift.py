@@ -20,6 +20,7 @@ is where each number comes from:
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mlmon.errors import MlmonError
+from mlmon.io.columns import check_same_columns
 from mlmon.profiles.profile import CATEGORICAL_KINDS, NUMERIC_KINDS, ColumnProfile, Profile, profile_frame
 from mlmon.profiles.sketch import bins_edges
 from mlmon.services.drift import (
@@ -45,6 +47,7 @@ from mlmon.stats.univariate import CATEGORICAL, NUMERICAL
 from mlmon.stats.univariate._binning import MAX_VALUE_BINS, sturges_edges
 
 INTEGER_CARDINALITY_LIMIT = 10
+_Named = namedtuple("_Named", "path columns")  # what check_same_columns reads of a table
 KS_EXACT_MAX_N = 10_000  # the ks kernel's exact-distribution limit (scipy's ks_2samp "auto")
 
 #: tests a profile can answer (the rest need the rows: permutations, ranks, energy, MMD)
@@ -153,22 +156,8 @@ def drift_from_profiles(
 
 
 def _check_same_columns(reference: Profile, current: Profile, exclude: Sequence[str], ref_path: str, cur_path: str) -> None:
-    skip = set(exclude)
-    ref = [c for c in reference.columns if c not in skip]
-    cur = [c for c in current.columns if c not in skip]
-    missing = [c for c in ref if c not in set(cur)]
-    extra = [c for c in cur if c not in set(ref)]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append("missing in current: " + ", ".join(missing))
-        if extra:
-            parts.append("only in current: " + ", ".join(extra))
-        raise MlmonError(
-            "reference and current have different columns: " + "; ".join(parts),
-            f"{ref_path} vs {cur_path}",
-            "profile both with the same columns, or leave the odd ones out with --exclude",
-        )
+    """The row check's rule and message, on the profiles' column lists."""
+    check_same_columns(_Named(ref_path, reference.column_names), _Named(cur_path, current.column_names), exclude)
 
 
 def _assign_types(reference: Profile, current: Profile, options: DriftOptions, cur_path: str):
