@@ -79,6 +79,7 @@ def test_profile_against_profile_and_fail_on(files):
     run = run_mlmon("drift", files / "ref.mlprofile", files / "cur.mlprofile", "--fail-on", "drift", "--no-history")
     assert run.code == 1, run.err
     assert "# Drift check: DRIFT" in run.out
+    assert "## Scores from sketches (bounded)" in run.out and "| a | wasserstein |" in run.out
 
 
 def test_drift_against_a_profile_is_recorded_in_history(files):

@@ -342,3 +342,13 @@ def test_ks_on_few_distinct_values_equals_the_row_check(n):
     assert not prof.approximate and prof.basis == "exact value counts"
     assert prof.statistic == pytest.approx(exact.statistic, rel=1e-12)
     assert prof.score == pytest.approx(exact.score, rel=1e-9)
+
+
+def test_profiles_pickle_for_process_pools_and_cluster_workers():
+    import pickle
+
+    p = profile_frame(_frame(np.random.default_rng(9), 5000), kinds=KINDS)
+    q = pickle.loads(pickle.dumps(p))
+    assert q.exact_parts() == p.exact_parts()
+    assert q.columns["x"].numeric.sketch.quantile(0.9) == p.columns["x"].numeric.sketch.quantile(0.9)
+    assert q.merge(p).columns["x"].numeric.sketch.n == 2 * p.columns["x"].numeric.count

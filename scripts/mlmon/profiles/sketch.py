@@ -245,6 +245,16 @@ class QuantileSketch:
     def quantile(self, q: float) -> Optional[float]:
         return None if self.n == 0 else float(self._sketch.get_quantile(q))
 
+    def __getstate__(self):
+        # pickling (process pools, dask workers) goes through DataSketches' own bytes
+        return {"k": self.k, "sketch": self._sketch.serialize()}
+
+    def __setstate__(self, state):
+        from datasketches import kll_doubles_sketch
+
+        self.k = state["k"]
+        self._sketch = kll_doubles_sketch.deserialize(state["sketch"])
+
     def to_text(self) -> str:
         return base64.b64encode(self._sketch.serialize()).decode("ascii")
 
