@@ -195,15 +195,17 @@ def ks_from_cdfs(ref_cdf: np.ndarray, cur_cdf: np.ndarray, ref_error: float, cur
 def intersect(a: Bounded, b: Bounded) -> Bounded:
     """Both bounds at once; the estimate is ``a``'s, moved into the common interval.
 
-    When the intervals do not meet (a probabilistic bound failed) ``a`` is kept: pass the
-    deterministic bound (the histogram's) as ``a``.
+    When the intervals do not meet (a probabilistic bound failed) ``b`` is kept: pass the
+    deterministic bound (the histogram's) as ``b``.
 
-    >>> intersect(Bounded(0.2, 0.2, 0.3), Bounded(0.25, 0.22, 0.28))
-    Bounded(estimate=0.22, low=0.22, high=0.28)
+    >>> intersect(Bounded(0.25, 0.22, 0.28), Bounded(0.2, 0.2, 0.3))
+    Bounded(estimate=0.25, low=0.22, high=0.28)
+    >>> intersect(Bounded(0.5, 0.45, 0.55), Bounded(0.2, 0.2, 0.3))
+    Bounded(estimate=0.2, low=0.2, high=0.3)
     """
     low, high = max(a.low, b.low), min(a.high, b.high)
     if low > high:
-        return a
+        return b
     return Bounded(float(np.clip(a.estimate, low, high)), low, high)
 
 
