@@ -33,7 +33,7 @@ FILES = 4
 @pytest.fixture(scope="module")
 def client():
     env = {"PYTHONPATH": SCRIPTS + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        silence_logs=logging.ERROR, env=env)
     c = distributed.Client(cluster)
     yield c
@@ -166,3 +166,28 @@ def test_without_the_dask_package_the_engine_says_what_to_install(source, monkey
     with pytest.raises(MlmonError) as err:
         dask_engine.profile_stream(open_stream(str(source)))
     assert "dask[distributed]" in err.value.what
+
+
+def test_cli_profile_on_a_running_scheduler_equals_the_local_profile(client, source, tmp_path):
+    from mlmon.profiles import load_profile
+    from mlmon_testing import run_mlmon
+
+    address = client.scheduler.address
+    on_dask = run_mlmon("profile", source, "--out", tmp_path / "d.mlprofile", "--dask-scheduler", address, "--format", "json")
+    local = run_mlmon("profile", source, "--out", tmp_path / "l.mlprofile", "--engine", "local", "--format", "json")
+    assert on_dask.code == local.code == 0, on_dask.err
+    assert (load_profile(str(tmp_path / "d.mlprofile")).exact_parts()
+            == load_profile(str(tmp_path / "l.mlprofile")).exact_parts())
+    client.run(lambda: None)  # the cluster is still up: mlmon leaves a running cluster running
+
+
+def test_cli_drift_with_an_unreachable_scheduler_is_a_one_line_error(source, monkeypatch):
+    from mlmon_testing import run_mlmon
+
+    monkeypatch.setattr(dask_engine, "CONNECT_TIMEOUT_S", 1)
+    run = run_mlmon("drift", source, source, "--dask-scheduler", "tcp://127.0.0.1:9", "--no-history")
+    assert run.code == 2
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("mlmon: error: cannot reach the Dask scheduler")
+    assert lines[0].endswith("(--dask-scheduler tcp://127.0.0.1:9); check the address (tcp://HOST:PORT) and that the scheduler is running")

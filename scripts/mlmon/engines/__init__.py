@@ -8,14 +8,17 @@
 Both give the same profile: merging is exact for counts and histograms, and the quantile sketch
 merge is the sketch's own (see :mod:`mlmon.profiles`).
 
-The CLI adds the flags with :func:`add_engine_flags` and calls :func:`profile_path`.
+The CLI adds the flags with :func:`add_engine_flags` and profiles a data input with
+:func:`profile_data` (which reads the flags) or :func:`profile_path`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Optional
 
+from mlmon.errors import MlmonError
 from mlmon.io.stream import DEFAULT_BATCH_ROWS
 
 ENGINES = ("local", "dask")
@@ -47,8 +50,6 @@ def engine_of(args) -> Optional[str]:
     engine = getattr(args, "engine", None)
     if getattr(args, "dask_scheduler", None):
         if engine == "local":
-            from mlmon.errors import MlmonError
-
             raise MlmonError("--dask-scheduler needs --engine dask", "command line",
                              "drop --engine local, or drop --dask-scheduler")
         return "dask"
@@ -65,7 +66,36 @@ def profile_path(path: str, *, engine: str = "local", batch_rows: int = DEFAULT_
     if engine == "dask":
         from mlmon.engines.dask import profile_stream as dask_profile
 
-        return dask_profile(stream, options=options, scheduler=scheduler, workers=workers)
-    from mlmon.engines.local import profile_stream
+        profile = dask_profile(stream, options=options, scheduler=scheduler, workers=workers)
+    else:
+        from mlmon.engines.local import profile_stream
 
-    return profile_stream(stream, options=options)
+        profile = profile_stream(stream, options=options)
+    profile.sources = [path]
+    return profile
+
+
+def profile_data(path: str, args, *, options=None, encoding: Optional[str] = None, role: str = "data"):
+    """The profile of the data file or directory ``path`` with the engine ``args`` ask for.
+
+    Streamed (local engine) unless ``--engine dask``/``--dask-scheduler`` says otherwise; JSON
+    Lines, which cannot be read in batches, is read whole and profiled in one piece.
+    """
+    from mlmon.io.tables import JSONL_SUFFIXES
+
+    engine = engine_of(args) or "local"
+    if not os.path.isdir(path) and path.lower().endswith(JSONL_SUFFIXES):
+        if engine == "dask":
+            raise MlmonError("JSON Lines cannot be split across Dask workers", _role_path(path, role),
+                             "convert it to parquet, or drop --engine dask")
+        from mlmon.io.tables import read_table
+        from mlmon.profiles.profile import profile_frame
+
+        table = read_table(path, encoding=encoding, role=role)
+        return profile_frame(table.frame, options, table.kinds, source=path)
+    return profile_path(path, engine=engine, batch_rows=getattr(args, "batch_rows", None) or DEFAULT_BATCH_ROWS,
+                        options=options, encoding=encoding, role=role, scheduler=getattr(args, "dask_scheduler", None))
+
+
+def _role_path(path: str, role: str) -> str:
+    return f"{role} {path}" if role != "data" else path

@@ -32,7 +32,7 @@ import pandas as pd
 from mlmon.errors import MlmonError
 from mlmon.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES
 
-DEFAULT_BATCH_ROWS = 1_000_000
+DEFAULT_BATCH_ROWS = 250_000
 # Row groups per piece handed to one task of a distributed engine.
 PIECE_ROW_GROUPS = 4
 
