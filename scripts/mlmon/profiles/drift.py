@@ -86,7 +86,8 @@ def drift_from_profiles(
 ) -> DriftResult:
     """Drift of ``current`` (a profile, or rows to profile) against a reference profile."""
     options = options or DriftOptions()
-    if isinstance(current, pd.DataFrame):
+    from_rows = isinstance(current, pd.DataFrame)
+    if from_rows:
         current = profile_frame(current, reference.options, current_kinds)
     if options.multivariate:
         raise MlmonError("the multivariate test needs the rows, a profile holds summaries", "--multivariate",
@@ -133,8 +134,8 @@ def drift_from_profiles(
             + "; profile with a larger --bins-per-octave or --sketch-k, or compare the data files")
 
     result = DriftResult(
-        reference={"path": ref_path, "rows": reference.rows, "profile": True},
-        current={"path": cur_path, "rows": current.rows, "profile": True},
+        reference={"path": ref_path, "rows": reference.rows, "profile": _from_profile_file(reference_path)},
+        current={"path": cur_path, "rows": current.rows, "profile": _from_profile_file(current_path) and not from_rows},
         columns=features,
         drift_share=share,
         dataset_drift=bool(n_columns > 0 and share >= options.drift_share),
@@ -150,6 +151,13 @@ def drift_from_profiles(
     )
     result.recommendations = recommendations(result)
     return result
+
+
+def _from_profile_file(path: Optional[str]) -> bool:
+    """Whether a side was read from a profile (True when no path says otherwise)."""
+    from mlmon.profiles.fileformat import is_profile_path
+
+    return path is None or is_profile_path(path)
 
 
 # ---------------------------------------------------------------------------- typing
