@@ -412,14 +412,16 @@ def test_an_invalid_config_exits_2(data, rx):
     assert len(res.err.strip().splitlines()) == 1
 
 
-def test_a_server_history_url_is_refused_with_what_to_do(data, rx):
+def test_an_unreachable_server_history_is_one_line_with_what_to_do_and_nothing_is_sent(data, rx):
     r = rx()
     cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
-    cfg.write_text(cfg.read_text() + "storage: {history_url: postgresql://db/mlmon}\n")
+    cfg.write_text(cfg.read_text() + "storage: {history_url: postgresql://mlmon@127.0.0.1:1/mlmon}\n")  # nothing listens on port 1
     res = run_mlmon("run", "--config", cfg, "--date", BREACH_1)
-    assert res.code == 2
-    assert res.err.strip() == ("mlmon: error: only SQLite history is supported, not postgresql (storage.history_url); "
-                               "use sqlite:///PATH, or pass --history PATH")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+    assert res.err.startswith("mlmon: error: cannot connect to the PostgreSQL history store: ")
+    assert res.err.strip().endswith("(postgresql://mlmon@127.0.0.1:1/mlmon); check that the server is up and the URL "
+                                    "(storage.history_url, MLMON_DB_URL) is right")
+    assert r.counts() == {"slack": 0, "pagerduty": 0, "webhook": 0, "email": 0}
 
 
 def test_history_path_from_the_config_is_relative_to_the_config(data, rx, monkeypatch):

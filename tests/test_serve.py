@@ -239,8 +239,9 @@ def test_history_path_is_relative_to_the_config_like_mlmon_run(monkeypatch):
     monkeypatch.delenv("HIST_URL")
     with pytest.raises(MlmonError, match="environment variable HIST_URL is not set"):
         history_path({"storage": {"history_url_env": "HIST_URL"}})
-    with pytest.raises(MlmonError, match="only SQLite history is supported, not postgresql"):
-        history_path({"storage": {"history_url": "postgresql://db/h"}})
+    assert history_path({"storage": {"history_url": "postgresql://mlmon@db/h"}}, base="/srv/m") == "postgresql://mlmon@db/h"
+    with pytest.raises(MlmonError, match="unsupported history database: mysql"):
+        history_path({"storage": {"history_url": "mysql://db/h"}})
 
 
 def test_serve_finds_the_store_mlmon_run_writes_beside_the_config(tmp_path, served):
@@ -359,10 +360,10 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path):
     assert r.code == 2 and "--config" in r.err
 
 
-def test_non_sqlite_history_url_is_refused(tmp_path):
-    text = CONFIG.read_text().replace("history_url: sqlite:///.mlmon/history.db", "history_url: postgresql://db.example/mlmon")
+def test_an_unsupported_history_url_is_refused(tmp_path):
+    text = CONFIG.read_text().replace("history_url: sqlite:///.mlmon/history.db", "history_url: mysql://db.example/mlmon")
     (tmp_path / "monitoring.yaml").write_text(text)
     r = run_mlmon("serve", "--config", tmp_path / "monitoring.yaml", "--port", "0")
     assert r.code == 2
-    assert r.err == ("mlmon: error: only SQLite history is supported, not postgresql (storage.history_url); "
-                     "use sqlite:///PATH, or pass --history PATH\n")
+    assert r.err == ("mlmon: error: unsupported history database: mysql (storage.history_url); "
+                     "use a SQLite path (sqlite:///PATH) or postgresql://USER@HOST:PORT/DATABASE\n")

@@ -24,7 +24,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def add_history(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--history", metavar="PATH", help="history database (default .mlmon/history.db)")
+    p.add_argument("--history", metavar="PATH", help="history database: a SQLite file or postgresql:// URL "
+                                                     "(default: $MLMON_DB_URL, else .mlmon/history.db)")
     p.add_argument("--no-history", action="store_true", help="do not record this run")
 
 
@@ -32,9 +33,10 @@ def history_store(args):
     """The store this run records into, or None with ``--no-history``."""
     if getattr(args, "no_history", False):
         return None
-    from mlmon.store.history import DEFAULT_PATH, HistoryStore
+    from mlmon.store.history import HistoryStore
+    from mlmon.store.location import resolve
 
-    return HistoryStore(getattr(args, "history", None) or DEFAULT_PATH)
+    return HistoryStore(resolve(None, getattr(args, "history", None), ".", os.environ))
 
 
 def record(data: dict, args, append: Callable[..., object]) -> None:

@@ -30,8 +30,8 @@ def register(sub) -> None:
     s.add_argument("--config", metavar="FILE", required=True, help="monitoring config (model name, storage)")
     s.add_argument("--port", type=_port, help="port to listen on (default: integrations.prometheus.port, else 9108; 0 = any free port)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 to accept remote scrapes)")
-    s.add_argument("--history", metavar="PATH", help="history database (default: the config's storage.history_url, "
-                                                     "relative to the config's folder, else .mlmon/history.db)")
+    s.add_argument("--history", metavar="PATH", help="history database, a SQLite file or postgresql:// URL (default: "
+                                                     "$MLMON_DB_URL, else the config's storage, else .mlmon/history.db)")
     s.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     s.set_defaults(func=run_serve)
 
@@ -39,6 +39,7 @@ def register(sub) -> None:
 def run_serve(args) -> int:
     from mlmon.services.config import load_config
     from mlmon.services.metrics_from_history import history_path, registry_for
+    from mlmon.store.backends import redact
 
     config = load_config(args.config)
     prometheus = (config.get("integrations") or {}).get("prometheus") or {}
@@ -48,7 +49,7 @@ def run_serve(args) -> int:
     registry = registry_for(path, (config.get("model") or {}).get("name"))
     server = _make_server(args.host, port, _app(registry, metrics_path))
     host, bound = server.server_address[:2]
-    print(f"mlmon: serving metrics on http://{host}:{bound}{metrics_path} (history {path}); "
+    print(f"mlmon: serving metrics on http://{host}:{bound}{metrics_path} (history {redact(path)}); "
           "stop with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)
 
     def stop(signum, _frame):  # shutdown() waits for serve_forever: call it from another thread

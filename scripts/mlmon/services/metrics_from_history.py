@@ -2,7 +2,8 @@
 history store, and the state of ``mlmon run``'s alert engine, read afresh at every scrape (what
 ``mlmon serve`` exposes).
 
-Tables read (on a read-only connection: a scrape never writes):
+Tables read (on a read-only connection: a scrape never writes), from the SQLite file or the
+PostgreSQL database the config names:
 
 - ``runs`` (``kind`` 'drift', 'perf', 'ab'): the latest run of each kind, ``created_at``,
   ``drift_share``, ``dataset_drift`` and ``result_json`` (the perf baseline, the A/B verdict);
@@ -25,6 +26,8 @@ import os
 import sys
 from typing import Any, Dict, Iterator, List, Optional
 
+from mlmon.store.backends import is_postgres, redact
+
 
 # higher is better for these; for every other performance metric a rise is the bad direction
 HIGHER_IS_BETTER = frozenset({
@@ -34,8 +37,9 @@ HIGHER_IS_BETTER = frozenset({
 
 
 def history_path(config: Dict[str, Any], override: Optional[str] = None, base: str = ".") -> str:
-    """The SQLite file a config's ``storage`` names, relative to ``base`` (the config's folder),
-    resolved exactly as ``mlmon run`` resolves it, so both use the same store; ``--history`` wins.
+    """The store a config's ``storage`` names (a SQLite file relative to ``base``, the config's
+    folder, or a PostgreSQL URL), resolved exactly as ``mlmon run`` resolves it, so both use the
+    same store; ``--history`` wins, then ``MLMON_DB_URL``.
 
     >>> history_path({"storage": {"history_url": "sqlite:///.mlmon/history.db"}}, base="/srv/monitoring")
     '/srv/monitoring/.mlmon/history.db'
@@ -66,9 +70,9 @@ class HistoryCollector:
         families: List[Any] = []
         up = 1.0
         try:
-            if os.path.exists(self.path):
+            if is_postgres(self.path) or os.path.exists(self.path):
                 with _read_only(self.path) as q:
-                    tables = {r["name"] for r in q("SELECT name FROM sqlite_master WHERE type='table'")}
+                    tables = q.tables
                     if "runs" in tables:
                         families += self._drift(q, tables)
                         families += self._performance(q, tables)
@@ -81,7 +85,7 @@ class HistoryCollector:
             families = []
             message = f"{type(exc).__name__}: {exc}"
             if message != self._last_error:  # once per distinct error, not once per scrape
-                print(f"mlmon: warning: cannot read history ({self.path}: {message})", file=sys.stderr)
+                print(f"mlmon: warning: cannot read history ({redact(self.path)}: {message})", file=sys.stderr)
             self._last_error = message
         yield from families
         g = GaugeMetricFamily("mlmon_history_up", "1 when the history store could be read at the last scrape.")
@@ -138,12 +142,12 @@ class HistoryCollector:
             return []
         latest: Dict[tuple, float] = {}
         if "ml_metrics" in tables:
-            sql = "SELECT metric, window, kind, value FROM ml_metrics WHERE run_id=? AND value IS NOT NULL"
+            sql = 'SELECT metric, "window", kind, value FROM ml_metrics WHERE run_id=? AND value IS NOT NULL'
             params: list = [run["id"]]
             if self.model_name:
                 sql += " AND (model IS NULL OR model=?)"
                 params.append(self.model_name)
-            for r in q(sql + " ORDER BY timestamp, rowid", params):
+            for r in q(sql + f" ORDER BY timestamp, {q.insertion_order}", params):
                 latest[(r["metric"], r["window"], r["kind"])] = r["value"]  # the newest window wins
         generic = G("ml_model_metric", "Latest window's value of each performance metric (realized or estimated).",
                     labels=["metric", "window", "kind"])
@@ -240,17 +244,30 @@ class HistoryCollector:
         return [firing, breaches, threshold, since]
 
 
+class _Query:
+    """``q(sql, params)`` -> rows as dicts, on one read-only connection; ``q.tables`` names the
+    tables there, ``q.insertion_order`` is the expression ordering rows as they were inserted."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.tables = conn.tables()
+        # PostgreSQL has no rowid: a row's physical position orders the rows of an append-only table
+        self.insertion_order = "ctid" if conn.dialect.name == "postgresql" else "rowid"
+
+    def __call__(self, sql: str, params=()) -> List[Dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+
+
 @contextlib.contextmanager
-def _read_only(path: str) -> Iterator[Any]:
+def _read_only(location: str) -> Iterator[_Query]:
     """A query function on a read-only connection: a scrape never writes, never creates a table,
     and waits at most a few seconds for a writer's commit."""
-    import sqlite3
-    from urllib.parse import quote
+    from mlmon.store.backends import connect_postgres, connect_sqlite
 
-    conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, timeout=5)
-    conn.row_factory = sqlite3.Row
+    conn = (connect_postgres(location, read_only=True) if is_postgres(location)
+            else connect_sqlite(location, read_only=True, timeout=5))
     try:
-        yield lambda sql, params=(): [dict(r) for r in conn.execute(sql, tuple(params)).fetchall()]
+        yield _Query(conn)
     finally:
         conn.close()
 

@@ -70,26 +70,11 @@ def source_path(config: Mapping[str, Any], side: str, day: Date, base: str) -> s
 
 
 def history_path(config: Mapping[str, Any], given: Optional[str], base: str, env: Mapping[str, str]) -> str:
-    """``--history``, else the config's ``storage`` (a ``sqlite:///`` URL), else the default."""
-    from mlmon.store.history import DEFAULT_PATH
+    """``--history``, else ``MLMON_DB_URL``, else the config's ``storage``, else the default: a
+    SQLite path or a PostgreSQL URL (see :mod:`mlmon.store.location`)."""
+    from mlmon.store.location import resolve
 
-    if given:
-        return given
-    storage = config.get("storage") or {}
-    url = None
-    if storage.get("history_url_env"):
-        url = env.get(storage["history_url_env"])
-        if not url:
-            raise MlmonError(f"environment variable {storage['history_url_env']} is not set",
-                             "storage.history_url_env", "export it, or pass --history PATH")
-    url = url or storage.get("history_url")
-    if not url:
-        return DEFAULT_PATH
-    if not url.startswith("sqlite:///"):
-        raise MlmonError(f"only SQLite history is supported, not {url.split(':', 1)[0]}",
-                         "storage.history_url", "use sqlite:///PATH, or pass --history PATH")
-    path = url[len("sqlite:///"):]
-    return path if os.path.isabs(path) else os.path.join(base, path)
+    return resolve(config, given, base, env)
 
 
 # ---------------------------------------------------------------------------- the run
@@ -99,7 +84,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     from mlmon.io.tables import read_table
     from mlmon.services.config import load_config, parse_duration
     from mlmon.services.drift import DriftOptions, compute_drift, options_from_config
-    from mlmon.store.history import HistoryStore
+    from mlmon.store.history import HistoryStore, StoreError
 
     env = os.environ if settings.env is None else settings.env
     config = load_config(settings.config_path)
@@ -178,10 +163,12 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
             if perf is not None:
                 result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=now)
             record_decisions(store, decisions, run_id, now)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, StoreError) as exc:
         # alert state lives in the store: a run that cannot record cannot decide either
+        todo = ("pass --history PATH to a writable SQLite file" if store.dialect_name == "sqlite"
+                else "check that the database user may create and write the history tables")
         raise MlmonError(f"cannot record the run in the history store: {exc}", store.path,
-                         "pass --history PATH to a writable SQLite file; nothing of this run was recorded or sent") from exc
+                         f"{todo}; nothing of this run was recorded or sent") from exc
     result["notifications"] = deliver_pending(store, config, env, settings.policy, settings.clock)
     result["undelivered"] = sum(1 for n in result["notifications"] if n["status"] != "sent")
     return result
@@ -273,7 +260,7 @@ def traffic_change(store, model: str, rows: int) -> Tuple[Optional[float], str]:
     """Relative change of this run's row count against the median of the last scheduled runs."""
     try:
         past = store.query(
-            "SELECT current_rows FROM runs WHERE kind='scheduled' AND json_extract(result_json, '$.model.name')=?"
+            f"SELECT current_rows FROM runs WHERE kind='scheduled' AND {store.json_text('result_json', 'model.name')}=?"
             " ORDER BY created_at DESC, id DESC LIMIT ?", (model, TRAFFIC_RUNS))
     except Exception:  # a SQLite without JSON functions: no traffic baseline
         return None, "no traffic baseline (SQLite lacks JSON functions)"

@@ -1,7 +1,9 @@
-"""The history store: every run appended to SQLite, so trends, alert state and timelines come
-from real past runs.
+"""The history store: every run appended to a database, so trends, alert state and timelines
+come from real past runs.
 
-Default location: ``.mlmon/history.db`` in the working directory. Tables:
+Default location: ``.mlmon/history.db`` (SQLite) in the working directory; a
+``postgresql://`` URL puts it on a server a team shares (see :mod:`mlmon.store.location` for how
+the location is chosen, :mod:`mlmon.store.backends` for how one SQL text serves both). Tables:
 
 - ``runs``: one row per run of any kind (``drift``, ``perf``, ``ab``, ...), the whole result
   as JSON too, for anything not broken out;
@@ -12,10 +14,17 @@ Default location: ``.mlmon/history.db`` in the working directory. Tables:
   ``alert_events`` logs every transition; ``notifications`` is the delivery outbox.
 - ``ab_comparisons``: one row per (treatment, metric) of an experiment analysis (run kind ``ab``),
   with the run's recommendation; :meth:`HistoryStore.latest_ab` reads each experiment's latest.
+- ``schema_version``: one row per migration applied (see ``MIGRATIONS``).
 
 Each area's section below owns its tables and methods. Writes made inside
-``with store.transaction():`` share one SQLite transaction: a run interrupted half-way leaves
+``with store.transaction():`` share one database transaction: a run interrupted half-way leaves
 nothing of itself behind.
+
+Schema changes are migrations: ``MIGRATIONS`` lists them in order, each a DDL text written once
+in SQLite's spelling and rendered per database. A store is brought to the latest version when it
+is first opened for writing, under a lock, so two processes starting at once migrate it once. A
+new table or column goes in a NEW migration appended to the list (never an edit of an applied
+one: databases already at that version would not see it).
 """
 
 from __future__ import annotations
@@ -27,9 +36,17 @@ import sqlite3
 import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
-DEFAULT_PATH = os.path.join(".mlmon", "history.db")
+from mlmon.errors import MlmonError
+from mlmon.store.backends import (
+    SQLITE, Connection, StoreError, connect_postgres, connect_sqlite, is_postgres, redact, statements,
+)
+from mlmon.store.location import DEFAULT_PATH
 
-# Every table is created with IF NOT EXISTS, so an older database gains new tables on first use.
+__all__ = ["DEFAULT_PATH", "HistoryStore", "MIGRATIONS", "StoreError"]
+
+# Migration 1. Every table is created with IF NOT EXISTS: a database made before migrations were
+# counted already holds them and gains only what it lacks. ("window" is quoted: PostgreSQL
+# reserves the word.)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -66,7 +83,7 @@ CREATE TABLE IF NOT EXISTS ml_metrics (
     window_end TEXT,
     model TEXT,
     version TEXT,
-    window TEXT NOT NULL,           -- the window size, e.g. 1D, or chunk:N
+    "window" TEXT NOT NULL,         -- the window size, e.g. 1D, or chunk:N
     metric TEXT NOT NULL,
     value REAL,
     lower REAL,                     -- confidence interval / estimation band, where computed
@@ -139,30 +156,114 @@ CREATE INDEX IF NOT EXISTS ab_comparisons_experiment ON ab_comparisons(experimen
 """
 
 
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at REAL NOT NULL
+)
+"""
+
+#: (version, what it adds, DDL): applied in order, each once, on SQLite and PostgreSQL alike.
+MIGRATIONS = [
+    (1, "runs, drift columns, performance metrics, alerting state and outbox, A/B comparisons", _SCHEMA),
+]
+LATEST_VERSION = MIGRATIONS[-1][0]
+_MIGRATION_LOCK = 7461016  # PostgreSQL advisory lock key: one migrating process at a time
+
+
+def _applied_version(conn: Connection) -> int:
+    if "schema_version" not in conn.tables():
+        return 0
+    row = conn.execute("SELECT MAX(version) AS v FROM schema_version").fetchone()
+    return int(row["v"] or 0)
+
+
+def migrate(conn: Connection) -> int:
+    """Apply the migrations ``conn``'s database lacks, all in one transaction taken with the
+    write lock, so a concurrent process waits and then finds nothing left to do. Returns the
+    version reached. A database newer than this toolkit is refused (one line, exit 2)."""
+    version = _applied_version(conn)
+    if version == LATEST_VERSION:
+        return version
+    if version > LATEST_VERSION:
+        raise MlmonError(f"the history store is at schema version {version}, newer than this mlmon knows ({LATEST_VERSION})",
+                         conn.location, "upgrade mlmon, or point --history at another store")
+    if conn.dialect is SQLITE:
+        conn.raw.isolation_level = None  # explicit BEGIN IMMEDIATE: take the write lock before reading the version
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+    try:
+        for statement in statements(_VERSION_TABLE):
+            conn.execute(conn.dialect.render(statement))
+        version = _applied_version(conn)
+        for number, description, ddl in MIGRATIONS:
+            if number <= version:
+                continue
+            for statement in statements(ddl):
+                conn.execute(conn.dialect.render(statement))
+            conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                         (number, description, time.time()))
+            version = number
+        conn.commit() if conn.dialect is not SQLITE else conn.execute("COMMIT")
+    except BaseException:
+        conn.rollback() if conn.dialect is not SQLITE else conn.raw.rollback()
+        raise
+    finally:
+        if conn.dialect is SQLITE:
+            conn.raw.isolation_level = ""
+    return version
+
+
+@contextlib.contextmanager
+def _committed(conn: Connection) -> Iterator[Connection]:
+    """Commit what the block wrote, or roll it all back when it raises."""
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
 class HistoryStore:
-    def __init__(self, path: str = DEFAULT_PATH):
-        self.path = path
-        self._tx: Optional[sqlite3.Connection] = None
+    """The run history at ``location``: a SQLite file path or a ``postgresql://`` URL.
+
+    ``path`` is the location as messages and results may show it (a URL's password masked).
+    """
+
+    def __init__(self, location: str = DEFAULT_PATH):
+        self.location = location
+        self.dialect_name = "postgresql" if is_postgres(location) else "sqlite"
+        self.path = redact(location)
+        self._tx: Optional[Connection] = None
 
     # ------------------------------------------------------------------------ connections
 
-    def _open(self) -> sqlite3.Connection:
-        parent = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(parent, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.row_factory = sqlite3.Row
-        conn.executescript(_SCHEMA)
+    def _open(self) -> Connection:
+        if self.dialect_name == "postgresql":
+            conn = connect_postgres(self.location)
+        else:
+            parent = os.path.dirname(os.path.abspath(self.location))
+            os.makedirs(parent, exist_ok=True)
+            conn = connect_sqlite(self.location)
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> Iterator[Connection]:
         """The open transaction's connection, or a fresh one committed on success."""
         if self._tx is not None:
             yield self._tx
             return
         conn = self._open()
         try:
-            with conn:
+            with _committed(conn):
                 yield conn
         finally:
             conn.close()
@@ -176,25 +277,35 @@ class HistoryStore:
         conn = self._open()
         self._tx = conn
         try:
-            with conn:
+            with _committed(conn):
                 yield self
         finally:
             self._tx = None
             conn.close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> List[Dict[str, Any]]:
-        """Rows of a read query as dicts; an empty list when the database does not exist yet."""
-        if self._tx is None and not os.path.exists(self.path):
+        """Rows of a read query as dicts; an empty list when a SQLite file does not exist yet."""
+        if self._tx is None and self.dialect_name == "sqlite" and not os.path.exists(self.location):
             return []
         with self._connection() as conn:
             return [dict(r) for r in conn.execute(sql, tuple(params)).fetchall()]
 
-    def _insert_run(self, conn: sqlite3.Connection, kind: str, result: Dict[str, Any],
+    def json_text(self, column: str, dotted: str) -> str:
+        """SQL for the text of field ``dotted`` (``model.name``) of the JSON column ``column``."""
+        from mlmon.store.backends import POSTGRES
+
+        return (POSTGRES if self.dialect_name == "postgresql" else SQLITE).json_text(column, dotted)
+
+    def schema_version(self) -> int:
+        """The latest migration applied to this store (migrating it first)."""
+        with self._connection() as conn:
+            return _applied_version(conn)
+
+    def _insert_run(self, conn: Connection, kind: str, result: Dict[str, Any],
                     created_at: Optional[float] = None, **columns: Any) -> int:
         names = ["kind", "created_at", "result_json", *columns]
         values = [kind, time.time() if created_at is None else created_at, json.dumps(result), *columns.values()]
-        cur = conn.execute(f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
-        return int(cur.lastrowid)
+        return conn.insert(f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
 
     # ------------------------------------------------------------------------ drift
 
@@ -241,10 +352,11 @@ class HistoryStore:
         dict in ``metric_rows`` (keys: timestamp, window_end, model, version, window, metric,
         value, lower, upper, kind, n; missing keys are NULL). Returns the run id."""
         keys = ("timestamp", "window_end", "model", "version", "window", "metric", "value", "lower", "upper", "kind", "n")
+        columns = ", ".join(f'"{k}"' if k == "window" else k for k in keys)
         with self._connection() as conn:
             run_id = self._insert_run(conn, "perf", result, created_at, **run_columns)
             conn.executemany(
-                f"INSERT INTO ml_metrics (run_id, {', '.join(keys)}) VALUES (?, {', '.join('?' * len(keys))})",
+                f"INSERT INTO ml_metrics (run_id, {columns}) VALUES (?, {', '.join('?' * len(keys))})",
                 [(run_id, *(row.get(k) for k in keys)) for row in metric_rows],
             )
         return run_id
@@ -262,10 +374,11 @@ class HistoryStore:
             )
 
     def lock_alert_state(self) -> None:
-        """Inside ``transaction()``: take SQLite's write lock before reading alert state, so a
-        concurrent run waits for this one's commit instead of deciding from the same old state."""
+        """Inside ``transaction()``: take the write lock of the alert state before reading it (SQLite:
+        the database's; PostgreSQL: the table's), so a concurrent run waits for this one's commit
+        instead of deciding from the same old state."""
         with self._connection() as conn:
-            conn.execute("UPDATE alert_state SET consecutive = consecutive WHERE 0")
+            conn.execute(conn.dialect.lock("alert_state"))
 
     def alert_states(self) -> Dict[str, Dict[str, Any]]:
         """Every rule's stored state by dedup key."""
@@ -280,8 +393,9 @@ class HistoryStore:
         values[cols.index("notified")] = int(bool(state.get("notified")))
         with self._connection() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO alert_state ({', '.join(cols)}, run_id)"
-                f" VALUES ({', '.join('?' * len(cols))}, ?)", (*values, run_id))
+                f"INSERT INTO alert_state ({', '.join(cols)}, run_id) VALUES ({', '.join('?' * len(cols))}, ?)"
+                f" ON CONFLICT (key) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])},"
+                " run_id = excluded.run_id", (*values, run_id))
 
     def delete_alert_state(self, key: str) -> None:
         with self._connection() as conn:
@@ -304,11 +418,10 @@ class HistoryStore:
                              created_at: float, run_id: Optional[int] = None) -> int:
         """Put one message in the outbox (status ``pending``); returns its id."""
         with self._connection() as conn:
-            cur = conn.execute(
+            return conn.insert(
                 "INSERT INTO notifications (run_id, alert_key, channel, payload_json, status, created_at)"
                 " VALUES (?,?,?,?, 'pending', ?)",
                 (run_id, alert_key, channel, json.dumps(payload, allow_nan=False), created_at))
-            return int(cur.lastrowid)
 
     def pending_notifications(self) -> List[Dict[str, Any]]:
         """Undelivered messages, oldest first, with ``payload`` decoded."""
@@ -358,9 +471,10 @@ class HistoryStore:
         """The comparisons of each experiment's latest analysis (or of ``experiment`` only), with
         the run's ``created_at``; experiments whose latest run stopped (SRM) have no rows here:
         read :meth:`ab_runs` for their verdict."""
+        name = self.json_text("result_json", "experiment")
         latest = ("SELECT MAX(id) FROM runs WHERE kind='ab'"
-                  + (" AND json_extract(result_json, '$.experiment') = ?" if experiment is not None else "")
-                  + " GROUP BY json_extract(result_json, '$.experiment')")
+                  + (f" AND {name} = ?" if experiment is not None else "")
+                  + f" GROUP BY {name}")
         return self.query(
             "SELECT a.*, r.created_at FROM ab_comparisons a JOIN runs r ON r.id = a.run_id"
             f" WHERE a.run_id IN ({latest}) ORDER BY a.experiment, a.treatment, a.metric",
