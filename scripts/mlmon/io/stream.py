@@ -30,7 +30,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import pandas as pd
 
 from mlmon.errors import MlmonError
-from mlmon.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES
+from mlmon.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES, _check_duplicates, _short
 
 DEFAULT_BATCH_ROWS = 250_000
 # Row groups per piece handed to one task of a distributed engine.
@@ -409,18 +409,3 @@ def _csv_reader(stream: TableStream, column_types):
                 arrays = [c.dictionary_encode() if n in string_columns else c for n, c in zip(part.schema.names, part.columns)]
                 part = pa.RecordBatch.from_arrays(arrays, names=part.schema.names)
             yield part
-
-
-def _check_duplicates(names: List[str], where: str) -> None:
-    seen, dups = set(), []
-    for n in names:
-        if n in seen and n not in dups:
-            dups.append(n)
-        seen.add(n)
-    if dups:
-        raise MlmonError(f"duplicate column names: {', '.join(map(str, dups))}", where, "give every column a unique name")
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:160] + ("..." if len(text) > 160 else "")
