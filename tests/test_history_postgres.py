@@ -21,6 +21,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import postgres_server
 from mlmon.errors import MlmonError
@@ -449,3 +451,33 @@ def test_nan_and_float_values_round_trip_alike(location):
     run = store.drift_runs()[0]
     assert run["drift_share"] == 1 / 3 and run["created_at"] == 1234567890.123456
     assert store.column_scores(run["id"])["a"]["score"] == math.pi
+
+
+# ---------------------------------------------------------------------------- the same rows on both
+
+_names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=12)
+_scores = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=False, width=64))
+
+
+@pytest.fixture(scope="module")
+def both(pg, tmp_path_factory):
+    """One SQLite store and one PostgreSQL store, fed the same calls."""
+    return HistoryStore(str(tmp_path_factory.mktemp("same") / "h.db")), HistoryStore(pg.create_database())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(columns=st.dictionaries(_names, st.tuples(_scores, st.booleans()), min_size=1, max_size=6),
+       share=st.floats(0, 1), created=st.floats(0, 4e9))
+def test_any_drift_result_reads_back_the_same_from_both_databases(both, columns, share, created):
+    """Invariant: SQLite and PostgreSQL hold the same rows for the same calls (NaN as NULL on both;
+    any text a column name can hold, except NUL, which PostgreSQL text refuses)."""
+    lite, server = both
+    result = drift_result(share, [(name, score, drifted) for name, (score, drifted) in columns.items()])
+    ids = [s.append_drift(result, created_at=created) for s in (lite, server)]
+    assert ids[0] == ids[1]  # identities count alike
+    rows = [s.column_scores(i) for s, i in zip((lite, server), ids)]
+    assert rows[0] == rows[1]
+    for name, (score, _drifted) in columns.items():
+        expected = None if score is None or math.isnan(score) else score
+        assert rows[1][name]["score"] == expected
+    assert lite.drift_runs(1) == server.drift_runs(1)

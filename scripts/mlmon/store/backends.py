@@ -205,10 +205,11 @@ class Connection:
         return int(cur.fetchone()["id"])
 
     def tables(self) -> set:
+        """The tables of the store's schema (PostgreSQL: the first schema of the search path)."""
         if self.dialect is SQLITE:
             return {r[0] for r in self.raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        rows = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
-        return {r["table_name"] for r in rows.fetchall()}
+        rows = self.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")
+        return {r["tablename"] for r in rows.fetchall()}
 
     def _pg(self, action):
         import psycopg
