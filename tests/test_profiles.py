@@ -364,3 +364,20 @@ def test_bounded_scores_do_not_change_between_runs_on_the_same_data():
     assert runs[0].approximate and runs[2].approximate
     assert (runs[0].statistic, runs[0].score, runs[0].drifted) == (runs[1].statistic, runs[1].score, runs[1].drifted)
     assert (runs[2].score, runs[2].error_bound) == (runs[3].score, runs[3].error_bound)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(300, 3000), st.lists(st.floats(0, 1), min_size=1, max_size=4), st.booleans(), st.integers(0, 2**32 - 1))
+def test_merged_sketches_answer_every_rank_within_the_stated_bound(n, cuts, ties, seed):
+    # KLL's bound holds with 99 % confidence; 3,000 such trials at k = 50 peaked at 0.81 of it
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 50, n).astype(float) if ties else rng.standard_t(2, n)
+    parts = np.split(x, sorted(int(c * n) for c in cuts))
+    sketch = QuantileSketch.of(parts[0], 50)
+    for p in parts[1:]:
+        sketch = sketch.merged(QuantileSketch.of(p, 50))
+    xs = np.sort(x)
+    points = np.unique(xs)
+    truth = np.searchsorted(xs, points, side="right") / n
+    assert sketch.n == n
+    assert np.max(np.abs(sketch.cdf(points) - truth)) <= sketch.rank_error + 1e-12
