@@ -381,3 +381,18 @@ def test_merged_sketches_answer_every_rank_within_the_stated_bound(n, cuts, ties
     truth = np.searchsorted(xs, points, side="right") / n
     assert sketch.n == n
     assert np.max(np.abs(sketch.cdf(points) - truth)) <= sketch.rank_error + 1e-12
+
+
+def test_ks_on_a_zero_inflated_column_takes_the_histogram_estimate():
+    # six rows in ten are exactly 0: the zero bin is one value, so it widens no bound, and the
+    # upward-biased sketch estimate must not replace the histogram's (it flipped verdicts)
+    rng = np.random.default_rng(21)
+    def spend(n):
+        return np.where(rng.random(n) < 0.6, 0.0, rng.lognormal(4.0, 1.0, n))
+    r, c = spend(400_000), spend(200_000)
+    pr, pc = profile_frame(pd.DataFrame({"x": r})), profile_frame(pd.DataFrame({"x": c}))
+    ks = drift_from_profiles(pr, pc, DriftOptions(method="ks")).columns["x"]
+    exact = stats.ks_2samp(r, c)
+    assert ks.statistic_bounds[0] <= exact.statistic <= ks.statistic_bounds[1]
+    assert abs(ks.statistic - exact.statistic) < 2e-4
+    assert ks.statistic_bounds[1] - ks.statistic_bounds[0] < 0.01

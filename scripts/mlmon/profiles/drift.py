@@ -510,16 +510,14 @@ def _ks(rn, cn, threshold: float) -> _Outcome:
         d = b.low  # on single values the lower bound is the statistic itself
         p = fc.ks_pvalue(d, rn.count, cn.count)
         return _Outcome(score=p, drifted=p <= threshold, statistic=d, basis="exact value counts")
-    ref, cur = _aligned_bins(rn, cn)
-    hist = fc.ks_from_histograms(ref, cur)
+    keys, ref, cur = _aligned_bins(rn, cn)
+    hist = fc.ks_from_histograms(ref, cur, points=keys == 0)  # zero's bin is a single value
     points = np.union1d(rn.sketch.items()[0], cn.sketch.items()[0])
     sk = fc.ks_from_cdfs(rn.sketch.cdf(points), cn.sketch.cdf(points), rn.sketch.rank_error, cn.sketch.rank_error)
-    b = fc.intersect(sk, hist)
-    if hist.high - hist.low <= sk.high - sk.low:
-        # the histogram's lower bound is |F_ref - F_cur| at exact points: the closest estimate, and
-        # it depends on exact counts only (KLL compacts at random: its estimate varies run to run)
-        high = min(hist.high, sk.high) if sk.high >= hist.low else hist.high
-        b = fc.Bounded(hist.low, hist.low, high)
+    # the estimate is the histogram's lower end, |F_ref - F_cur| at real points: it depends on exact
+    # counts only (KLL compacts at random, so a sketch estimate would change from run to run), and
+    # moves only where the sketches prove the statistic larger
+    b = fc.intersect(fc.Bounded(hist.low, hist.low, hist.high), sk, keep="a")
     d = b.estimate
     p = fc.ks_pvalue(d, rn.count, cn.count)
     p_lo, p_hi = fc.ks_pvalue(b.high, rn.count, cn.count), fc.ks_pvalue(b.low, rn.count, cn.count)
@@ -530,13 +528,13 @@ def _ks(rn, cn, threshold: float) -> _Outcome:
                     verdict_certain=certain, basis="fine histogram and KLL sketch")
 
 
-def _aligned_bins(rn, cn) -> Tuple[np.ndarray, np.ndarray]:
+def _aligned_bins(rn, cn) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys = np.union1d(rn.bin_keys, cn.bin_keys)
     ref = np.zeros(keys.size, dtype=np.int64)
     cur = np.zeros(keys.size, dtype=np.int64)
     ref[np.searchsorted(keys, rn.bin_keys)] = rn.bin_counts
     cur[np.searchsorted(keys, cn.bin_keys)] = cn.bin_counts
-    return ref, cur
+    return keys, ref, cur
 
 
 def _wasserstein(rn, cn, threshold: float) -> _Outcome:

@@ -22,7 +22,7 @@ inequality behind the bounds); Karnin, Lang & Liberty (2016) for the sketch's ra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 from scipy import special, stats
@@ -158,16 +158,18 @@ class Bounded:
         return float(max(self.estimate - self.low, self.high - self.estimate, 0.0))
 
 
-def ks_from_histograms(ref_counts: np.ndarray, cur_counts: np.ndarray) -> Bounded:
+def ks_from_histograms(ref_counts: np.ndarray, cur_counts: np.ndarray, points: Optional[np.ndarray] = None) -> Bounded:
     """Bounds on the KS statistic from counts on shared, ordered bins.
 
-    ``ref_counts``/``cur_counts`` are counts on the same bins in value order (a zero-width bin,
-    one value, is allowed). The lower bound is attained between bins, the upper one allows all
-    of a bin's mass to sit at either end.
+    ``ref_counts``/``cur_counts`` are counts on the same bins in value order; ``points`` marks
+    bins that hold a single value (no interior). The lower bound is attained between bins, the
+    upper one allows all of a bin's mass to sit at either end.
 
     >>> b = ks_from_histograms(np.array([5, 5, 0]), np.array([0, 5, 5]))
     >>> b.low, b.high
     (0.5, 1.0)
+    >>> ks_from_histograms(np.array([5, 5, 0]), np.array([0, 5, 5]), np.array([True, True, True])).high
+    0.5
     """
     r = np.asarray(ref_counts, dtype=np.float64)
     c = np.asarray(cur_counts, dtype=np.float64)
@@ -175,9 +177,11 @@ def ks_from_histograms(ref_counts: np.ndarray, cur_counts: np.ndarray) -> Bounde
     after = np.cumsum(p) - np.cumsum(q)  # G just after each bin
     before = np.concatenate(([0.0], after[:-1]))  # G just before each bin
     low = float(np.max(np.abs(after)))
-    high = float(max(low, np.max(before + p), np.max(q - before)))
-    high = min(high, 1.0)
-    return Bounded(low, low, high)
+    inside = np.ones(p.size, dtype=bool) if points is None else ~np.asarray(points, dtype=bool)
+    high = low
+    if inside.any():
+        high = float(max(low, np.max((before + p)[inside]), np.max((q - before)[inside])))
+    return Bounded(low, low, min(high, 1.0))
 
 
 def ks_from_cdfs(ref_cdf: np.ndarray, cur_cdf: np.ndarray, ref_error: float, cur_error: float) -> Bounded:
@@ -192,11 +196,11 @@ def ks_from_cdfs(ref_cdf: np.ndarray, cur_cdf: np.ndarray, ref_error: float, cur
     return Bounded(d, max(d - e, 0.0), min(d + e, 1.0))
 
 
-def intersect(a: Bounded, b: Bounded) -> Bounded:
+def intersect(a: Bounded, b: Bounded, keep: str = "b") -> Bounded:
     """Both bounds at once; the estimate is ``a``'s, moved into the common interval.
 
-    When the intervals do not meet (a probabilistic bound failed) ``b`` is kept: pass the
-    deterministic bound (the histogram's) as ``b``.
+    When the intervals do not meet (a probabilistic bound failed) the ``keep`` side is returned:
+    name the deterministic bound (the histogram's).
 
     >>> intersect(Bounded(0.25, 0.22, 0.28), Bounded(0.2, 0.2, 0.3))
     Bounded(estimate=0.25, low=0.22, high=0.28)
@@ -205,7 +209,7 @@ def intersect(a: Bounded, b: Bounded) -> Bounded:
     """
     low, high = max(a.low, b.low), min(a.high, b.high)
     if low > high:
-        return b
+        return a if keep == "a" else b
     return Bounded(float(np.clip(a.estimate, low, high)), low, high)
 
 
