@@ -250,7 +250,7 @@ def test_a_store_newer_than_this_mlmon_is_refused_in_one_line(location, tmp_path
         conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                      (LATEST_VERSION + 1, "from the future", 0.0))
     with pytest.raises(MlmonError, match=f"schema version {LATEST_VERSION + 1}, newer than this mlmon knows"):
-        store.append_diagnosis({"primary_cause": "none"})
+        HistoryStore(location).append_diagnosis({"primary_cause": "none"})  # checked when a store first connects
     monkeypatch.setenv("MLMON_DB_URL", location)  # a PostgreSQL URL with a password only from the environment
     r = run_mlmon("run", "--config", _write_config(tmp_path, "http://127.0.0.1:1/hook", monkeypatch), "--date", "2026-01-01")
     assert r.code == 2 and r.err.count("\n") == 1 and "newer than this mlmon knows" in r.err
@@ -481,3 +481,22 @@ def test_any_drift_result_reads_back_the_same_from_both_databases(both, columns,
         expected = None if score is None or math.isnan(score) else score
         assert rows[1][name]["score"] == expected
     assert lite.drift_runs(1) == server.drift_runs(1)
+
+
+def test_a_store_whose_kept_connection_died_fails_that_call_and_reconnects_for_the_next(pg):
+    import psycopg
+
+    from mlmon.store.history import StoreError
+
+    url = pg.create_database()
+    store = HistoryStore(url)
+    store.append_diagnosis({"primary_cause": "none"}, created_at=1.0)
+    pid = store.query("SELECT pg_backend_pid() AS pid")[0]["pid"]
+    assert store.query("SELECT pg_backend_pid() AS pid")[0]["pid"] == pid  # one connection, kept
+    with psycopg.connect(pg.url(), autocommit=True) as admin:  # the server ends it (a restart, an admin)
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreError):
+        store.append_diagnosis({"primary_cause": "none"}, created_at=2.0)
+    store.append_diagnosis({"primary_cause": "none"}, created_at=3.0)
+    assert [r["created_at"] for r in store.query("SELECT created_at FROM runs ORDER BY id")] == [1.0, 3.0]
+    store.close()

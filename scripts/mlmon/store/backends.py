@@ -221,11 +221,27 @@ class Connection:
             raise StoreError(f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
         return cur
 
+    def idle(self) -> bool:
+        """Open, and in no transaction (so another block may use it)."""
+        if self.dialect is SQLITE:
+            return not self.raw.in_transaction
+        from psycopg.pq import TransactionStatus
+
+        return not self.raw.closed and self.raw.info.transaction_status == TransactionStatus.IDLE
+
     def commit(self) -> None:
         self.raw.commit()
 
     def rollback(self) -> None:
-        self.raw.rollback()
+        if self.dialect is SQLITE:
+            self.raw.rollback()
+            return
+        import psycopg
+
+        try:
+            self.raw.rollback()
+        except psycopg.Error:  # the connection is gone: so is the transaction; the store drops it
+            pass
 
     def close(self) -> None:
         self.raw.close()

@@ -238,11 +238,16 @@ class HistoryStore:
         self.dialect_name = "postgresql" if is_postgres(location) else "sqlite"
         self.path = redact(location)
         self._tx: Optional[Connection] = None
+        # PostgreSQL: one connection kept for the store's life (a login costs more than most writes)
+        self._kept: Optional[Connection] = None
 
     # ------------------------------------------------------------------------ connections
 
     def _open(self) -> Connection:
         if self.dialect_name == "postgresql":
+            if self._kept is not None and self._kept.idle():
+                return self._kept
+            self._drop_kept()
             conn = connect_postgres(self.location)
         else:
             parent = os.path.dirname(os.path.abspath(self.location))
@@ -253,7 +258,26 @@ class HistoryStore:
         except BaseException:
             conn.close()
             raise
+        if self.dialect_name == "postgresql":
+            self._kept = conn
         return conn
+
+    def _release(self, conn: Connection) -> None:
+        """Close a SQLite connection; keep the PostgreSQL one while it is healthy and idle."""
+        if conn is not self._kept:
+            conn.close()
+        elif not conn.idle():
+            self._drop_kept()
+
+    def _drop_kept(self) -> None:
+        if self._kept is not None:
+            with contextlib.suppress(Exception):
+                self._kept.close()
+            self._kept = None
+
+    def close(self) -> None:
+        """Close the connection a PostgreSQL store keeps (SQLite keeps none)."""
+        self._drop_kept()
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
@@ -266,7 +290,7 @@ class HistoryStore:
             with _committed(conn):
                 yield conn
         finally:
-            conn.close()
+            self._release(conn)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator["HistoryStore"]:
@@ -281,7 +305,7 @@ class HistoryStore:
                 yield self
         finally:
             self._tx = None
-            conn.close()
+            self._release(conn)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> List[Dict[str, Any]]:
         """Rows of a read query as dicts; an empty list when a SQLite file does not exist yet."""
