@@ -50,7 +50,7 @@ def test_drift_against_a_profile_matches_drift_against_the_data(files):
     assert prof.code == 0, prof.err
     d = prof.json()
     assert d["reference"] == {"path": str(files / "ref.mlprofile"), "rows": 3000, "profile": True}
-    assert d["current"] == {"path": str(files / "cur.parquet"), "rows": 2000, "profile": False}
+    assert d["current"] == {"path": str(files / "cur.parquet"), "rows": 2000, "profile": True}  # compared as a profile
     assert d["dataset_drift"] == exact["dataset_drift"] and d["n_drifted"] == exact["n_drifted"]
     for name, e in exact["columns"].items():
         c = d["columns"][name]

@@ -86,8 +86,7 @@ def drift_from_profiles(
 ) -> DriftResult:
     """Drift of ``current`` (a profile, or rows to profile) against a reference profile."""
     options = options or DriftOptions()
-    from_rows = isinstance(current, pd.DataFrame)
-    if from_rows:
+    if isinstance(current, pd.DataFrame):
         current = profile_frame(current, reference.options, current_kinds)
     if options.multivariate:
         raise MlmonError("the multivariate test needs the rows, a profile holds summaries", "--multivariate",
@@ -134,8 +133,9 @@ def drift_from_profiles(
             + "; profile with a larger --bins-per-octave or --sketch-k, or compare the data files")
 
     result = DriftResult(
-        reference={"path": ref_path, "rows": reference.rows, "profile": _from_profile_file(reference_path)},
-        current={"path": cur_path, "rows": current.rows, "profile": _from_profile_file(current_path) and not from_rows},
+        # "profile": this side was compared through its summary, not its rows
+        reference={"path": ref_path, "rows": reference.rows, "profile": True},
+        current={"path": cur_path, "rows": current.rows, "profile": True},
         columns=features,
         drift_share=share,
         dataset_drift=bool(n_columns > 0 and share >= options.drift_share),
@@ -151,13 +151,6 @@ def drift_from_profiles(
     )
     result.recommendations = recommendations(result)
     return result
-
-
-def _from_profile_file(path: Optional[str]) -> bool:
-    """Whether a side was read from a profile (True when no path says otherwise)."""
-    from mlmon.profiles.fileformat import is_profile_path
-
-    return path is None or is_profile_path(path)
 
 
 # ---------------------------------------------------------------------------- typing
