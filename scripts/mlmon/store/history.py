@@ -206,9 +206,12 @@ def migrate(conn: Connection) -> int:
             conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                          (number, description, time.time()))
             version = number
-        conn.commit() if conn.dialect is not SQLITE else conn.execute("COMMIT")
+        if conn.dialect is SQLITE:
+            conn.execute("COMMIT")
+        else:
+            conn.commit()
     except BaseException:
-        conn.rollback() if conn.dialect is not SQLITE else conn.raw.rollback()
+        conn.rollback()
         raise
     finally:
         if conn.dialect is SQLITE:
