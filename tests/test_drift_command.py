@@ -205,6 +205,19 @@ def test_default_history_location(files):
     assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
 
 
+def test_history_goes_where_the_configs_storage_says_relative_to_the_config(files, tmp_path, monkeypatch):
+    monkeypatch.delenv("MLMON_DB_URL", raising=False)
+    ops = tmp_path / "ops"
+    ops.mkdir()
+    config = ops / "monitoring.yaml"
+    assert run_mlmon("init", "--output", config).code == 0
+    config.write_text(config.read_text().replace("sqlite:///.mlmon/history.db", "sqlite:///store/h.db"))
+    assert run_mlmon("drift", *files, "--config", config).code == 0
+    conn = sqlite3.connect(ops / "store" / "h.db")
+    assert conn.execute("SELECT COUNT(*) FROM runs WHERE kind='drift'").fetchone()[0] == 1
+    assert not Path(".mlmon/history.db").exists()
+
+
 def test_output_file_and_markdown(files, tmp_path):
     out = tmp_path / "report.md"
     run = run_mlmon("drift", *files, "--output", out, "--no-history")

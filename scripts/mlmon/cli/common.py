@@ -29,14 +29,27 @@ def add_history(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-history", action="store_true", help="do not record this run")
 
 
+def history_location(args) -> str:
+    """Where this command's history lives: ``--history``, else ``MLMON_DB_URL``, else the
+    ``storage`` of ``--config`` (relative to the config's folder), else ``.mlmon/history.db``;
+    the same resolution ``mlmon run`` and ``mlmon serve`` use."""
+    from mlmon.store.location import resolve
+
+    config, base = None, "."
+    if getattr(args, "config", None):
+        from mlmon.services.config import load_config
+
+        config, base = load_config(args.config), os.path.dirname(os.path.abspath(args.config))
+    return resolve(config, getattr(args, "history", None), base, os.environ)
+
+
 def history_store(args):
     """The store this run records into, or None with ``--no-history``."""
     if getattr(args, "no_history", False):
         return None
     from mlmon.store.history import HistoryStore
-    from mlmon.store.location import resolve
 
-    return HistoryStore(resolve(None, getattr(args, "history", None), ".", os.environ))
+    return HistoryStore(history_location(args))
 
 
 def record(data: dict, args, append: Callable[..., object]) -> None:

@@ -125,9 +125,10 @@ def run_diagnose(args) -> int:
 def _history_for_reading(args):
     if getattr(args, "no_history", False) and not getattr(args, "history", None):
         return None
-    from mlmon.store.history import DEFAULT_PATH, HistoryStore
+    from mlmon.cli.common import history_location
+    from mlmon.store.history import HistoryStore
 
-    return HistoryStore(args.history or DEFAULT_PATH)
+    return HistoryStore(history_location(args))
 
 
 def _span(cur, ref, timestamp):

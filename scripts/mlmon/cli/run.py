@@ -23,7 +23,8 @@ def register(sub) -> None:
     r.add_argument("--config", metavar="FILE", required=True, help="monitoring config")
     r.add_argument("--date", metavar="YYYY-MM-DD", help="the period to check: fills {date} (default today)")
     r.add_argument("--history", metavar="PATH",
-                   help="history database (default: the config's storage.history_url, else .mlmon/history.db)")
+                   help="history store: a SQLite file or a postgresql:// URL (default: $MLMON_DB_URL, else the "
+                        "config's storage, else .mlmon/history.db)")
     r.add_argument("--dry-run", action="store_true",
                    help="evaluate and report, but record nothing and send nothing")
     r.add_argument("--fail-on", choices=sorted(_FAIL_ON), help="exit 1 when a rule of this tier or above is breached")
