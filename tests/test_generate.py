@@ -313,6 +313,20 @@ def test_compose_runs_the_four_services_on_loopback_ports(tmp_path):
     assert len(r.out.splitlines()[0].split()) and "Wrote 8 file(s) for compose" in r.out
 
 
+def test_compose_passes_a_postgresql_store_on_by_environment_never_in_the_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLMON_DB_URL", raising=False)
+    config = yaml.safe_load(CONFIG.read_text())
+    config["storage"] = {"history_url_env": "FRAUD_HISTORY_URL"}
+    path = tmp_path / "pg.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    monkeypatch.setenv("FRAUD_HISTORY_URL", "postgresql://mlmon:s3cret@db.internal:5432/monitoring")
+    out, _ = gen(tmp_path, "compose", config=path)
+    text = (out / "compose.yaml").read_text()
+    mlmon = yaml.safe_load(text)["services"]["mlmon"]
+    assert mlmon["environment"] == ["MLMON_DB_URL", "FRAUD_HISTORY_URL"]
+    assert "--history" not in mlmon["command"] and "s3cret" not in text and "db.internal" not in text
+
+
 # ---------------------------------------------------------------------------- never overwrite silently
 
 

@@ -499,14 +499,15 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
     config_abs = os.path.abspath(config_path)
     secrets = _secrets(config)
     rel = lambda p: os.path.relpath(p, out)  # noqa: E731 - compose resolves paths from its own directory
-    history = "/".join(_history_in_workdir(config, os.path.dirname(config_abs)).split(os.sep))
+    history_arg, serve_environment = _history_for_serve(config, os.path.dirname(config_abs))
     fields = {
         "project": _slug((config.get("model") or {}).get("name") or "model"),
         "config_name": os.path.basename(config_abs),
         "config_dir": rel(os.path.dirname(config_abs)),
         "toolkit_dir": rel(TOOLKIT_DIR),
         "serve_port": str(port),
-        "history": history,
+        "history_arg": history_arg,
+        "serve_environment": serve_environment,
         "secret_help": "\n".join(f"#   export {env}=...   (read by Alertmanager as /run/secrets/{name})" for name, env in secrets)
                        or "#   (no notification channel with a secret is enabled)",
         "alertmanager_secrets": ("    secrets: [" + ", ".join(n for n, _ in secrets) + "]") if secrets else "",
@@ -516,6 +517,22 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
         if not fields[key].startswith("."):
             fields[key] = "./" + fields[key]
     return string.Template(_template("compose.yaml")).substitute(fields)
+
+
+def _history_for_serve(config: Dict[str, Any], config_dir: str) -> Tuple[str, str]:
+    """How the container's ``mlmon serve`` finds the history: a SQLite file inside the config's
+    folder (mounted as /work) by ``--history``; a PostgreSQL store through the environment
+    variables that name it, passed on from the host (its password never enters the file)."""
+    from mlmon.services.metrics_from_history import history_path
+    from mlmon.store.backends import is_postgres
+
+    if is_postgres(history_path(config, None, config_dir)):
+        names = ["MLMON_DB_URL"]
+        env_name = (config.get("storage") or {}).get("history_url_env")
+        if env_name and env_name not in names:
+            names.append(env_name)
+        return "", "    environment: [" + ", ".join(names) + "]\n"
+    return " --history /work/" + "/".join(_history_in_workdir(config, config_dir).split(os.sep)), ""
 
 
 def _history_in_workdir(config: Dict[str, Any], config_dir: str) -> str:
