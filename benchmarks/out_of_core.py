@@ -17,7 +17,7 @@ while the next run is predicted (linearly from the last) to finish within ``--ev
 seconds; the largest sample that finished is reported with its time and peak RSS, next to mlmon's exact in-memory drift and the
 profile-based drift on that same sample (whose verdicts are compared column by column).
 
-    benchmarks/run out_of_core [--rows N] [--small-rows N] [--batch-rows N] [--tmp-dir DIR]
+    benchmarks/run out_of_core [--rows N] [--small-rows N] [--batch-rows N] [--tmp-dir DIR] [--engine local|dask]
                                [--evidently-start N] [--evidently-budget S] [--no-evidently]
 
 The columns are those of ``drift_vs_evidently.py`` (20 numerical of different shapes, 5 text
@@ -150,15 +150,15 @@ def mlmon(*args) -> list:
 # --------------------------------------------------------------------------------------------
 
 
-def run_size(work: Path, rows: int, seed: int, batch_rows: int, jobs: int, keep_for_sample: bool):
+def run_size(work: Path, rows: int, seed: int, batch_rows: int, jobs: int, keep_for_sample: bool, engine: str = "local"):
     ref_dir, cur_dir = work / f"reference-{rows}", work / f"current-{rows}"
     gen = generate(ref_dir, rows, seed, False, jobs) + generate(cur_dir, rows, seed, True, jobs)
     print(f"  generated 2 x {rows:,} rows in {gen:.0f} s ({dir_size_mb(ref_dir) + dir_size_mb(cur_dir):,.0f} MiB of parquet)",
           flush=True)
     profile = work / f"reference-{rows}.mlprofile"
-    p = checked("mlmon profile", mlmon("profile", ref_dir, "--out", profile, "--engine", "local",
+    p = checked("mlmon profile", mlmon("profile", ref_dir, "--out", profile, "--engine", engine,
                                        *batch_flag(batch_rows), "--format", "json"))
-    d = checked("mlmon drift", mlmon("drift", profile, cur_dir, "--engine", "local", *batch_flag(batch_rows),
+    d = checked("mlmon drift", mlmon("drift", profile, cur_dir, "--engine", engine, *batch_flag(batch_rows),
                                      "--format", "json", "--no-history"))
     result = json.loads(d["stdout"])
     out = {
@@ -234,6 +234,9 @@ def main(argv=None) -> int:
     ap.add_argument("--evidently-start", type=int, default=1_000_000, help="first Evidently sample, rows per side")
     ap.add_argument("--evidently-budget", type=float, default=180.0, help="seconds one Evidently run may take")
     ap.add_argument("--no-evidently", action="store_true")
+    ap.add_argument("--engine", choices=["local", "dask"], default="local",
+                    help="mlmon's engine (dask: a local cluster, one worker process per core; peak RSS is then the "
+                         "largest single process's, not the cluster's total)")
     args = ap.parse_args(argv)
     small = args.rows // 10 if args.small_rows is None else args.small_rows
 
@@ -245,7 +248,7 @@ def main(argv=None) -> int:
         for rows in [r for r in (small, args.rows) if r]:
             print(f"== {rows:,} rows per side x 25 columns", flush=True)
             keep = rows == args.rows and not args.no_evidently
-            out, ref_dir, cur_dir = run_size(work, rows, args.seed, args.batch_rows, args.jobs, keep)
+            out, ref_dir, cur_dir = run_size(work, rows, args.seed, args.batch_rows, args.jobs, keep, args.engine)
             runs.append(out)
             for step in ("profile", "drift"):
                 s = out[step]
