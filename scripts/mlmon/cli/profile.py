@@ -31,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--sketch-k", metavar="K", type=_positive_int, default=None,
                    help="KLL sketch size: rank error about 1.33%% at 200, 0.67%% at 400 (default), 0.33%% at 800")
     p.add_argument("--bins-per-octave", metavar="B", type=_positive_int, default=None,
-                   help="fine histogram resolution, a power of two (default 128: bins within 0.8%% of a value)")
+                   help="fine histogram resolution, a power of two (default 1024: bins within 0.1%% of a value)")
     p.add_argument("--max-categories", metavar="N", type=_positive_int, default=None,
                    help="exact counts for at most N values per column; the rarest beyond are pooled (default 10000)")
     p.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
