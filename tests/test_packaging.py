@@ -15,7 +15,7 @@ def requirement_lines(name: str) -> set[str]:
 
 def pyproject_list(key: str) -> set[str]:
     text = (ROOT / "pyproject.toml").read_text()
-    found = re.search(rf"^{key}\s*=\s*\[(.*?)\]", text, re.S | re.M)
+    found = re.search(rf"^{key}\s*=\s*\[(.*?)\]\s*$", text, re.S | re.M)
     assert found, f"{key} not in pyproject.toml"
     return set(re.findall(r'"([^"]+)"', found.group(1)))
 
