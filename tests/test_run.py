@@ -8,7 +8,6 @@ next; a run that fails before its commit leaves nothing of itself in the history
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import numpy as np
@@ -470,8 +469,7 @@ def test_two_runs_at_once_decide_one_after_the_other(data, rx, monkeypatch):
     assert r.counts() == {"slack": 1, "pagerduty": 1, "webhook": 1, "email": 1}
 
 
-def test_a_message_another_run_is_delivering_is_left_to_it_until_its_claim_expires(rx, tmp_path):
-    r = rx()
+def test_a_message_another_run_is_delivering_is_left_to_it_until_its_claim_expires(tmp_path):
     store = HistoryStore(str(tmp_path / "h.db"))
     first = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "firing"}, 0.0)
     later = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "resolved"}, 1.0)

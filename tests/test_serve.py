@@ -3,14 +3,12 @@ afresh at every scrape; the server binds loopback, stops cleanly, and refuses ba
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from prometheus_client import generate_latest
@@ -20,7 +18,7 @@ from mlmon.errors import MlmonError
 from mlmon.services.metrics_from_history import history_path, registry_for
 from mlmon.store.history import HistoryStore
 from mlmon_testing import ROOT, run_mlmon
-from prometheus_tools import http_get, stop_process, wait_for
+from prometheus_tools import http_get, stop_process
 
 CONFIG = ROOT / "assets" / "config.yaml"
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from mlmon.errors import MlmonError
 from mlmon.io.columns import check_same_columns
-from mlmon.profiles.profile import CATEGORICAL_KINDS, NUMERIC_KINDS, ColumnProfile, Profile, profile_frame
+from mlmon.profiles.profile import NUMERIC_KINDS, ColumnProfile, Profile, profile_frame
 from mlmon.profiles.sketch import bins_edges
 from mlmon.services.drift import (
     SMALL_SAMPLE,

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
