@@ -8,9 +8,6 @@ writes.
 
 from __future__ import annotations
 
-import json
-import re
-import shlex
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +15,10 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportions_ztest
 
-from scripted_api import Request, text, tool
-from test_drift_check_command import _texts, command_args, single_quote
+from scripted_api import text
+from command_turns import command_body, follow_command, result_json
 
 COMMAND = "/ml-monitoring:ab-test"
-INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
 
 
 def write_events(path: Path, n_control: int, n_treatment: int, seed: int) -> dict:
@@ -34,48 +30,15 @@ def write_events(path: Path, n_control: int, n_treatment: int, seed: int) -> dic
     return {"variant": variant, "converted": converted}
 
 
-def command_body(request: Request) -> str:
-    texts = _texts(request)
-    for i, block in enumerate(texts[:-1]):
-        if f"<command-name>{COMMAND}</command-name>" in block:
-            return texts[i + 1]
-    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(texts))
-
-
-def follow_ab_test(calls: list[dict]):
-    """A turn that fills in the invocation the expanded command shows and runs it with Bash."""
-
-    def turn(request: Request) -> list[dict]:
-        body = command_body(request)
-        shown = INVOCATION.search(body)
-        assert shown, f"the command shows no invocation with 'WORD1' in backticks:\n{body}"
-        before, _, after = shown.group(1).partition("'WORD1'")
-        after = re.sub(r"^\s*'WORD2'\s*(…|\.\.\.)?\s*", " ", after)
-        words = shlex.split(command_args(request), posix=True)
-        quoted = " ".join(single_quote(w) for w in words)
-        call = tool("Bash", command=before + quoted + after.rstrip(), description="Analyse the A/B test",
-                    timeout=600000)
-        calls.append(call)
-        return [call]
-
-    return turn
-
-
-def result_json(output: str) -> dict:
-    start = output.find("{")
-    assert start >= 0, f"no result in the Bash output:\n{output}"
-    return json.loads(output[start:output.rfind("}") + 1])
-
-
 @pytest.mark.plugin_component("command:ab-test")
 def test_ab_test_runs_the_analysis_and_the_model_gets_the_verdict(claude, workdir):
     data = write_events(workdir / "events.csv", 3000, 3000, seed=5)
     calls: list[dict] = []
     run = claude(f"{COMMAND} events.csv --variant-col variant --metric-col converted",
-                 [follow_ab_test(calls), [text("Reported.")]])
+                 [follow_command(COMMAND, calls, "Analyse the A/B test"), [text("Reported.")]])
 
     assert run.returncode == 0, run.explain()
-    body = command_body(run.api.main_requests[0])
+    body = command_body(run.api.main_requests[0], COMMAND)
     assert "events.csv --variant-col variant --metric-col converted" in body and "$ARGUMENTS" not in body
     assert calls[0]["input"]["command"].startswith("mlmon ab analyze 'events.csv' '--variant-col' 'variant'")
     result = result_json(run.api.result_of(calls[0]))
@@ -94,7 +57,7 @@ def test_ab_test_with_a_broken_split_hands_the_model_a_stop(claude, workdir):
     write_events(workdir / "events.csv", 3000, 3400, seed=6)
     calls: list[dict] = []
     run = claude(f"{COMMAND} events.csv --variant-col variant --metric-col converted",
-                 [follow_ab_test(calls), [text("Reported.")]], skip_permissions=False)
+                 [follow_command(COMMAND, calls, "Analyse the A/B test"), [text("Reported.")]], skip_permissions=False)
 
     assert run.returncode == 0, run.explain()
     result = result_json(run.api.result_of(calls[0]))

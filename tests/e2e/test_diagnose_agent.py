@@ -21,7 +21,7 @@ import rca_scenarios as rs
 from harness import REPO
 from plugin_parts import frontmatter
 from scripted_api import Request, text, tool
-from test_drift_check_command import _texts
+from command_turns import user_texts
 
 AGENT = "ml-monitoring:root-cause-analyst"
 COMMAND = "/ml-monitoring:diagnose"
@@ -126,7 +126,7 @@ def start_agent_as_told(launches: list[dict]):
     """The main loop's first turn: what the expanded command tells the model to do."""
 
     def turn(request: Request) -> list[dict]:
-        texts = _texts(request)
+        texts = user_texts(request)
         body = next((texts[i + 1] for i, b in enumerate(texts[:-1]) if f"<command-name>{COMMAND}</command-name>" in b), None)
         assert body is not None, "the expanded command text was not sent"
         assert f"`{AGENT}`" in body and "run_in_background: false" in body

@@ -8,8 +8,6 @@ with scipy, from the files the test writes.
 
 from __future__ import annotations
 
-import json
-import re
 import shlex
 from pathlib import Path
 
@@ -18,11 +16,10 @@ import pytest
 from scipy import stats
 
 from harness import REPO
-from scripted_api import Request, text, tool
+from command_turns import command_body, follow_command, result_json
+from scripted_api import text, tool
 
 COMMAND = "/ml-monitoring:drift-check"
-# Where the command shows the one call to make: a backticked template holding 'WORD1'.
-INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
 
 
 def write_csv(path: Path, columns: dict[str, list]) -> None:
@@ -59,78 +56,18 @@ def expected_ks_pvalue(files: dict, column: str) -> float:
     return float(stats.ks_2samp(files["reference"][column], files["current"][column]).pvalue)
 
 
-def command_body(request: Request) -> str:
-    """The expanded command text the CLI sent: the text that follows its <command-name> block."""
-    texts = _texts(request)
-    for i, block in enumerate(texts[:-1]):
-        if f"<command-name>{COMMAND}</command-name>" in block:
-            return texts[i + 1]
-    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(texts))
-
-
-def command_args(request: Request) -> str:
-    for block in _texts(request):
-        found = re.search(r"<command-args>(.*?)</command-args>", block, re.S)
-        if found:
-            return found.group(1)
-    raise AssertionError("no <command-args> in the request")
-
-
-def _texts(request: Request) -> list[str]:
-    out = []
-    for message in request.messages:
-        if message.get("role") == "assistant":
-            continue
-        content = message.get("content")
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
-        out += [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
-    return out
-
-
-def single_quote(word: str) -> str:
-    """The command's quoting rule: every word in '…', each ' written as '\\''."""
-    return "'" + word.replace("'", "'\\''") + "'"
-
-
-def follow_drift_check(calls: list[dict]):
-    """A turn that does what the expanded command asks: split the arguments, fill in the
-    invocation the command shows, run it with Bash. The call made is appended to ``calls``."""
-
-    def turn(request: Request) -> list[dict]:
-        body = command_body(request)
-        shown = INVOCATION.search(body)
-        assert shown, f"the command shows no invocation with 'WORD1' in backticks:\n{body}"
-        template = shown.group(1)
-        before, _, after = template.partition("'WORD1'")
-        after = re.sub(r"^\s*'WORD2'\s*(…|\.\.\.)?\s*", " ", after)
-        words = shlex.split(command_args(request), posix=True)
-        command = before + " ".join(single_quote(w) for w in words) + after.rstrip()
-        call = tool("Bash", command=command, description="Check the files for drift", timeout=600000)
-        calls.append(call)
-        return [call]
-
-    return turn
-
-
-def drift_json(output: str) -> dict:
-    """The drift result in a Bash tool result (mlmon's --format json output)."""
-    start = output.find("{")
-    assert start >= 0, f"no drift result in the Bash output:\n{output}"
-    return json.loads(output[start:output.rfind("}") + 1])
-
-
 @pytest.mark.plugin_component("command:drift-check")
 def test_drift_check_sends_the_command_and_the_model_gets_the_drifted_columns(claude, drifted_files):
     calls: list[dict] = []
-    run = claude(f"{COMMAND} reference.csv current.csv", [follow_drift_check(calls), [text("Reported.")]])
+    run = claude(f"{COMMAND} reference.csv current.csv", [follow_command(COMMAND, calls, "Check the files for drift"), [text("Reported.")]])
 
     assert run.returncode == 0, run.explain()
     assert run.api.main_requests, f"the command never reached the model:\n{run.explain()}"
-    body = command_body(run.api.main_requests[0])
+    body = command_body(run.api.main_requests[0], COMMAND)
     assert "reference.csv current.csv" in body, "the arguments are not in place in the command text"
     assert "$ARGUMENTS" not in body
 
-    result = drift_json(run.api.result_of(calls[0]))
+    result = result_json(run.api.result_of(calls[0]))
     drifted = {name for name, col in result["columns"].items() if col["drifted"]}
     assert drifted == {"tenure_days"}
     tenure = result["columns"]["tenure_days"]
@@ -148,13 +85,13 @@ def test_drift_check_runs_mlmon_within_its_allowed_tools_without_skipping_permis
     # Without --dangerously-skip-permissions, only the command's `allowed-tools` lets Bash run.
     calls: list[dict] = []
     run = claude(
-        f"{COMMAND} reference.csv current.csv", [follow_drift_check(calls), [text("Reported.")]],
+        f"{COMMAND} reference.csv current.csv", [follow_command(COMMAND, calls, "Check the files for drift"), [text("Reported.")]],
         skip_permissions=False,
     )
 
     assert run.returncode == 0, run.explain()
     output = run.api.result_of(calls[0])
-    assert "tenure_days" in drift_json(output)["columns"], run.explain()
+    assert "tenure_days" in result_json(output)["columns"], run.explain()
 
 
 # File names full of shell syntax, typed as the user would. The first set has no backtick so that
@@ -177,14 +114,14 @@ def test_drift_check_passes_shell_syntax_in_arguments_as_data(claude, workdir, d
     (workdir / "current.csv").rename(workdir / current)
 
     calls: list[dict] = []
-    run = claude(f"{COMMAND} {typed}", [follow_drift_check(calls), [text("Reported.")]])
+    run = claude(f"{COMMAND} {typed}", [follow_command(COMMAND, calls, "Check the files for drift"), [text("Reported.")]])
 
     pwned = [str(p) for p in (run.workdir, run.home, REPO) if (p / "pwned").exists()]
     assert not pwned, f"an argument was executed as a command: `pwned` created in {pwned}"
     assert run.returncode == 0, run.explain()
     assert run.api.main_requests, f"the command never reached the model:\n{run.explain()}"
-    assert typed in command_body(run.api.main_requests[0]), "the arguments were altered on the way in"
-    result = drift_json(run.api.result_of(calls[0]))
+    assert typed in command_body(run.api.main_requests[0], COMMAND), "the arguments were altered on the way in"
+    result = result_json(run.api.result_of(calls[0]))
     assert Path(result["reference"]["path"]).name == reference, "mlmon did not receive the literal file name"
     assert Path(result["current"]["path"]).name == current, "mlmon did not receive the literal file name"
     assert {n for n, c in result["columns"].items() if c["drifted"]} == {"tenure_days"}

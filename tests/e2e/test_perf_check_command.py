@@ -7,20 +7,16 @@ json`). Expected numbers are computed here, with scikit-learn, from the files th
 
 from __future__ import annotations
 
-import json
-import re
-import shlex
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from scripted_api import Request, text, tool
-from test_drift_check_command import _texts, command_args, single_quote
+from scripted_api import text
+from command_turns import command_body, follow_command, result_json
 
 COMMAND = "/ml-monitoring:perf-check"
-INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
 
 
 def write_predictions(path: Path, n: int, seed: int, flip: float) -> dict:
@@ -38,36 +34,6 @@ def write_predictions(path: Path, n: int, seed: int, flip: float) -> dict:
     return {"day": day, "y": y, "yhat": yhat, "p": p}
 
 
-def command_body(request: Request) -> str:
-    texts = _texts(request)
-    for i, block in enumerate(texts[:-1]):
-        if f"<command-name>{COMMAND}</command-name>" in block:
-            return texts[i + 1]
-    raise AssertionError(f"the expanded {COMMAND} text was not sent; user-side texts:\n" + "\n---\n".join(texts))
-
-
-def follow_perf_check(calls: list[dict]):
-    def turn(request: Request) -> list[dict]:
-        body = command_body(request)
-        shown = INVOCATION.search(body)
-        assert shown, f"the command shows no invocation with 'WORD1' in backticks:\n{body}"
-        before, _, after = shown.group(1).partition("'WORD1'")
-        after = re.sub(r"^\s*(…|\.\.\.)\s*", " ", after)
-        words = shlex.split(command_args(request), posix=True)
-        call = tool("Bash", command=before + " ".join(single_quote(w) for w in words) + after.rstrip(),
-                    description="Check model performance", timeout=600000)
-        calls.append(call)
-        return [call]
-
-    return turn
-
-
-def result_json(output: str) -> dict:
-    start = output.find("{")
-    assert start >= 0, f"no result in the Bash output:\n{output}"
-    return json.loads(output[start:output.rfind("}") + 1])
-
-
 @pytest.mark.plugin_component("command:perf-check")
 def test_perf_check_reports_windows_and_degradation_against_the_reference(claude, workdir):
     write_predictions(workdir / "reference.csv", 3000, seed=1, flip=0.0)
@@ -75,10 +41,10 @@ def test_perf_check_reports_windows_and_degradation_against_the_reference(claude
     args = ("current.csv --reference reference.csv --task binary --target y --prediction yhat --proba p "
             "--timestamp ts --window 1D --no-history")
     calls: list[dict] = []
-    run = claude(f"{COMMAND} {args}", [follow_perf_check(calls), [text("Reported.")]], skip_permissions=False)
+    run = claude(f"{COMMAND} {args}", [follow_command(COMMAND, calls, "Check model performance"), [text("Reported.")]], skip_permissions=False)
 
     assert run.returncode == 0, run.explain()
-    body = command_body(run.api.main_requests[0])
+    body = command_body(run.api.main_requests[0], COMMAND)
     assert args in body and "$ARGUMENTS" not in body
     assert calls[0]["input"]["command"].startswith("mlmon perf 'current.csv' '--reference' 'reference.csv'")
     assert calls[0]["input"]["command"].endswith("--format json")
