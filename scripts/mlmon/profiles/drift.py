@@ -32,14 +32,13 @@ from mlmon.io.columns import check_same_columns
 from mlmon.profiles.profile import NUMERIC_KINDS, ColumnProfile, Profile, profile_frame
 from mlmon.profiles.sketch import bins_edges
 from mlmon.services.drift import (
-    SMALL_SAMPLE,
     ColumnDrift,
     DriftOptions,
     DriftResult,
     _apply_fdr,
     _check_options,
-    recommendations,
-    severity_of,
+    assemble_result,
+    feature_results,
 )
 from mlmon.stats import from_counts as fc
 from mlmon.stats import univariate
@@ -113,44 +112,19 @@ def drift_from_profiles(
             if r.approximate and r.score_kind == "p_value":
                 r.verdict_certain = False  # the bounds hold for the raw p-value, not the adjusted one
 
-    features = {n: r for n, r in results.items() if r.role == "feature"}
-    n_columns = len(features)
-    n_drifted = sum(1 for r in features.values() if r.drifted)
-    share = n_drifted / n_columns if n_columns else 0.0
-    if n_columns == 0:
-        warnings.append("no feature column could be tested: see the skipped columns")
-    for name, reason in skipped.items():
-        warnings.insert(0, f"{name}: skipped ({reason})")
-    if reference.rows < SMALL_SAMPLE or current.rows < SMALL_SAMPLE:
-        warnings.append(
-            f"small sample: {reference.rows} reference and {current.rows} current rows; "
-            f"tests have little power below {SMALL_SAMPLE} rows, read the verdicts as weak evidence"
-        )
+    features = feature_results(results, warnings)
     uncertain = [r.column for r in features.values() if not r.verdict_certain]
+    late = []
     if uncertain:
-        warnings.append(
+        late.append(
             "verdict uncertain (the score's error bound straddles the threshold): " + ", ".join(uncertain)
             + "; profile with a larger --bins-per-octave or --sketch-k, or compare the data files")
-
-    result = DriftResult(
-        # "profile": this side was compared through its summary, not its rows
-        reference={"path": ref_path, "rows": reference.rows, "profile": True},
-        current={"path": cur_path, "rows": current.rows, "profile": True},
-        columns=features,
-        drift_share=share,
-        dataset_drift=bool(n_columns > 0 and share >= options.drift_share),
-        drift_share_threshold=options.drift_share,
-        n_columns=n_columns,
-        n_drifted=n_drifted,
-        severity=severity_of(share),
-        target_drift=results.get(options.target) if options.target else None,
-        prediction_drift=results.get(options.prediction) if options.prediction else None,
-        skipped=skipped,
-        warnings=warnings,
-        fdr=options.fdr,
+    # "profile": this side was compared through its summary, not its rows
+    return assemble_result(
+        {"path": ref_path, "rows": reference.rows, "profile": True},
+        {"path": cur_path, "rows": current.rows, "profile": True},
+        results, skipped, warnings, options, late_warnings=late,
     )
-    result.recommendations = recommendations(result)
-    return result
 
 
 # ---------------------------------------------------------------------------- typing

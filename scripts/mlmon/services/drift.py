@@ -221,28 +221,44 @@ def compute_drift(reference: Table, current: Table, options: Optional[DriftOptio
     if options.fdr is not None:
         _apply_fdr(results, options.fdr)
 
+    features = feature_results(results, warnings)
+    multivariate = None
+    if options.multivariate:
+        multivariate = _multivariate(reference, current, features, options, warnings)
+    return assemble_result(
+        {"path": reference.path, "rows": reference.rows}, {"path": current.path, "rows": current.rows},
+        results, skipped, warnings, options, multivariate=multivariate,
+    )
+
+
+def feature_results(results: Dict[str, ColumnDrift], warnings: List[str]) -> Dict[str, ColumnDrift]:
+    """The feature columns among ``results`` (target and prediction are reported apart)."""
+    features = {n: r for n, r in results.items() if r.role == "feature"}
+    if not features:
+        warnings.append("no feature column could be tested: see the skipped columns")
+    return features
+
+
+def assemble_result(reference: Dict[str, Any], current: Dict[str, Any], results: Dict[str, ColumnDrift],
+                    skipped: Dict[str, str], warnings: List[str], options: DriftOptions,
+                    multivariate=None, late_warnings: Sequence[str] = ()) -> DriftResult:
+    """The dataset verdict from the tested columns, however they were tested (rows or profiles):
+    drift share, severity, skipped columns and small-sample warnings, the recommendations."""
     features = {n: r for n, r in results.items() if r.role == "feature"}
     n_columns = len(features)
     n_drifted = sum(1 for r in features.values() if r.drifted)
     share = n_drifted / n_columns if n_columns else 0.0
-    if n_columns == 0:
-        warnings.append("no feature column could be tested: see the skipped columns")
-
-    multivariate = None
-    if options.multivariate:
-        multivariate = _multivariate(reference, current, features, options, warnings)
-
     for name, reason in skipped.items():
         warnings.insert(0, f"{name}: skipped ({reason})")
-    if reference.rows < SMALL_SAMPLE or current.rows < SMALL_SAMPLE:
+    if reference["rows"] < SMALL_SAMPLE or current["rows"] < SMALL_SAMPLE:
         warnings.append(
-            f"small sample: {reference.rows} reference and {current.rows} current rows; "
+            f"small sample: {reference['rows']} reference and {current['rows']} current rows; "
             f"tests have little power below {SMALL_SAMPLE} rows, read the verdicts as weak evidence"
         )
-
+    warnings.extend(late_warnings)
     result = DriftResult(
-        reference={"path": reference.path, "rows": reference.rows},
-        current={"path": current.path, "rows": current.rows},
+        reference=reference,
+        current=current,
         columns=features,
         drift_share=share,
         dataset_drift=bool(n_columns > 0 and share >= options.drift_share),
