@@ -19,7 +19,7 @@ import os
 from typing import Optional
 
 from mlmon.errors import MlmonError
-from mlmon.io.stream import DEFAULT_BATCH_ROWS
+from mlmon.io import DEFAULT_BATCH_ROWS
 
 ENGINES = ("local", "dask")
 

@@ -30,9 +30,9 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import pandas as pd
 
 from mlmon.errors import MlmonError
+from mlmon.io import DEFAULT_BATCH_ROWS
 from mlmon.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES, _check_duplicates, _short
 
-DEFAULT_BATCH_ROWS = 250_000
 # Row groups per piece handed to one task of a distributed engine.
 PIECE_ROW_GROUPS = 4
 
