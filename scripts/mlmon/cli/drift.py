@@ -98,11 +98,18 @@ def run_drift(args) -> int:
         from mlmon.render.html import write_evidently_html
 
         write_evidently_html(reference, current, data, args.html)
+    return report_drift(data, args)
+
+
+def report_drift(data: dict, args, render=_render) -> int:
+    """Record a drift result, print it, and choose the exit code (1 only when ``--fail-on`` trips);
+    the same for drift from rows and drift from profiles."""
     record(data, args, _append_drift)
-    emit(data, args, _render)
-    if args.fail_on == "drift" and data["dataset_drift"]:
+    emit(data, args, render)
+    fail_on = getattr(args, "fail_on", None)
+    if fail_on == "drift" and data["dataset_drift"]:
         return 1
-    if args.fail_on == "critical" and data["severity"] == "critical":
+    if fail_on == "critical" and data["severity"] == "critical":
         return 1
     return 0
 
@@ -148,10 +155,7 @@ def run_demo(args) -> int:
     reference = read_table(ref_path, role="reference")
     current = read_table(cur_path, role="current")
     result = compute_drift(reference, current, DriftOptions(target=DEMO_TARGET, prediction=DEMO_PREDICTION))
-    data = result.to_dict()
-    record(data, args, _append_drift)
-    emit(data, args, _render)
-    return 0
+    return report_drift(result.to_dict(), args)
 
 
 def run_methods(args) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from mlmon.cli.common import add_common, check_output_paths, csv_list, emit, record
+from mlmon.cli.common import add_common, check_output_paths, csv_list, emit
 from mlmon.errors import MlmonError
 
 
@@ -124,13 +124,7 @@ def run_profile_drift(args, options_for) -> int:
     result = drift_from_profiles(reference, current, options, reference_path=args.reference, current_path=args.current)
     data = result.to_dict()
     data["warnings"].extend(config_warnings)
-    from mlmon.cli.drift import _append_drift
+    from mlmon.cli.drift import report_drift
     from mlmon.render.profile import profile_drift_report
 
-    record(data, args, _append_drift)
-    emit(data, args, profile_drift_report)
-    if args.fail_on == "drift" and data["dataset_drift"]:
-        return 1
-    if args.fail_on == "critical" and data["severity"] == "critical":
-        return 1
-    return 0
+    return report_drift(data, args, profile_drift_report)
