@@ -23,7 +23,6 @@ pieces to workers: :meth:`TableStream.pieces` and :meth:`TableStream.batches` wi
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -31,7 +30,7 @@ import pandas as pd
 
 from mlmon.errors import MlmonError
 from mlmon.io import DEFAULT_BATCH_ROWS
-from mlmon.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES, _check_duplicates, _short
+from mlmon.io.tables import _check_duplicates, _short, locate_source, source_where
 
 # Row groups per piece handed to one task of a distributed engine.
 PIECE_ROW_GROUPS = 4
@@ -119,7 +118,7 @@ class TableStream:
             for batch in reader:
                 yield _to_frame(batch, self.kinds)
         except pa.ArrowInvalid as exc:
-            raise MlmonError(f"cannot parse CSV: {_short(exc)}", _where(self.path, self.role),
+            raise MlmonError(f"cannot parse CSV: {_short(exc)}", source_where(self.path, self.role),
                              "check quoting and the number of fields per row") from exc
 
 
@@ -129,47 +128,23 @@ def open_stream(path: str, *, batch_rows: int = DEFAULT_BATCH_ROWS, encoding: Op
 
     Raises :class:`MlmonError` for everything :func:`mlmon.io.tables.read_table` refuses.
     """
-    where = _where(path, role)
+    where = source_where(path, role)
     if batch_rows < 1:
         raise MlmonError(f"--batch-rows must be at least 1, got {batch_rows}", "command line", "pass a positive row count such as 1000000")
-    if not os.path.exists(path):
-        raise MlmonError("file not found", where, "check the path")
-    if os.path.isdir(path):
-        files = _parquet_files(path)
-        if not files:
-            raise MlmonError("directory holds no parquet files", where, "point to a directory of .parquet files")
+    fmt, files = locate_source(path, where)
+    if fmt == "parquet":
         return _open_parquet(path, files, batch_rows, role)
-    if not os.access(path, os.R_OK):
-        raise MlmonError("file is not readable", where, "check its permissions")
-    if os.path.getsize(path) == 0:
-        raise MlmonError("file is empty", where, "point to a file with a header and rows")
-    lower = path.lower()
-    if lower.endswith(PARQUET_SUFFIXES):
-        return _open_parquet(path, [path], batch_rows, role)
-    if lower.endswith(CSV_SUFFIXES):
-        return _open_csv(path, batch_rows, encoding or "utf-8", "\t" if lower.endswith(".tsv") else ",", role)
+    if fmt in ("csv", "tsv"):
+        return _open_csv(path, batch_rows, encoding or "utf-8", "\t" if fmt == "tsv" else ",", role)
     raise MlmonError("unknown file type for streaming", where,
                      "use .parquet (or a directory of them), .csv or .tsv; convert JSON Lines to parquet")
-
-
-def _where(path: str, role: str) -> str:
-    return f"{role} {path}" if role != "data" else path
-
-
-def _parquet_files(path: str) -> List[str]:
-    return sorted(
-        os.path.join(root, f)
-        for root, _dirs, names in os.walk(path)
-        for f in names
-        if f.lower().endswith(PARQUET_SUFFIXES) and not f.startswith((".", "_"))
-    )
 
 
 def _open_parquet(path: str, files: List[str], batch_rows: int, role: str) -> TableStream:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    where = _where(path, role)
+    where = source_where(path, role)
     schemas, metas = [], []
     for f in files:
         try:
@@ -306,7 +281,7 @@ def _open_csv(path: str, batch_rows: int, encoding: str, delimiter: str, role: s
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    where = _where(path, role)
+    where = source_where(path, role)
     try:
         with open(path, "r", encoding=encoding, newline="") as fh:
             header = next(csv.reader(fh, delimiter=delimiter), None)
@@ -400,7 +375,7 @@ def _csv_reader(stream: TableStream, column_types):
                                                  false_values=["False", "false", "FALSE"]),
         )
     except pa.ArrowInvalid as exc:
-        raise MlmonError(f"cannot parse CSV: {_short(exc)}", _where(stream.path, stream.role),
+        raise MlmonError(f"cannot parse CSV: {_short(exc)}", source_where(stream.path, stream.role),
                          "check quoting and the number of fields per row") from exc
     for batch in reader:
         for start in range(0, batch.num_rows, stream.batch_rows):

@@ -13,7 +13,7 @@ import csv
 import io
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -51,29 +51,20 @@ def read_table(path: str, *, encoding: Optional[str] = None, role: str = "data")
 
     ``role`` (``reference`` / ``current``) only makes error messages say which input failed.
     """
-    where = f"{role} {path}" if role != "data" else path
-    if not os.path.exists(path):
-        raise MlmonError("file not found", where, "check the path")
-    if os.path.isdir(path):
-        frame, kinds = _read_parquet_dir(path, where)
+    where = source_where(path, role)
+    fmt, files = locate_source(path, where)
+    if fmt == "parquet":
+        frame, kinds = _read_parquet_files(files, where)
+    elif fmt in ("csv", "tsv"):
+        frame, kinds = _read_csv(path, where, encoding, sep="\t" if fmt == "tsv" else ",")
+    elif fmt == "jsonl":
+        frame, kinds = _read_jsonl(path, where, encoding)
     else:
-        if not os.access(path, os.R_OK):
-            raise MlmonError("file is not readable", where, "check its permissions")
-        if os.path.getsize(path) == 0:
-            raise MlmonError("file is empty", where, "point to a file with a header and rows")
-        lower = path.lower()
-        if lower.endswith(PARQUET_SUFFIXES):
-            frame, kinds = _read_parquet_files([path], where)
-        elif lower.endswith(CSV_SUFFIXES):
-            frame, kinds = _read_csv(path, where, encoding, sep="\t" if lower.endswith(".tsv") else ",")
-        elif lower.endswith(JSONL_SUFFIXES):
-            frame, kinds = _read_jsonl(path, where, encoding)
-        else:
-            raise MlmonError(
-                "unknown file type",
-                where,
-                "use .parquet (or a directory of them), .csv, .tsv, .jsonl or .ndjson",
-            )
+        raise MlmonError(
+            "unknown file type",
+            where,
+            "use .parquet (or a directory of them), .csv, .tsv, .jsonl or .ndjson",
+        )
     if len(frame.columns) == 0:
         raise MlmonError("no columns", where, "check the file's header")
     if len(frame) == 0:
@@ -95,16 +86,43 @@ def _check_duplicates(names: List[str], where: str) -> None:
         )
 
 
-def _read_parquet_dir(path: str, where: str):
-    files = sorted(
-        os.path.join(root, f)
-        for root, _dirs, names in os.walk(path)
-        for f in names
-        if f.lower().endswith(PARQUET_SUFFIXES) and not f.startswith((".", "_"))
-    )
-    if not files:
-        raise MlmonError("directory holds no parquet files", where, "point to a directory of .parquet files")
-    return _read_parquet_files(files, where)
+def source_where(path: str, role: str) -> str:
+    """How error messages name an input: ``reference ref.parquet``, or the bare path."""
+    return f"{role} {path}" if role != "data" else path
+
+
+def locate_source(path: str, where: str) -> Tuple[Optional[str], List[str]]:
+    """The format of the input at ``path`` and the files that hold it: ``("parquet", files)`` for
+    a parquet file or a directory of them (hidden and ``_``-prefixed files left out), ``("csv" |
+    "tsv" | "jsonl", [path])``, or ``(None, [path])`` for a file type no reader knows. Refuses,
+    as one line, a path that does not exist, cannot be read, is empty, or is a directory without
+    parquet files; every reader (whole tables, streams) checks its input here."""
+    if not os.path.exists(path):
+        raise MlmonError("file not found", where, "check the path")
+    if os.path.isdir(path):
+        files = sorted(
+            os.path.join(root, f)
+            for root, _dirs, names in os.walk(path)
+            for f in names
+            if f.lower().endswith(PARQUET_SUFFIXES) and not f.startswith((".", "_"))
+        )
+        if not files:
+            raise MlmonError("directory holds no parquet files", where, "point to a directory of .parquet files")
+        return "parquet", files
+    if not os.access(path, os.R_OK):
+        raise MlmonError("file is not readable", where, "check its permissions")
+    if os.path.getsize(path) == 0:
+        raise MlmonError("file is empty", where, "point to a file with a header and rows")
+    lower = path.lower()
+    if lower.endswith(PARQUET_SUFFIXES):
+        return "parquet", [path]
+    if lower.endswith(".tsv"):
+        return "tsv", [path]
+    if lower.endswith(CSV_SUFFIXES):
+        return "csv", [path]
+    if lower.endswith(JSONL_SUFFIXES):
+        return "jsonl", [path]
+    return None, [path]
 
 
 def _read_parquet_files(files: List[str], where: str):
