@@ -50,24 +50,10 @@ def register(sub) -> None:
 
 def _from_config(args) -> Dict[str, object]:
     from mlmon.services.config import load_config
+    from mlmon.services.rca.inputs import settings_from_config
 
     config = load_config(args.config)
-    cols = ((config.get("data") or {}).get("columns") or {})
-    data = config.get("data") or {}
-    found: Dict[str, object] = {"config": config}
-    for key, role in (("target", "target"), ("prediction", "prediction"), ("proba", "prediction_proba"),
-                      ("timestamp", "timestamp")):
-        if cols.get(role):
-            found[key] = cols[role]
-    found["exclude"] = [c for c in (cols.get("exclude") or []) + [cols.get("id")] if c]
-    task = (config.get("model") or {}).get("task")
-    if task:
-        found["task"] = task
-    for side in ("reference", "current"):
-        path = ((data.get(side) or {}).get("path"))
-        if path and "{" not in path:
-            found[side] = path
-    return found
+    return {**settings_from_config(config), "config": config}
 
 
 def _present(table_cols, name: Optional[str]) -> Optional[str]:

@@ -65,6 +65,30 @@ class Thresholds:
         return t
 
 
+def settings_from_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """What a monitoring config gives a diagnosis: the column roles and task, read as
+    ``mlmon perf --config`` reads them; the columns left out (``exclude`` and the row ``id``);
+    and the reference and current paths when they are fixed (no ``{date}`` to fill in).
+
+    >>> settings_from_config({"model": {"task": "binary"}, "data": {
+    ...     "reference": {"path": "ref.parquet"}, "current": {"path": "cur/{date}.parquet"},
+    ...     "columns": {"target": "y", "prediction_proba": "p", "id": "tx", "exclude": ["note"]}}})
+    {'target': 'y', 'proba': 'p', 'task': 'binary', 'exclude': ['note', 'tx'], 'reference': 'ref.parquet'}
+    """
+    from mlmon.services.performance import settings_from_config as performance_settings
+
+    perf = performance_settings(config)
+    found: Dict[str, Any] = {k: perf[k] for k in ("target", "prediction", "proba", "timestamp", "task") if k in perf}
+    data = config.get("data") or {}
+    cols = data.get("columns") or {}
+    found["exclude"] = [c for c in (cols.get("exclude") or []) + [cols.get("id")] if c]
+    for side in ("reference", "current"):
+        path = (data.get(side) or {}).get("path")
+        if path and "{" not in path:
+            found[side] = path
+    return found
+
+
 @dataclass
 class RcaInputs:
     reference: Table
