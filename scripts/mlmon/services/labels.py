@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mlmon.errors import MlmonError
+from mlmon.jsonsafe import finite, strict_json
 
 SCHEMA_VERSION = 1
 #: below this share of labeled rows, or this many labels, a window is "sparsely labeled"
@@ -171,8 +172,6 @@ class LabelsResult:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> Dict[str, Any]:
-        from mlmon.services.performance import strict_json
-
         return strict_json({
             "schema_version": self.schema_version,
             "window": self.window,
@@ -184,3 +183,57 @@ class LabelsResult:
             "windows": self.windows,
             "warnings": self.warnings,
         })
+
+
+def compute_labels(current: pd.DataFrame, timestamp: str, label_timestamp: Optional[str] = None,
+                   target: Optional[str] = None, window: Optional[str] = None, chunk_size: Optional[int] = None,
+                   min_labeled_share: float = MIN_LABELED_SHARE, min_labeled: int = MIN_LABELED) -> LabelsResult:
+    """``mlmon labels``: per window the share still unlabeled and, with ``label_timestamp``,
+    the delay from prediction to label. A row is labeled when ``target`` (or, without one, the
+    label timestamp) is present."""
+    from mlmon.services.performance.encoding import require_column
+    from mlmon.services.performance.windows import make_windows
+
+    current = getattr(current, "frame", current)
+    if not (target or label_timestamp):
+        raise MlmonError("nothing tells which rows are labeled", "command line", "pass --target COL and/or --label-timestamp COL")
+    for name, flag in ((timestamp, "--timestamp"), (label_timestamp, "--label-timestamp"), (target, "--target")):
+        require_column(current, name, flag, "current")
+    ts_ns, zoned = parse_timestamps(current[timestamp], timestamp, "current")
+    nat = np.iinfo(np.int64).min
+    if (ts_ns == nat).any():
+        raise MlmonError(f"{int((ts_ns == nat).sum())} rows have no timestamp in column {timestamp!r}",
+                         f"current column {timestamp}", "fill or drop those rows")
+    label_ns = parse_timestamps(current[label_timestamp], label_timestamp, "current")[0] if label_timestamp else None
+    labeled = current[target].notna().to_numpy() if target else label_ns != nat
+    win = make_windows(len(current), ts_ns, zoned, window, chunk_size)
+    n = np.bincount(win.groups, minlength=win.count)
+    k = np.bincount(win.groups[labeled], minlength=win.count)
+    delay = label_delay(ts_ns, label_ns) if label_ns is not None else None
+    per_window_delay = None
+    if label_ns is not None:
+        ok = labeled & (label_ns != nat)
+        sums = np.bincount(win.groups[ok], weights=(label_ns[ok] - ts_ns[ok]) / 1e9, minlength=win.count)
+        cnt = np.bincount(win.groups[ok], minlength=win.count)
+        per_window_delay = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
+    windows = []
+    for w in range(win.count):
+        row = {"start": win.starts[w], "end": win.ends[w], "n": int(n[w]), "n_labeled": int(k[w]),
+               "unlabeled_share": finite(1 - k[w] / n[w]) if n[w] else None}
+        if per_window_delay is not None:
+            row["mean_delay_seconds"] = finite(per_window_delay[w])
+        windows.append(row)
+    sparse = sparse_latest(n.tolist(), k.tolist(), min_labeled_share, min_labeled)
+    warnings = []
+    if sparse:
+        warnings.append(f"the latest {len(sparse)} window(s) are sparsely labeled (under {min_labeled_share:.0%} "
+                        f"or fewer than {min_labeled} labels): realized metrics there mean little yet")
+    if delay is not None:
+        delay.update({"unlabeled_share": finite(1 - labeled.sum() / len(labeled)),
+                      "sparse_windows": [win.starts[i] for i in sparse],
+                      "min_labeled_share": min_labeled_share, "min_labeled": min_labeled})
+        if delay["negative_delays"]:
+            warnings.append(f"{delay['negative_delays']} labels are timestamped before their prediction")
+    return LabelsResult(window=win.label, rows=int(len(current)), labeled_rows=int(labeled.sum()), windows=windows,
+                        label_delay=delay, warnings=warnings)
+

@@ -292,7 +292,8 @@ def performance(config: Mapping[str, Any], reference, current) -> Tuple[Optional
     if not target or target not in current.columns:
         return None, [], f"performance skipped: the current data has no target column {target!r}" if target else \
             "performance skipped: the config names no target column"
-    from mlmon.services.performance import compute_performance, metric_rows
+    from mlmon.services.performance import compute_performance
+    from mlmon.store.rows import metric_rows
 
     options = perf_options(config, current.columns)
     result = compute_performance(current.frame, options, reference=reference.frame).to_dict()

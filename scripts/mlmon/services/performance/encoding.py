@@ -1,0 +1,264 @@
+"""From a frame's role columns to arrays the kernels take: class codes, 0/1 labels, probabilities
+and regression values, with the checks that name the column and what to do when one is wrong."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import pandas as pd
+
+from mlmon.errors import MlmonError
+from mlmon.services.performance.options import PerfOptions
+
+
+def require_column(frame: pd.DataFrame, name: Optional[str], flag: str, where: str) -> None:
+    if name is not None and name not in frame.columns:
+        raise MlmonError(f"column {name!r} not in the data", f"{where}, {flag} {name}",
+                         f"columns are: {', '.join(map(str, list(frame.columns)[:15]))}")
+
+
+def _numeric(series: pd.Series, column: str, what: str, where: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not pd.api.types.is_numeric_dtype(series):
+        converted = pd.to_numeric(series.astype("string"), errors="coerce")
+        bad = converted.isna() & series.notna()
+        if bad.any():
+            raise MlmonError(f"{what} column {column!r} is not numeric ({int(bad.sum())} rows, e.g. {series[bad].iloc[0]!r})",
+                             f"{where} column {column}", f"a {what} must be numbers here")
+        series = converted
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(values).any():
+        raise MlmonError(f"{what} column {column!r} holds infinite values", f"{where} column {column}", "remove or fix those rows")
+    return values
+
+
+def _proba(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
+    series = frame[column]
+    if pd.api.types.is_float_dtype(series) and series.dtype != object:
+        p = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        p = _numeric(series, column, "probability", where)
+    if p.size == 0:
+        return p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: reported below
+        lo, hi = np.nanmin(p), np.nanmax(p)
+    if np.isnan(lo):
+        raise MlmonError(f"probability column {column!r} is empty", f"{where} column {column}",
+                         "fill it, or leave out --proba")
+    if lo >= 0 and hi <= 1:
+        return p  # two reductions, no temporary: the common case at ten million rows
+    bad = (p < 0) | (p > 1)
+    if bad.any():
+        raise MlmonError(f"{int(bad.sum())} probabilities outside [0, 1] in column {column!r}, e.g. {p[bad][0]!r}",
+                         f"{where} column {column}", "pass probabilities (not scores or logits) with --proba")
+    return p
+
+
+def _uniques(*series: Optional[pd.Series]) -> List[Any]:
+    seen: Dict[str, Any] = {}
+    for s in series:
+        if s is None:
+            continue
+        for v in _distinct(s):
+            if isinstance(v, (bool, np.bool_)):
+                v = int(v)
+            elif isinstance(v, float) and v.is_integer():
+                v = int(v)
+            seen.setdefault(str(v), v)
+    values = list(seen.values())
+    if all(isinstance(v, (int, float, np.integer, np.floating)) for v in values):
+        return sorted(values)
+    return sorted(values, key=str)
+
+
+def _distinct(s: pd.Series) -> List[Any]:
+    """Distinct non-missing values; integer labels in a small range by one ``bincount``
+    instead of hashing every row."""
+    if s.dtype.kind in "iu" and len(s):
+        values = s.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1_000_000:
+            shifted = values - lo if lo else values
+            return (np.flatnonzero(np.bincount(shifted)) + lo).tolist()
+    return pd.unique(s.dropna()).tolist()
+
+
+def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
+    """Class index per row (-1 for missing) matching values to ``classes`` by their text."""
+    lookup = {str(c): i for i, c in enumerate(classes) if c is not None}
+    numbers = [c for c in classes if c is not None]
+    if (pd.api.types.is_numeric_dtype(series) and len(classes) <= 64
+            and all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool) for c in numbers)):
+        # numeric labels: compare numbers, no text per row (ten million rows stay fast)
+        values = series.to_numpy()
+        if values.dtype.kind not in "iub":
+            values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif classes == list(range(len(classes))) and values.size and values.min() >= 0 and values.max() < len(classes):
+            return values.astype(np.int64, copy=False)  # already the class codes (0/1 labels)
+        out = np.full(values.shape[0], -1, dtype=np.int64)
+        for i, c in enumerate(classes):
+            if c is not None:
+                if values.dtype.kind in "iub" and float(c).is_integer():
+                    out[values == int(c)] = i
+                else:
+                    out[values == float(c)] = i
+        return out
+    if pd.api.types.is_bool_dtype(series):
+        series = series.astype("Int64")
+    if pd.api.types.is_float_dtype(series):
+        text = series.map(lambda v: str(int(v)) if v == v and float(v).is_integer() else str(v))
+    else:
+        text = series.astype("string")
+    return text.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
+
+
+@dataclass
+class Encoded:
+    y: Optional[np.ndarray]        # class codes / 0-1 / floats; NaN or -1 where unlabeled
+    labeled: np.ndarray
+    yhat: Optional[np.ndarray]
+    proba: Optional[np.ndarray]    # binary (n,), multiclass (n, k)
+    lower: Optional[np.ndarray] = None
+    upper: Optional[np.ndarray] = None
+    classes: Optional[List[Any]] = None
+    dropped: int = 0
+
+
+class Encoder:
+    """Turns one frame's role columns into arrays; the classes found on the current data are
+    reused for the reference so both use one coding."""
+
+    def __init__(self, options: PerfOptions):
+        self.o = options
+        self.classes: Optional[List[Any]] = None
+        self.positive: Any = None
+        self.negative: Any = None
+        self.warnings: List[str] = []
+
+    def encode(self, frame: pd.DataFrame, where: str, need_labels: bool = False) -> Encoded:
+        o = self.o
+        for name, flag in ((o.target, "--target"), (o.prediction, "--prediction"), (o.lower, "--lower"),
+                           (o.upper, "--upper"), (o.timestamp, "--timestamp"), (o.label_timestamp, "--label-timestamp")):
+            if flag == "--label-timestamp" and where != "current":
+                continue
+            if flag == "--target" and name is not None and name not in frame.columns and o.estimate and not need_labels:
+                continue  # estimating before any label arrived: every row is unlabeled
+            require_column(frame, name, flag, where)
+        for name in self._proba_columns():
+            require_column(frame, name, "--proba", where)
+        n = len(frame)
+        target = frame[o.target] if o.target is not None and o.target in frame.columns else None
+        if need_labels and (target is None or target.notna().sum() == 0):
+            raise MlmonError("the reference has no labels", f"{where} column {o.target}", "a baseline needs a labeled reference")
+        labeled = target.notna().to_numpy() if target is not None else np.zeros(n, dtype=bool)
+        if o.task == "regression":
+            return self._regression(frame, target, labeled, where)
+        return self._classification(frame, target, labeled, where)
+
+    def _proba_columns(self) -> List[str]:
+        p = self.o.proba
+        if p is None:
+            return []
+        return [p] if isinstance(p, str) else list(p)
+
+    def _regression(self, frame, target, labeled, where) -> Encoded:
+        o = self.o
+        y = _numeric(target, o.target, "target", where) if target is not None else None
+        yhat = _numeric(frame[o.prediction], o.prediction, "prediction", where)
+        lower = _numeric(frame[o.lower], o.lower, "interval bound", where) if o.lower else None
+        upper = _numeric(frame[o.upper], o.upper, "interval bound", where) if o.upper else None
+        usable = ~np.isnan(yhat)
+        dropped = int((labeled & ~usable).sum())
+        return Encoded(y, labeled & usable, yhat, None, lower, upper, dropped=dropped)
+
+    def _classification(self, frame, target, labeled, where) -> Encoded:
+        o = self.o
+        pred = frame[o.prediction] if o.prediction else None
+        cols = self._proba_columns()
+        if o.task == "binary":
+            if len(cols) > 1:
+                raise MlmonError("a binary task takes one probability column", "--proba", "pass the positive class's column only")
+            proba = _proba(frame, cols[0], where) if cols else None
+            if pred is not None and proba is None and pd.api.types.is_float_dtype(pred):
+                v = pred.dropna().to_numpy()
+                if v.size and not np.isin(v, (0.0, 1.0)).all() and ((v >= 0) & (v <= 1)).all():
+                    raise MlmonError(f"prediction column {o.prediction!r} holds probabilities, not classes",
+                                     f"{where} column {o.prediction}", f"pass it as --proba {o.prediction}")
+            if self.positive is None:
+                self._choose_positive(target, pred)
+            y = self._is_positive(target) if target is not None else None
+            if pred is not None:
+                yhat = self._is_positive(pred)
+                usable = pred.notna().to_numpy()
+            elif proba is not None:
+                yhat = (proba >= o.threshold).astype(np.int64)
+                usable = ~np.isnan(proba)
+            else:
+                raise MlmonError("no prediction column", "command line", "pass --prediction COL or --proba COL")
+            if proba is not None:
+                usable &= ~np.isnan(proba)
+            if y is not None and target is not None:
+                unknown = labeled & (y < 0)
+                if unknown.any():
+                    raise MlmonError(f"target column {o.target!r} has more than two classes for a binary task",
+                                     f"{where} column {o.target}", "use --task multiclass")
+            dropped = int((labeled & ~usable).sum())
+            return Encoded(y, labeled & usable, yhat, proba, dropped=dropped)
+        # multiclass
+        if pred is None:
+            raise MlmonError("no prediction column", "command line", "multiclass needs --prediction COL")
+        if self.classes is None:
+            self.classes = _uniques(target, pred)
+            if cols and len(cols) != len(self.classes):
+                raise MlmonError(f"{len(cols)} probability columns for {len(self.classes)} classes "
+                                 f"({', '.join(map(str, self.classes[:10]))})", "--proba",
+                                 "give one column per class, in the classes' sorted order")
+        y = _codes(target, self.classes) if target is not None else None
+        yhat = _codes(pred, self.classes)
+        if y is not None and (labeled & (y < 0)).any():
+            raise MlmonError("the reference holds a class the current data never shows", f"{where} column {o.target}",
+                             "use a reference and current period with the same classes")
+        proba = None
+        if cols:
+            proba = np.column_stack([_proba(frame, c, where) for c in cols])
+        usable = yhat >= 0
+        if proba is not None:
+            usable &= ~np.isnan(proba).any(axis=1)
+        dropped = int((labeled & ~usable).sum())
+        return Encoded(y, labeled & usable, yhat, proba, classes=self.classes, dropped=dropped)
+
+    def _choose_positive(self, target, pred) -> None:
+        o = self.o
+        values = _uniques(target, pred)
+        if o.positive_label is not None:
+            self.positive = o.positive_label
+        elif set(map(str, values)) <= {"0", "1"}:
+            self.positive = 1
+        elif set(v.lower() for v in map(str, values)) <= {"true", "false"}:
+            self.positive = next((v for v in values if str(v).lower() == "true"), "True")
+        elif len(values) > 2:
+            raise MlmonError(f"{len(values)} classes for a binary task ({', '.join(map(str, values[:6]))})",
+                             f"column {o.target or o.prediction}", "use --task multiclass")
+        else:
+            self.positive = values[-1] if values else 1
+            self.warnings.append(f"positive class taken as {self.positive!r} (the larger label); "
+                                 "pass --positive-label to choose another")
+        others = [v for v in values if str(v) != str(self.positive)]
+        if len(others) > 1:
+            raise MlmonError(f"{len(values)} classes for a binary task ({', '.join(map(str, values[:6]))})",
+                             f"column {o.target or o.prediction}", "use --task multiclass")
+        if others:
+            self.negative = others[0]
+        elif str(self.positive) in ("1", "True", "true"):
+            self.negative = 0 if str(self.positive) == "1" else "False"
+
+    def _is_positive(self, series: pd.Series) -> np.ndarray:
+        """1 / 0 per row, -1 for a missing value or one that is neither class."""
+        classes = [self.negative, self.positive] if self.negative is not None else [None, self.positive]
+        return _codes(series, classes)
+

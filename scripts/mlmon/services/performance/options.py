@@ -1,0 +1,82 @@
+"""The options of one performance run: column roles, windows, baseline, tiers, estimation, and
+the checks they must pass before any data is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+from mlmon.errors import MlmonError
+from mlmon.services.labels import MIN_LABELED, MIN_LABELED_SHARE
+from mlmon.stats import classification as cls
+from mlmon.stats import regression as reg
+
+TASKS = ("binary", "multiclass", "regression")
+DEFAULT_PRIMARY = {
+    "binary": ["accuracy", "f1_score", "auc_roc"],
+    "multiclass": ["accuracy", "f1_score", "auc_roc"],
+    "regression": ["rmse", "mae", "r2_score"],
+}
+LOWER_IS_BETTER = cls.LOWER_IS_BETTER | reg.LOWER_IS_BETTER
+
+
+@dataclass
+class PerfOptions:
+    """Column roles and settings of one performance run (flags and config both end here)."""
+
+    task: str
+    target: Optional[str] = None
+    prediction: Optional[str] = None
+    proba: Optional[Union[str, Sequence[str]]] = None  # binary: P(positive); multiclass: one column per class, classes sorted
+    timestamp: Optional[str] = None
+    window: Optional[str] = None                       # "1D", "1h", "7d"
+    chunk_size: Optional[int] = None
+    label_timestamp: Optional[str] = None
+    positive_label: Optional[Any] = None
+    threshold: float = 0.5                             # binary: proba >= threshold predicts positive when no prediction column
+    false_positive_cost: float = 1.0
+    false_negative_cost: float = 1.0
+    quantile: Optional[float] = None                   # regression: pinball loss quantile
+    lower: Optional[str] = None                        # regression: prediction interval columns
+    upper: Optional[str] = None
+    under_prediction_cost: float = 1.0                 # regression: business_value_captured costs per unit
+    over_prediction_cost: float = 1.0
+    primary: Optional[Sequence[str]] = None            # metrics severity watches (default by task)
+    baseline: str = "reference"                        # or "previous_window": each window against the one before
+    warning_drop: float = 0.05
+    critical_drop: float = 0.15
+    estimate: bool = False
+    min_labeled_share: float = MIN_LABELED_SHARE
+    min_labeled: int = MIN_LABELED
+    join_on: Optional[str] = None                      # id column joining a separate labels frame
+    model: Optional[str] = None
+    version: Optional[str] = None
+
+
+
+def check_options(o: PerfOptions) -> None:
+    if o.task not in TASKS:
+        raise MlmonError(f"unknown task {o.task!r}", "--task", f"use one of: {', '.join(TASKS)}")
+    if o.task == "regression" and not o.prediction:
+        raise MlmonError("regression needs a prediction column", "--prediction", "pass --prediction COL")
+    if o.task != "regression" and not (o.prediction or o.proba):
+        raise MlmonError("no prediction column", "command line", "pass --prediction COL and/or --proba COL")
+    if o.baseline not in ("reference", "previous_window"):
+        raise MlmonError(f"unknown baseline {o.baseline!r}", "--baseline", "use reference or previous_window")
+    if o.quantile is not None and not 0 < o.quantile < 1:
+        raise MlmonError(f"quantile must lie strictly between 0 and 1, got {o.quantile}", "--quantile", "e.g. 0.9")
+    if (o.lower is None) != (o.upper is None):
+        raise MlmonError("a prediction interval needs both bounds", "--lower/--upper", "pass both columns")
+    if not 0 <= o.warning_drop <= o.critical_drop:
+        raise MlmonError(f"tiers out of order: warning {o.warning_drop}, critical {o.critical_drop}", "tiers",
+                         "warning must be at most critical")
+    if o.estimate and o.task != "binary":
+        raise MlmonError("--estimate supports binary classification only", "--estimate", "drop --estimate or use --task binary")
+    if o.estimate and o.proba is None:
+        raise MlmonError("--estimate needs the predicted probability", "--estimate", "pass --proba COL")
+    known = set(cls.BINARY_METRICS if o.task != "regression" else reg.REGRESSION_METRICS)
+    unknown = [m for m in (o.primary or []) if m not in known]
+    if unknown:
+        raise MlmonError(f"unknown metric(s) for {o.task}: {', '.join(unknown)}", "primary metrics",
+                         f"use: {', '.join(sorted(known))}")
+
