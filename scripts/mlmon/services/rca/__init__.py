@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List
 
-from mlmon.services.drift import _strict_json  # one NaN-to-null rule for every result
+from mlmon.jsonsafe import strict_json
 from mlmon.services.rca.inputs import Context, RcaInputs, Thresholds
 
 SCHEMA_VERSION = 1
@@ -44,7 +44,7 @@ class Diagnosis:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> Dict[str, Any]:
-        return _strict_json({
+        return strict_json({
             "schema_version": self.schema_version,
             "primary_cause": self.primary_cause,
             "confidence": round(self.confidence, 4),
