@@ -33,9 +33,9 @@ from mlmon.services.experiments.options import (CORRECTIONS, LATENCY_UNITS, METR
                                                 GuardrailSpec, error_rate_guardrail, latency_guardrail,
                                                 options_from_config)
 from mlmon.services.experiments.plan import AbPlan, plan
-from mlmon.services.experiments.result import SCHEMA_VERSION, AbResult, Comparison
+from mlmon.services.experiments.result import SCHEMA_VERSION, AbResult, Comparison, GuardrailCheck
 
 __all__ = [
     "CORRECTIONS", "LATENCY_UNITS", "METRIC_TYPES", "RECOMMENDATIONS", "SCHEMA_VERSION", "AbOptions", "AbPlan", "AbResult",
-    "Comparison", "GuardrailSpec", "analyze", "error_rate_guardrail", "latency_guardrail", "options_from_config", "plan",
+    "Comparison", "GuardrailCheck", "GuardrailSpec", "analyze", "error_rate_guardrail", "latency_guardrail", "options_from_config", "plan",
 ]

@@ -8,7 +8,7 @@ import math
 from typing import Any, Dict, List, Optional, Tuple
 
 from mlmon.services.experiments.options import AbOptions
-from mlmon.services.experiments.result import Comparison
+from mlmon.services.experiments.result import Comparison, GuardrailCheck
 from mlmon.stats import power as power_kernels
 
 
@@ -32,7 +32,7 @@ def _fmt_lift(comp: Comparison) -> str:
     return f"{comp.lift * 100:+.2f}%"
 
 
-def recommend(comparisons: List[Comparison], guardrails: List[Dict[str, Any]], metrics: List[Dict[str, Any]],
+def recommend(comparisons: List[Comparison], guardrails: List[GuardrailCheck], metrics: List[Dict[str, Any]],
               treatments: List[str], options: AbOptions, frame, labels,
               control: str) -> Tuple[Dict[str, str], str, List[str]]:
     """A verdict per treatment, the recommendation, and the reasons, in words naming the numbers."""
@@ -42,13 +42,13 @@ def recommend(comparisons: List[Comparison], guardrails: List[Dict[str, Any]], m
     final_look = options.look is not None and options.look == options.of
     for treatment in treatments:
         comp = next(c for c in comparisons if c.treatment == treatment and c.metric == primary)
-        own_guards = [g for g in guardrails if g["treatment"] == treatment]
-        failed = [g for g in own_guards if g["status"] == "fail"]
-        open_guards = [g for g in own_guards if g["status"] == "inconclusive"]
+        own_guards = [g for g in guardrails if g.treatment == treatment]
+        failed = [g for g in own_guards if g.status == "fail"]
+        open_guards = [g for g in own_guards if g.status == "inconclusive"]
         for g in own_guards:
-            if g["worse_than_control_p"] is not None and g["worse_than_control_p"] < options.alpha and g["status"] != "fail":
-                reasons.append(f"{treatment}: {g['name']} is worse than {control} (one-sided p = "
-                               f"{g['worse_than_control_p']:.2g}) though within its bound")
+            if g.worse_than_control_p is not None and g.worse_than_control_p < options.alpha and g.status != "fail":
+                reasons.append(f"{treatment}: {g.name} is worse than {control} (one-sided p = "
+                               f"{g.worse_than_control_p:.2g}) though within its bound")
         for other in comparisons:
             if other.treatment == treatment and not other.primary and other.significant:
                 reasons.append(f"{treatment}: secondary metric {other.metric} moved {_fmt_lift(other)} "
@@ -58,14 +58,14 @@ def recommend(comparisons: List[Comparison], guardrails: List[Dict[str, Any]], m
         if failed:
             verdicts[treatment] = "REVERT"
             for g in failed:
-                reasons.append(f"{treatment} breaks guardrail {g['name']}: {_guard_value(g)} against a bound of "
-                               f"{_guard_bound(g)} (one-sided p = {g['p_value_breach']:.2g}); roll it back")
+                reasons.append(f"{treatment} breaks guardrail {g.name}: {_guard_value(g)} against a bound of "
+                               f"{_guard_bound(g)} (one-sided p = {g.p_value_breach:.2g}); roll it back")
             continue
         if comp.significant and comp.absolute_lift > 0:
             if open_guards:
                 verdicts[treatment] = "CONTINUE"
                 reasons.append(f"{where} is significant ({test}), but guardrail "
-                               f"{', '.join(g['name'] for g in open_guards)} is not yet shown within its bound; "
+                               f"{', '.join(g.name for g in open_guards)} is not yet shown within its bound; "
                                "keep collecting data")
             else:
                 verdicts[treatment] = "SHIP"
@@ -93,7 +93,7 @@ def recommend(comparisons: List[Comparison], guardrails: List[Dict[str, Any]], m
         reasons.append(f"{where} is not significant ({test}); no evidence either way, keep {control}"
                        + (" (final look)" if final_look else ""))
     values = set(verdicts.values())
-    if any(g["status"] == "fail" for g in guardrails):
+    if any(g.status == "fail" for g in guardrails):
         rec = "REVERT"
     elif "SHIP" in values:
         rec = "SHIP"
@@ -120,12 +120,12 @@ def _test_words(comp: Comparison, options: AbOptions) -> str:
     return f"p = {comp.p_value:.2g}{adjusted}"
 
 
-def _guard_value(g) -> str:
-    if g["kind"] == "rate":
-        return f"{g['treatment_value']:.4g}"
-    return f"p{round(g['quantile'] * 100)} {g['treatment_value']:.4g}{g['unit']}"
+def _guard_value(g: GuardrailCheck) -> str:
+    if g.kind == "rate":
+        return f"{g.treatment_value:.4g}"
+    return f"p{round(g.quantile * 100)} {g.treatment_value:.4g}{g.unit}"
 
 
-def _guard_bound(g) -> str:
-    return f"{g['bound']:.4g}{g['unit']}"
+def _guard_bound(g: GuardrailCheck) -> str:
+    return f"{g.bound:.4g}{g.unit}"
 

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List
+from typing import List
 
 import numpy as np
 
 from mlmon.errors import MlmonError
 from mlmon.services.experiments.comparisons import numeric_column
 from mlmon.services.experiments.options import AbOptions
+from mlmon.services.experiments.result import GuardrailCheck
 from mlmon.stats import two_sample
 
 
 def check_guardrails(frame, labels, control, treatments, options: AbOptions, path: str,
-                     warnings: List[str]) -> List[Dict[str, Any]]:
+                     warnings: List[str]) -> List[GuardrailCheck]:
     """Each guardrail for each treatment: *pass* when shown within its bound (a one-sided exact
     binomial test), *fail* when shown beyond it, *inconclusive* otherwise; and whether it is worse
     than the control's."""
-    out = []
+    out: List[GuardrailCheck] = []
     for spec in options.guardrails:
         values = numeric_column(frame, spec.column, path, f"guardrail {spec.name} column")
         keep = ~np.isnan(values)
@@ -56,12 +57,12 @@ def check_guardrails(frame, labels, control, treatments, options: AbOptions, pat
                     from scipy import special
 
                     worse_p = float(special.ndtr(-((x_t / n_t - x_c / n_c) / se)))
-            out.append({
-                "treatment": treatment, "name": spec.name, "column": spec.column, "kind": spec.kind,
-                "bound": spec.bound, "unit": spec.unit, "quantile": spec.quantile,
-                "control_value": value_c, "treatment_value": value_t,
-                "treatment_exceed_rate": x_t / n_t, "allowed_exceed_rate": rate_bound,
-                "p_value": p_hold, "p_value_breach": p_break, "worse_than_control_p": worse_p,
-                "status": status,
-            })
+            out.append(GuardrailCheck(
+                treatment=treatment, name=spec.name, column=spec.column, kind=spec.kind,
+                bound=spec.bound, unit=spec.unit, quantile=spec.quantile,
+                control_value=value_c, treatment_value=value_t,
+                treatment_exceed_rate=x_t / n_t, allowed_exceed_rate=rate_bound,
+                p_value=p_hold, p_value_breach=p_break, worse_than_control_p=worse_p,
+                status=status,
+            ))
     return out

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Dict, List, Optional
 
 from mlmon.jsonsafe import strict_json
@@ -61,6 +61,31 @@ class Comparison:
 
 
 @dataclass
+class GuardrailCheck:
+    """One guardrail for one treatment: its values in both arms, the share of the treatment's
+    units beyond the bound against the share allowed, and the one-sided exact binomial tests."""
+
+    treatment: str
+    name: str                         # "error_rate", "latency_p99"
+    column: str
+    kind: str                         # "rate" or "quantile"
+    bound: float
+    unit: str
+    quantile: Optional[float]
+    control_value: Optional[float]
+    treatment_value: Optional[float]
+    treatment_exceed_rate: float
+    allowed_exceed_rate: float
+    p_value: float                    # shown within the bound
+    p_value_breach: float             # shown beyond it
+    worse_than_control_p: Optional[float]
+    status: str                       # "pass", "fail" or "inconclusive"
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class AbResult:
     experiment: str
     source: Dict[str, Any]
@@ -70,7 +95,7 @@ class AbResult:
     metrics: List[Dict[str, Any]]
     srm: Dict[str, Any]
     comparisons: List[Comparison]
-    guardrails: List[Dict[str, Any]]
+    guardrails: List[GuardrailCheck]
     settings: Dict[str, Any]
     sequential: Optional[Dict[str, Any]]
     verdicts: Dict[str, str]
@@ -91,7 +116,7 @@ class AbResult:
             "settings": self.settings,
             "srm": self.srm,
             "comparisons": [c.to_dict() for c in self.comparisons],
-            "guardrails": self.guardrails,
+            "guardrails": [g.to_dict() for g in self.guardrails],
             "sequential": self.sequential,
             "verdicts": self.verdicts,
             "recommendation": self.recommendation,
