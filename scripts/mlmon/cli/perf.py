@@ -145,7 +145,7 @@ def _render(data: Dict[str, Any]) -> str:
 
 
 def run_labels(args) -> int:
-    from mlmon.services.performance import compute_labels
+    from mlmon.services.labels import compute_labels
 
     check_output_paths(args, [args.predictions, args.labels], flags=("--output",))
     settings = _from_config(args.config)
