@@ -66,6 +66,7 @@ def _opener():
 def post_json(url: str, body: Mapping[str, Any], policy: RetryPolicy) -> Delivery:
     """POST ``body`` as JSON with retries on 429, 5xx, timeouts and refused connections."""
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     host = host_of(url)
@@ -86,7 +87,8 @@ def post_json(url: str, body: Mapping[str, Any], policy: RetryPolicy) -> Deliver
         except urllib.error.HTTPError as exc:
             last_status = exc.code
             if 300 <= exc.code < 400:
-                target = host_of(exc.headers.get("Location") or "") if exc.headers else "?"
+                location = (exc.headers.get("Location") if exc.headers else None) or ""
+                target = host_of(urllib.parse.urljoin(url, location)) if location else "?"
                 return Delivery(False, attempt, f"HTTP {exc.code} {exc.reason} from {host}: a redirect"
                                 f"{'' if target == '?' else ' to ' + target}, not followed for notifications; "
                                 "set the URL it points to", exc.code)
