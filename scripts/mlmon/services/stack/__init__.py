@@ -24,8 +24,8 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from mlmon.errors import MlmonError
-from mlmon.services.stack.alertmanager import SECRET_FIELDS, alertmanager_config, receiving_channels, secrets
-from mlmon.services.stack.common import (ALERTMANAGER_FILE, COMPOSE_FILE, PROMETHEUS_FILE, RULES_FILE,
+from mlmon.services.stack.alertmanager import SECRET_FIELDS, alertmanager_config, channel_secrets, receiving_channels
+from mlmon.services.stack.common import (ALERTMANAGER_FILE, ARTIFACTS, COMPOSE_FILE, PROMETHEUS_FILE, RULES_FILE,
                                          RULES_TEST_FILE, STACK_DIR, TIERS, TOOLKIT_DIR, GeneratedStack, StackOptions,
                                          prometheus_duration, seconds, write_stack)
 from mlmon.services.stack.compose import compose_file, prometheus_config
@@ -33,11 +33,10 @@ from mlmon.services.stack.grafana import grafana_files
 from mlmon.services.stack.rule_tests import humanize_duration, humanize_percentage
 from mlmon.services.stack.rules import CONDITION_SETS, SERVING_CONDITIONS, prometheus_rules
 
-ARTIFACTS = ("prometheus-rules", "alertmanager", "grafana", "compose")
 __all__ = ["ARTIFACTS", "CONDITION_SETS", "SECRET_FIELDS", "SERVING_CONDITIONS", "STACK_DIR", "TIERS", "TOOLKIT_DIR",
            "GeneratedStack", "StackOptions", "alertmanager_config", "compose_file", "generate", "grafana_files",
            "humanize_duration", "humanize_percentage", "prometheus_config", "prometheus_duration", "prometheus_rules",
-           "receiving_channels", "secrets", "write_stack"]
+           "channel_secrets", "receiving_channels", "write_stack"]
 
 
 def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptions] = None,

@@ -27,7 +27,7 @@ def receiving_channels(config: Dict[str, Any]) -> List[Channel]:
             if name in named and notifications.get(name) and notifications[name].get("enabled", True)]
 
 
-def secrets(config: Dict[str, Any]) -> List[Tuple[str, str]]:
+def channel_secrets(config: Dict[str, Any]) -> List[Tuple[str, str]]:
     """(secret file name, environment variable) for every channel Alertmanager sends to that has a
     secret; a channel no tier notifies needs none, so compose does not ask for its variable."""
     out = []
@@ -72,7 +72,7 @@ def alertmanager_config(config: Dict[str, Any], options: Optional[StackOptions] 
     header = ("# Alertmanager configuration written by `mlmon generate alertmanager`: one receiver per alert\n"
               "# tier, routed by the severity label; warnings are silenced while the same alert is critical;\n"
               "# repeat_interval is alerts.cooldown. Secrets are read from files (never written here):\n"
-              + "".join(f"#   {secrets_dir}/{name}  <- ${env}\n" for name, env in secrets(config))
+              + "".join(f"#   {secrets_dir}/{name}  <- ${env}\n" for name, env in channel_secrets(config))
               + "".join(f"# notifications.{c.name}: {c.alertmanager_note}.\n" for c in receiving.values()
                         if c.alertmanager_note)
               + "# Check: amtool check-config alertmanager.yml\n")

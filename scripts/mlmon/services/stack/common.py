@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.services.config import parse_duration
+from mlmon.services.metrics_from_history import HIGHER_IS_BETTER
 
 _ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 STACK_DIR = os.path.normpath(os.path.join(_ROOT, "assets", "stack"))
@@ -89,6 +90,14 @@ def yaml_text(data: Any, header: str) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", str(text).lower()).strip("-") or "model"
+
+
+def primary_metrics(config: Dict[str, Any]) -> Tuple[List[str], List[str]]:
+    performance = config.get("performance") or {}
+    task = (config.get("model") or {}).get("task", "binary")
+    section = performance.get("regression" if task == "regression" else "classification") or {}
+    primary = [str(m) for m in section.get("primary") or (["rmse"] if task == "regression" else ["accuracy"])]
+    return [m for m in primary if m in HIGHER_IS_BETTER], [m for m in primary if m not in HIGHER_IS_BETTER]
 
 
 def write_stack(stack: GeneratedStack, out_dir: str, force: bool = False) -> List[str]:

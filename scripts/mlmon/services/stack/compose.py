@@ -8,7 +8,7 @@ import string
 from typing import Any, Dict, Optional, Tuple
 
 from mlmon.errors import MlmonError
-from mlmon.services.stack.alertmanager import secrets as channel_secrets
+from mlmon.services.stack.alertmanager import channel_secrets
 from mlmon.services.stack.common import TOOLKIT_DIR, StackOptions, slug, template
 
 

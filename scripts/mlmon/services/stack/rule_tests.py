@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from mlmon.services.stack.common import StackOptions, prometheus_duration, seconds, yaml_text
-from mlmon.services.stack.rules import primary_metrics
+from mlmon.services.stack.common import StackOptions, primary_metrics, prometheus_duration, seconds, yaml_text
 
 # from which its expression holds, and the value the expression then has (None: not in the summary)
 def _test_input(condition: str, thresholds: List[float], config: Dict[str, Any], step: float):

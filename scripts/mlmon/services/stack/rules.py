@@ -8,9 +8,9 @@ import re
 import string
 from typing import Any, Dict, List, Optional, Tuple
 
-from mlmon.services.metrics_from_history import HIGHER_IS_BETTER
-from mlmon.services.stack.common import (TIERS, StackOptions, number, prometheus_duration, seconds, slug,
-                                         template, yaml_text)
+from mlmon.services.stack.common import (TIERS, StackOptions, number, primary_metrics, prometheus_duration, seconds,
+                                         slug, template, yaml_text)
+from mlmon.services.stack.rule_tests import rules_test
 
 # the conditions only a model server's exporter can show (``mlmon run`` observes every other one
 # from batch data): ``--conditions serving`` writes rules for these alone
@@ -23,14 +23,6 @@ def _conditions() -> Dict[str, Dict[str, str]]:
     import yaml
 
     return yaml.safe_load(template("alert-conditions.yml"))
-
-
-def primary_metrics(config: Dict[str, Any]) -> Tuple[List[str], List[str]]:
-    performance = config.get("performance") or {}
-    task = (config.get("model") or {}).get("task", "binary")
-    section = performance.get("regression" if task == "regression" else "classification") or {}
-    primary = [str(m) for m in section.get("primary") or (["rmse"] if task == "regression" else ["accuracy"])]
-    return [m for m in primary if m in HIGHER_IS_BETTER], [m for m in primary if m not in HIGHER_IS_BETTER]
 
 
 def _rule_specs(config: Dict[str, Any], options: StackOptions):
@@ -97,8 +89,6 @@ def prometheus_rules(config: Dict[str, Any], options: Optional[StackOptions] = N
     header = ("# Prometheus alerting rules written by `mlmon generate prometheus-rules` from the monitoring\n"
               "# config's alert tiers. `for:` = alerts.consecutive_failures x the evaluation interval.\n"
               "# Check: promtool check rules mlmon.rules.yml; promtool test rules mlmon.rules.test.yml\n")
-    from mlmon.services.stack.rule_tests import rules_test
-
     return yaml_text(groups, header), rules_test(specs, config, options, hold), warnings
 
 
