@@ -24,8 +24,9 @@ class Reply:
 
 
 class HttpReceiver:
-    """Answers each POST with the next reply of ``script`` (the last one repeats); ``HANG`` never
-    answers. ``requests`` holds (path, headers, parsed JSON body) of every POST received."""
+    """Answers each POST or GET with the next reply of ``script`` (the last one repeats); ``HANG``
+    never answers. ``requests`` holds (path, headers, parsed JSON body, None for a GET) of every
+    request received."""
 
     def __init__(self, *script):
         self.script: List = list(script) or [Reply()]
@@ -37,6 +38,13 @@ class HttpReceiver:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append((self.path, dict(self.headers), json.loads(raw)))
+                self.answer()
+
+            def do_GET(self):  # what a client that follows a redirect with GET sends: no body
+                receiver.requests.append((self.path, dict(self.headers), None))
+                self.answer()
+
+            def answer(self):
                 i = min(len(receiver.requests), len(receiver.script)) - 1
                 reply = receiver.script[i]
                 if reply == HANG:

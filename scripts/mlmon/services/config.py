@@ -49,22 +49,12 @@ DURATION_PATHS = (
     "experiments.guardrails.latency_p99_max",
 )
 # thresholds compared between tiers: a warning fires on a smaller value than critical does
-CHANNELS = ("pagerduty", "slack", "email", "webhook")
 TIERED_CONDITIONS = ("accuracy_drop", "error_rate", "drift_score", "latency_p99", "latency_p95")
 
-# inline secrets: the key written, and the environment-variable form to use instead
-SECRET_KEYS: Dict[str, Tuple[str, str]] = {
-    "webhook_url": ("webhook_url_env", "SLACK_WEBHOOK_URL"),
-    "webhook": ("webhook_url_env", "SLACK_WEBHOOK_URL"),
-    "routing_key": ("routing_key_env", "PAGERDUTY_ROUTING_KEY"),
-    "integration_key": ("routing_key_env", "PAGERDUTY_ROUTING_KEY"),
-    "password": ("password_env", "SMTP_PASSWORD"),
-    "smtp_password": ("password_env", "SMTP_PASSWORD"),
-    "api_token": ("api_token_env", "GRAFANA_API_TOKEN"),
-    "token": ("api_token_env", "GRAFANA_API_TOKEN"),
-}
-_SLACK_URL = re.compile(r"https?://hooks\.slack\.com/", re.IGNORECASE)
-_ROUTING_KEY = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{32}$")
+# inline secrets: the key written, and the environment-variable form to use instead; each
+# notification channel declares its own (mlmon.services.notify), Grafana's token is listed here
+_GRAFANA_TOKEN = ("api_token_env", "GRAFANA_API_TOKEN")
+_GRAFANA_TOKEN_SHAPE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{32}$")
 _URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_CHARS = 1_000_000  # a monitoring config is a few KB; more is a mistake (or an attack)
@@ -402,7 +392,8 @@ def _schema_message(error) -> str:
         sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[v]
         return f"{shown} must be {sign} {error.validator_value}"
     if v == "pattern" and "_env" in str(error.absolute_path[-1] if error.absolute_path else ""):
-        return f"{shown} is not an environment variable name; write its NAME (letters, digits, _), e.g. SLACK_WEBHOOK_URL"
+        # never the value: what is written where a variable's name belongs is often the secret itself
+        return "is not an environment variable name; write its NAME (letters, digits, _), e.g. SLACK_WEBHOOK_URL"
     if v == "pattern":
         return f"{shown} does not match {error.validator_value}"
     if v == "minLength":
@@ -563,15 +554,36 @@ def _check_traffic_split(data, report: _Report) -> None:
         report.at_value(("experiments", "traffic_split"), f"shares sum to {total:g}, not 1; make them add up to 1")
 
 
+def _channels():
+    """The notification channels' declarations (light: no network module is imported)."""
+    from mlmon.services.notify.registry import REGISTRY
+
+    return REGISTRY
+
+
+def _secret_keys() -> Dict[str, Tuple[str, str]]:
+    keys = {k: (c.secret.key, c.secret.default_env) for c in _channels().values() for k in c.secret.inline_keys}
+    keys.update({"api_token": _GRAFANA_TOKEN, "token": _GRAFANA_TOKEN})
+    return keys
+
+
 def _check_channels(data, report: _Report) -> None:
     channels = _get(data, "notifications")
     channels = channels if isinstance(channels, dict) else {}
+    registry = _channels()
+    for name, conf in channels.items():
+        if name in registry and isinstance(conf, dict):
+            for sub, message, severity in registry[name].validate(conf):
+                path = ("notifications", name) + tuple(sub)
+                if path not in report.claimed:
+                    report.claimed.add(path)
+                    report.at_value(path, message, severity)
     for tier in ("critical", "warning", "info"):
         notify = _get(data, "alerts", tier, "notify")
         if not isinstance(notify, list):
             continue
         for i, name in enumerate(notify):
-            if not isinstance(name, str) or name not in CHANNELS:
+            if not isinstance(name, str) or name not in registry:
                 continue
             conf = channels.get(name)
             if not isinstance(conf, dict):
@@ -585,13 +597,14 @@ def _check_channels(data, report: _Report) -> None:
 
 def _check_secrets(data: Any, path: Path, report: _Report) -> None:
     """Inline secrets: a secret-named key, a Slack webhook URL, a routing key, a URL with a password."""
+    secret_keys = _secret_keys()
     if isinstance(data, dict):
         for key, value in data.items():
             child = path + (key,)
             # a mapping is a section (notifications.webhook), not an inline secret
-            if (isinstance(key, str) and key in SECRET_KEYS and not (len(path) and path[0] == "data")
+            if (isinstance(key, str) and key in secret_keys and not (len(path) and path[0] == "data")
                     and not isinstance(value, (dict, list))):
-                env_key, env_name = SECRET_KEYS[key]
+                env_key, env_name = secret_keys[key]
                 report.claimed.update({child, path + (env_key,)})
                 report.at_key(child, f"'{key}' would put a secret in the file; name the environment variable "
                                      f"that holds it instead: `{env_key}: {env_name}`")
@@ -609,13 +622,14 @@ def _check_secrets(data: Any, path: Path, report: _Report) -> None:
 
 
 def _secret_form(value: str, path: Path) -> Optional[Tuple[str, str]]:
-    if _SLACK_URL.search(value):
-        return "a Slack webhook URL", "webhook_url_env: SLACK_WEBHOOK_URL"
-    if _ROUTING_KEY.match(value.strip()):
-        if "grafana" in path:
-            return "a 32-character token", "api_token_env: GRAFANA_API_TOKEN"
-        return "a 32-character routing key", "routing_key_env: PAGERDUTY_ROUTING_KEY"
-    if _URL_PASSWORD.match(value.strip()):
+    text = value.strip()
+    if "grafana" in path and _GRAFANA_TOKEN_SHAPE.match(text):
+        return "a 32-character token", "{}: {}".format(*_GRAFANA_TOKEN)
+    for channel in _channels().values():
+        secret = channel.secret
+        if secret.shape is not None and secret.shape.search(text):
+            return secret.shape_name, f"{secret.key}: {secret.default_env}"
+    if _URL_PASSWORD.match(text):
         if path[:1] == ("storage",):
             return "a URL with a password", "history_url_env: MLMON_HISTORY_URL"
         return "a URL with a password", "an *_env key naming the variable that holds the URL"
