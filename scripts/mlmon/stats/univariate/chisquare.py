@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 
 
@@ -50,13 +50,4 @@ def chisquare(reference, current, column_type=CATEGORICAL, threshold=0.05, *, pr
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-register(
-    StatTest(
-        id="chisquare",
-        display_name="chi-square p_value",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=chisquare,
-    )
-)
+implement("chisquare", chisquare)

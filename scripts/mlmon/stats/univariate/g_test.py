@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 from .chisquare import chi2_sf
 
@@ -48,13 +48,4 @@ def g_test(reference, current, column_type=CATEGORICAL, threshold=0.1, *, presor
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-register(
-    StatTest(
-        id="g_test",
-        display_name="g_test",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=g_test,
-    )
-)
+implement("g_test", g_test)

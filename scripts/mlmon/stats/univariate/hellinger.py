@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CATEGORICAL, NUMERICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import category_counts, histogram_sorted, sorted_values, sturges_edges, unique_sorted
 
 
@@ -49,13 +49,4 @@ def hellinger(reference, current, column_type, threshold=0.1, *, presorted=False
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="hellinger",
-        display_name="Hellinger distance",
-        column_types=frozenset({NUMERICAL, CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=hellinger,
-    )
-)
+implement("hellinger", hellinger)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, sorted_values
 
 #: scipy's ``ks_2samp(method="auto")`` uses the exact distribution up to this sample size.
@@ -66,13 +66,4 @@ def ks(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=F
     return StatTestResult(score=p, drifted=bool(p <= threshold), statistic=d)
 
 
-register(
-    StatTest(
-        id="ks",
-        display_name="K-S p_value",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=ks,
-    )
-)
+implement("ks", ks)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CATEGORICAL, NUMERICAL, StatTest, StatTestResult, register
+from . import StatTestResult, implement
 from ._binning import percents
 
 
@@ -40,13 +40,4 @@ def psi(reference, current, column_type, threshold=0.1, *, presorted=False):
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="psi",
-        display_name="PSI",
-        column_types=frozenset({NUMERICAL, CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=psi,
-    )
-)
+implement("psi", psi)
