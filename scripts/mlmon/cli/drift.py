@@ -77,7 +77,7 @@ def _render(data: dict) -> str:
 
 def run_drift(args) -> int:
     from mlmon.io.tables import read_table
-    from mlmon.profiles.fileformat import is_profile_path
+    from mlmon.profiles.magic import is_profile_path  # the first bytes: imports no profile machinery
     from mlmon.services.drift import compute_drift
 
     check_output_paths(args, [args.reference, args.current])
