@@ -168,7 +168,7 @@ def run_methods(args) -> int:
             "column_types": sorted(t.column_types),
             "default_threshold": t.default_threshold,
             "score_kind": t.score_kind,
-            "drift_rule": t.rule,
+            "drift_rule": t.drift_rule,
             "from_profile": dict(t.summaries),
         }
         for t in catalog.CATALOG

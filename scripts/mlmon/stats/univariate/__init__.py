@@ -82,7 +82,8 @@ MODULES: Dict[str, str] = {t.id: t.module for t in catalog.CATALOG}
 
 # how a score is compared with its threshold, where a test departs from the usual
 # "p-value below" / "distance at or above" (as Evidently's functions do)
-DRIFT_RULES: Dict[str, str] = {t.id: t.drift_rule for t in catalog.CATALOG if t.drift_rule}
+DRIFT_RULES: Dict[str, str] = {t.id: t.drift_rule for t in catalog.CATALOG
+                                if t.drift_rule != ("<" if t.score_kind == "p_value" else ">=")}
 
 
 def drift_rule(test: "StatTest") -> str:
@@ -91,7 +92,7 @@ def drift_rule(test: "StatTest") -> str:
     >>> drift_rule(get("ks")), drift_rule(get("z")), drift_rule(get("psi")), drift_rule(get("ed"))
     ('<=', '<', '>=', '>')
     """
-    return catalog.get(test.id).rule
+    return catalog.get(test.id).drift_rule
 
 
 def register(test: StatTest) -> StatTest:

@@ -52,15 +52,13 @@ class TestSpec(NamedTuple):
     default_threshold: float
     score_kind: str  # "p_value" or "distance"
     module: str
-    drift_rule: str = ""  # "" = the usual: "<" for a p-value, ">=" for a distance
+    drift_rule: str  # drift when ``score <rule> threshold``
     summaries: Tuple[Tuple[str, str], ...] = ()  # (summary kind, exact|approximate)
 
-    @property
-    def rule(self) -> str:
-        return self.drift_rule or ("<" if self.score_kind == "p_value" else ">=")
 
-
-def _t(id, name, types, threshold, kind, module=None, rule="", summaries=None) -> TestSpec:
+def _t(id, name, types, threshold, kind, module=None, rule=None, summaries=None) -> TestSpec:
+    """A test's entry; the drift rule defaults to "p-value below" / "distance at or above"."""
+    rule = rule or ("<" if kind == "p_value" else ">=")
     return TestSpec(id, name, types, threshold, kind, module or id, rule, tuple((summaries or {}).items()))
 
 

@@ -50,4 +50,11 @@ def chisquare(reference, current, column_type=CATEGORICAL, threshold=0.05, *, pr
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-implement("chisquare", chisquare)
+def from_summary(reference, current, column_type, threshold):
+    """chisquare from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.counts("chisquare", reference, current, column_type, threshold)
+
+
+implement("chisquare", chisquare, from_summary=from_summary)

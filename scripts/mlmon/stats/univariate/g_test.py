@@ -48,4 +48,11 @@ def g_test(reference, current, column_type=CATEGORICAL, threshold=0.1, *, presor
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-implement("g_test", g_test)
+def from_summary(reference, current, column_type, threshold):
+    """g_test from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.counts("g_test", reference, current, column_type, threshold)
+
+
+implement("g_test", g_test, from_summary=from_summary)

@@ -49,4 +49,11 @@ def hellinger(reference, current, column_type, threshold=0.1, *, presorted=False
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-implement("hellinger", hellinger)
+def from_summary(reference, current, column_type, threshold):
+    """hellinger from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("hellinger", reference, current, column_type, threshold)
+
+
+implement("hellinger", hellinger, from_summary=from_summary)

@@ -46,4 +46,11 @@ def jensenshannon(reference, current, column_type, threshold=0.1, *, presorted=F
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-implement("jensenshannon", jensenshannon)
+def from_summary(reference, current, column_type, threshold):
+    """jensenshannon from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("jensenshannon", reference, current, column_type, threshold)
+
+
+implement("jensenshannon", jensenshannon, from_summary=from_summary)

@@ -66,4 +66,11 @@ def ks(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=F
     return StatTestResult(score=p, drifted=bool(p <= threshold), statistic=d)
 
 
-implement("ks", ks)
+def from_summary(reference, current, column_type, threshold):
+    """ks from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.ks(reference, current, column_type, threshold)
+
+
+implement("ks", ks, from_summary=from_summary)

@@ -40,4 +40,11 @@ def psi(reference, current, column_type, threshold=0.1, *, presorted=False):
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-implement("psi", psi)
+def from_summary(reference, current, column_type, threshold):
+    """psi from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("psi", reference, current, column_type, threshold)
+
+
+implement("psi", psi, from_summary=from_summary)

@@ -55,4 +55,11 @@ def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, pre
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-implement("wasserstein", wasserstein)
+def from_summary(reference, current, column_type, threshold):
+    """wasserstein from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.wasserstein(reference, current, column_type, threshold)
+
+
+implement("wasserstein", wasserstein, from_summary=from_summary)

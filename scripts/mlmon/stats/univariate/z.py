@@ -46,4 +46,11 @@ def z(reference, current, column_type=CATEGORICAL, threshold=0.05, *, presorted=
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(stat))
 
 
-implement("z", z)
+def from_summary(reference, current, column_type, threshold):
+    """z from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.counts("z", reference, current, column_type, threshold)
+
+
+implement("z", z, from_summary=from_summary)
