@@ -131,25 +131,32 @@ def _binned_exact(test_id: str, rn, cn, threshold: float) -> SummaryResult:
 
 
 def coarse_counts(n: NumericSummaryView, edges: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts per coarse bin over ``edges``: the estimate (each fine bin wholly in the bin of its
-    left end), and the lowest and highest counts the fine bins allow.
+    """Counts per coarse bin over ``edges``: the estimate, and the lowest and highest counts the
+    fine bins allow. A fine bin inside one coarse bin counts there exactly; one that straddles
+    edges is shared out in proportion to its overlap with each (values spread evenly in it).
 
     >>> v = NumericSummaryView(4, 0.0, 4.0, 1.0, None, None, np.array([1, 2]), np.array([3, 1]),
     ...                        np.array([0.0, 1.5]), np.array([1.0, 2.5]))
     >>> [a.tolist() for a in coarse_counts(v, np.array([0.0, 2.0, 4.0]))]
-    [[4, 0], [3, 0], [4, 1]]
+    [[3.5, 0.5], [3, 0], [4, 1]]
     """
     nb = edges.size - 1
     lo_idx = np.clip(np.searchsorted(edges, n.bin_left, side="right") - 1, 0, nb - 1)
     hi_idx = np.clip(np.searchsorted(edges, n.bin_right, side="right") - 1, 0, nb - 1)
     c = np.asarray(n.bin_counts, dtype=np.int64)
-    estimate = np.bincount(lo_idx, weights=c, minlength=nb).astype(np.int64)
     sure = lo_idx == hi_idx
     low = np.bincount(lo_idx[sure], weights=c[sure], minlength=nb).astype(np.int64)
     spread = np.zeros(nb + 1, dtype=np.int64)  # each unsure fine bin may put all its values in any bin it spans
     np.add.at(spread, lo_idx[~sure], c[~sure])
     np.add.at(spread, hi_idx[~sure] + 1, -c[~sure])
     high = low + np.cumsum(spread)[:nb]
+    estimate = low.astype(np.float64)
+    for i in np.flatnonzero(~sure).tolist():
+        j = np.arange(lo_idx[i], hi_idx[i] + 1)
+        left, right = n.bin_left[i], n.bin_right[i]
+        overlap = np.clip(np.minimum(right, edges[j + 1]) - np.maximum(left, edges[j]), 0.0, None)
+        share = overlap / overlap.sum() if overlap.sum() > 0 else np.eye(1, j.size)[0]
+        estimate[j] += c[i] * share
     return estimate, low, high
 
 

@@ -23,7 +23,7 @@ from mlmon.services.drift.options import check_options
 from mlmon.services.drift.recommendations import recommendations
 from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, ProfileColumnDrift, severity_of
 from mlmon.services.drift.sources import ColumnData, RowSource
-from mlmon.services.drift.typing import assign_types
+from mlmon.services.drift.column_types import assign_types
 from mlmon.stats import univariate
 from mlmon.stats.univariate import NUMERICAL
 

@@ -1,6 +1,6 @@
 """Where a drift check's columns come from: rows, or profiles' summaries.
 
-A source answers the typing rule's questions (:class:`~mlmon.services.drift.typing.ColumnFacts`),
+A source answers the typing rule's questions (:class:`~mlmon.services.drift.column_types.ColumnFacts`),
 hands the pipeline each typed column as :class:`ColumnData` (cleaned values or summaries, sizes,
 missing and infinite counts, distinct values, categories new in current), and runs a test on it.
 Everything else (method choice, thresholds, FDR, the verdict) is the pipeline's, once.
