@@ -18,12 +18,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mlmon.errors import MlmonError
-from mlmon.io.columns import ColumnSpec, Typing, check_same_columns
+from mlmon.io.columns import ColumnSpec, Typing, assign_types_from, check_same_columns
 from mlmon.services.drift.options import check_options
 from mlmon.services.drift.recommendations import recommendations
 from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, ProfileColumnDrift, severity_of
 from mlmon.services.drift.sources import ColumnData, RowSource
-from mlmon.services.drift.column_types import assign_types
 from mlmon.stats import univariate
 from mlmon.stats.univariate import NUMERICAL
 
@@ -42,7 +41,8 @@ def run(source, options: Optional[DriftOptions] = None) -> DriftResult:
     ref_side, cur_side = source.sides()
     check_same_columns(ref_side, cur_side, options.exclude)
     check_options(options)
-    typing = assign_types(source, options)
+    typing = assign_types_from(source, numerical=options.numerical, categorical=options.categorical,
+                               exclude=options.exclude, target=options.target, prediction=options.prediction)
     _check_column_methods(typing, options, source.header)
     warnings: List[str] = []
     skipped = dict(typing.skipped)

@@ -1,6 +1,6 @@
 """Where a drift check's columns come from: rows, or profiles' summaries.
 
-A source answers the typing rule's questions (:class:`~mlmon.services.drift.column_types.ColumnFacts`),
+A source answers the typing rule's questions (:class:`~mlmon.io.columns.ColumnFacts`),
 hands the pipeline each typed column as :class:`ColumnData` (cleaned values or summaries, sizes,
 missing and infinite counts, distinct values, categories new in current), and runs a test on it.
 Everything else (method choice, thresholds, FDR, the verdict) is the pipeline's, once.
@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from mlmon.io.columns import ColumnSpec
+from mlmon.io.columns import ColumnSpec, TableFacts
 from mlmon.stats import univariate
 from mlmon.stats.univariate import CATEGORICAL, NUMERICAL
 from mlmon.stats.univariate._binning import nunique_sorted, unique_sorted
@@ -64,15 +64,11 @@ class Outcome:
 # ---------------------------------------------------------------------------- rows
 
 
-class RowSource:
+class RowSource(TableFacts):
+    """Two tables; the typing rule's answers are :class:`~mlmon.io.columns.TableFacts`'."""
+
     summaries = False
     parallel = True
-    header = "the file's header"
-
-    def __init__(self, reference, current):
-        self.reference, self.current = reference, current
-        self.reference_where, self.current_where = reference.path, current.path
-        self.reference_columns, self.current_columns = list(reference.columns), list(current.columns)
 
     def sides(self) -> Tuple[Named, Named]:
         return self.reference, self.current
@@ -80,21 +76,6 @@ class RowSource:
     def describe(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         return ({"path": self.reference.path, "rows": self.reference.rows},
                 {"path": self.current.path, "rows": self.current.rows})
-
-    # typing facts
-    def kinds(self, name):
-        return self.reference.kinds[name], self.current.kinds[name]
-
-    def distinct(self, name):
-        series = self.current.frame[name]
-        return int(series.nunique()), int(series.count()), False
-
-    def categories_are_numbers(self, name):
-        rk = self.reference.kinds[name]
-        table = self.reference if rk in ("string", "category") else self.current
-        values = getattr(table.frame[name], "cat", None)
-        values = values.categories if values is not None else None
-        return getattr(values, "dtype", None) is not None and values.dtype.kind in "iuf"
 
     def column(self, spec: ColumnSpec) -> ColumnData:
         ref_s, cur_s = self.reference.frame[spec.name], self.current.frame[spec.name]
