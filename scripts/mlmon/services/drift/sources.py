@@ -24,7 +24,7 @@ import numpy as np
 
 from mlmon.io.columns import ColumnSpec, TableFacts
 from mlmon.stats import univariate
-from mlmon.stats.univariate import CATEGORICAL, NUMERICAL
+from mlmon.stats.univariate import NUMERICAL
 from mlmon.stats.univariate._binning import nunique_sorted, unique_sorted
 
 Named = namedtuple("Named", "path columns")  # what check_same_columns reads of a side
