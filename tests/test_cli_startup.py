@@ -19,3 +19,29 @@ def test_building_the_parser_imports_no_data_library():
                           env={"PYTHONPATH": str(ROOT / "scripts")}, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+NOT_ON_THE_ROWS_PATH = ("scipy.stats", "evidently", "dask", "datasketches")
+
+
+def test_drift_on_rows_with_default_methods_imports_no_profile_or_engine_library(tmp_path):
+    # the default tests on 2,000 rows are wasserstein and jensenshannon: neither needs
+    # scipy.stats (a second of import), and asking "is this a profile?" reads the file's first
+    # bytes instead of importing the profile machinery
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for side, shift in (("reference", 0.0), ("current", 0.3)):
+        frame = pd.DataFrame({"amount": rng.normal(shift, 1, 2000), "country": rng.choice(["de", "fr", "it"], 2000)})
+        paths.append(tmp_path / f"{side}.parquet")
+        frame.to_parquet(paths[-1])
+    code = ("import sys; from mlmon.cli import main; "
+            f"rc = main(['drift', {str(paths[0])!r}, {str(paths[1])!r}, '--no-history', '--format', 'json']); "
+            f"print(','.join(m for m in {NOT_ON_THE_ROWS_PATH!r} if m in sys.modules), file=sys.stderr); sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT / "scripts")}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"wasserstein"' in proc.stdout and '"jensenshannon"' in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1:] in ([], [""])

@@ -101,6 +101,28 @@ def test_validator_column_types_mirror_the_registry():
     assert {k: tuple(sorted(t.column_types)) for k, t in univariate.available().items()} == config.METHOD_COLUMN_TYPES
 
 
+def test_committed_schema_is_the_generated_one():
+    # the drift method enums are filled from the test catalog; edit the catalog, then run
+    # `python -m mlmon.services.config_schema --write`
+    from mlmon.services.config_schema import build_schema, render
+
+    committed = (ROOT / "assets" / "schema.json").read_text(encoding="utf-8")
+    assert render(build_schema(json.loads(committed))) == committed
+
+
+def test_schema_generator_fills_the_method_enums_from_the_catalog():
+    from mlmon.services.config_schema import build_schema
+    from mlmon.stats.univariate import catalog
+
+    stale = json.loads(json.dumps(SCHEMA))
+    stale["$defs"]["method"]["enum"] = ["ks"]
+    stale["properties"]["drift"]["properties"]["method"]["enum"] = ["ks", None]
+    built = build_schema(stale)
+    assert built["$defs"]["method"]["enum"] == catalog.ids()
+    assert built["properties"]["drift"]["properties"]["method"]["enum"] == catalog.ids() + [None]
+    assert built["properties"]["alerts"] == SCHEMA["properties"]["alerts"]  # channels: hand-kept for now
+
+
 def test_validating_imports_neither_numpy_nor_pandas():
     code = ("import sys; from mlmon.services.config import validate_file; "
             f"assert validate_file({str(ROOT / 'assets' / 'config.yaml')!r}) == []; "

@@ -53,7 +53,7 @@ def _options(args):
 def run_profile(args) -> int:
     from mlmon.profiles import SUFFIX, is_profile_path, merge_profiles
 
-    if not is_profile_path(args.out):
+    if not args.out.lower().endswith(SUFFIX):  # the name, not the content: the file is to be written
         raise MlmonError(f"a profile's name must end in {SUFFIX}", f"--out {args.out}", f"use e.g. --out reference{SUFFIX}")
     check_output_paths(args, args.data, flags=("--output", "--out"))
     options = _options(args)

@@ -16,18 +16,25 @@ datetime            skipped (a timestamp is not a feature to drift-test)
 ==================  ==========================================================
 
 ``--numerical``, ``--categorical`` and ``--exclude`` (or the config) override the defaults.
+
+The rule asks two sides a few questions (:class:`ColumnFacts`): each side's kind of a column,
+and for integers and text how many distinct values the current side holds. Tables answer them
+(:class:`TableFacts`), and so do profiles, so the drift check types columns one way whatever
+it reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Protocol, Sequence, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.io.tables import Table
 
 INTEGER_CARDINALITY_LIMIT = 10
 NUMERIC_KINDS = ("float", "int")
+#: kinds a column forced numerical may hold (bools count as 0 and 1)
+NUMBER_LIKE = NUMERIC_KINDS + ("bool", "empty")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,44 @@ def check_same_columns(reference: Table, current: Table, exclude: Sequence[str] 
         )
 
 
+class ColumnFacts(Protocol):
+    """What the typing rule asks of two sides, whatever they are read from (tables, profiles)."""
+
+    reference_where: str
+    current_where: str
+    reference_columns: List[str]
+    current_columns: List[str]
+    header: str  # what names the columns, for "check the spelling against ..."
+
+    def kinds(self, name: str) -> Tuple[str, str]: ...
+    def distinct(self, name: str) -> Tuple[int, int, bool]: ...  # current side: (distinct, present, more exist)
+    def categories_are_numbers(self, name: str) -> bool: ...
+
+
+class TableFacts:
+    """:class:`ColumnFacts` of two tables."""
+
+    header = "the file's header"
+
+    def __init__(self, reference: Table, current: Table):
+        self.reference, self.current = reference, current
+        self.reference_where, self.current_where = reference.path, current.path
+        self.reference_columns, self.current_columns = list(reference.columns), list(current.columns)
+
+    def kinds(self, name: str) -> Tuple[str, str]:
+        return self.reference.kinds[name], self.current.kinds[name]
+
+    def distinct(self, name: str) -> Tuple[int, int, bool]:
+        series = self.current.frame[name]
+        return int(series.nunique()), int(series.count()), False
+
+    def categories_are_numbers(self, name: str) -> bool:
+        table = self.reference if self.reference.kinds[name] in ("string", "category") else self.current
+        accessor = getattr(table.frame[name], "cat", None)
+        values = accessor.categories if accessor is not None else None
+        return getattr(values, "dtype", None) is not None and values.dtype.kind in "iuf"
+
+
 def assign_types(
     reference: Table,
     current: Table,
@@ -73,14 +118,27 @@ def assign_types(
     target: Optional[str] = None,
     prediction: Optional[str] = None,
 ) -> Typing:
-    """Type every shared column; raise :class:`MlmonError` on contradictions."""
-    names = [c for c in current.columns if c in set(reference.columns)]
-    known = set(reference.columns) | set(current.columns)
+    """Type every shared column of two tables; raise :class:`MlmonError` on contradictions."""
+    return assign_types_from(TableFacts(reference, current), numerical=numerical, categorical=categorical,
+                             exclude=exclude, target=target, prediction=prediction)
+
+
+def assign_types_from(
+    facts: ColumnFacts,
+    *,
+    numerical: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    target: Optional[str] = None,
+    prediction: Optional[str] = None,
+) -> Typing:
+    """Type every shared column of two sides described by ``facts`` (the one typing rule)."""
+    known = set(facts.reference_columns) | set(facts.current_columns)
     for flag, cols in (("--numerical", numerical), ("--categorical", categorical), ("--exclude", exclude)):
-        _check_known(flag, cols, known, current.path)
+        _check_known(flag, cols, known, facts)
     for flag, col in (("--target", target), ("--prediction", prediction)):
         if col is not None:
-            _check_known(flag, [col], known, current.path)
+            _check_known(flag, [col], known, facts)
     both = set(numerical) & set(categorical)
     if both:
         raise MlmonError(
@@ -91,18 +149,19 @@ def assign_types(
 
     columns: List[ColumnSpec] = []
     skipped: Dict[str, str] = {}
-    for name in names:
-        if name in exclude:
+    in_reference = set(facts.reference_columns)
+    for name in facts.current_columns:
+        if name in exclude or name not in in_reference:
             continue
-        rk, ck = reference.kinds[name], current.kinds[name]
-        _check_compatible(name, rk, ck, reference, current)
+        rk, ck = facts.kinds(name)
+        _check_compatible(name, rk, ck, facts)
         role = "target" if name == target else "prediction" if name == prediction else "feature"
         if name in numerical:
-            if rk not in NUMERIC_KINDS + ("bool", "empty") or ck not in NUMERIC_KINDS + ("bool", "empty"):
-                bad = reference.path if rk not in NUMERIC_KINDS + ("bool", "empty") else current.path
+            if rk not in NUMBER_LIKE or ck not in NUMBER_LIKE:
+                bad_kind, where = (rk, facts.reference_where) if rk not in NUMBER_LIKE else (ck, facts.current_where)
                 raise MlmonError(
-                    f"--numerical {name}: column holds {rk if bad == reference.path else ck} values, not numbers",
-                    bad,
+                    f"--numerical {name}: column holds {bad_kind} values, not numbers",
+                    where,
                     "drop it from --numerical or fix the column",
                 )
             columns.append(ColumnSpec(name, "numerical", role))
@@ -110,7 +169,7 @@ def assign_types(
         if name in categorical:
             columns.append(ColumnSpec(name, "categorical", role))
             continue
-        inferred, reason = _infer(current, name)
+        inferred, reason = _infer(facts, name, ck)
         if inferred is None:
             skipped[name] = reason
         else:
@@ -118,21 +177,19 @@ def assign_types(
     return Typing(columns=columns, skipped=skipped)
 
 
-def _infer(table: Table, name: str):
-    kind = table.kinds[name]
-    series = table.frame[name]
+def _infer(facts: ColumnFacts, name: str, kind: str):
     if kind == "float":
         return "numerical", ""
     if kind == "int":
-        n = series.nunique()
-        return ("categorical", "") if n <= INTEGER_CARDINALITY_LIMIT else ("numerical", "")
+        n, _, more = facts.distinct(name)
+        return ("categorical", "") if not more and n <= INTEGER_CARDINALITY_LIMIT else ("numerical", "")
     if kind in ("bool", "category"):
         return "categorical", ""
     if kind == "string":
-        n, count = series.nunique(), series.count()
-        if n > count * 0.5:
+        n, count, more = facts.distinct(name)
+        if more or n > count * 0.5:
             return None, (
-                f"text-like: {n} distinct values in {count} rows (an id or free text); "
+                f"text-like: {'more than ' if more else ''}{n} distinct values in {count} rows (an id or free text); "
                 f"use --categorical {name} to test it anyway"
             )
         return "categorical", ""
@@ -143,30 +200,25 @@ def _infer(table: Table, name: str):
     return None, "mixed or nested values: cannot be typed; use --categorical to test it as categories"
 
 
-def _check_compatible(name: str, rk: str, ck: str, reference: Table, current: Table) -> None:
+def _check_compatible(name: str, rk: str, ck: str, facts: ColumnFacts) -> None:
     numeric = set(NUMERIC_KINDS)
     texty = {"string", "category"}
     if (rk in numeric and ck in texty) or (rk in texty and ck in numeric):
-        ref_desc = "numeric" if rk in numeric else "text"
-        cur_desc = "numeric" if ck in numeric else "text"
-        cat = reference if rk in texty else current
-        if rk == "category" or ck == "category":
-            # a pandas categorical of numbers on one side is still numbers
-            values = cat.frame[name].cat.categories
-            if getattr(values, "dtype", None) is not None and values.dtype.kind in "iuf":
-                return
+        if (rk == "category" or ck == "category") and facts.categories_are_numbers(name):
+            return  # a pandas categorical of numbers on one side is still numbers
         raise MlmonError(
-            f"column {name!r} is {ref_desc} in reference but {cur_desc} in current",
-            f"{reference.path} vs {current.path}",
+            f"column {name!r} is {'numeric' if rk in numeric else 'text'} in reference but "
+            f"{'numeric' if ck in numeric else 'text'} in current",
+            f"{facts.reference_where} vs {facts.current_where}",
             "fix the export so both sides hold the same type, or --exclude the column",
         )
 
 
-def _check_known(flag: str, cols: Iterable[str], known: set, where: str) -> None:
+def _check_known(flag: str, cols: Iterable[str], known: set, facts: ColumnFacts) -> None:
     unknown = [c for c in cols if c not in known]
     if unknown:
         raise MlmonError(
             f"{flag} names unknown column(s): {', '.join(unknown)}",
-            where,
-            "check the spelling against the file's header",
+            facts.current_where,
+            f"check the spelling against {facts.header}",
         )

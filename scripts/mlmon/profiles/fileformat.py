@@ -32,13 +32,10 @@ from mlmon.errors import MlmonError
 from mlmon.profiles.profile import ColumnProfile, NumericSummary, Profile, ProfileOptions
 from mlmon.profiles.sketch import ExactSum, QuantileSketch
 
+from mlmon.profiles.magic import SUFFIX, is_profile_path  # noqa: F401  (their old home)
+
 FORMAT = "mlmon-profile"
 FORMAT_VERSION = 1
-SUFFIX = ".mlprofile"
-
-
-def is_profile_path(path: str) -> bool:
-    return str(path).lower().endswith(SUFFIX)
 
 
 def profile_to_dict(profile: Profile) -> Dict[str, Any]:

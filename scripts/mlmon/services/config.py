@@ -21,23 +21,16 @@ from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mlmon.errors import MlmonError
+from mlmon.stats.univariate import catalog as _catalog
 
 SCHEMA_PATH = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "assets", "schema.json"))
 DEFAULT_CONFIG_PATH = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "assets", "config.yaml"))
 CONFIG_NAMES = ("monitoring.yaml", "monitoring.yml")
 CONFIG_SUFFIXES = (".monitoring.yaml", ".monitoring.yml")
 
-# column types each drift test accepts; mirrors mlmon.stats.univariate (a test keeps the two
-# equal) so that validating a config never imports numpy or scipy
-METHOD_COLUMN_TYPES: Dict[str, Tuple[str, ...]] = {
-    "anderson": ("numerical",), "chisquare": ("categorical",), "chisquare_pooled": ("categorical",),
-    "cramer_von_mises": ("numerical",), "ed": ("numerical",), "empirical_mmd": ("numerical",),
-    "es": ("numerical",), "fisher_exact": ("categorical",), "g_test": ("categorical",),
-    "hellinger": ("categorical", "numerical"), "jensenshannon": ("categorical", "numerical"),
-    "kl_div": ("categorical", "numerical"), "ks": ("numerical",), "mannw": ("numerical",),
-    "psi": ("categorical", "numerical"), "psi_quantile": ("numerical",), "t_test": ("numerical",),
-    "TVD": ("categorical",), "wasserstein": ("numerical",), "z": ("categorical",),
-}
+# column types each drift test accepts, from the catalog (which imports no numpy, so validating
+# a config stays cheap)
+METHOD_COLUMN_TYPES: Dict[str, Tuple[str, ...]] = _catalog.column_types()
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -78,7 +78,7 @@ def g_test_counts(ref: np.ndarray, cur: np.ndarray, threshold: float = 0.1) -> S
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-def shares(ref: np.ndarray, cur: np.ndarray, n_ref: int, n_cur: int, feel_zeroes: bool) -> Tuple[np.ndarray, np.ndarray]:
+def shares(ref: np.ndarray, cur: np.ndarray, n_ref: float, n_cur: float, feel_zeroes: bool) -> Tuple[np.ndarray, np.ndarray]:
     """Each side's share per bin (Evidently's ``get_binned_data`` on counts)."""
     r, c = np.asarray(ref) / n_ref, np.asarray(cur) / n_cur
     return (fill_zeroes(r), fill_zeroes(c)) if feel_zeroes else (r, c)
@@ -90,7 +90,7 @@ def psi_counts(ref, cur, threshold: float = 0.1) -> StatTestResult:
     >>> round(psi_counts(np.array([3, 1]), np.array([1, 3])).score, 4)
     1.0986
     """
-    r, c = shares(ref, cur, int(np.sum(ref)), int(np.sum(cur)), True)
+    r, c = shares(ref, cur, float(np.sum(ref)), float(np.sum(cur)), True)  # counts may be fractional estimates
     score = psi_value(r, c)
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
@@ -101,7 +101,7 @@ def jensenshannon_counts(ref, cur, threshold: float = 0.1) -> StatTestResult:
     >>> round(jensenshannon_counts(np.array([2, 2]), np.array([1, 3])).score, 4)
     0.1839
     """
-    r, c = shares(ref, cur, int(np.sum(ref)), int(np.sum(cur)), False)
+    r, c = shares(ref, cur, float(np.sum(ref)), float(np.sum(cur)), False)  # counts may be fractional estimates
     score = js_distance(r, c)
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
@@ -112,7 +112,7 @@ def kl_div_counts(ref, cur, threshold: float = 0.1) -> StatTestResult:
     >>> round(kl_div_counts(np.array([2, 2]), np.array([1, 3])).score, 4)
     0.1438
     """
-    r, c = shares(ref, cur, int(np.sum(ref)), int(np.sum(cur)), True)
+    r, c = shares(ref, cur, float(np.sum(ref)), float(np.sum(cur)), True)  # counts may be fractional estimates
     score = float(np.sum(special.rel_entr(r / np.sum(r), c / np.sum(c))))
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 

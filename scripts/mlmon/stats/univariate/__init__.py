@@ -21,12 +21,14 @@ at or above it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Literal, Optional
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Literal, Optional
 
-import numpy as np
+from mlmon.stats.univariate import catalog
+from mlmon.stats.univariate.catalog import CATEGORICAL, NUMERICAL
 
-NUMERICAL = "numerical"
-CATEGORICAL = "categorical"
+if TYPE_CHECKING:  # the registry itself needs no numpy: listing tests stays cheap
+    import numpy as np
+
 ColumnType = Literal["numerical", "categorical"]
 
 
@@ -55,6 +57,9 @@ class StatTest:
     default_threshold: float
     score_kind: Literal["p_value", "distance"]
     func: StatTestFunc
+    #: ``from_summary(reference, current, column_type, threshold) -> SummaryResult`` for the
+    #: summaries the catalog declares (see :mod:`mlmon.stats.univariate._summary`), or None
+    from_summary: Optional[Callable[..., object]] = None
 
     def __call__(
         self,
@@ -72,19 +77,13 @@ class StatTest:
 REGISTRY: Dict[str, StatTest] = {}
 
 # test id -> module: lets a run import only the tests it uses (several need scipy.stats, whose
-# import alone costs about a second)
-MODULES: Dict[str, str] = {
-    "anderson": "anderson", "chisquare": "chisquare", "chisquare_pooled": "chisquare_pooled",
-    "cramer_von_mises": "cramer_von_mises", "ed": "ed", "empirical_mmd": "empirical_mmd",
-    "es": "es", "fisher_exact": "fisher_exact", "g_test": "g_test", "hellinger": "hellinger",
-    "jensenshannon": "jensenshannon", "kl_div": "kl_div", "ks": "ks", "mannw": "mannw",
-    "psi": "psi", "psi_quantile": "psi_quantile", "t_test": "t_test", "TVD": "tvd",
-    "wasserstein": "wasserstein", "z": "z",
-}
+# import alone costs about a second); derived from the catalog
+MODULES: Dict[str, str] = {t.id: t.module for t in catalog.CATALOG}
 
 # how a score is compared with its threshold, where a test departs from the usual
 # "p-value below" / "distance at or above" (as Evidently's functions do)
-DRIFT_RULES: Dict[str, str] = {"ks": "<=", "cramer_von_mises": "<=", "ed": ">"}
+DRIFT_RULES: Dict[str, str] = {t.id: t.drift_rule for t in catalog.CATALOG
+                                if t.drift_rule != ("<" if t.score_kind == "p_value" else ">=")}
 
 
 def drift_rule(test: "StatTest") -> str:
@@ -93,7 +92,7 @@ def drift_rule(test: "StatTest") -> str:
     >>> drift_rule(get("ks")), drift_rule(get("z")), drift_rule(get("psi")), drift_rule(get("ed"))
     ('<=', '<', '>=', '>')
     """
-    return DRIFT_RULES.get(test.id, "<" if test.score_kind == "p_value" else ">=")
+    return catalog.get(test.id).drift_rule
 
 
 def register(test: StatTest) -> StatTest:
@@ -101,9 +100,17 @@ def register(test: StatTest) -> StatTest:
     return test
 
 
+def implement(test_id: str, func: StatTestFunc, from_summary=None) -> StatTest:
+    """Register ``func`` (and ``from_summary``) as the computation of the catalog's ``test_id``."""
+    spec = catalog.get(test_id)
+    return register(StatTest(id=spec.id, display_name=spec.display_name, column_types=spec.column_types,
+                             default_threshold=spec.default_threshold, score_kind=spec.score_kind,
+                             func=func, from_summary=from_summary))
+
+
 def known_ids() -> list:
     """Every test id, without importing any test."""
-    return sorted(MODULES, key=str.lower)
+    return catalog.ids()
 
 
 def get(test_id: str) -> StatTest:
@@ -151,9 +158,7 @@ def _load_all() -> None:
     if _LOADED:
         return
     import importlib
-    import pkgutil
 
-    for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{mod.name}")
+    for module in sorted(set(MODULES.values())):
+        importlib.import_module(f"{__name__}.{module}")
     _LOADED = True

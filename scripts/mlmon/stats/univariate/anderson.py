@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 
 
 def anderson(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
@@ -42,13 +42,4 @@ def anderson(reference, current, column_type=NUMERICAL, threshold=0.1, *, presor
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(res.statistic))
 
 
-register(
-    StatTest(
-        id="anderson",
-        display_name="Anderson-Darling",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=anderson,
-    )
-)
+implement("anderson", anderson)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 
 
@@ -50,13 +50,11 @@ def chisquare(reference, current, column_type=CATEGORICAL, threshold=0.05, *, pr
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-register(
-    StatTest(
-        id="chisquare",
-        display_name="chi-square p_value",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=chisquare,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """chisquare from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.counts("chisquare", reference, current, column_type, threshold)
+
+
+implement("chisquare", chisquare, from_summary=from_summary)

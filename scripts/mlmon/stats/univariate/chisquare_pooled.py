@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 from .chisquare import chi2_sf
 
@@ -78,13 +78,4 @@ def chisquare_pooled(reference, current, column_type=CATEGORICAL, threshold=0.05
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-register(
-    StatTest(
-        id="chisquare_pooled",
-        display_name="chi-square p_value (sparse categories pooled)",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=chisquare_pooled,
-    )
-)
+implement("chisquare_pooled", chisquare_pooled)

@@ -32,7 +32,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 
 
 #: both samples at most this size: exact p-value (``method="auto"`` in scipy and Evidently)
@@ -86,13 +86,4 @@ def cramer_von_mises(reference, current, column_type=NUMERICAL, threshold=0.1, *
     return StatTestResult(score=p, drifted=bool(p <= threshold), statistic=t)
 
 
-register(
-    StatTest(
-        id="cramer_von_mises",
-        display_name="Cramer-von Mises",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=cramer_von_mises,
-    )
-)
+implement("cramer_von_mises", cramer_von_mises)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, sorted_values
 
 
@@ -41,13 +41,4 @@ def ed(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=Fa
     return StatTestResult(score=score, drifted=bool(score > threshold))
 
 
-register(
-    StatTest(
-        id="ed",
-        display_name="Energy-distance",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=ed,
-    )
-)
+implement("ed", ed)

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 
 #: permutations, as in Evidently
 ITERATIONS = 100
@@ -101,13 +101,4 @@ def empirical_mmd(
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=observed)
 
 
-register(
-    StatTest(
-        id="empirical_mmd",
-        display_name="empirical_mmd",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=empirical_mmd,
-    )
-)
+implement("empirical_mmd", empirical_mmd)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 
 
 def es(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
@@ -39,13 +39,4 @@ def es(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=F
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(res.statistic))
 
 
-register(
-    StatTest(
-        id="es",
-        display_name="Epps-Singleton",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=es,
-    )
-)
+implement("es", es)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 
 
@@ -46,13 +46,4 @@ def fisher_exact(reference, current, column_type=CATEGORICAL, threshold=0.1, *, 
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(odds_ratio))
 
 
-register(
-    StatTest(
-        id="fisher_exact",
-        display_name="Fisher's Exact test",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=fisher_exact,
-    )
-)
+implement("fisher_exact", fisher_exact)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 from .chisquare import chi2_sf
 
@@ -48,13 +48,11 @@ def g_test(reference, current, column_type=CATEGORICAL, threshold=0.1, *, presor
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=stat)
 
 
-register(
-    StatTest(
-        id="g_test",
-        display_name="g_test",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=g_test,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """g_test from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.counts("g_test", reference, current, column_type, threshold)
+
+
+implement("g_test", g_test, from_summary=from_summary)

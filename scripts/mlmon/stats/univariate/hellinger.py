@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CATEGORICAL, NUMERICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import category_counts, histogram_sorted, sorted_values, sturges_edges, unique_sorted
 
 
@@ -49,13 +49,11 @@ def hellinger(reference, current, column_type, threshold=0.1, *, presorted=False
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="hellinger",
-        display_name="Hellinger distance",
-        column_types=frozenset({NUMERICAL, CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=hellinger,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """hellinger from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("hellinger", reference, current, column_type, threshold)
+
+
+implement("hellinger", hellinger, from_summary=from_summary)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import rel_entr
 
-from . import CATEGORICAL, NUMERICAL, StatTest, StatTestResult, register
+from . import StatTestResult, implement
 from ._binning import percents
 
 
@@ -46,13 +46,11 @@ def jensenshannon(reference, current, column_type, threshold=0.1, *, presorted=F
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="jensenshannon",
-        display_name="Jensen-Shannon distance",
-        column_types=frozenset({NUMERICAL, CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=jensenshannon,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """jensenshannon from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("jensenshannon", reference, current, column_type, threshold)
+
+
+implement("jensenshannon", jensenshannon, from_summary=from_summary)

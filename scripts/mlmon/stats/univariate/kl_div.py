@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import rel_entr
 
-from . import CATEGORICAL, NUMERICAL, StatTest, StatTestResult, register
+from . import StatTestResult, implement
 from ._binning import percents
 
 
@@ -35,13 +35,11 @@ def kl_div(reference, current, column_type, threshold=0.1, *, presorted=False):
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="kl_div",
-        display_name="Kullback-Leibler divergence",
-        column_types=frozenset({NUMERICAL, CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=kl_div,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """kl_div from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("kl_div", reference, current, column_type, threshold)
+
+
+implement("kl_div", kl_div, from_summary=from_summary)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, sorted_values
 
 #: scipy's ``ks_2samp(method="auto")`` uses the exact distribution up to this sample size.
@@ -66,13 +66,11 @@ def ks(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=F
     return StatTestResult(score=p, drifted=bool(p <= threshold), statistic=d)
 
 
-register(
-    StatTest(
-        id="ks",
-        display_name="K-S p_value",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=ks,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """ks from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.ks(reference, current, column_type, threshold)
+
+
+implement("ks", ks, from_summary=from_summary)

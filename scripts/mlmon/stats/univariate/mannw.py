@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 
 
 def mannw(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
@@ -36,13 +36,4 @@ def mannw(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorte
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(res.statistic))
 
 
-register(
-    StatTest(
-        id="mannw",
-        display_name="Mann-Whitney U-rank test",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=mannw,
-    )
-)
+implement("mannw", mannw)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CATEGORICAL, NUMERICAL, StatTest, StatTestResult, register
+from . import StatTestResult, implement
 from ._binning import percents
 
 
@@ -40,13 +40,11 @@ def psi(reference, current, column_type, threshold=0.1, *, presorted=False):
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="psi",
-        display_name="PSI",
-        column_types=frozenset({NUMERICAL, CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=psi,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """psi from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.binned("psi", reference, current, column_type, threshold)
+
+
+implement("psi", psi, from_summary=from_summary)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 from ._binning import sorted_values
 
 #: number of quantile bins (deciles)
@@ -70,13 +70,4 @@ def psi_quantile(reference, current, column_type=NUMERICAL, threshold=0.1, *, pr
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="psi_quantile",
-        display_name="PSI (reference deciles)",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=psi_quantile,
-    )
-)
+implement("psi_quantile", psi_quantile)

@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 
 
 def t_test(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
@@ -37,13 +37,4 @@ def t_test(reference, current, column_type=NUMERICAL, threshold=0.05, *, presort
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(res.statistic))
 
 
-register(
-    StatTest(
-        id="t_test",
-        display_name="t_test",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=t_test,
-    )
-)
+implement("t_test", t_test)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 
 #: number of permutations, as in Evidently
@@ -58,13 +58,4 @@ def tvd(reference, current, column_type=CATEGORICAL, threshold=0.1, *, presorted
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=observed)
 
 
-register(
-    StatTest(
-        id="TVD",
-        display_name="Total-Variation-Distance",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.1,
-        score_kind="p_value",
-        func=tvd,
-    )
-)
+implement("TVD", tvd)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NUMERICAL, StatTest, StatTestResult, register
+from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, sorted_values
 
 
@@ -55,13 +55,11 @@ def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, pre
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
 
-register(
-    StatTest(
-        id="wasserstein",
-        display_name="Wasserstein distance (normed)",
-        column_types=frozenset({NUMERICAL}),
-        default_threshold=0.1,
-        score_kind="distance",
-        func=wasserstein,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """wasserstein from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.wasserstein(reference, current, column_type, threshold)
+
+
+implement("wasserstein", wasserstein, from_summary=from_summary)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import CATEGORICAL, StatTest, StatTestResult, register
+from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
 
 
@@ -46,13 +46,11 @@ def z(reference, current, column_type=CATEGORICAL, threshold=0.05, *, presorted=
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(stat))
 
 
-register(
-    StatTest(
-        id="z",
-        display_name="Z-test p_value",
-        column_types=frozenset({CATEGORICAL}),
-        default_threshold=0.05,
-        score_kind="p_value",
-        func=z,
-    )
-)
+def from_summary(reference, current, column_type, threshold):
+    """z from a profile's summaries (what and how exactly: the catalog's entry)."""
+    from mlmon.stats import from_summaries  # imported by profiles only: rows never pay for it
+
+    return from_summaries.counts("z", reference, current, column_type, threshold)
+
+
+implement("z", z, from_summary=from_summary)

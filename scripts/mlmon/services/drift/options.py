@@ -1,0 +1,69 @@
+"""Drift options: read from a monitoring config, and checked before any column is read."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Sequence, Tuple
+
+from mlmon.errors import MlmonError
+from mlmon.services.drift.result import DriftOptions
+from mlmon.stats.univariate import catalog
+
+
+def options_from_config(config: Dict[str, Any], columns: Sequence[str]) -> Tuple[Dict[str, Any], List[str]]:
+    """DriftOptions fields from a validated monitoring config, for data with ``columns``.
+
+    Column roles name a model's columns; a file at hand may lack some of them, so names not in
+    the data are dropped with a warning instead of failing the run. The id and timestamp columns
+    are left out of the drift check (they are not features).
+    """
+    present = set(columns)
+    cols = (config.get("data") or {}).get("columns") or {}
+    drift = config.get("drift") or {}
+    warnings: List[str] = []
+
+    def keep(names, what):
+        names = list(names or [])
+        missing = [n for n in names if n not in present]
+        if missing:
+            warnings.append(f"config {what} not in the data, ignored: {', '.join(missing)}")
+        return [n for n in names if n in present]
+
+    out: Dict[str, Any] = {}
+    for role in ("target", "prediction"):
+        name = cols.get(role)
+        if name:
+            kept = keep([name], f"data.columns.{role}")
+            if kept:
+                out[role] = kept[0]
+    out["numerical"] = keep(cols.get("numerical"), "data.columns.numerical")
+    out["categorical"] = keep(cols.get("categorical"), "data.columns.categorical")
+    exclude = keep(cols.get("exclude"), "data.columns.exclude")
+    exclude += [cols[k] for k in ("id", "timestamp") if cols.get(k) in present and cols[k] not in exclude]
+    out["exclude"] = exclude
+    for key in ("method", "threshold", "drift_share", "fdr"):
+        if drift.get(key) is not None:
+            out[key] = drift[key]
+    out["column_methods"] = {c: m for c, m in (drift.get("column_methods") or {}).items() if c in present}
+    out["column_thresholds"] = {c: t for c, t in (drift.get("column_thresholds") or {}).items() if c in present}
+    mv = drift.get("multivariate") or {}
+    if mv.get("enabled"):
+        out["multivariate"] = mv.get("method") or "mmd"
+    return out, warnings
+
+
+def check_options(options: DriftOptions) -> None:
+    if not 0 < options.drift_share <= 1:
+        raise MlmonError(f"--drift-share {options.drift_share} is outside (0, 1]", "command line", "use e.g. --drift-share 0.5")
+    if options.threshold is not None and not (options.threshold >= 0 and math.isfinite(options.threshold)):
+        raise MlmonError(f"--threshold {options.threshold} must be a finite number >= 0", "command line", "use e.g. --threshold 0.1")
+    if options.fdr is not None and not 0 < options.fdr < 1:
+        raise MlmonError(f"--fdr {options.fdr} is outside (0, 1)", "command line", "use e.g. --fdr 0.05")
+    names = catalog.ids()
+    for m in [options.method, *options.column_methods.values()]:
+        if m is not None and m not in names:
+            raise MlmonError(
+                f"unknown drift method {m!r}",
+                "command line",
+                "use one of: " + ", ".join(names),
+            )

@@ -1,0 +1,161 @@
+"""What a drift check returns: options in, per-column and dataset results out.
+
+Plain dataclasses with a ``to_dict()`` (strict JSON: NaN and infinities become null); the same
+objects feed Markdown, JSON, HTML and the history store, whatever the columns were read from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+SCHEMA_VERSION = 1
+SEVERITY_CRITICAL = 0.5
+SEVERITY_DEGRADED = 0.2
+
+
+@dataclass
+class DriftOptions:
+    method: Optional[str] = None
+    column_methods: Dict[str, str] = field(default_factory=dict)
+    threshold: Optional[float] = None
+    column_thresholds: Dict[str, float] = field(default_factory=dict)
+    drift_share: float = 0.5
+    fdr: Optional[float] = None
+    multivariate: Optional[str] = None
+    mmd_gamma: Optional[float] = None
+    target: Optional[str] = None
+    prediction: Optional[str] = None
+    numerical: Sequence[str] = ()
+    categorical: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    workers: Optional[int] = None
+
+
+@dataclass
+class ColumnDrift:
+    column: str
+    type: str
+    role: str
+    method: str
+    method_name: str
+    score: float
+    threshold: float
+    drifted: bool
+    score_kind: str
+    drift_rule: str
+    statistic: Optional[float]
+    reference_count: int
+    current_count: int
+    reference_missing: int
+    current_missing: int
+    infinite_dropped: int
+    p_value_adjusted: Optional[float] = None
+    new_categories: Optional[List[str]] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = asdict(self)
+        if d["p_value_adjusted"] is None:
+            del d["p_value_adjusted"]
+        if not d["new_categories"]:
+            del d["new_categories"]
+        return d
+
+
+@dataclass
+class ProfileColumnDrift(ColumnDrift):
+    """A column's drift from summaries: the usual fields plus how exact the score is."""
+
+    approximate: bool = False
+    error_bound: Optional[float] = None
+    statistic_bounds: Optional[List[float]] = None
+    score_bounds: Optional[List[float]] = None
+    verdict_certain: bool = True
+    basis: str = "exact"
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = super().to_dict()
+        if not self.approximate:
+            for key in ("error_bound", "statistic_bounds", "score_bounds"):
+                d.pop(key, None)
+        return d
+
+
+@dataclass
+class DriftResult:
+    reference: Dict[str, Any]
+    current: Dict[str, Any]
+    columns: Dict[str, ColumnDrift]
+    drift_share: float
+    dataset_drift: bool
+    drift_share_threshold: float
+    n_columns: int
+    n_drifted: int
+    severity: str
+    target_drift: Optional[ColumnDrift] = None
+    prediction_drift: Optional[ColumnDrift] = None
+    multivariate: Optional[Dict[str, Any]] = None
+    skipped: Dict[str, str] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+    recommendations: List[str] = field(default_factory=list)
+    fdr: Optional[float] = None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def drifted_columns(self) -> List[str]:
+        return [c.column for c in self.columns.values() if c.drifted]
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = {
+            "schema_version": self.schema_version,
+            "reference": self.reference,
+            "current": self.current,
+            "dataset_drift": self.dataset_drift,
+            "drift_share": self.drift_share,
+            "drift_share_threshold": self.drift_share_threshold,
+            "n_columns": self.n_columns,
+            "n_drifted": self.n_drifted,
+            "severity": self.severity,
+            "columns": {name: c.to_dict() for name, c in self.columns.items()},
+            "target_drift": self.target_drift.to_dict() if self.target_drift else None,
+            "prediction_drift": self.prediction_drift.to_dict() if self.prediction_drift else None,
+            "multivariate": self.multivariate,
+            "fdr": self.fdr,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+            "recommendations": self.recommendations,
+        }
+        return _strict_json(d)
+
+
+def severity_of(drift_share: float) -> str:
+    """``critical`` above 0.5, ``degraded`` above 0.2, else ``healthy``.
+
+    >>> [severity_of(s) for s in (0.0, 0.2, 0.25, 0.5, 0.6)]
+    ['healthy', 'healthy', 'degraded', 'degraded', 'critical']
+    """
+    if drift_share > SEVERITY_CRITICAL:
+        return "critical"
+    if drift_share > SEVERITY_DEGRADED:
+        return "degraded"
+    return "healthy"
+
+
+def _strict_json(obj):
+    """Replace NaN and infinities by None so the JSON is strict."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict_json(v) for v in obj]
+    import numpy as np
+
+    if isinstance(obj, (np.floating,)):
+        return _strict_json(float(obj))
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

@@ -1,0 +1,368 @@
+"""Where a drift check's columns come from: rows, or profiles' summaries.
+
+A source answers the typing rule's questions (:class:`~mlmon.io.columns.ColumnFacts`),
+hands the pipeline each typed column as :class:`ColumnData` (cleaned values or summaries, sizes,
+missing and infinite counts, distinct values, categories new in current), and runs a test on it.
+Everything else (method choice, thresholds, FDR, the verdict) is the pipeline's, once.
+
+- :class:`RowSource`: two tables. Every numerical column is cleaned and sorted once, the sorted
+  arrays shared by the method choice and the test; categorical columns become integer codes
+  over one sorted category list, so every categorical test is a ``bincount`` away from its
+  counts.
+- :class:`ProfileSource`: two profiles. Categories give exact counts; numbers give exact
+  values (small columns), exact value counts (few distinct values) or a fine histogram and a
+  quantile sketch; each test's ``from_summary`` computes what its catalog entry declares.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from mlmon.io.columns import ColumnSpec, TableFacts
+from mlmon.stats import univariate
+from mlmon.stats.univariate import NUMERICAL
+from mlmon.stats.univariate._binning import nunique_sorted, unique_sorted
+
+Named = namedtuple("Named", "path columns")  # what check_same_columns reads of a side
+OTHER = "(other)"  # the bin of values a profile pooled away
+EXACT_BOOL_VALUES = 2_000  # a bool column forced numerical is handed over as values up to this size
+
+
+@dataclass
+class ColumnData:
+    """One typed column as a source hands it to the pipeline."""
+
+    reference: Any  # rows: sorted floats or category codes; profiles: a summary view or counts
+    current: Any
+    n_reference: int
+    n_current: int
+    reference_missing: int
+    current_missing: int
+    infinite: int
+    n_unique: int = 0
+    new_categories: List[str] = field(default_factory=list)  # category names only in current
+    new_rows: int = 0  # current rows holding them
+    notes: List[str] = field(default_factory=list)  # source-specific warnings (without the column name)
+    skip: Optional[str] = None  # why the column cannot be tested from this source
+
+
+@dataclass
+class Outcome:
+    """A test's result on one column, with how exact it is (rows: always exact)."""
+
+    score: float
+    drifted: bool
+    statistic: Optional[float] = None
+    exactness: Optional[Dict[str, Any]] = None  # profiles: approximate, bounds, basis, ...
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+class RowSource(TableFacts):
+    """Two tables; the typing rule's answers are :class:`~mlmon.io.columns.TableFacts`'."""
+
+    summaries = False
+    parallel = True
+
+    def sides(self) -> Tuple[Named, Named]:
+        return self.reference, self.current
+
+    def describe(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        return ({"path": self.reference.path, "rows": self.reference.rows},
+                {"path": self.current.path, "rows": self.current.rows})
+
+    def column(self, spec: ColumnSpec) -> ColumnData:
+        ref_s, cur_s = self.reference.frame[spec.name], self.current.frame[spec.name]
+        if spec.type == NUMERICAL:
+            ref, ref_missing, ref_inf = _numeric(ref_s)
+            cur, cur_missing, cur_inf = _numeric(cur_s)
+            data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, ref_inf + cur_inf)
+            if ref.size and cur.size:
+                ref.sort()
+                cur.sort()
+                data.n_unique = _n_unique_sorted(ref, cur)
+                if (self.reference.kinds.get(spec.name) == "int" and cur.size >= 100
+                        and nunique_sorted(cur) > 0.95 * cur.size):
+                    data.notes.append(f"almost every value is distinct: looks like an identifier; consider --exclude {spec.name}")
+            return data
+        ref, cur, categories, ref_missing, cur_missing, inf = _categorical(ref_s, cur_s)
+        data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, inf)
+        if ref.size and cur.size:
+            k = len(categories)
+            ref_counts, cur_counts = np.bincount(ref, minlength=k), np.bincount(cur, minlength=k)
+            data.n_unique = int(((ref_counts + cur_counts) > 0).sum())
+            new = np.flatnonzero((ref_counts == 0) & (cur_counts > 0))
+            data.new_categories = [str(categories[i]) for i in new]
+            data.new_rows = int(cur_counts[new].sum())
+        return data
+
+    def run(self, method: str, spec: ColumnSpec, data: ColumnData, threshold: float) -> Outcome:
+        out = univariate.get(method)(data.reference, data.current, spec.type, threshold,
+                                     presorted=spec.type == NUMERICAL)
+        return Outcome(out.score, out.drifted, out.statistic)
+
+    def check_methods(self, options) -> None:
+        pass
+
+    def frames(self):
+        return self.reference.frame, self.current.frame
+
+
+def _numeric(series) -> Tuple[np.ndarray, int, int]:
+    """Finite values (float64, or float32 as stored) the caller may sort, missing and infinite counts."""
+    import pandas as pd
+
+    if series.dtype in (np.float64, np.float32):
+        # float32 stays float32: Evidently computes on the column as stored (wasserstein's
+        # norm is float32 there), and scores must match it to the last digits
+        arr = series.to_numpy()
+    elif isinstance(series.dtype, pd.CategoricalDtype):
+        arr = np.asarray(series.astype(float).to_numpy(dtype=np.float64, na_value=np.nan))
+    else:
+        arr = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(arr)
+    if finite.all():
+        return arr.copy(), 0, 0
+    n_nan = int(np.isnan(arr).sum())
+    n_inf = int(arr.size - finite.sum() - n_nan)
+    return arr[finite], n_nan, n_inf
+
+
+def _categorical(ref, cur):
+    """Codes of both sides over one sorted category list; missing (and ±inf) dropped."""
+    import pandas as pd
+
+    ref_inf = cur_inf = 0
+    if isinstance(ref.dtype, pd.CategoricalDtype) and isinstance(cur.dtype, pd.CategoricalDtype):
+        both = pd.Index(ref.cat.categories).append(pd.Index(cur.cat.categories)).unique()
+        cats = both.take(_sort_order(both))
+        ref_codes = ref.cat.set_categories(cats).cat.codes.to_numpy()
+        cur_codes = cur.cat.set_categories(cats).cat.codes.to_numpy()
+    else:
+        ref, ref_inf = _inf_to_nan(ref)
+        cur, cur_inf = _inf_to_nan(cur)
+        combined = pd.concat([ref.astype(object) if isinstance(ref.dtype, pd.CategoricalDtype) else ref,
+                              cur.astype(object) if isinstance(cur.dtype, pd.CategoricalDtype) else cur],
+                             ignore_index=True)
+        codes, uniques = pd.factorize(combined)
+        order = _sort_order(uniques)
+        remap = np.empty(len(uniques), dtype=np.int64)
+        remap[order] = np.arange(len(uniques))
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        cats = pd.Index(uniques).take(order)
+        ref_codes, cur_codes = codes[: len(ref)], codes[len(ref):]
+    ref_missing = int((ref_codes < 0).sum())
+    cur_missing = int((cur_codes < 0).sum())
+    ref_codes = ref_codes[ref_codes >= 0].astype(np.int64)
+    cur_codes = cur_codes[cur_codes >= 0].astype(np.int64)
+    return ref_codes, cur_codes, list(cats), ref_missing - ref_inf, cur_missing - cur_inf, ref_inf + cur_inf
+
+
+def _inf_to_nan(series):
+    if series.dtype.kind == "f":
+        inf = np.isinf(series.to_numpy())
+        n = int(inf.sum())
+        if n:
+            return series.mask(inf), n
+    return series, 0
+
+
+def _sort_order(values) -> np.ndarray:
+    """Positions that sort ``values`` (mixed types fall back to (type name, text) order)."""
+    seq = list(values)
+    try:
+        return np.array(sorted(range(len(seq)), key=seq.__getitem__), dtype=np.int64)
+    except TypeError:
+        keys = [(type(v).__name__, str(v)) for v in seq]
+        return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+
+
+def _n_unique_sorted(a: np.ndarray, b: np.ndarray) -> int:
+    """Distinct values across two sorted arrays: exact up to 5, else a lower bound above 5.
+
+    The automatic method choice only asks whether there are more than 5 (and the constant-column
+    warning whether there is exactly 1), so large columns never pay for merging both sides.
+    """
+    na = nunique_sorted(a)
+    if na > 5:
+        return na
+    nb = nunique_sorted(b)
+    if nb > 5:
+        return nb
+    return int(np.union1d(unique_sorted(a), unique_sorted(b)).size)
+
+
+# ---------------------------------------------------------------------------- profiles
+
+
+class ProfileSource:
+    summaries = True
+    parallel = False
+    header = "the profile's columns"
+
+    def __init__(self, reference, current, reference_where: str, current_where: str):
+        self.reference, self.current = reference, current
+        self.reference_where, self.current_where = reference_where, current_where
+        self.reference_columns, self.current_columns = reference.column_names, current.column_names
+
+    def sides(self) -> Tuple[Named, Named]:
+        return Named(self.reference_where, self.reference_columns), Named(self.current_where, self.current_columns)
+
+    def describe(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        # "profile": this side was compared through its summary, not its rows
+        return ({"path": self.reference_where, "rows": self.reference.rows, "profile": True},
+                {"path": self.current_where, "rows": self.current.rows, "profile": True})
+
+    def kinds(self, name):
+        return self.reference.columns[name].kind, self.current.columns[name].kind
+
+    def distinct(self, name):
+        c = self.current.columns[name]
+        if c.categories is not None:
+            return len(c.categories), c.present, c.truncated
+        n = c.n_distinct
+        return (n, c.present, False) if n is not None else (len((c.numeric and c.numeric.value_counts) or ()), c.present, True)
+
+    def categories_are_numbers(self, name):
+        return False
+
+    def column(self, spec: ColumnSpec) -> ColumnData:
+        rc, cc = self.reference.columns[spec.name], self.current.columns[spec.name]
+        infinite = sum(c.numeric.infinite for c in (rc, cc) if c.numeric is not None)
+        if spec.type == NUMERICAL:
+            rn, cn = _numeric_view(rc), _numeric_view(cc)
+            data = ColumnData(rn, cn, rn.count if rn else 0, cn.count if cn else 0, rc.missing, cc.missing, infinite)
+            if data.n_reference and data.n_current:
+                data.n_unique = _n_unique_numeric(rn, cn)
+            return data
+        data = ColumnData(None, None, _categorical_size(rc), _categorical_size(cc), rc.missing, cc.missing, infinite)
+        if not (data.n_reference and data.n_current):
+            return data
+        keys, data.reference, data.current = _category_counts(rc, cc)
+        if keys is None:
+            data.skip = ("too many distinct values to test as categories from a profile "
+                         f"(profiles keep value counts for at most {rc.numeric and 'a few'} numbers)")
+            return data
+        data.n_unique = len(keys)
+        new = [(k, c) for k, r, c in zip(keys, data.reference, data.current) if r == 0 and c > 0 and k != OTHER]
+        data.new_categories = [str(k) for k, _ in new]
+        data.new_rows = int(sum(c for _, c in new))
+        if rc.truncated or cc.truncated:
+            data.notes.append("more distinct values than the profile keeps; the rarest are pooled into one 'other' bin")
+        return data
+
+    def run(self, method: str, spec: ColumnSpec, data: ColumnData, threshold: float) -> Outcome:
+        rn, cn = data.reference, data.current
+        if spec.type == NUMERICAL and rn.values is not None and cn.values is not None:
+            out = univariate.get(method)(rn.values, cn.values, NUMERICAL, threshold, presorted=True)
+            return Outcome(out.score, out.drifted, out.statistic, {"basis": "exact values"})
+        test = univariate.get(method)
+        r = test.from_summary(rn, cn, spec.type, threshold)
+        exactness = {"approximate": r.approximate, "error_bound": r.error_bound, "statistic_bounds": r.statistic_bounds,
+                     "score_bounds": r.score_bounds, "verdict_certain": r.verdict_certain, "basis": r.basis}
+        return Outcome(r.score, r.drifted, r.statistic, exactness, r.note)
+
+    def check_methods(self, options) -> None:
+        from mlmon.errors import MlmonError
+        from mlmon.stats.univariate import catalog
+
+        if options.multivariate:
+            raise MlmonError("the multivariate test needs the rows, a profile holds summaries", "--multivariate",
+                             "run the drift check on the data files, or drop --multivariate")
+        answerable = catalog.profile_ids()
+        for m in [options.method, *options.column_methods.values()]:
+            if m is not None and m in catalog.BY_ID and m not in answerable:
+                raise MlmonError(f"drift method {m!r} needs the rows, a profile holds summaries", "command line",
+                                 "with profiles use one of: " + ", ".join(answerable))
+
+
+def _numeric_view(c):
+    """A column's numbers as the summary tests read them; bools count as 0 and 1."""
+    from mlmon.profiles.sketch import bins_edges
+    from mlmon.stats.from_summaries import NumericSummaryView
+
+    n = c.numeric
+    if n is None:
+        if c.kind != "bool" or not c.categories:
+            return None
+        counts = {float(k): int(v) for k, v in c.categories.items()}
+        values = None  # beyond EXACT_BOOL_VALUES the value counts serve every test
+        if sum(counts.values()) <= EXACT_BOOL_VALUES:
+            values = np.repeat(np.array(sorted(counts)), [counts[k] for k in sorted(counts)])
+        empty = np.zeros(0, dtype=np.int64)
+        total, keys = sum(counts.values()), sorted(counts)
+        mean = sum(k * v for k, v in counts.items()) / total
+        std = (sum(v * (k - mean) ** 2 for k, v in counts.items()) / total) ** 0.5
+        return NumericSummaryView(count=total, min=keys[0], max=keys[-1], std=std, value_counts=counts, values=values,
+                                  bin_keys=empty, bin_counts=empty, bin_left=empty.astype(float),
+                                  bin_right=empty.astype(float))
+    if n.count == 0:
+        return None
+    left, right = bins_edges(n.bin_keys, n.bpo)
+    left, right = np.maximum(left, n.min), np.minimum(right, n.max)
+    return NumericSummaryView(count=n.count, min=n.min, max=n.max, std=n.std, value_counts=n.value_counts,
+                              values=n.values, bin_keys=n.bin_keys, bin_counts=n.bin_counts,
+                              bin_left=left, bin_right=np.maximum(left, right), sketch=n.sketch)
+
+
+def _categorical_size(c) -> int:
+    if c.categories is not None:
+        return sum(c.categories.values()) + c.other
+    if c.numeric is not None:
+        return c.numeric.count
+    return 0
+
+
+def _category_counts(rc, cc):
+    """Sorted category keys with both sides' counts; folded values pooled into one last bin."""
+    ref_map, ref_other, ref_trunc = _counts_map(rc)
+    cur_map, cur_other, cur_trunc = _counts_map(cc)
+    if ref_map is None or cur_map is None:
+        return None, None, None
+    keys = set(ref_map) | set(cur_map)
+    if ref_trunc or cur_trunc:
+        # a value is its own bin only where every truncated side still counts it exactly
+        keys = {k for k in keys if (not ref_trunc or k in ref_map) and (not cur_trunc or k in cur_map)}
+    ordered = _sorted_keys(keys)
+    ref_counts = np.array([ref_map.get(k, 0) for k in ordered], dtype=np.int64)
+    cur_counts = np.array([cur_map.get(k, 0) for k in ordered], dtype=np.int64)
+    ref_rest = sum(ref_map.values()) + ref_other - int(ref_counts.sum())
+    cur_rest = sum(cur_map.values()) + cur_other - int(cur_counts.sum())
+    if ref_rest or cur_rest:
+        ordered.append(OTHER)
+        ref_counts = np.append(ref_counts, ref_rest)
+        cur_counts = np.append(cur_counts, cur_rest)
+    seen = (ref_counts + cur_counts) > 0
+    return [k for k, s in zip(ordered, seen) if s], ref_counts[seen], cur_counts[seen]
+
+
+def _counts_map(c):
+    if c.categories is not None:
+        return c.categories, c.other, c.truncated
+    if c.numeric is not None:
+        if c.numeric.value_counts is None:
+            return None, 0, False
+        if c.kind == "int":  # keys are kept as floats; name them as the data does
+            return {int(k): v for k, v in c.numeric.value_counts.items()}, 0, False
+        return c.numeric.value_counts, 0, False
+    return {}, 0, False
+
+
+def _sorted_keys(keys) -> list:
+    seq = list(keys)
+    try:
+        return sorted(seq)
+    except TypeError:
+        return sorted(seq, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _n_unique_numeric(rn, cn) -> int:
+    if rn.value_counts is not None and cn.value_counts is not None:
+        return len(set(rn.value_counts) | set(cn.value_counts))
+    return max(len(rn.value_counts or ()), len(cn.value_counts or ()), 33)  # > max_numeric_values: many
