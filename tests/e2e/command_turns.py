@@ -1,7 +1,8 @@
-"""Playing a slash command's part as a model would: find the expanded command text and the
-arguments the CLI sent, split the arguments as a POSIX shell would without expanding anything,
-quote every word, and run the one invocation the command shows (a backticked template holding
-'WORD1') with the Bash tool."""
+"""Playing a slash command's part as a model would: find the expanded command text, the
+argument-passing protocol it loads (references/arguments.md, attached by the CLI when it expands
+the command's `@` reference) and the arguments the CLI sent; split the arguments as a POSIX shell
+would without expanding anything, quote every word, and run the one invocation the command shows
+(a backticked template holding 'WORD1') with the Bash tool."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import json
 import re
 import shlex
 
+from harness import REPO
 from scripted_api import Request, tool
+
+PROTOCOL = REPO / "references" / "arguments.md"
 
 # Where a command shows the one call to make: a backticked template holding 'WORD1'.
 INVOCATION = re.compile(r"`([^`\n]*'WORD1'[^`\n]*)`")
@@ -44,8 +48,14 @@ def command_args(request: Request) -> str:
     raise AssertionError("no <command-args> in the request")
 
 
+def protocol_sent(request: Request) -> bool:
+    """Whether the CLI attached the argument-passing protocol to the conversation."""
+    heading = PROTOCOL.read_text(encoding="utf-8").splitlines()[0]
+    return any(heading in block for block in user_texts(request))
+
+
 def single_quote(word: str) -> str:
-    """The commands' quoting rule: every word in '…', each ' written as '\\''."""
+    """The protocol's quoting rule: every word in '…', each ' written as '\\''."""
     return "'" + word.replace("'", "'\\''") + "'"
 
 
@@ -57,6 +67,7 @@ def follow_command(command: str, calls: list[dict], description: str):
         body = command_body(request, command)
         shown = INVOCATION.search(body)
         assert shown, f"the command shows no invocation with 'WORD1' in backticks:\n{body}"
+        assert protocol_sent(request), f"{PROTOCOL.name} was not attached to the expanded {command}"
         before, _, after = shown.group(1).partition("'WORD1'")
         after = re.sub(r"^\s*('WORD2')?\s*(…|\.\.\.)?\s*", " ", after)
         words = shlex.split(command_args(request), posix=True)

@@ -5,5 +5,5 @@ Constants the command line needs while it builds its parser live here, so that b
 imports no pandas.
 """
 
-#: Rows read at a time when a source is streamed (bounds memory; see GUIDE "Out of core").
+#: Rows read at a time when a source is streamed (bounds memory; see references/profiles-and-scale.md, "Streaming").
 DEFAULT_BATCH_ROWS = 250_000

@@ -80,7 +80,7 @@ def history_path(config: Mapping[str, Any], given: Optional[str], base: str, env
 # ---------------------------------------------------------------------------- the run
 
 def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
-    """Check one period; returns the run's result dict (see GUIDE.md, "Scheduled runs")."""
+    """Check one period; returns the run's result dict (see references/alerting.md, "What one run does")."""
     from mlmon.io.tables import read_table
     from mlmon.services.config import load_config, parse_duration
     from mlmon.services.drift import DriftOptions, compute_drift, options_from_config
