@@ -45,7 +45,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -389,3 +389,55 @@ def _too_many(idx: pd.DatetimeIndex, utc_ns: np.ndarray, ok: np.ndarray, dur: Du
     return (f"{dur} windows would number about {estimate:,} (at most {cap:,}): timestamps run from "
             f"{_iso(idx, int(utc_ns[lo_row]))} (row {lo_row}) to {_iso(idx, int(utc_ns[hi_row]))} (row {hi_row}), "
             f"while 98% of rows lie between {_iso(idx, int(q01))} and {_iso(idx, int(q99))}")
+
+
+# ------------------------------------------------------------------------------ onsets
+
+#: Clean windows an episode survives: a drifted column with imperfect power misses a window now
+#: and then, and one miss should not move "drifted since" to the next day.
+MAX_GAP = 1
+
+
+def episode_start(drifted: Sequence[Optional[bool]], max_gap: int = MAX_GAP) -> Optional[int]:
+    """Index of the window where the current drift episode began, or None when the last window is clean.
+
+    ``drifted``: one verdict per window, oldest first; None marks a window that was not tested
+    (too few rows) and is skipped, neither drifted nor clean. The episode is the trailing run of
+    drifted windows, bridging runs of at most ``max_gap`` clean windows between drifted ones; a
+    clean *last* window always ends it (None), so a stable column never shows an onset.
+
+    >>> episode_start([False, True, True]), episode_start([True, True, False]), episode_start([])
+    (1, None, None)
+    >>> episode_start([False, True, False, True, None]), episode_start([True, False, False, True])
+    (1, 3)
+    >>> episode_start([False, True, False, True], max_gap=0)
+    3
+    """
+    tested = [(i, bool(v)) for i, v in enumerate(drifted) if v is not None]
+    if not tested or not tested[-1][1]:
+        return None
+    start, gap = tested[-1][0], 0
+    for i, flag in reversed(tested[:-1]):
+        if flag:
+            start, gap = i, 0
+        else:
+            gap += 1
+            if gap > max_gap:
+                break
+    return start
+
+
+def onsets(drifted: Mapping[str, Sequence[Optional[bool]]], starts: Sequence[str],
+           max_gap: int = MAX_GAP) -> Dict[str, Optional[str]]:
+    """``{column: start of the window where its current drift episode began, or None}``.
+
+    >>> onsets({"amount": [False, True, True], "age": [True, False, False]}, ["d1", "d2", "d3"])
+    {'amount': 'd2', 'age': None}
+    """
+    out: Dict[str, Optional[str]] = {}
+    for column, flags in drifted.items():
+        if len(flags) != len(starts):
+            raise ValueError(f"{column}: {len(flags)} verdicts for {len(starts)} windows")
+        k = episode_start(flags, max_gap)
+        out[column] = starts[k] if k is not None else None
+    return out
