@@ -164,7 +164,7 @@ def chunk_count(n_reference: int, n: int) -> int:
 
 def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int, *, draws: int = 200,
                 method: str = "random", seed: Any = 0, presorted: bool = False,
-                time_order: Optional[np.ndarray] = None, max_reference: Optional[int] = None) -> NullScores:
+                time_order: Optional[np.ndarray] = None) -> NullScores:
     """Scores of windows of ``n`` reference rows against the rest of the reference.
 
     ``reference``: the column's values (float64, or int64 category codes), missing values
@@ -172,12 +172,6 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
     ``reference``'s values in time order (needed for ``method="contiguous"``). Random draws:
     ``draws`` windows; contiguous: up to ``draws`` of the reference's non-overlapping chunks
     (all of them, from a random offset, when there are fewer).
-
-    ``max_reference``: score each draw against at most this many rows of the rest (a random
-    subset) instead of all of it. The tests cost time in proportion to the reference, so on a
-    million-row reference this is what makes calibration cheap; the price is a little more
-    noise in each null score, so the threshold comes out slightly higher (safe): the score's
-    spread grows by about ``sqrt((1/n + 1/M) / (1/n + 1/N))``, 2.4 % for ``M = 20 n``.
     """
     ref = np.asarray(reference)
     order = np.argsort(ref, kind="stable") if not presorted else None
@@ -208,18 +202,11 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
         raise ValueError(f"unknown method {method!r}")
     scores = []
     keep = np.ones(N, dtype=bool)
-    sub = max_reference is not None and N - n > max_reference
     for idx in sets:
         idx = np.sort(idx)
-        if sub:
-            # a random subset of the rest: draw a few more than needed, drop the window's rows
-            extra = rng.choice(N, max_reference + n, replace=False)
-            extra = extra[~np.isin(extra, idx, assume_unique=True)][:max_reference]
-            rest = values[np.sort(extra)]
-        else:
-            keep[idx] = False
-            rest = values[keep]
-            keep[idx] = True
+        keep[idx] = False
+        rest = values[keep]
+        keep[idx] = True
         scores.append(float(test(rest, values[idx], column_type, probe, presorted=True).score))
     return NullScores(np.sort(np.asarray(scores, dtype=np.float64)), method, int(n))
 
@@ -281,7 +268,7 @@ def quantile_interval(scores: np.ndarray, q: float, z: float = 1.96) -> Tuple[fl
 def calibrate(reference: np.ndarray, test: Callable, column_type: str, n: int, *, false_alarm_rate: float = 0.01,
               draws: int = 200, method: str = "auto", seed: Any = 0, presorted: bool = False,
               time_order: Optional[np.ndarray] = None, rule: Optional[str] = None,
-              pools: Optional[Dict[str, NullScores]] = None, max_reference: Optional[int] = None) -> Calibration:
+              pools: Optional[Dict[str, NullScores]] = None) -> Calibration:
     """The threshold for windows in ``n``'s size group (see the module docstring).
 
     ``method``: ``random``, ``contiguous``, ``both`` or ``auto`` (``both`` when ``time_order``
@@ -297,7 +284,7 @@ def calibrate(reference: np.ndarray, test: Callable, column_type: str, n: int, *
     for m in methods:
         if m not in pools:
             pools[m] = null_scores(reference, test, column_type, lo, draws=draws, method=m, seed=seed,
-                                   presorted=presorted, time_order=time_order, max_reference=max_reference)
+                                   presorted=presorted, time_order=time_order)
     per: Dict[str, Tuple[float, float]] = {}
     for m in methods:
         size = pools[m].scores.size
@@ -366,10 +353,8 @@ class CalibrationCache:
     (True, 1, 160, 167)
     """
 
-    def __init__(self, false_alarm_rate: float = 0.01, draws: int = 200, method: str = "auto", seed: int = 0,
-                 max_reference: Optional[int] = None):
+    def __init__(self, false_alarm_rate: float = 0.01, draws: int = 200, method: str = "auto", seed: int = 0):
         check_rate(false_alarm_rate)
-        self.max_reference = max_reference
         self.false_alarm_rate = false_alarm_rate
         self.draws = draws
         self.method = method
@@ -402,8 +387,7 @@ class CalibrationCache:
         key = (str(column), _test_id(test), method, lo)
         if key not in self._pools:
             self._pools[key] = null_scores(reference, test, column_type, lo, draws=self.draws, method=method,
-                                           seed=seed_for(column, self.seed), presorted=presorted, time_order=time_order,
-                                           max_reference=self.max_reference)
+                                           seed=seed_for(column, self.seed), presorted=presorted, time_order=time_order)
         return self._pools[key]
 
     def noise_floor(self, column: str, reference: np.ndarray, test: Callable, column_type: str, n: int,
