@@ -224,3 +224,11 @@ def test_contiguous_chunks_need_a_time_order_and_auto_falls_back_to_random_witho
     cal = calibrate(ref, U.get("wasserstein"), "numerical", 100, false_alarm_rate=0.01, draws=99, presorted=True,
                     time_order=np.arange(2000))
     assert cal.method == "random"
+
+
+def test_draws_a_test_cannot_score_are_left_out_of_the_pool():
+    def flaky(ref, cur, column_type, threshold, presorted=False):
+        return U.StatTestResult(score=float("nan") if cur[0] < 0.02 else float(cur.mean()), drifted=False)
+
+    pool = null_scores(np.linspace(0, 1, 400), flaky, "numerical", 20, draws=60, seed=0, presorted=True)
+    assert 0 < pool.scores.size < 60 and not np.isnan(pool.scores).any()

@@ -208,7 +208,9 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
         rest = values[keep]
         keep[idx] = True
         scores.append(float(test(rest, values[idx], column_type, probe, presorted=True).score))
-    return NullScores(np.sort(np.asarray(scores, dtype=np.float64)), method, int(n))
+    scores = np.asarray(scores, dtype=np.float64)
+    # a test that has no answer on a draw (NaN: no variation on either side) says nothing about the tail
+    return NullScores(np.sort(scores[~np.isnan(scores)]), method, int(n))
 
 
 # ------------------------------------------------------------------------------ thresholds
@@ -391,10 +393,18 @@ class CalibrationCache:
         return self._pools[key]
 
     def noise_floor(self, column: str, reference: np.ndarray, test: Callable, column_type: str, n: int,
-                    threshold: float, *, presorted: bool = False, rule: Optional[str] = None) -> float:
-        """Share of random no-change windows of ``n`` rows that cross the fixed ``threshold``."""
-        pool = self.pool(column, reference, test, column_type, n, presorted=presorted)
-        return noise_floor(pool, threshold, _rule_of(test, rule))
+                    threshold: float, *, presorted: bool = False, time_order: Optional[np.ndarray] = None,
+                    rule: Optional[str] = None) -> float:
+        """Share of no-change windows of ``n`` rows that cross the fixed ``threshold``.
+
+        The larger share over the methods calibration would use (random draws, and the
+        reference's own chunks when there is a time order and enough of them).
+        """
+        lo, _ = size_bucket(n)
+        methods = _methods(self.method, time_order, np.asarray(reference).size, lo, self.false_alarm_rate)
+        rule = _rule_of(test, rule)
+        return max(noise_floor(self.pool(column, reference, test, column_type, n, method=m, presorted=presorted,
+                                         time_order=time_order), threshold, rule) for m in methods)
 
 
 def _test_id(test: Any) -> str:
