@@ -107,6 +107,13 @@ def test_months_in_berlin_carry_the_offset_of_each_first():
     assert w.starts == ["2024-03-01T00:00:00+01:00", "2024-04-01T00:00:00+02:00"]
 
 
+def test_microsecond_columns_are_read_as_instants_not_rescaled():
+    ts = pd.Series(pd.to_datetime(format="ISO8601", arg=["2024-05-01 10:00", "2024-05-02 10:00"]).as_unit("us"))
+    w = cut_windows(ts.dt.tz_localize("Europe/Berlin"), window="1D")
+    assert w.starts == ["2024-05-01T00:00:00+02:00", "2024-05-02T00:00:00+02:00"] and w.groups.tolist() == [0, 1]
+    assert w.utc_ns[0] == pd.Timestamp("2024-05-01T08:00:00Z").value
+
+
 def test_missing_timestamps_get_no_window_and_are_counted():
     w = cut_windows(pd.Series(["2024-01-01T10:00", None, "", "2024-01-02T10:00"]), window="1D")
     assert w.groups.tolist() == [0, -1, -1, 1] and w.missing == 2 and w.counts.tolist() == [1, 1]

@@ -135,7 +135,7 @@ def parse_timestamps(values: Any, column: str = "timestamp", timezone: Optional[
         except Exception as exc:  # unknown zone names come from several libraries
             raise MlmonError(f"unknown time zone {timezone!r} ({type(exc).__name__})", "timezone",
                              "use an IANA name such as UTC or Europe/Berlin") from None
-    return idx
+    return idx.as_unit("ns")  # every integer below is nanoseconds (parquet and pandas 3 may give us)
 
 
 def _parse_objects(s: pd.Series, column: str, timezone: Optional[str]) -> pd.DatetimeIndex:
@@ -292,7 +292,7 @@ def _iso(idx: pd.DatetimeIndex, ns: int) -> str:
 def _chunks(n: int, idx: Optional[pd.DatetimeIndex], utc_ns: Optional[np.ndarray], size: Any,
             zone: Optional[str]) -> Windows:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise MlmonError(f"chunk size must be a whole number of rows, at least 1, got {size!r}", "chunk_size",
+        raise MlmonError(f"chunk size must be at least 1 (a whole number of rows), got {size!r}", "chunk_size",
                          "give a positive row count")
     size = int(size)
     groups = np.full(n, -1, dtype=np.int64)
