@@ -8,8 +8,12 @@ test (chisquare). Sizes are kept small so the file runs in a few seconds.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlmon.errors import MlmonError
 from mlmon.stats import univariate as U
@@ -232,3 +236,15 @@ def test_draws_a_test_cannot_score_are_left_out_of_the_pool():
 
     pool = null_scores(np.linspace(0, 1, 400), flaky, "numerical", 20, draws=60, seed=0, presorted=True)
     assert 0 < pool.scores.size < 60 and not np.isnan(pool.scores).any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.01, 0.05, 0.1, 0.2, 0.5, 1.0]) | st.floats(0, 1), min_size=19, max_size=120),
+       st.sampled_from([">=", ">", "<", "<="]), st.sampled_from([0.05, 0.1, 0.2]))
+def test_a_threshold_never_flags_more_than_floor_r_b_plus_1_draws_whatever_the_ties(scores, rule, rate):
+    s = np.sort(np.array(scores))
+    m = math.floor(rate * (s.size + 1) + 1e-9)
+    if m < 1:
+        return
+    t, share = threshold_from_scores(s, rule, rate)
+    assert share == flagged_share(s, t, rule) and round(share * s.size) <= m
