@@ -52,12 +52,12 @@ mlmon_ensure_env() {
     if [ ! -f "$MLMON_VENV/.complete" ]; then
         echo "mlmon: first run: creating the Python environment in $MLMON_VENV (Python $pyver; takes a minute or two)" >&2
         rm -rf "$MLMON_VENV"
-        "$py" -m venv "$MLMON_VENV" >&2 || mlmon_die "python -m venv failed ($MLMON_VENV); install the venv module (Debian: apt-get install python3-venv)"
+        "$py" -I -m venv "$MLMON_VENV" >&2 || mlmon_die "python -m venv failed ($MLMON_VENV); install the venv module (Debian: apt-get install python3-venv)"
         reqs=""
         for f in "$@"; do reqs="$reqs -r $root/$f"; done
         echo "mlmon: installing dependencies:$(for f in "$@"; do printf ' %s' "$f"; done)" >&2
         # shellcheck disable=SC2086
-        if ! "$MLMON_VENV/bin/python" -m pip install --disable-pip-version-check -q $reqs >&2; then
+        if ! "$MLMON_VENV/bin/python" -I -m pip install --disable-pip-version-check -q $reqs >&2; then
             rm -rf "$MLMON_VENV"
             mlmon_die "installing Python dependencies failed (see pip's output above); check network access to the package index and run again"
         fi

@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FAKE_PYTHON = r"""#!/bin/sh
 # stand-in interpreter: logs each call, fakes what bin/mlmon and scripts/env.sh use
+[ "$1" = -I ] && shift  # isolated mode: the launcher always asks for it
 echo "$*" >> "$FAKE_LOG"
 case "$1" in
+  */entry.py) shift 2; echo "mlmon ran with: $*"; exit 0 ;;
   -c) case "$2" in *print*) echo 3.11 ;; esac; exit 0 ;;
   -m)
     case "$2" in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import tempfile
 from typing import Callable, Iterable, List, Optional
@@ -75,34 +76,108 @@ def emit(data: dict, args, render: Callable[[dict], str]) -> None:
 
 
 def check_output_paths(args, inputs: Iterable[Optional[str]], flags=("--output", "--html")) -> None:
-    """Refuse before any work an output that cannot be written or would overwrite an input."""
-    inputs = [p for p in inputs if p]
+    """Refuse, before any work or side effect (a history row, a notification), an output that
+    cannot be written or would overwrite something the user has: an input, the config, the
+    history store (through symlinks too)."""
+    protected = [(p, "an input file") for p in inputs if p]
+    if getattr(args, "config", None):
+        protected.append((args.config, "the config"))
+    store = _store_file(args)
+    if store:
+        protected.append((store, "the history store"))
     for flag in flags:
         path = getattr(args, flag.lstrip("-").replace("-", "_"), None)
         if not path:
             continue
+        where = f"{flag} {path}"
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
-            raise MlmonError("output directory does not exist", f"{flag} {path}", "create the directory first")
+            raise MlmonError("output directory does not exist", where, "create the directory first")
         if os.path.isdir(path):
-            raise MlmonError("output path is a directory", f"{flag} {path}", "give a file name")
-        for inp in inputs:
-            if os.path.exists(path) and os.path.exists(inp) and os.path.samefile(path, inp):
-                raise MlmonError("output would overwrite an input file", f"{flag} {path}", "choose another file name")
+            raise MlmonError("output path is a directory", where, "give a file name")
+        for other, what in protected:
+            if _same_file(path, other):
+                raise MlmonError(f"output would overwrite {what}", where, "choose another file name")
+        _check_writable(path, directory, where)
+
+
+def _check_writable(path: str, directory: str, where: str) -> None:
+    """Try what :func:`write` will do, so a run that cannot write its report fails before it
+    records or sends anything (permission bits alone say nothing for root or a read-only mount)."""
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        # a device or FIFO: opening it to try would block (a FIFO waits for its reader)
+        if not os.access(path, os.W_OK):
+            raise MlmonError("output is not writable", where, "choose a writable location")
+        return
+    if os.path.exists(path):
+        directory = os.path.dirname(os.path.realpath(path))  # a symlink's target is what gets written
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".mlmon-", dir=directory)
+    except OSError as exc:
+        raise MlmonError(f"output directory is not writable: {exc.strerror or exc}", where,
+                         "choose a writable location") from exc
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _store_file(args) -> Optional[str]:
+    """The SQLite file this command records into, if it records into one."""
+    if getattr(args, "no_history", False):
+        return None
+    try:
+        location = history_location(args)
+    except MlmonError:
+        return None
+    if "://" in location:
+        return location[len("sqlite:///"):] if location.startswith("sqlite:///") else None
+    return location
 
 
 def write(text: str, path: Optional[str]) -> None:
-    """Write atomically: a failed run never leaves a half-written or emptied file behind."""
+    """Write a report. A regular file (or a new one) is replaced atomically, so a failed run never
+    leaves a half-written or emptied file; anything else (a device such as /dev/null, a FIFO, a
+    symlink) is written through, as a shell redirection would, never replaced."""
     if not path:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".mlmon-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        if os.path.islink(path) or (os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode)):
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            _replace_atomically(text, path)
     except OSError as exc:
         raise MlmonError(f"cannot write the report: {exc.strerror or exc}", path, "choose a writable location") from exc
     print(f"mlmon: wrote {path}", file=sys.stderr)
+
+
+def _replace_atomically(text: str, path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)  # an existing report keeps its permissions
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # a new one gets what the user's umask gives any new file
+    fd, tmp = tempfile.mkstemp(prefix=".mlmon-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,11 +1,11 @@
 """PreToolUse guard: a Write, Edit or MultiEdit that would leave a monitoring config invalid is
 denied, with the validator's lines as the reason, so the broken file never reaches disk.
 
-Run as ``python3 -m mlmon.hooks.config_guard`` by ``hooks/config_guard`` with the hook's JSON on
+Run as ``python3 -I scripts/entry.py mlmon.hooks.config_guard`` by ``hooks/config_guard`` with the hook's JSON on
 stdin. Deciding "not a monitoring config" uses the standard library only (any ``python3`` will
 do); validation needs pyyaml and jsonschema, so it runs in mlmon's own environment (the small
 hook environment from ``scripts/requirements-hook.txt``, or the full one) as a child process:
-``python -m mlmon.hooks.config_guard --validate NAME`` with the content on stdin.
+``python -I scripts/entry.py mlmon.hooks.config_guard --validate NAME`` with the content on stdin.
 
 Every outcome exits 0. A guard that crashes must not take the session down, nor block a file it
 has nothing to say about: an unexpected error allows the tool call and says why on stderr.
@@ -98,10 +98,16 @@ def is_monitoring_config(file_path: str, project_dir: str) -> bool:
 # -- the content the file would have -------------------------------------------------------------
 
 def read_text_file(path: str) -> str | None:
-    """The file as Claude's tools see it, or None when it does not exist or is not UTF-8 text."""
+    """The file as Claude's tools see it, or None when it does not exist, is not a regular file
+    (a FIFO or a device would hang the hook or fill its memory), is larger than any config may
+    be, or is not UTF-8 text."""
+    from mlmon.services.config import MAX_CHARS, read_config_bytes  # stdlib-only at import time
+
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
+        raw = read_config_bytes(path)
+        if len(raw) > MAX_CHARS:
+            return None
+        return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -268,9 +274,9 @@ def validate_in_env(content: str, name: str) -> list[tuple[str, str]]:
     wait = float(os.environ.get("MLMON_HOOK_ENV_WAIT", ENV_WAIT_SECONDS))
     env = ready_env(root, wait)
     proc = subprocess.run(
-        [str(env / "bin" / "python"), "-m", "mlmon.hooks.config_guard", "--validate", name],
+        [str(env / "bin" / "python"), "-I", str(root / "scripts" / "entry.py"), "mlmon.hooks.config_guard",
+         "--validate", name],
         input=content.encode("utf-8", "surrogatepass"), capture_output=True, timeout=VALIDATE_TIMEOUT_SECONDS,
-        env={**os.environ, "PYTHONPATH": str(root / "scripts")},
     )
     if proc.returncode != 0:
         raise RuntimeError(f"the validator failed (exit {proc.returncode}): "

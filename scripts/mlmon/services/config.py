@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import stat
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -112,22 +113,57 @@ def is_config_path(path: str, project_settings: Optional[List[str]] = None) -> b
 
 
 def validate_file(path: str) -> List[Problem]:
-    """Problems in the config at ``path``; a missing or unreadable file is a problem too."""
+    """Problems in the config at ``path``; a missing or unreadable file is a problem too.
+
+    Reads at most :data:`MAX_CHARS` (+1) bytes, and only from a regular file: a config symlinked
+    to ``/dev/zero`` or named by a FIFO is refused at once instead of filling memory or hanging.
+    """
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_config_bytes(path)
     except FileNotFoundError:
         return [Problem(path, 1, 1, "(file)", "file not found; check the path")]
     except IsADirectoryError:
         return [Problem(path, 1, 1, "(file)", "is a directory; give the config file")]
+    except _NotRegular:
+        return [Problem(path, 1, 1, "(file)", "is not a regular file (a device, FIFO or socket); give the config file")]
     except OSError as exc:
         return [Problem(path, 1, 1, "(file)", f"cannot read the file: {exc.strerror or exc}; check its permissions")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if len(raw) > MAX_CHARS:
+            return [Problem(path, 1, 1, "(file)", f"larger than {MAX_CHARS:,} bytes; a monitoring config is a few KB")]
         line = raw[: exc.start].count(b"\n") + 1
         return [Problem(path, line, 1, "(file)", "not UTF-8 text; save the file as UTF-8")]
     return validate_text(text, path)
+
+
+class _NotRegular(OSError):
+    pass
+
+
+def read_config_bytes(path: str, limit: int = MAX_CHARS + 1) -> bytes:
+    """At most ``limit`` bytes of the regular file at ``path`` (symlinks followed).
+
+    The file is opened without blocking, so a FIFO cannot hang the caller, and checked to be a
+    regular file before anything is read from it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotRegular(path)
+        chunks, left = [], limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def validate_text(text: str, file: str = "monitoring.yaml") -> List[Problem]:
@@ -151,8 +187,7 @@ def load_config(path: str) -> Dict[str, Any]:
         )
     import yaml
 
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return yaml.safe_load(read_config_bytes(path).decode("utf-8"))
 
 
 def parse_duration(text: str) -> Optional[float]:
