@@ -43,7 +43,7 @@ def messages(steps):
 
 
 def test_rules_from_the_default_config_carry_each_tiers_real_thresholds():
-    rules = {r.key: r for r in rules_from_config(load_config(str(ROOT / "assets" / "config.yaml")))}
+    rules = {r.key: r for r in rules_from_config(load_config(str(ROOT / "assets" / "config.yaml")).as_dict())}
     assert sorted(rules) == sorted([
         "fraud-detector/accuracy_drop/critical", "fraud-detector/latency_p99/critical",
         "fraud-detector/error_rate/critical", "fraud-detector/drift_score/critical",

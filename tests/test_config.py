@@ -50,7 +50,7 @@ def test_default_config_validates_without_any_problem():
 
 
 def test_default_config_holds_the_issue_defaults():
-    data = load_config(str(ROOT / "assets" / "config.yaml"))
+    data = load_config(str(ROOT / "assets" / "config.yaml")).as_dict()
     critical, warning, info = (data["alerts"][t] for t in ("critical", "warning", "info"))
     assert critical["conditions"] == {"accuracy_drop": 0.15, "latency_p99": "2s", "error_rate": 0.05, "drift_score": 0.5}
     assert critical["notify"] == ["pagerduty", "slack"]
@@ -346,7 +346,7 @@ def test_load_config_raises_one_line(tmp_path):
     path = tmp_path / "monitoring.yaml"
     path.write_text(edit("task: binary", "task: binry"))
     with pytest.raises(MlmonError) as exc:
-        load_config(str(path))
+        load_config(str(path)).as_dict()
     assert "\n" not in exc.value.line() and "model.task" in exc.value.line()
 
 
@@ -425,20 +425,20 @@ def test_init_infers_roles_and_validates(sample, tmp_path):
     run = run_mlmon("init", "--data", sample, "--output", out)
     assert run.code == 0, run.err
     assert validate_file(str(out)) == []
-    columns = load_config(str(out))["data"]["columns"]
+    columns = load_config(str(out)).as_dict()["data"]["columns"]
     assert columns == {
         "target": "is_fraud", "prediction": "prediction", "prediction_proba": "fraud_proba",
         "timestamp": "event_time", "id": "user_id", "numerical": ["amount"],
         "categorical": ["country", "n_items"], "exclude": [],
     }
-    assert load_config(str(out))["model"]["task"] == "binary"
+    assert load_config(str(out)).as_dict()["model"]["task"] == "binary"
 
 
 def test_init_regression_target_from_a_csv(tmp_path):
     rng = np.random.default_rng(1)
     pd.DataFrame({"x": rng.normal(size=100), "target": rng.normal(size=100)}).to_csv(tmp_path / "s.csv", index=False)
     assert run_mlmon("init", "--data", tmp_path / "s.csv").code == 0
-    data = load_config("monitoring.yaml")
+    data = load_config("monitoring.yaml").as_dict()
     assert data["model"]["task"] == "regression" and data["data"]["format"] == "csv"
 
 

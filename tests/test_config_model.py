@@ -63,7 +63,7 @@ def test_load_config_returns_the_typed_config(tmp_path):
     from mlmon.services.config import load_config
 
     path = tmp_path / "monitoring.yaml"
-    path.write_text("version: 1\nmodel: {name: m, task: regression}\n")
+    path.write_text("version: 1\nmodel: {name: m, task: regression}\ndata: {reference: {path: r.parquet}, current: {path: c.parquet}}\n")
     c = load_config(str(path))
     assert isinstance(c, config_model.Config)
     assert c.model.task == "regression" and c.path == str(path)

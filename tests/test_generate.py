@@ -130,7 +130,7 @@ def test_serving_conditions_only_leave_the_batch_ones_to_mlmon_run(tmp_path):
     assert code == 0 and "SUCCESS" in text, text
     assert "new_category_detected" not in r.err  # not skipped for want of a metric: left to mlmon run
     with pytest.raises(MlmonError, match="unknown condition set: batch"):
-        generate(load_config(str(CONFIG)), "prometheus-rules", StackOptions(conditions="batch"))
+        generate(load_config(str(CONFIG)).as_dict(), "prometheus-rules", StackOptions(conditions="batch"))
 
 
 def test_for_duration_is_consecutive_failures_times_evaluation_interval(tmp_path):
@@ -377,7 +377,7 @@ def test_out_that_is_a_file_is_refused(tmp_path):
 
 
 def test_generate_service_needs_no_cli():
-    stack = generate(load_config(str(CONFIG)), "grafana", StackOptions(datasource_uid="other"))
+    stack = generate(load_config(str(CONFIG)).as_dict(), "grafana", StackOptions(datasource_uid="other"))
     assert sorted(stack.files) == ["grafana/dashboards/mlmon.json", "grafana/provisioning/dashboards/mlmon.yml",
                                    "grafana/provisioning/datasources/mlmon.yml"]
     assert '"uid": "other"' in stack.files["grafana/dashboards/mlmon.json"]

@@ -96,7 +96,7 @@ def _config(args) -> Dict[str, object]:
     from mlmon.services.config import load_config
     from mlmon.services.experiments import options_from_config
 
-    return options_from_config(load_config(args.config))
+    return options_from_config(load_config(args.config).as_dict())
 
 
 def _covariates(given: List[str], metrics: List[str]) -> Dict[str, str]:

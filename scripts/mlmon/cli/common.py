@@ -40,7 +40,7 @@ def history_location(args) -> str:
     if getattr(args, "config", None):
         from mlmon.services.config import load_config
 
-        config, base = load_config(args.config), os.path.dirname(os.path.abspath(args.config))
+        config, base = load_config(args.config).as_dict(), os.path.dirname(os.path.abspath(args.config))
     return resolve(config, getattr(args, "history", None), base, os.environ)
 
 

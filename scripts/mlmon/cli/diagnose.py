@@ -52,7 +52,7 @@ def _from_config(args) -> Dict[str, object]:
     from mlmon.services.config import load_config
     from mlmon.services.rca.inputs import settings_from_config
 
-    config = load_config(args.config)
+    config = load_config(args.config).as_dict()
     return {**settings_from_config(config), "config": config}
 
 

@@ -124,7 +124,7 @@ def _drift_options(args, columns):
         from mlmon.services.config import load_config
         from mlmon.services.drift import options_from_config
 
-        settings, config_warnings = options_from_config(load_config(args.config), columns)
+        settings, config_warnings = options_from_config(load_config(args.config).as_dict(), columns)
     flags = {
         "method": args.method,
         "threshold": args.threshold,

@@ -44,7 +44,7 @@ def run_generate(args) -> int:
     from mlmon.services.config import load_config
     from mlmon.services.stack import StackOptions, generate, write_stack
 
-    config = load_config(args.config)
+    config = load_config(args.config).as_dict()
     options = StackOptions(evaluation_interval=args.evaluation_interval, rate_window=args.rate_window,
                            scrape_interval=args.scrape_interval, secrets_dir=args.secrets_dir,
                            conditions=args.conditions)

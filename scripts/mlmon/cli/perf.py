@@ -72,7 +72,7 @@ def _from_config(path: Optional[str]) -> Dict[str, Any]:
     from mlmon.services.config import load_config
     from mlmon.services.performance import settings_from_config
 
-    return settings_from_config(load_config(path))
+    return settings_from_config(load_config(path).as_dict())
 
 
 def _read(path: Optional[str], args, role: str):

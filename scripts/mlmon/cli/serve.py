@@ -41,7 +41,7 @@ def run_serve(args) -> int:
     from mlmon.services.metrics_from_history import history_path, registry_for
     from mlmon.store.backends import redact
 
-    config = load_config(args.config)
+    config = load_config(args.config).as_dict()
     prometheus = (config.get("integrations") or {}).get("prometheus") or {}
     port = args.port if args.port is not None else int(prometheus.get("port") or 9108)
     metrics_path = "/" + str(prometheus.get("path") or "/metrics").strip("/")

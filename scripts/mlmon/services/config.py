@@ -174,8 +174,9 @@ def validate_text(text: str, file: str = "monitoring.yaml") -> List[Problem]:
         return [Problem(file, 1, 1, "(document)", f"internal validator error: {type(exc).__name__}: {exc}")]
 
 
-def load_config(path: str) -> Dict[str, Any]:
-    """The config at ``path`` as a dict; :class:`MlmonError` (one line) when it has errors."""
+def load_config(path: str) -> "Config":
+    """The config at ``path`` as a typed, frozen :class:`~mlmon.services.config_model.Config`
+    with the schema's defaults filled in; :class:`MlmonError` (one line) when it has errors."""
     errors = [p for p in validate_file(path) if p.severity == "error"]
     if errors:
         first = errors[0]
@@ -187,7 +188,9 @@ def load_config(path: str) -> Dict[str, Any]:
         )
     import yaml
 
-    return yaml.safe_load(read_config_bytes(path).decode("utf-8"))
+    from mlmon.services.config_model import from_dict
+
+    return from_dict(yaml.safe_load(read_config_bytes(path).decode("utf-8")), path=path, schema=load_schema())
 
 
 def parse_duration(text: str) -> Optional[float]:

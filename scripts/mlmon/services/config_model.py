@@ -224,6 +224,11 @@ class Config:
     def channel(self, name: str) -> Optional[Mapping[str, Any]]:
         return self.notifications.get(name)
 
+    def as_dict(self) -> Dict[str, Any]:
+        """The file's own values as a plain, mutable dict (lists as lists, defaults not filled):
+        for code that hands the config on as data, e.g. to a JSON report."""
+        return _thaw(self.raw)
+
 
 # names that are not schema properties
 _NOT_IN_SCHEMA = {"path", "raw"}
@@ -305,6 +310,14 @@ def _collection(value: Any, hint: Any) -> Any:
     if origin is Union:
         return None
     return None
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
 
 
 def _freeze(value: Any) -> Any:

@@ -4,8 +4,8 @@ The schema's structure, descriptions and defaults are written by hand in the com
 the enums that list what the code knows are filled here from their one declaration:
 
 - drift test ids (``$defs.method``, ``drift.method``) from :mod:`mlmon.stats.univariate.catalog`;
-- notification channels (``alerts.<tier>.notify``): :func:`_fill_channels` is the place where
-  they will come from the channel registry; until then the committed list is kept as it is.
+- notification channels (``alerts.<tier>.notify`` and the sections ``notifications.<name>``) from
+  :mod:`mlmon.services.notify.registry`, each section being its channel module's own schema.
 
 ``python -m mlmon.services.config_schema`` exits 1 when the committed file differs from the
 generated one; ``--write`` rewrites it. A test runs the same comparison.
@@ -35,14 +35,15 @@ def build_schema(base: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
 
 
 def _fill_channels(schema: Dict[str, Any]) -> None:
-    """Hook for the notification channels: fill ``alerts.<tier>.notify.items.enum`` from the
-    channel registry once channels are declared one module each; today the list is hand-kept."""
-    channels = None  # e.g. the channel registry's names, sorted as the committed file lists them
-    if channels is None:
-        return
+    """``alerts.<tier>.notify.items.enum`` and ``notifications.<name>`` from the channel registry."""
+    from mlmon.services.notify.registry import REGISTRY
+
     alerts = schema["properties"]["alerts"]["properties"]
     for tier in ALERT_TIERS:
-        alerts[tier]["properties"]["notify"]["items"]["enum"] = list(channels)
+        alerts[tier]["properties"]["notify"]["items"]["enum"] = list(REGISTRY)
+    sections = schema["properties"]["notifications"]["properties"]
+    sections.clear()
+    sections.update({name: copy.deepcopy(channel.schema) for name, channel in REGISTRY.items()})
 
 
 def render(schema: Dict[str, Any]) -> str:

@@ -87,7 +87,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     from mlmon.store.history import HistoryStore, StoreError
 
     env = os.environ if settings.env is None else settings.env
-    config = load_config(settings.config_path)
+    config = load_config(settings.config_path).as_dict()
     base = os.path.dirname(os.path.abspath(settings.config_path))
     day = settings.date or Date.today()
     store = HistoryStore(history_path(config, settings.history, base, env))

@@ -24,7 +24,6 @@ from mlmon.services.drift.result import (
     DriftOptions,
     DriftResult,
     ProfileColumnDrift,
-    _strict_json,
     severity_of,
 )
 

@@ -10,6 +10,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+from mlmon.jsonsafe import strict_json
+
 SCHEMA_VERSION = 1
 SEVERITY_CRITICAL = 0.5
 SEVERITY_DEGRADED = 0.2
@@ -126,7 +128,7 @@ class DriftResult:
             "warnings": self.warnings,
             "recommendations": self.recommendations,
         }
-        return _strict_json(d)
+        return strict_json(d)
 
 
 def severity_of(drift_share: float) -> str:
@@ -140,22 +142,3 @@ def severity_of(drift_share: float) -> str:
     if drift_share > SEVERITY_DEGRADED:
         return "degraded"
     return "healthy"
-
-
-def _strict_json(obj):
-    """Replace NaN and infinities by None so the JSON is strict."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict_json(v) for v in obj]
-    import numpy as np
-
-    if isinstance(obj, (np.floating,)):
-        return _strict_json(float(obj))
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
