@@ -233,3 +233,21 @@ def test_column_method_that_cannot_run_on_the_data_is_an_input_error(tmp_path):
     d = run.json()
     assert d["skipped"]["k"].startswith("anderson cannot be computed here")
     assert d["columns"]["x"]["method"] == "anderson"
+
+
+def test_a_service_names_the_option_and_the_cli_shows_the_flag(pair):
+    # the drift service writes option('drift_share'); the CLI's parser maps it to the flag
+    assert_one_line_error(run_mlmon("drift", *pair, "--drift-share", "3", "--no-history"),
+                          "--drift-share 3.0 is outside (0, 1] (command line); use e.g. --drift-share 0.5")
+
+
+def test_outside_the_cli_the_same_error_names_the_field():
+    from mlmon.errors import MlmonError
+    from mlmon.services.drift import DriftOptions, check_options
+
+    try:
+        check_options(DriftOptions(drift_share=3.0))
+    except MlmonError as exc:
+        assert exc.line() == "mlmon: error: drift_share 3.0 is outside (0, 1] (options); use e.g. drift_share 0.5"
+    else:
+        raise AssertionError("no error")

@@ -8,6 +8,27 @@ what to do; the CLI prints it as one line and exits 2::
 
 from __future__ import annotations
 
+import re
+from typing import Mapping, Optional
+
+# Services name options by their field (``drift_share``), never by a flag: ``option("drift_share")``
+# in a message, and ``OPTIONS`` as the place. The surface that shows the error says how the user
+# gave them: the CLI renders ``--drift-share`` and "command line" (from its own parser, so the
+# mapping is written once); anything else shows the field names.
+_NAME = re.compile(r"\u27e6([A-Za-z0-9_.]+)\u27e7")
+OPTIONS = "\u27e6options\u27e7"
+
+
+def option(field: str) -> str:
+    """The token a service writes where an error names one of its options.
+
+    >>> MlmonError(f"{option('drift_share')} 2 is outside (0, 1]", OPTIONS).line({"drift_share": "--drift-share", "options": "command line"})
+    'mlmon: error: --drift-share 2 is outside (0, 1] (command line)'
+    >>> MlmonError(f"{option('drift_share')} 2 is outside (0, 1]", OPTIONS).line()
+    'mlmon: error: drift_share 2 is outside (0, 1] (options)'
+    """
+    return f"\u27e6{field}\u27e7"
+
 
 class MlmonError(Exception):
     """A problem with the user's input or invocation (exit code 2)."""
@@ -20,8 +41,8 @@ class MlmonError(Exception):
         self.todo = todo
         super().__init__(self.line())
 
-    def line(self) -> str:
-        """The single stderr line.
+    def line(self, names: Optional[Mapping[str, str]] = None) -> str:
+        """The single stderr line; ``names`` maps option fields to what the user typed.
 
         >>> MlmonError("file not found", "ref.parquet", "check the path").line()
         'mlmon: error: file not found (ref.parquet); check the path'
@@ -31,4 +52,6 @@ class MlmonError(Exception):
             text += f" ({self.where})"
         if self.todo:
             text += f"; {self.todo}"
+        names = names or {}
+        text = _NAME.sub(lambda m: names.get(m.group(1), m.group(1)), text)
         return " ".join(text.split())

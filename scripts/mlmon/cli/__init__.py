@@ -16,7 +16,7 @@ import importlib
 import sys
 import traceback
 import warnings
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from mlmon import __version__
 from mlmon.errors import MlmonError
@@ -39,10 +39,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def option_flags(parser: argparse.ArgumentParser, args) -> Dict[str, str]:
+    """Option field -> the flag that sets it, for the command that ran (from its own parser):
+    the one place where services' option names become flags in error messages."""
+    names = {"options": "command line"}
+    if args is None:
+        return names
+    command = parser
+    for dest in ("command", "subcommand", "action"):
+        sub = next((a for a in command._actions if isinstance(a, argparse._SubParsersAction)), None)
+        chosen = getattr(args, getattr(sub, "dest", None) or dest, None) if sub else None
+        if not sub or chosen not in sub.choices:
+            break
+        command = sub.choices[chosen]
+    for action in command._actions:
+        flags = [f for f in action.option_strings if f.startswith("--")]
+        if flags and action.dest not in names:
+            names[action.dest] = flags[0]
+    return names
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     parser = build_parser()
+    args = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -55,7 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except MlmonError as exc:
         if debug:
             traceback.print_exc()
-        print(exc.line(), file=sys.stderr)
+        print(exc.line(option_flags(parser, args)), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mlmon: interrupted", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Sequence, Tuple
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.drift.result import DriftOptions
 from mlmon.stats.univariate import catalog
 
@@ -54,16 +54,18 @@ def options_from_config(config: Dict[str, Any], columns: Sequence[str]) -> Tuple
 
 def check_options(options: DriftOptions) -> None:
     if not 0 < options.drift_share <= 1:
-        raise MlmonError(f"--drift-share {options.drift_share} is outside (0, 1]", "command line", "use e.g. --drift-share 0.5")
+        raise MlmonError(f"{option('drift_share')} {options.drift_share} is outside (0, 1]", OPTIONS,
+                         f"use e.g. {option('drift_share')} 0.5")
     if options.threshold is not None and not (options.threshold >= 0 and math.isfinite(options.threshold)):
-        raise MlmonError(f"--threshold {options.threshold} must be a finite number >= 0", "command line", "use e.g. --threshold 0.1")
+        raise MlmonError(f"{option('threshold')} {options.threshold} must be a finite number >= 0", OPTIONS,
+                         f"use e.g. {option('threshold')} 0.1")
     if options.fdr is not None and not 0 < options.fdr < 1:
-        raise MlmonError(f"--fdr {options.fdr} is outside (0, 1)", "command line", "use e.g. --fdr 0.05")
+        raise MlmonError(f"{option('fdr')} {options.fdr} is outside (0, 1)", OPTIONS, f"use e.g. {option('fdr')} 0.05")
     names = catalog.ids()
     for m in [options.method, *options.column_methods.values()]:
         if m is not None and m not in names:
             raise MlmonError(
                 f"unknown drift method {m!r}",
-                "command line",
+                OPTIONS,
                 "use one of: " + ", ".join(names),
             )
