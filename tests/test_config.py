@@ -98,20 +98,22 @@ def test_schema_drift_methods_are_the_registry_ids():
 def test_validator_column_types_mirror_the_registry():
     from mlmon.stats import univariate
 
-    assert {k: tuple(sorted(t.column_types)) for k, t in univariate.available().items()} == config.METHOD_COLUMN_TYPES
+    from mlmon.services.config import semantics
+
+    assert {k: tuple(sorted(t.column_types)) for k, t in univariate.available().items()} == semantics.METHOD_COLUMN_TYPES
 
 
 def test_committed_schema_is_the_generated_one():
     # the drift method enums are filled from the test catalog; edit the catalog, then run
-    # `python -m mlmon.services.config_schema --write`
-    from mlmon.services.config_schema import build_schema, render
+    # `python -m mlmon.services.config.schema --write`
+    from mlmon.services.config.schema import build_schema, render
 
     committed = (ROOT / "assets" / "schema.json").read_text(encoding="utf-8")
     assert render(build_schema(json.loads(committed))) == committed
 
 
 def test_schema_generator_fills_the_method_enums_from_the_catalog():
-    from mlmon.services.config_schema import build_schema
+    from mlmon.services.config.schema import build_schema
     from mlmon.stats.univariate import catalog
 
     stale = json.loads(json.dumps(SCHEMA))

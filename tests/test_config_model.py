@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from mlmon.services import config_model
+from mlmon.services.config import model as config_model
 from mlmon.services.config import DEFAULT_CONFIG_PATH, SCHEMA_PATH
 from mlmon.services.options import Options
 

@@ -7,7 +7,7 @@ the enums that list what the code knows are filled here from their one declarati
 - notification channels (``alerts.<tier>.notify`` and the sections ``notifications.<name>``) from
   :mod:`mlmon.services.notify.registry`, each section being its channel module's own schema.
 
-``python -m mlmon.services.config_schema`` exits 1 when the committed file differs from the
+``python -m mlmon.services.config.schema`` exits 1 when the committed file differs from the
 generated one; ``--write`` rewrites it. A test runs the same comparison.
 """
 
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         return 0
     if generated != committed:
         print("assets/schema.json differs from the generated schema; run: "
-              "python -m mlmon.services.config_schema --write", file=sys.stderr)
+              "python -m mlmon.services.config.schema --write", file=sys.stderr)
         return 1
     return 0
 
