@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmon.services import notify, scheduled
+from mlmon.services import config_model, notify, scheduled
 from mlmon.store.history import HistoryStore
 from mlmon_testing import run_mlmon
 from receivers import HttpReceiver, Reply, SmtpReceiver
@@ -51,7 +51,9 @@ def data(tmp_path):
     return tmp_path
 
 
-def write_config(path, pd_url, smtp_port, *, consecutive=1, tiers=None):
+def write_config(path, pd_url, smtp_port, *, consecutive=1, tiers=None, cooldown="7d", resolve_after=1):
+    """The runs below are days apart in data time: a cooldown of a week keeps one alert quiet
+    across them unless a test says otherwise."""
     tiers = tiers or """  critical:
     conditions: {drift_score: 0.5}
     notify: [pagerduty, slack, webhook]
@@ -69,7 +71,8 @@ performance:
   classification: {{primary: [accuracy, f1_score]}}
 alerts:
   consecutive_failures: {consecutive}
-  cooldown: 1h
+  cooldown: {cooldown}
+  resolve_after: {resolve_after}
 {tiers}notifications:
   slack: {{webhook_url_env: T_SLACK, channel: "#ml"}}
   pagerduty: {{routing_key_env: T_PD, events_url: "{pd_url}"}}
@@ -474,7 +477,7 @@ def test_a_message_another_run_is_delivering_is_left_to_it_until_its_claim_expir
     first = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "firing"}, 0.0)
     later = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "resolved"}, 1.0)
     assert store.claim_notification(first, now=100.0, lease=scheduled.CLAIM_LEASE)  # another run holds it
-    config = {"notifications": {"webhook": {"url_env": "AM"}}}
+    config = config_model.from_dict({"notifications": {"webhook": {"url_env": "AM"}}})
     sent = []
 
     def fake_deliver(channel, conf, event, env, policy):
