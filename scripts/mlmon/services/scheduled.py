@@ -90,12 +90,14 @@ def source_path(config: "Config", side: str, day: Date, base: str) -> str:
     return path if os.path.isabs(path) else os.path.join(base, path)
 
 
-def history_path(config: "Config", given: Optional[str], base: str, env: Mapping[str, str]) -> str:
+def history_path(config: "Config | Mapping[str, Any]", given: Optional[str], base: str, env: Mapping[str, str]) -> str:
     """``--history``, else ``MLMON_DB_URL``, else the config's ``storage``, else the default: a
-    SQLite path or a PostgreSQL URL (see :mod:`mlmon.store.location`)."""
+    SQLite path or a PostgreSQL URL (see :mod:`mlmon.store.location`). ``config``: the typed
+    config, or the file's own keys as a dict (``mlmon serve`` resolves it the same way)."""
     from mlmon.store.location import resolve
 
-    return resolve(config.as_dict(), given, base, env)  # the store's resolver reads the file's own keys
+    # the store's resolver reads the file's own keys
+    return resolve(config if isinstance(config, Mapping) else config.as_dict(), given, base, env)
 
 
 # ---------------------------------------------------------------------------- the run
