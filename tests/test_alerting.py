@@ -24,11 +24,12 @@ def config(consecutive=3, cooldown="1h", **tiers):
             "alerts": {"consecutive_failures": consecutive, "cooldown": cooldown, **tiers}}
 
 
-def drive(rules, values, times, consecutive=3, cooldown=HOUR, condition="drift_score"):
+def drive(rules, values, times, consecutive=3, cooldown=HOUR, condition="drift_score", resolve_after=1):
     """Step the rules once per (value, time); returns the decisions of every step."""
     states, steps = {}, []
     for value, now in zip(values, times):
-        decisions = evaluate(rules, {condition: Observation(value, "")}, states, now, consecutive, cooldown)
+        decisions = evaluate(rules, {condition: Observation(value, "")}, states, now, consecutive, cooldown,
+                             resolve_after=resolve_after)
         states = {d.rule.key: d.state for d in decisions}
         steps.append(decisions)
     return steps
@@ -177,6 +178,75 @@ def test_within_one_cooldown_at_most_one_firing_message(breaches):
     assert len(resolved) <= len(firings)
 
 
+# ---------------------------------------------------------------------------- resolve_after
+
+DAY = 86400.0
+FLAPPING = [0.6, 0.1, 0.6, 0.1, 0.6, 0.1]  # breach, clean, breach, clean, ... (threshold 0.5)
+
+
+def test_a_flapping_condition_with_resolve_after_2_never_resolves():
+    steps = drive(rules_from_config(config(consecutive=1)), FLAPPING, [k * DAY for k in range(6)],
+                  consecutive=1, cooldown=HOUR, resolve_after=2)
+    assert [s[0].status for s in steps] == ["firing", "clearing", "firing", "clearing", "firing", "clearing"]
+    assert [s[0].state.clean for s in steps] == [0, 1, 0, 1, 0, 1]
+    assert all(s[0].state.firing for s in steps)
+    # one incident: announced once, then a reminder on each breaching day (the 1h cooldown has passed)
+    assert messages(steps) == [(0, "critical", "firing", False), (2, "critical", "firing", True),
+                               (4, "critical", "firing", True)]
+    # the clean checks are not breaches: the run's severity does not count them
+    assert [s[0].breached for s in steps] == [True, False] * 3
+
+
+def test_a_flapping_condition_with_resolve_after_1_resolves_each_time_as_before():
+    steps = drive(rules_from_config(config(consecutive=1)), FLAPPING, [k * DAY for k in range(6)],
+                  consecutive=1, cooldown=HOUR, resolve_after=1)
+    assert [s[0].status for s in steps] == ["firing", "resolved"] * 3
+    assert messages(steps) == [(0, "critical", "firing", False), (1, "critical", "resolved", False),
+                               (2, "critical", "firing", False), (3, "critical", "resolved", False),
+                               (4, "critical", "firing", False), (5, "critical", "resolved", False)]
+    # the default is today's behaviour
+    default = drive(rules_from_config(config(consecutive=1)), FLAPPING, [k * DAY for k in range(6)],
+                    consecutive=1, cooldown=HOUR)
+    assert messages(default) == messages(steps)
+
+
+def test_resolve_after_2_resolves_on_the_second_clean_check_in_a_row():
+    steps = drive(rules_from_config(config(consecutive=1)), [0.6, 0.1, 0.1, 0.1], [0, 60, 120, 180],
+                  consecutive=1, resolve_after=2)
+    assert [s[0].status for s in steps] == ["firing", "clearing", "resolved", "ok"]
+    assert [s[0].state.clean for s in steps] == [0, 1, 0, 0]
+    assert messages(steps) == [(0, "critical", "firing", False), (2, "critical", "resolved", False)]
+    resolved = steps[2][0].message
+    assert (resolved["starts_at"], resolved["ends_at"]) == ("1970-01-01T00:00:00Z", "1970-01-01T00:02:00Z")
+
+
+def test_a_clearing_critical_still_inhibits_its_warning():
+    cfg = config(consecutive=1,
+                 critical={"conditions": {"drift_score": 0.5}, "notify": ["pagerduty"]},
+                 warning={"conditions": {"drift_score": 0.2}, "notify": ["slack"]})
+    steps = drive(rules_from_config(cfg), [0.6, 0.3], [0, 10], consecutive=1, resolve_after=2)
+    assert [(d.rule.tier, d.status) for d in steps[1]] == [("critical", "clearing"), ("warning", "inhibited")]
+    assert messages(steps) == [(0, "critical", "firing", False)]
+
+
+def test_engine_settings_from_the_typed_config():
+    from mlmon.services.config_model import from_dict
+
+    assert alerting.EngineSettings.from_config(from_dict({})) == alerting.EngineSettings(3, 3600.0, 1)
+    cfg = from_dict({"alerts": {"consecutive_failures": 2, "cooldown": "1d", "resolve_after": 3}})
+    assert alerting.EngineSettings.from_config(cfg) == alerting.EngineSettings(2, 86400.0, 3)
+
+
+def test_resolve_after_below_1_is_refused_by_the_schema():
+    from mlmon.services.config import validate_text
+
+    good = (ROOT / "assets" / "config.yaml").read_text(encoding="utf-8")
+    assert "  cooldown: 1h" in good
+    assert [p for p in validate_text(good) if p.severity == "error"] == []
+    problems = validate_text(good.replace("  cooldown: 1h", "  cooldown: 1h\n  resolve_after: 0", 1))
+    assert [p.path for p in problems if p.severity == "error"] == ["alerts.resolve_after"]
+
+
 # ---------------------------------------------------------------------------- observations
 
 
@@ -246,3 +316,43 @@ def test_state_survives_a_round_trip_through_the_history_store(tmp_path):
     assert d.status == "firing" and d.message is not None and d.state.consecutive == 3
     row = store.alert_states()["fraud/drift_score/critical"]
     assert (row["model"], row["rule"], row["tier"], row["consecutive"], row["threshold"]) == ("fraud", "drift_score", "critical", 2, 0.5)
+
+
+def test_the_clean_count_survives_a_round_trip_through_the_history_store(tmp_path):
+    store = HistoryStore(str(tmp_path / "h.db"))
+    rules = rules_from_config(config(consecutive=1))
+    states = {}
+    for now, value in ((0, 0.9), (60, 0.1)):
+        (d,) = evaluate(rules, {"drift_score": Observation(value, "")}, states, now, 1, HOUR, resolve_after=2)
+        store.save_alert_state(alerting.state_row(d, now))
+        states = {k: alerting.state_from_row(r) for k, r in store.alert_states().items()}
+    assert (states["fraud/drift_score/critical"].firing, states["fraud/drift_score/critical"].clean) == (True, 1)
+    (d,) = evaluate(rules, {"drift_score": Observation(0.1, "")}, states, 120, 1, HOUR, resolve_after=2)
+    assert d.status == "resolved" and d.message["status"] == "resolved"
+
+
+def test_a_store_at_schema_version_1_gains_the_clean_count_and_keeps_its_alert_states(tmp_path):
+    import sqlite3
+    import time
+
+    from mlmon.store.backends import statements
+    from mlmon.store.history import MIGRATIONS
+
+    db = tmp_path / "v1.db"
+    with sqlite3.connect(db) as conn:  # what the previous mlmon made: migration 1 only, one rule firing
+        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL,"
+                     " applied_at REAL NOT NULL)")
+        for statement in statements(MIGRATIONS[0][2]):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (1, ?, ?)", (MIGRATIONS[0][1], time.time()))
+        conn.execute("INSERT INTO alert_state (key, model, rule, tier, consecutive, firing, notified, started_at,"
+                     " last_fired_at, last_value, threshold, updated_at) VALUES"
+                     " ('fraud/drift_score/critical', 'fraud', 'drift_score', 'critical', 4, 1, 1, 0, 0, 0.9, 0.5, 0)")
+    store = HistoryStore(str(db))
+    assert store.schema_version() == 2
+    row = store.alert_states()["fraud/drift_score/critical"]
+    assert (row["consecutive"], row["firing"], row["clean"]) == (4, 1, 0)
+    state = alerting.state_from_row(row)
+    (d,) = evaluate(rules_from_config(config(consecutive=1)), {"drift_score": Observation(0.1, "")},
+                    {"fraud/drift_score/critical": state}, 60, 1, HOUR, resolve_after=2)
+    assert (d.status, d.state.clean) == ("clearing", 1)

@@ -330,7 +330,7 @@ data:
   current: {{path: cur.parquet}}
 alerts:
   consecutive_failures: 1
-  cooldown: 1h
+  cooldown: 7d   # the runs are days apart in data time: a week keeps one alert quiet across them
   critical:
     conditions: {{drift_score: 0.5}}
     notify: [webhook]

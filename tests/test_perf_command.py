@@ -114,10 +114,9 @@ def test_labels_command_reports_delay(tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--window", "1D", "--chunk-size", "10"], "both --window and --chunk-size"),
-    (["--window", "1M"], "no fixed length"),
-    (["--window", "soon"], "is not a duration"),
-    (["--chunk-size", "0"], "chunk size must be at least 1"),
+    (["--window", "1D", "--chunk-size", "10"], "both window and chunk_size given (--window, --chunk-size)"),
+    (["--window", "soon"], "window 'soon' is not a duration (--window)"),
+    (["--chunk-size", "0"], "chunk size must be at least 1 (a whole number of rows), got 0 (--chunk-size)"),
     (["--target", "nope"], "column 'nope' not in the data"),
     (["--estimate"], "--estimate needs a labeled reference"),
 ])
@@ -132,6 +131,19 @@ def test_bad_flags_are_one_line_exit_2(files, extra, message):
     r = run_mlmon("perf", cur, *args, "--no-history")
     assert r.code == 2
     assert r.err.startswith("mlmon: error: ") and message in r.err and r.err.count("\n") == 1
+
+
+def test_month_windows_from_the_command_line(tmp_path):
+    path = tmp_path / "c.parquet"
+    frame(n=2000, start="2024-01-20", days=45, seed=3).to_parquet(path)
+    args = [a if a != "1D" else "1M" for a in ARGS]
+    r = run_mlmon("perf", path, *args, "--format", "json", "--no-history")
+    assert r.code == 0, r.err
+    assert [w["start"] for w in r.json()["windows"]] == ["2024-01-01T00:00:00", "2024-02-01T00:00:00",
+                                                         "2024-03-01T00:00:00"]
+    labels = run_mlmon("labels", path, "--timestamp", "ts", "--target", "y", "--window", "1M", "--format", "json")
+    assert labels.code == 0, labels.err
+    assert [w["n"] for w in labels.json()["windows"]] == [w["n"] for w in r.json()["windows"]]
 
 
 def test_bad_data_is_one_line_exit_2(tmp_path):

@@ -218,3 +218,64 @@ def test_previous_window_baseline_compares_each_window_with_the_one_before():
     assert not any("no baseline" in w for w in d["warnings"])
     with pytest.raises(MlmonError, match="unknown baseline"):
         compute_performance(good, PerfOptions(**BIN, baseline="yesterday"))
+
+
+# ---------------------------------------------------------------------------- calendar windows
+
+
+def test_month_windows_start_on_the_1st_and_their_metrics_are_the_months_rows():
+    f = frame(n=3000, start="2024-01-20", days=45, seed=21)  # 20 Jan to 4 Mar
+    d = compute_performance(f, PerfOptions(**{**BIN, "window": "1M"})).to_dict()
+    assert d["window"] == "1M"
+    assert [(w["start"], w["end"]) for w in d["windows"]] == [
+        ("2024-01-01T00:00:00", "2024-02-01T00:00:00"), ("2024-02-01T00:00:00", "2024-03-01T00:00:00"),
+        ("2024-03-01T00:00:00", "2024-04-01T00:00:00")]
+    for w, (lo, hi) in zip(d["windows"], [("2024-01", "2024-02"), ("2024-02", "2024-03"), ("2024-03", "2024-04")]):
+        rows = f[(f.ts >= lo) & (f.ts < hi)]
+        assert w["n"] == len(rows)
+        assert w["metrics"]["accuracy"] == pytest.approx(skm.accuracy_score(rows.y, rows.yhat), abs=1e-12)
+
+
+def test_a_week_starts_on_monday_and_7d_on_the_first_days_midnight():
+    f = frame(n=2000, start="2024-01-03", days=14, seed=22)  # Wednesday 3 Jan
+    weeks = compute_performance(f, PerfOptions(**{**BIN, "window": "1W"})).to_dict()["windows"]
+    assert [w["start"] for w in weeks] == ["2024-01-01T00:00:00", "2024-01-08T00:00:00", "2024-01-15T00:00:00"]
+    # 7D counts days from the data's first midnight (the Unix epoch's Thursdays no longer decide)
+    sevens = compute_performance(f, PerfOptions(**{**BIN, "window": "7D"})).to_dict()["windows"]
+    assert [w["start"] for w in sevens] == ["2024-01-03T00:00:00", "2024-01-10T00:00:00"]
+
+
+def test_days_are_cut_at_midnight_in_the_datas_own_zone_and_stored_in_utc():
+    f = frame(n=2000, start="2024-03-29", days=4, seed=23)
+    f["ts"] = f.ts.dt.tz_localize("Europe/Berlin", nonexistent="shift_forward")  # wall-clock times in Berlin; DST starts on 31 March
+    d = compute_performance(f, PerfOptions(**BIN)).to_dict()
+    assert [(w["start"], w["end"]) for w in d["windows"]] == [
+        ("2024-03-29T00:00:00+01:00", "2024-03-30T00:00:00+01:00"),
+        ("2024-03-30T00:00:00+01:00", "2024-03-31T00:00:00+01:00"),
+        ("2024-03-31T00:00:00+01:00", "2024-04-01T00:00:00+02:00"),  # 23 hours
+        ("2024-04-01T00:00:00+02:00", "2024-04-02T00:00:00+02:00")]
+    local_day = f.ts.dt.strftime("%Y-%m-%d")
+    assert [w["n"] for w in d["windows"]] == [int((local_day == day).sum()) for day in
+                                             ("2024-03-29", "2024-03-30", "2024-03-31", "2024-04-01")]
+    stored = sorted({(r["timestamp"], r["window_end"]) for r in metric_rows(d)})
+    assert stored[2] == ("2024-03-30T23:00:00+00:00", "2024-03-31T22:00:00+00:00")
+
+
+def test_text_timestamps_with_several_utc_offsets_are_cut_in_utc_with_a_warning():
+    f = frame(n=500, start="2024-03-29", days=4, seed=24)
+    f["ts"] = f.ts.dt.tz_localize("Europe/Berlin", nonexistent="shift_forward").map(lambda t: t.isoformat())  # +01:00, then +02:00
+    d = compute_performance(f, PerfOptions(**BIN)).to_dict()
+    assert d["windows"][0]["start"] == "2024-03-28T00:00:00+00:00"  # 29 Mar 00:00 in Berlin is 28 Mar 23:00 UTC
+    assert "timestamps in column 'ts' carry several UTC offsets: windows are cut in UTC" in d["warnings"]
+    assert sum(w["n"] for w in d["windows"]) == 500
+
+
+def test_window_errors_name_the_options():
+    with pytest.raises(MlmonError) as err:
+        compute_performance(frame(n=50), PerfOptions(**{**BIN, "window": "soon"}))
+    assert err.value.line() == ("mlmon: error: window 'soon' is not a duration (window); use a count and a unit, "
+                                "e.g. 30min, 6h, 1D, 1W or 1M (M months, m or min minutes)")
+    with pytest.raises(MlmonError) as err:
+        compute_performance(frame(n=50).assign(ts=pd.NaT), PerfOptions(**BIN))
+    assert err.value.line({"timestamp": "--timestamp"}) == (
+        "mlmon: error: timestamp column 'ts' is empty (current column ts); fill it or leave out --timestamp")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmon.services import notify, scheduled
+from mlmon.services import config_model, notify, scheduled
 from mlmon.store.history import HistoryStore
 from mlmon_testing import run_mlmon
 from receivers import HttpReceiver, Reply, SmtpReceiver
@@ -51,7 +51,9 @@ def data(tmp_path):
     return tmp_path
 
 
-def write_config(path, pd_url, smtp_port, *, consecutive=1, tiers=None):
+def write_config(path, pd_url, smtp_port, *, consecutive=1, tiers=None, cooldown="7d", resolve_after=1):
+    """The runs below are days apart in data time: a cooldown of a week keeps one alert quiet
+    across them unless a test says otherwise."""
     tiers = tiers or """  critical:
     conditions: {drift_score: 0.5}
     notify: [pagerduty, slack, webhook]
@@ -69,7 +71,8 @@ performance:
   classification: {{primary: [accuracy, f1_score]}}
 alerts:
   consecutive_failures: {consecutive}
-  cooldown: 1h
+  cooldown: {cooldown}
+  resolve_after: {resolve_after}
 {tiers}notifications:
   slack: {{webhook_url_env: T_SLACK, channel: "#ml"}}
   pagerduty: {{routing_key_env: T_PD, events_url: "{pd_url}"}}
@@ -474,7 +477,7 @@ def test_a_message_another_run_is_delivering_is_left_to_it_until_its_claim_expir
     first = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "firing"}, 0.0)
     later = store.enqueue_notification("m/drift_score/critical", "webhook", {"status": "resolved"}, 1.0)
     assert store.claim_notification(first, now=100.0, lease=scheduled.CLAIM_LEASE)  # another run holds it
-    config = {"notifications": {"webhook": {"url_env": "AM"}}}
+    config = config_model.from_dict({"notifications": {"webhook": {"url_env": "AM"}}})
     sent = []
 
     def fake_deliver(channel, conf, event, env, policy):
@@ -538,3 +541,81 @@ def test_a_firing_rule_removed_from_the_config_is_resolved_where_it_was_announce
         "[INFO] churn: feature_distribution_shift resolved (rule removed from the config)")
     assert "churn/feature_distribution_shift/info" not in HistoryStore().alert_states()
     assert run(cfg, BREACH_2).json()["notifications"] == []  # retired once, not every run
+
+
+# ---------------------------------------------------------------------------- data time
+
+
+def test_a_30_day_backfill_re_announces_a_persisting_alert_once_per_day_of_data(tmp_path, rx):
+    """``--date`` runs step the alerts on data time (the end of each day): thirty daily runs made
+    in a few seconds with a 1d cooldown send what thirty real days would have, one message a day,
+    not one in total. What the store says about the run itself stays wall time."""
+    import time
+
+    rng = np.random.default_rng(11)
+    frame(rng, 300, "2025-12-01").to_parquet(tmp_path / "ref.parquet")
+    (tmp_path / "cur").mkdir()
+    days = pd.date_range("2026-01-01", periods=30, freq="D")
+    for day in days:
+        frame(rng, 300, day.strftime("%Y-%m-%d"), shift=1.5).to_parquet(tmp_path / "cur" / f"{day:%Y%m%d}.parquet")
+    r = rx()
+    tiers = """  critical:
+    conditions: {drift_score: 0.5}
+    notify: [webhook]
+"""
+    cfg = write_config(tmp_path / "monitoring.yaml", r.pd.url, r.smtp.port, tiers=tiers, cooldown="1d")
+    db = tmp_path / "h.db"
+    started = time.time()
+    for day in days:
+        res = run(cfg, f"{day:%Y-%m-%d}", "--history", db)
+        assert res.code == 0, res.err
+    finished = time.time()
+
+    alerts = [b["alerts"][0] for b in r.am.bodies]
+    assert len(alerts) == 30  # one per day of data
+    assert [b["status"] for b in r.am.bodies] == ["firing"] * 30
+    # the episode began at the end of the first day of data, and every reminder says so
+    assert {a["startsAt"] for a in alerts} == {"2026-01-02T00:00:00Z"}
+    (state,) = rows(db, "alert_state")
+    assert state["started_at"] == scheduled.data_time(days[0].date())
+    assert state["last_fired_at"] == scheduled.data_time(days[-1].date())
+    assert state["last_fired_at"] - state["started_at"] == 29 * 86400
+    # rows about the runs and the deliveries are wall time
+    assert all(started <= x["created_at"] <= finished for x in rows(db, "runs"))
+    outbox = rows(db, "notifications")
+    assert len(outbox) == 30 and all(started <= n["sent_at"] <= finished for n in outbox)
+    assert [n["payload_json"].count('"repeat": true') for n in outbox] == [0] + [1] * 29
+
+
+def test_a_backfill_with_a_cooldown_longer_than_a_day_reminds_once_per_cooldown(data, rx):
+    r = rx()
+    tiers = """  critical:
+    conditions: {drift_score: 0.5}
+    notify: [webhook]
+"""
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port, tiers=tiers, cooldown="2d")
+    pd.read_parquet(data / "cur" / "20260102.parquet").to_parquet(data / "cur" / "20260103.parquet")
+    for day in (BREACH_1, BREACH_2, "2026-01-03"):
+        assert run(cfg, day).code == 0
+    # day 1 fires; day 2 is inside the 2-day cooldown; day 3 is 2 days of data later: a reminder
+    assert [(b["status"], b["alerts"][0]["startsAt"]) for b in r.am.bodies] == [
+        ("firing", "2026-01-02T00:00:00Z"), ("firing", "2026-01-02T00:00:00Z")]
+    assert len(r.am.bodies) == 2
+
+
+def test_resolve_after_holds_a_firing_alert_through_one_clean_day(data, rx):
+    r = rx()
+    tiers = """  critical:
+    conditions: {drift_score: 0.5}
+    notify: [webhook]
+"""
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port, tiers=tiers, resolve_after=2)
+    pd.read_parquet(data / "cur" / "20260103.parquet").to_parquet(data / "cur" / "20260105.parquet")
+    assert run(cfg, BREACH_1).json()["alerts"][0]["status"] == "firing"
+    clean = run(cfg, RECOVERED).json()
+    assert (clean["alerts"][0]["status"], clean["alerts"][0]["clean"], clean["notifications"]) == ("clearing", 1, [])
+    assert clean["severity"] == "healthy"  # a clean check is no breach, whatever the alert's state
+    resolved = run(cfg, "2026-01-05").json()
+    assert resolved["alerts"][0]["status"] == "resolved"
+    assert [b["status"] for b in r.am.bodies] == ["firing", "resolved"]
+    assert r.am.bodies[1]["alerts"][0]["endsAt"] == "2026-01-06T00:00:00Z"

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from prometheus_client import generate_latest
@@ -16,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from mlmon.errors import MlmonError
 from mlmon.services.metrics_from_history import history_path, registry_for
+from mlmon.services.scheduled import data_time
 from mlmon.store.history import HistoryStore
 from mlmon_testing import ROOT, run_mlmon
 from prometheus_tools import http_get, stop_process
@@ -173,8 +175,8 @@ def test_the_alert_engines_state_from_mlmon_run_becomes_firing_and_breach_metric
     for tier in ("critical", "warning"):
         assert got[key("ml_alert_firing", **labels[tier])] == 1
         assert got[key("ml_alert_consecutive_breaches", **labels[tier])] == 2
-        # the episode began with this run, whose time the runs table records
-        assert got[key("ml_alert_firing_since_timestamp_seconds", **labels[tier])] == rows_created_at(db, result["run_id"])
+        # the episode began with this run: at the end of its day of data (the engine's clock with --date)
+        assert got[key("ml_alert_firing_since_timestamp_seconds", **labels[tier])] == data_time(date(2026, 1, 2))
 
     result, got = scrape_after("2026-01-03")  # recovered: resolved, the count starts again
     assert result["drift"]["drift_share"] == 0.0
@@ -184,13 +186,6 @@ def test_the_alert_engines_state_from_mlmon_run_becomes_firing_and_breach_metric
     assert not [k for k in got if k[0] == "ml_alert_firing_since_timestamp_seconds"]
     # another model's serve exports none of churn's rules
     assert not [k for k in samples(registry_for(db, "fraud-detector")) if k[0].startswith("ml_alert_")]
-
-
-def rows_created_at(db, run_id):
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT created_at FROM runs WHERE id=?", (run_id,)).fetchone()[0]
 
 
 def test_odd_ab_results_are_read_defensively(store):

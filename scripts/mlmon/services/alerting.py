@@ -11,9 +11,14 @@ Semantics, per rule:
 - a firing notification is not sent again within ``alerts.cooldown`` of the last one: a rule
   that keeps breaching is re-announced once per cooldown, and one that resolves and breaches
   again inside the cooldown comes back silently (flapping is not news);
-- the first check without a breach resolves it, and a *resolved* notification follows if the
-  firing was announced;
+- ``alerts.resolve_after`` checks in a row without a breach resolve it (default 1: the first
+  clean check), and a *resolved* notification follows if the firing was announced; a breach
+  before that keeps it firing and starts the clean count again, so a condition that flaps
+  (breach, clean, breach, ...) with ``resolve_after: 2`` stays one incident. A firing rule
+  counting clean checks has status ``clearing``;
 - a rule not observed in a run (no labels, no latency data) keeps its state untouched;
+- the clock is the caller's: ``mlmon run --date D`` passes the end of day D (data time), so
+  a backfill counts cooldowns as the real days would have;
 - a warning or info rule is inhibited (kept, not announced) while the critical rule of the same
   condition fires, as Alertmanager's inhibition of warnings by criticals does.
 
@@ -25,11 +30,14 @@ and cooldowns survive between runs.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from mlmon.services.config import parse_duration
+
+if TYPE_CHECKING:
+    from mlmon.services.config_model import Config
 
 SCHEMA_VERSION = 1
 TIERS = ("critical", "warning", "info")
@@ -66,7 +74,8 @@ class Rule:
 
 @dataclass
 class RuleState:
-    consecutive: int = 0
+    consecutive: int = 0      # breaches in a row
+    clean: int = 0            # checks in a row without a breach while firing (toward resolve_after)
     firing: bool = False
     notified: bool = False
     started_at: Optional[float] = None
@@ -89,7 +98,7 @@ class Decision:
     observation: Observation
     breached: Optional[bool]
     state: RuleState
-    status: str               # ok | pending | firing | silenced | inhibited | resolved | unobserved | retired
+    status: str               # ok | pending | firing | clearing | silenced | inhibited | resolved | unobserved | retired
     send: Optional[str] = None  # the message due: firing | repeat | resolved
     message: Optional[Dict[str, Any]] = None  # that message, built by evaluate()
 
@@ -105,6 +114,7 @@ class Decision:
             "detail": self.observation.detail,
             "breached": self.breached,
             "consecutive": self.state.consecutive,
+            "clean": self.state.clean,
             "status": self.status,
             "notify": list(self.rule.notify) if self.message else [],
             "message": self.message["status"] if self.message else None,
@@ -131,32 +141,62 @@ def fingerprint(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
-def rules_from_config(config: Mapping[str, Any]) -> List[Rule]:
-    """One rule per condition of each tier in ``alerts`` (a boolean condition set to false makes none)."""
-    model = (config.get("model") or {})
-    name = str(model.get("name") or "model")
-    version = model.get("version")
-    alerts = config.get("alerts") or {}
+def rules_from_config(config: Union["Config", Mapping[str, Any]]) -> List[Rule]:
+    """One rule per condition of each tier in ``alerts`` (a boolean condition set to false makes none).
+
+    ``config`` is the typed :class:`~mlmon.services.config_model.Config` (a plain, validated
+    config dict is typed first)."""
+    config = typed(config)
+    name = config.model.name or "model"
+    version = config.model.version
     rules: List[Rule] = []
-    for tier in TIERS:
-        spec = alerts.get(tier) or {}
-        for condition, raw in (spec.get("conditions") or {}).items():
+    for tier_name in TIERS:
+        tier = config.alerts.tier(tier_name)
+        for condition in (f.name for f in fields(tier.conditions)):
+            raw = getattr(tier.conditions, condition)
             if condition in BOOLEAN_CONDITIONS:
                 if not raw:
                     continue
                 threshold = TRAFFIC_CHANGE if condition == "traffic_pattern_change" else 0.0
                 text = "true"
+            elif raw is None:
+                continue
             elif condition.startswith("latency"):
                 threshold, text = parse_duration(raw), str(raw)
             else:
                 threshold, text = float(raw), _number_text(raw)
             rules.append(Rule(
-                key=alert_key(name, condition, tier), model=name,
-                model_version=None if version is None else str(version), condition=condition, tier=tier,
-                threshold=float(threshold), threshold_text=text, notify=tuple(spec.get("notify") or ()),
-                response_time=spec.get("response_time"),
+                key=alert_key(name, condition, tier_name), model=name,
+                model_version=None if version is None else str(version), condition=condition, tier=tier_name,
+                threshold=float(threshold), threshold_text=text, notify=tuple(tier.notify),
+                response_time=tier.response_time,
             ))
     return rules
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The config's rules of the engine itself: breaches to fire, clean checks to resolve, the cooldown."""
+
+    consecutive_failures: int = 3
+    cooldown: float = 3600.0   # seconds
+    resolve_after: int = 1
+
+    @classmethod
+    def from_config(cls, config: Union["Config", Mapping[str, Any]]) -> "EngineSettings":
+        """
+        >>> EngineSettings.from_config({"alerts": {"cooldown": "1d", "resolve_after": 2}})
+        EngineSettings(consecutive_failures=3, cooldown=86400.0, resolve_after=2)
+        """
+        alerts = typed(config).alerts
+        return cls(alerts.consecutive_failures, parse_duration(alerts.cooldown) or 0.0, alerts.resolve_after)
+
+
+def typed(config: Union["Config", Mapping[str, Any]]) -> "Config":
+    """The typed config; a plain (validated) dict is typed here, at the edge."""
+    from mlmon.services.config_model import Config, from_dict
+
+    return config if isinstance(config, Config) else from_dict(config)
 
 
 def _number_text(x: Any) -> str:
@@ -263,7 +303,7 @@ def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> 
 
 def evaluate(rules: Iterable[Rule], observations: Mapping[str, Observation], states: Mapping[str, RuleState],
              now: float, consecutive_failures: int = 3, cooldown: float = 3600.0,
-             context: Optional[Mapping[str, Any]] = None) -> List[Decision]:
+             context: Optional[Mapping[str, Any]] = None, resolve_after: int = 1) -> List[Decision]:
     """Step every rule once. Pure: ``states`` is not modified; each decision carries its new state
     and the message to send (``firing`` or ``resolved``), or None."""
     rules = sorted(rules, key=lambda r: TIERS.index(r.tier))  # criticals first: they inhibit
@@ -273,7 +313,8 @@ def evaluate(rules: Iterable[Rule], observations: Mapping[str, Observation], sta
         obs = observations.get(rule.condition, Observation(None, "not observed"))
         rank = TIERS.index(rule.tier)
         inhibited = firing_above.get(rule.condition, rank) < rank
-        d = step(rule, obs, states.get(rule.key) or RuleState(), now, consecutive_failures, cooldown, inhibited)
+        d = step(rule, obs, states.get(rule.key) or RuleState(), now, consecutive_failures, cooldown, inhibited,
+                 resolve_after)
         if d.state.firing:
             firing_above[rule.condition] = min(rank, firing_above.get(rule.condition, rank))
         if d.send is not None:
@@ -283,7 +324,7 @@ def evaluate(rules: Iterable[Rule], observations: Mapping[str, Observation], sta
 
 
 def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive_failures: int,
-         cooldown: float, inhibited: bool = False) -> Decision:
+         cooldown: float, inhibited: bool = False, resolve_after: int = 1) -> Decision:
     """One rule, one check: the new state, the status, and in ``send`` the message due, if any."""
     s = replace(state)
     if obs.value is None:
@@ -292,11 +333,16 @@ def step(rule: Rule, obs: Observation, state: RuleState, now: float, consecutive
     if not obs.value > rule.threshold:
         s.consecutive = 0
         if not s.firing:
+            s.clean = 0
             return Decision(rule, obs, False, s, "ok")
+        s.clean += 1
+        if s.clean < resolve_after:
+            return Decision(rule, obs, False, s, "clearing")
         announce = s.notified
-        s.firing, s.notified = False, False
+        s.firing, s.notified, s.clean = False, False, 0
         return Decision(rule, obs, False, s, "resolved", "resolved" if announce else None)
     s.consecutive += 1
+    s.clean = 0
     if not s.firing and s.consecutive >= consecutive_failures:
         s.firing, s.notified, s.started_at = True, False, now
     if not s.firing:
@@ -394,13 +440,14 @@ def iso(t: float) -> str:
 # ---------------------------------------------------------------------------- store rows
 
 def state_from_row(row: Mapping[str, Any]) -> RuleState:
-    return RuleState(consecutive=int(row["consecutive"]), firing=bool(row["firing"]), notified=bool(row["notified"]),
-                     started_at=row["started_at"], last_fired_at=row["last_fired_at"], last_value=row["last_value"])
+    return RuleState(consecutive=int(row["consecutive"]), clean=int(row.get("clean") or 0), firing=bool(row["firing"]),
+                     notified=bool(row["notified"]), started_at=row["started_at"], last_fired_at=row["last_fired_at"],
+                     last_value=row["last_value"])
 
 
 def state_row(d: Decision, now: float) -> Dict[str, Any]:
     s = d.state
     return {"key": d.rule.key, "model": d.rule.model, "rule": d.rule.condition, "tier": d.rule.tier,
-            "consecutive": s.consecutive, "firing": s.firing, "notified": s.notified, "started_at": s.started_at,
+            "consecutive": s.consecutive, "clean": s.clean, "firing": s.firing, "notified": s.notified, "started_at": s.started_at,
             "last_fired_at": s.last_fired_at, "last_value": s.last_value, "threshold": d.rule.threshold,
             "updated_at": now}

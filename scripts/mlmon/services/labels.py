@@ -192,21 +192,18 @@ def compute_labels(current: pd.DataFrame, timestamp: str, label_timestamp: Optio
     the delay from prediction to label. A row is labeled when ``target`` (or, without one, the
     label timestamp) is present."""
     from mlmon.services.performance.encoding import require_column
-    from mlmon.services.performance.windows import make_windows
+    from mlmon.services.performance.windows import perf_windows
 
     current = getattr(current, "frame", current)
     if not (target or label_timestamp):
         raise MlmonError("nothing tells which rows are labeled", "command line", "pass --target COL and/or --label-timestamp COL")
     for name, flag in ((timestamp, "--timestamp"), (label_timestamp, "--label-timestamp"), (target, "--target")):
         require_column(current, name, flag, "current")
-    ts_ns, zoned = parse_timestamps(current[timestamp], timestamp, "current")
+    win, warnings = perf_windows(current, timestamp, window, chunk_size)
+    ts_ns = win.utc_ns
     nat = np.iinfo(np.int64).min
-    if (ts_ns == nat).any():
-        raise MlmonError(f"{int((ts_ns == nat).sum())} rows have no timestamp in column {timestamp!r}",
-                         f"current column {timestamp}", "fill or drop those rows")
     label_ns = parse_timestamps(current[label_timestamp], label_timestamp, "current")[0] if label_timestamp else None
     labeled = current[target].notna().to_numpy() if target else label_ns != nat
-    win = make_windows(len(current), ts_ns, zoned, window, chunk_size)
     n = np.bincount(win.groups, minlength=win.count)
     k = np.bincount(win.groups[labeled], minlength=win.count)
     delay = label_delay(ts_ns, label_ns) if label_ns is not None else None
@@ -224,7 +221,6 @@ def compute_labels(current: pd.DataFrame, timestamp: str, label_timestamp: Optio
             row["mean_delay_seconds"] = finite(per_window_delay[w])
         windows.append(row)
     sparse = sparse_latest(n.tolist(), k.tolist(), min_labeled_share, min_labeled)
-    warnings = []
     if sparse:
         warnings.append(f"the latest {len(sparse)} window(s) are sparsely labeled (under {min_labeled_share:.0%} "
                         f"or fewer than {min_labeled} labels): realized metrics there mean little yet")

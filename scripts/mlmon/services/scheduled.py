@@ -10,6 +10,12 @@
 
 A run that fails before the commit leaves no trace of itself: no drift row, no state change,
 no message. A run that dies after it leaves its messages pending; the next run sends them.
+
+Two clocks: the alert engine runs on *data time* when the run names its period (``--date D``:
+the end of day D, UTC), so a backfill of 30 days counts cooldowns as the 30 real days would
+have, and an alert's ``started_at``/``last_fired_at`` and its messages' times describe the
+data. What the store records about the run itself (``created_at``, ``updated_at``, a delivery's
+``sent_at``, claim leases) is wall time: when it was written or sent.
 """
 
 from __future__ import annotations
@@ -20,10 +26,15 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import date as Date
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.services import alerting, notify
+
+if TYPE_CHECKING:
+    from mlmon.services.config_model import Config
+    from mlmon.services.drift import DriftOptions
 
 SCHEMA_VERSION = 1
 TRAFFIC_RUNS = 7        # recent runs whose median row count is the traffic baseline
@@ -52,29 +63,41 @@ def parse_date(text: str) -> Date:
         raise MlmonError(f"not a date: {text!r}", "--date", "write it as YYYY-MM-DD") from None
 
 
+def data_time(day: Date) -> float:
+    """The end of ``day`` (midnight after it, UTC) as a Unix time: the alert engine's clock for
+    a run of that day, when the day's data is complete.
+
+    >>> data_time(Date(2026, 1, 1)) - data_time(Date(2025, 12, 31)), alerting.iso(data_time(Date(2026, 1, 1)))
+    (86400.0, '2026-01-02T00:00:00Z')
+    """
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() + timedelta(days=1).total_seconds()
+
+
 # ---------------------------------------------------------------------------- where things are
 
-def source_path(config: Mapping[str, Any], side: str, day: Date, base: str) -> str:
+def source_path(config: "Config", side: str, day: Date, base: str) -> str:
     """``data.<side>.path`` with ``{date}`` filled in (``date_format``), relative to the config's folder.
 
-    >>> cfg = {"data": {"current": {"path": "cur/{date}.parquet", "date_format": "%Y%m%d"}}}
+    >>> from mlmon.services.config_model import from_dict
+    >>> cfg = from_dict({"data": {"current": {"path": "cur/{date}.parquet", "date_format": "%Y%m%d"}}})
     >>> source_path(cfg, "current", Date(2026, 3, 1), "/srv/monitoring")
     '/srv/monitoring/cur/20260301.parquet'
     """
-    source = ((config.get("data") or {}).get(side)) or {}
-    path = source.get("path")
-    if not path:
+    source = getattr(config.data, side)
+    if not source.path:
         raise MlmonError(f"the config has no data.{side}.path", "config", f"add data.{side}.path")
-    path = path.replace("{date}", day.strftime(source.get("date_format") or "%Y-%m-%d"))
+    path = source.path.replace("{date}", day.strftime(source.date_format or "%Y-%m-%d"))
     return path if os.path.isabs(path) else os.path.join(base, path)
 
 
-def history_path(config: Mapping[str, Any], given: Optional[str], base: str, env: Mapping[str, str]) -> str:
+def history_path(config: "Config | Mapping[str, Any]", given: Optional[str], base: str, env: Mapping[str, str]) -> str:
     """``--history``, else ``MLMON_DB_URL``, else the config's ``storage``, else the default: a
-    SQLite path or a PostgreSQL URL (see :mod:`mlmon.store.location`)."""
+    SQLite path or a PostgreSQL URL (see :mod:`mlmon.store.location`). ``config``: the typed
+    config, or the file's own keys as a dict (``mlmon serve`` resolves it the same way)."""
     from mlmon.store.location import resolve
 
-    return resolve(config, given, base, env)
+    # the store's resolver reads the file's own keys
+    return resolve(config if isinstance(config, Mapping) else config.as_dict(), given, base, env)
 
 
 # ---------------------------------------------------------------------------- the run
@@ -82,42 +105,36 @@ def history_path(config: Mapping[str, Any], given: Optional[str], base: str, env
 def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     """Check one period; returns the run's result dict (see references/alerting.md, "What one run does")."""
     from mlmon.io.tables import read_table
-    from mlmon.services.config import load_config, parse_duration
-    from mlmon.services.drift import DriftOptions, compute_drift, options_from_config
+    from mlmon.services.config import load_config
+    from mlmon.services.drift import compute_drift
     from mlmon.store.history import HistoryStore, StoreError
 
     env = os.environ if settings.env is None else settings.env
-    config = load_config(settings.config_path).as_dict()
+    config = load_config(settings.config_path)
     base = os.path.dirname(os.path.abspath(settings.config_path))
     day = settings.date or Date.today()
     store = HistoryStore(history_path(config, settings.history, base, env))
     reference = read_table(source_path(config, "reference", day, base), role="reference")
     current = read_table(source_path(config, "current", day, base), role="current")
 
-    drift_settings, warnings = options_from_config(config, current.columns)
-    target = ((config.get("data") or {}).get("columns") or {}).get("target")
-    if target and target in reference.columns and target not in current.columns:
-        # labels arrive later than predictions: the current period without them is the normal case
-        drift_settings["exclude"] = list(drift_settings.get("exclude") or []) + [target]
-        warnings = [w for w in warnings if w != f"config data.columns.target not in the data, ignored: {target}"]
-    drift = compute_drift(reference, current, DriftOptions(**drift_settings)).to_dict()
+    options, warnings = drift_options(config, reference.columns, current.columns)
+    drift = compute_drift(reference, current, options).to_dict()
     warnings = list(warnings) + list(drift.get("warnings") or [])
     perf, perf_rows, perf_note = performance(config, reference, current)
     if perf_note:
         warnings.append(perf_note)
 
-    alerts_conf = config.get("alerts") or {}
-    consecutive = int(alerts_conf.get("consecutive_failures", 3))
-    cooldown = parse_duration(alerts_conf.get("cooldown", "1h")) or 0.0
+    engine = alerting.EngineSettings.from_config(config)
     rules = alerting.rules_from_config(config)
-    model = config.get("model") or {}
+    model = config.model
+    model_name = model.name or "model"
     primary = primary_metrics(config)
     context = {"run_date": day.isoformat(), "current_path": current.path}
 
     result: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "scheduled",
-        "model": {"name": model.get("name"), "version": model.get("version")},
+        "model": {"name": model.name, "version": model.version},
         "date": day.isoformat(),
         "dry_run": settings.dry_run,
         "config": settings.config_path,
@@ -130,18 +147,19 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     }
 
     def decide() -> List[alerting.Decision]:
-        change, detail = traffic_change(store, str(model.get("name")), current.rows)
+        change, detail = traffic_change(store, str(model.name), current.rows)
         observations = alerting.observe(drift, perf, primary, change, detail)
         result["observations"] = {k: {"value": o.value, "detail": o.detail} for k, o in sorted(observations.items())}
         rows = store.alert_states()
         states = {k: alerting.state_from_row(r) for k, r in rows.items()}
-        decisions = alerting.evaluate(rules, observations, states, now, consecutive, cooldown, context)
+        decisions = alerting.evaluate(rules, observations, states, now, engine.consecutive_failures,
+                                      engine.cooldown, context, engine.resolve_after)
         if any(k not in {r.key for r in rules} for k in rows):
-            decisions += alerting.retire(rows, rules, str(model.get("name") or "model"), store.notified_channels(),
-                                         now, context)
+            decisions += alerting.retire(rows, rules, model_name, store.notified_channels(), now, context)
         return decisions
 
-    now = settings.clock()
+    wall = settings.clock()
+    now = data_time(settings.date) if settings.date else wall  # the engine's clock (see the module docstring)
     if settings.dry_run:
         decisions = decide()
         result.update(_outcome(decisions, warnings))
@@ -157,12 +175,12 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
             store.lock_alert_state()
             decisions = decide()
             result.update(_outcome(decisions, warnings))
-            run_id = store.append_scheduled(result, created_at=now)
+            run_id = store.append_scheduled(result, created_at=wall)
             result["run_id"] = run_id
-            result["drift"]["run_id"] = store.append_drift(drift, created_at=now)
+            result["drift"]["run_id"] = store.append_drift(drift, created_at=wall)
             if perf is not None:
-                result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=now)
-            record_decisions(store, decisions, run_id, now)
+                result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=wall)
+            record_decisions(store, decisions, run_id, now, wall)
     except (sqlite3.Error, OSError, StoreError) as exc:
         # alert state lives in the store: a run that cannot record cannot decide either
         todo = ("pass --history PATH to a writable SQLite file" if store.dialect_name == "sqlite"
@@ -184,13 +202,16 @@ def _outcome(decisions: List[alerting.Decision], warnings: List[str]) -> Dict[st
     }
 
 
-def record_decisions(store, decisions: List[alerting.Decision], run_id: int, now: float) -> None:
-    """Every rule's new state, a row in ``alert_events`` per transition, the messages in the outbox."""
+def record_decisions(store, decisions: List[alerting.Decision], run_id: int, now: float,
+                     wall: Optional[float] = None) -> None:
+    """Every rule's new state, a row in ``alert_events`` per transition, the messages in the outbox.
+    ``now`` is the engine's clock (data time for a dated run), ``wall`` when the rows are written."""
+    wall = now if wall is None else wall
     for d in decisions:
         if d.status == "retired":
             store.delete_alert_state(d.rule.key)
         else:
-            store.save_alert_state(alerting.state_row(d, now), run_id)
+            store.save_alert_state(alerting.state_row(d, wall), run_id)
         if d.send is not None:
             event = d.send
         elif d.status in ("resolved", "retired"):  # an episode that was never announced ends
@@ -200,19 +221,18 @@ def record_decisions(store, decisions: List[alerting.Decision], run_id: int, now
         else:
             event = None
         if event:
-            store.append_alert_event(d.rule.key, event, d.observation.value, d.rule.threshold, now, run_id)
+            store.append_alert_event(d.rule.key, event, d.observation.value, d.rule.threshold, wall, run_id)
         if d.message is not None:
             for channel in d.rule.notify:
-                store.enqueue_notification(d.rule.key, channel, d.message, now, run_id)
+                store.enqueue_notification(d.rule.key, channel, d.message, wall, run_id)
 
 
-def deliver_pending(store, config: Mapping[str, Any], env: Mapping[str, str],
+def deliver_pending(store, config: "Config", env: Mapping[str, str],
                     policy: Optional[notify.RetryPolicy], clock: Callable[[], float]) -> List[Dict[str, Any]]:
     """Send every pending message, oldest first. A channel that failed with a retryable error is
     not tried again this run; a message waits while an older one for the same alert and channel is
     undelivered, so a *resolved* never overtakes its *firing*. Each message is claimed before it
     is sent, so two runs at once never send the same one; one held by another run is left to it."""
-    channels = config.get("notifications") or {}
     down: Dict[str, str] = {}
     blocked: set = set()
     report = []
@@ -227,10 +247,10 @@ def deliver_pending(store, config: Mapping[str, Any], env: Mapping[str, str],
             outcome = notify.Delivery(False, 0, "waiting for an earlier message of this alert")
         elif channel in down:
             outcome = notify.Delivery(False, 0, f"channel failed earlier in this run: {down[channel]}")
-        elif not isinstance(channels.get(channel), dict):
+        elif not isinstance(config.channel(channel), Mapping):
             outcome = notify.Delivery(False, 0, f"notifications.{channel} is not configured")
         else:
-            outcome = notify.deliver(channel, channels[channel], row["payload"], env, policy)
+            outcome = notify.deliver(channel, config.channel(channel), row["payload"], env, policy)
             if not outcome.ok and not _final(outcome):
                 down[channel] = outcome.error or "failed"
         if not outcome.ok:
@@ -249,11 +269,9 @@ def _final(outcome: notify.Delivery) -> bool:
 
 # ---------------------------------------------------------------------------- observations
 
-def primary_metrics(config: Mapping[str, Any]) -> List[str]:
-    perf = config.get("performance") or {}
-    task = (config.get("model") or {}).get("task", "binary")
-    section = perf.get("regression" if task == "regression" else "classification") or {}
-    return list(section.get("primary") or [])
+def primary_metrics(config: "Config") -> List[str]:
+    perf = config.performance
+    return list((perf.regression if config.model.task == "regression" else perf.classification).primary)
 
 
 def traffic_change(store, model: str, rows: int) -> Tuple[Optional[float], str]:
@@ -284,11 +302,30 @@ def drift_summary(drift: Mapping[str, Any]) -> Dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------- drift options
+
+def drift_options(config: "Config", reference_columns: List[str],
+                  current_columns: List[str]) -> Tuple["DriftOptions", List[str]]:
+    """The run's DriftOptions, built here and nowhere else: the config's drift and column
+    sections for data with these columns, the target left out when only the reference has it.
+    (Settings the drift service grows, such as calibration, are read from the config here.)"""
+    from mlmon.services.drift import DriftOptions, options_from_config
+
+    # the drift service's reader still takes the file's own keys as a plain dict
+    settings, warnings = options_from_config(config.as_dict(), current_columns)
+    target = config.data.columns.target
+    if target and target in reference_columns and target not in current_columns:
+        # labels arrive later than predictions: the current period without them is the normal case
+        settings["exclude"] = list(settings.get("exclude") or []) + [target]
+        warnings = [w for w in warnings if w != f"config data.columns.target not in the data, ignored: {target}"]
+    return DriftOptions(**settings), warnings
+
+
 # ---------------------------------------------------------------------------- performance
 
-def performance(config: Mapping[str, Any], reference, current) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[str]]:
+def performance(config: "Config", reference, current) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[str]]:
     """The performance result, its ``ml_metrics`` rows, and a note when it was skipped."""
-    target = ((config.get("data") or {}).get("columns") or {}).get("target")
+    target = config.data.columns.target
     if not target or target not in current.columns:
         return None, [], f"performance skipped: the current data has no target column {target!r}" if target else \
             "performance skipped: the config names no target column"
@@ -300,13 +337,13 @@ def performance(config: Mapping[str, Any], reference, current) -> Tuple[Optional
     return result, metric_rows(result), None
 
 
-def perf_options(config: Mapping[str, Any], columns: List[str]):
+def perf_options(config: "Config", columns: List[str]):
     """PerfOptions from the config (the same settings `mlmon perf --config` takes), keeping only
     the column roles present in the data, with ``drift.window`` as the window (the span one
     scheduled check covers)."""
     from mlmon.services.performance import PerfOptions, settings_from_config
 
-    settings = settings_from_config(dict(config))
+    settings = settings_from_config(config.as_dict())  # the performance settings still read the file's own keys
     settings.setdefault("task", "binary")
     present = set(columns)
     for role in ("target", "prediction", "proba", "timestamp"):
@@ -316,7 +353,7 @@ def perf_options(config: Mapping[str, Any], columns: List[str]):
         settings.pop("proba", None)
     settings.pop("join_on", None)  # labels sit in the scheduled data itself
     if settings.get("timestamp"):
-        settings["window"] = (config.get("drift") or {}).get("window") or "1d"
+        settings["window"] = config.drift.window
     return PerfOptions(**settings)
 
 

@@ -10,7 +10,8 @@ the location is chosen, :mod:`mlmon.store.backends` for how one SQL text serves 
 - ``drift_columns``: one row per tested column of a drift run;
 - ``ml_metrics``: one row per (window, metric) of a performance run, realized or estimated,
   so "accuracy over the last 7 days" is one query.
-- ``alert_state``: one row per alert rule (dedup key): consecutive breaches, firing, cooldown;
+- ``alert_state``: one row per alert rule (dedup key): consecutive breaches, clean checks while
+  firing, firing, cooldown (``started_at``/``last_fired_at`` in data time for ``mlmon run --date``);
   ``alert_events`` logs every transition; ``notifications`` is the delivery outbox.
 - ``ab_comparisons``: one row per (treatment, metric) of an experiment analysis (run kind ``ab``),
   with the run's recommendation; :meth:`HistoryStore.latest_ab` reads each experiment's latest.
@@ -155,6 +156,13 @@ CREATE INDEX IF NOT EXISTS ab_comparisons_experiment ON ab_comparisons(experimen
 """
 
 
+# Migration 2: a firing alert resolves after ``alerts.resolve_after`` clean checks in a row;
+# the count survives between runs.
+_ALERT_CLEAN_COUNT = """
+ALTER TABLE alert_state ADD COLUMN clean INTEGER NOT NULL DEFAULT 0   -- clean checks in a row while firing
+"""
+
+
 _VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
@@ -166,6 +174,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 #: (version, what it adds, DDL): applied in order, each once, on SQLite and PostgreSQL alike.
 MIGRATIONS = [
     (1, "runs, drift columns, performance metrics, alerting state and outbox, A/B comparisons", _SCHEMA),
+    (2, "alert_state.clean: clean checks in a row toward alerts.resolve_after", _ALERT_CLEAN_COUNT),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 _MIGRATION_LOCK = 7461016  # PostgreSQL advisory lock key: one migrating process at a time
@@ -412,9 +421,10 @@ class HistoryStore:
 
     def save_alert_state(self, state: Dict[str, Any], run_id: Optional[int] = None) -> None:
         """Insert or replace one rule's state (keys: the ``alert_state`` columns)."""
-        cols = ("key", "model", "rule", "tier", "consecutive", "firing", "notified", "started_at",
+        cols = ("key", "model", "rule", "tier", "consecutive", "clean", "firing", "notified", "started_at",
                 "last_fired_at", "last_value", "threshold", "updated_at")
         values = [state.get(c) for c in cols]
+        values[cols.index("clean")] = int(state.get("clean") or 0)
         values[cols.index("firing")] = int(bool(state.get("firing")))
         values[cols.index("notified")] = int(bool(state.get("notified")))
         with self._connection() as conn:

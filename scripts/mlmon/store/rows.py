@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 
@@ -25,8 +26,24 @@ def metric_rows(result: Dict[str, Any], model: Optional[str] = None, version: Op
                 if value is None:
                     continue
                 iv = (ivs or {}).get(metric) or {}
-                rows.append({"timestamp": w["start"], "window_end": w.get("end"), "model": model, "version": version,
+                rows.append({"timestamp": _utc(w["start"]), "window_end": _utc(w.get("end")), "model": model, "version": version,
                              "window": result.get("window"), "metric": metric, "value": value,
                              "lower": iv.get("lower"), "upper": iv.get("upper"), "kind": kind, "n": n})
     return rows
 
+
+
+def _utc(text: Optional[str]) -> Optional[str]:
+    """A window bound as the store keeps it: UTC when it carries an offset (windows are cut in the
+    data's own zone), so times of every model sort and compare alike; other text unchanged.
+
+    >>> _utc("2024-03-31T00:00:00+01:00"), _utc("2024-03-31T00:00:00+00:00"), _utc("2024-03-31T00:00:00"), _utc("row 9")
+    ('2024-03-30T23:00:00+00:00', '2024-03-31T00:00:00+00:00', '2024-03-31T00:00:00', 'row 9')
+    """
+    try:
+        t = datetime.fromisoformat(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return text
+    if t.tzinfo is None or t.utcoffset() == timedelta(0):
+        return text
+    return t.astimezone(timezone.utc).isoformat()

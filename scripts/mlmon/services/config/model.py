@@ -143,6 +143,7 @@ class Tier:
 class Alerts:
     consecutive_failures: int
     cooldown: str
+    resolve_after: int
     critical: Tier
     warning: Tier
     info: Tier

@@ -11,9 +11,10 @@ One module per concern:
 
 - :mod:`~.options`: :class:`PerfOptions`, the tasks, default primary metrics, option checks;
 - :mod:`~.settings`: what a monitoring config gives (:func:`settings_from_config`);
-- :mod:`~.windows`: time windows (``window="1D"``: fixed-width, aligned to the Unix epoch in UTC,
-  like ``Series.dt.floor``) or row chunks (``chunk_size=N``, after a stable sort by the timestamp
-  when there is one); every row gets a window index;
+- :mod:`~.windows`: calendar windows in the data's own time zone (``window="1D"``: days from
+  midnight; ``1W`` from Monday, ``1M`` from the 1st; see :mod:`mlmon.services.windows`) or row
+  chunks (``chunk_size=N``, after a stable sort by the timestamp when there is one); every row
+  gets a window index;
 - :mod:`~.encoding`: role columns to arrays (class codes, probabilities, values);
 - :mod:`~.compute`: the run; each metric is computed for all windows at once by the kernels in
   :mod:`mlmon.stats.classification`, :mod:`mlmon.stats.regression` and :mod:`mlmon.stats.cbpe`;
@@ -35,11 +36,11 @@ from mlmon.services.performance.estimate import ECE_UNRELIABLE, MIN_REFERENCE_FO
 from mlmon.services.performance.options import DEFAULT_PRIMARY, LOWER_IS_BETTER, TASKS, PerfOptions
 from mlmon.services.performance.result import SCHEMA_VERSION, PerfResult, PerfWindow
 from mlmon.services.performance.settings import settings_from_config
-from mlmon.services.performance.windows import Windows, make_windows, window_seconds
+from mlmon.services.performance.windows import Windows, perf_windows
 from mlmon.store.rows import metric_rows
 
 __all__ = [
     "DEFAULT_PRIMARY", "ECE_UNRELIABLE", "LOWER_IS_BETTER", "MIN_REFERENCE_FOR_ESTIMATE", "SCHEMA_VERSION", "TASKS",
     "UNSEEN_UNRELIABLE", "PerfOptions", "PerfResult", "PerfWindow", "Windows", "compute_labels", "compute_performance",
-    "make_windows", "metric_rows", "settings_from_config", "strict_json", "window_seconds",
+    "metric_rows", "perf_windows", "settings_from_config", "strict_json",
 ]

@@ -17,7 +17,7 @@ from mlmon.services.performance.estimate import estimate
 from mlmon.services.performance.options import DEFAULT_PRIMARY, PerfOptions, check_options
 from mlmon.services.performance.result import PerfResult, PerfWindow
 from mlmon.services.performance.severity import judge_window, worst
-from mlmon.services.performance.windows import Windows, make_windows
+from mlmon.services.performance.windows import Windows, perf_windows
 from mlmon.stats import classification as cls
 from mlmon.stats import regression as reg
 
@@ -44,8 +44,9 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
     if cur.dropped:
         warnings.append(f"{cur.dropped} labeled rows without a usable prediction were left out")
 
-    ts_ns, zoned = _timestamps(current, o)
-    win = make_windows(len(current), ts_ns, zoned, o.window, o.chunk_size)
+    win, window_notes = perf_windows(current, o.timestamp, o.window, o.chunk_size)
+    warnings.extend(window_notes)
+    ts_ns = win.utc_ns
     G = win.count
     n_rows = np.bincount(win.groups, minlength=G)
     lab = cur.labeled
@@ -101,19 +102,6 @@ def _join_labels(current: pd.DataFrame, labels: pd.DataFrame, o: PerfOptions,
     if join["matched"] < join["predictions"]:
         warnings.append(f"{join['predictions'] - join['matched']} of {join['predictions']} predictions have no label yet")
     return current, join
-
-
-def _timestamps(current: pd.DataFrame, o: PerfOptions) -> Tuple[Optional[np.ndarray], bool]:
-    if not o.timestamp:
-        return None, False
-    ts_ns, zoned = parse_timestamps(current[o.timestamp], o.timestamp, "current")
-    nat = ts_ns == np.iinfo(np.int64).min
-    if nat.all():
-        raise MlmonError(f"timestamp column {o.timestamp!r} is empty", f"current column {o.timestamp}", "fill it or leave out --timestamp")
-    if nat.any():
-        raise MlmonError(f"{int(nat.sum())} rows have no timestamp in column {o.timestamp!r}",
-                         f"current column {o.timestamp}", "fill or drop those rows")
-    return ts_ns, zoned
 
 
 def _metrics(e: Encoded, mask: np.ndarray, groups: np.ndarray, G: int, o: PerfOptions) -> cls.WindowMetrics:

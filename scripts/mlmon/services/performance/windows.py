@@ -1,94 +1,75 @@
-"""Cutting predictions into windows: fixed-width time windows aligned to the Unix epoch in UTC
-(like ``Series.dt.floor``), chunks of N rows in time order, or one window over everything."""
+"""Cutting predictions into windows with the one window cutter, :func:`mlmon.services.windows.cut_windows`:
+calendar periods in the data's own time zone (days at midnight, weeks on Monday, months on the
+1st: ``1h``, ``1D``, ``1W``, ``1M``), chunks of N rows in time order, or one window over everything.
+
+What a performance run adds: every prediction needs its timestamp (metrics per window count
+every row), and the cutter's errors name the run's options (the surface shows them as flags).
+Timestamps written with several UTC offsets and no zone to read them in (text exported from a
+zone with daylight saving time) are cut in UTC, with a warning, rather than refused.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
+from mlmon.services.windows import Windows, cut_windows, parse_timestamps
+
+__all__ = ["Windows", "perf_windows"]
+
+_OPTION_FIELDS = ("window", "chunk_size")
 
 
-@dataclass
-class Windows:
-    groups: np.ndarray        # window index per row
-    starts: List[str]
-    ends: List[str]
-    label: str                # "1D", "chunk:1000", "all"
-    order: Optional[np.ndarray] = None  # row order used (chunks sorted by time)
+def perf_windows(frame: pd.DataFrame, timestamp: Optional[str], window: Optional[str],
+                 chunk_size: Optional[int], role: str = "current") -> Tuple[Windows, List[str]]:
+    """The windows of ``frame`` and any warning about how they were cut.
 
-    @property
-    def count(self) -> int:
-        return len(self.starts)
+    ``win.utc_ns`` holds each row's instant (UTC nanoseconds; naive data: wall clock) when there
+    is a timestamp.
 
-
-def window_seconds(text: str) -> float:
-    """Seconds in a window like ``1D``, ``1d``, ``6h``, ``7D``, ``30min``; MlmonError otherwise.
-
-    >>> window_seconds("1D"), window_seconds("6h"), window_seconds("30min")
-    (86400.0, 21600.0, 1800.0)
+    >>> f = pd.DataFrame({"ts": pd.to_datetime(["2024-01-31 23:00", "2024-02-01 01:00", "2024-02-29 12:00"])})
+    >>> win, notes = perf_windows(f, "ts", "1M", None)
+    >>> win.starts, win.counts.tolist(), notes
+    (['2024-01-01T00:00:00', '2024-02-01T00:00:00'], [1, 2], [])
     """
-    from mlmon.services.config import parse_duration
-
-    t = str(text).strip()
-    if t.endswith("M") or t.lower().endswith(("mo", "month", "months", "y")):
-        raise MlmonError(f"window {text!r} has no fixed length", "--window", "use a fixed width such as 1h, 1D, 7D or 30D")
-    if t.lower().endswith("min"):
-        t = t[:-3] + "m"
-    seconds = parse_duration(t)
-    if seconds is None:
-        try:
-            seconds = pd.Timedelta(t).total_seconds()
-        except (ValueError, TypeError):
-            seconds = None
-    if not seconds or seconds <= 0:
-        raise MlmonError(f"window {text!r} is not a duration", "--window", "use e.g. 1h, 1D or 7D")
-    return float(seconds)
+    notes: List[str] = []
+    idx = None
+    if timestamp:
+        idx, notes = _timestamps(frame[timestamp], timestamp, role)
+    try:
+        win = cut_windows(idx, n_rows=len(frame), window=window, chunk_size=chunk_size, column=timestamp or "timestamp")
+    except MlmonError as exc:
+        raise MlmonError(exc.what, _as_options(exc.where), exc.todo) from None
+    return win, notes
 
 
-def _iso(ns: int, zoned: bool) -> str:
-    ts = pd.Timestamp(int(ns), unit="ns")
-    return ts.tz_localize("UTC").isoformat() if zoned else ts.isoformat()
+def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeIndex, List[str]]:
+    where = f"{role} column {column}"
+    notes: List[str] = []
+    try:
+        idx = parse_timestamps(values, column)
+    except MlmonError as exc:
+        try:  # several UTC offsets and no zone to name: the instants are still known
+            idx = parse_timestamps(values, column, timezone="UTC")
+        except MlmonError:
+            raise MlmonError(exc.what, where, exc.todo) from None
+        notes.append(f"timestamps in column {column!r} carry several UTC offsets: windows are cut in UTC")
+    missing = np.asarray(idx.isna())
+    if missing.all():
+        raise MlmonError(f"timestamp column {column!r} is empty", where, f"fill it or leave out {option('timestamp')}")
+    if missing.any():
+        raise MlmonError(f"{int(missing.sum())} rows have no timestamp in column {column!r}", where,
+                         "fill or drop those rows")
+    return idx, notes
 
 
-def make_windows(n_rows: int, ts_ns: Optional[np.ndarray], zoned: bool, window: Optional[str],
-                 chunk_size: Optional[int]) -> Windows:
-    """Assign each row to a window (see the module docstring)."""
-    if window and chunk_size:
-        raise MlmonError("both --window and --chunk-size given", "command line", "choose one way to cut windows")
-    if chunk_size is not None:
-        if chunk_size < 1:
-            raise MlmonError(f"chunk size must be at least 1, got {chunk_size}", "--chunk-size", "give a positive row count")
-        order = np.argsort(ts_ns, kind="stable") if ts_ns is not None else None
-        position = np.empty(n_rows, dtype=np.int64)
-        position[order if order is not None else np.arange(n_rows)] = np.arange(n_rows)
-        groups = position // chunk_size
-        count = max(1, -(-n_rows // chunk_size))
-        starts, ends = [], []
-        for k in range(count):
-            lo, hi = k * chunk_size, min(n_rows, (k + 1) * chunk_size) - 1
-            if ts_ns is not None:
-                starts.append(_iso(ts_ns[order[lo]], zoned))
-                ends.append(_iso(ts_ns[order[hi]], zoned))
-            else:
-                starts.append(f"row {lo}")
-                ends.append(f"row {hi}")
-        return Windows(groups, starts, ends, f"chunk:{chunk_size}", order)
-    if window:
-        if ts_ns is None:
-            raise MlmonError("time windows need a timestamp column", "--window", "pass --timestamp COL or use --chunk-size N")
-        width = int(round(window_seconds(window) * 1e9))
-        origin = (int(ts_ns.min()) // width) * width
-        groups = (ts_ns - origin) // width
-        count = int(groups.max()) + 1
-        starts = [_iso(origin + k * width, zoned) for k in range(count)]
-        ends = [_iso(origin + (k + 1) * width, zoned) for k in range(count)]
-        return Windows(groups.astype(np.int64), starts, ends, window)
-    groups = np.zeros(n_rows, dtype=np.int64)
-    if ts_ns is not None and n_rows:
-        return Windows(groups, [_iso(ts_ns.min(), zoned)], [_iso(ts_ns.max(), zoned)], "all")
-    return Windows(groups, ["row 0"], [f"row {max(n_rows - 1, 0)}"], "all")
-
+def _as_options(where: str) -> str:
+    """The cutter names its fields as the place (``window``, ``window, chunk_size``): make them
+    option names the surface renders as flags."""
+    parts = [p.strip() for p in where.split(",")]
+    if parts and all(p in _OPTION_FIELDS for p in parts):
+        return ", ".join(option(p) for p in parts)
+    return where

@@ -35,33 +35,40 @@ class Thresholds:
     consecutive_windows: int = 2          # non-healthy windows in a row that confirm a degradation
 
     @classmethod
-    def from_config(cls, config: Dict[str, Any]) -> "Thresholds":
+    def from_config(cls, config: Any) -> "Thresholds":
+        """The tiers a config sets (the typed :class:`~mlmon.services.config_model.Config`, or a
+        validated config dict); what it leaves unset keeps the defaults above.
+
+        >>> t = Thresholds.from_config({"alerts": {"warning": {"conditions": {"latency_p95": "300ms"}}}})
+        >>> t.latency_p95_ms, t.latency_p99_ms, t.consecutive_windows
+        (300.0, 2000.0, 2)
+        """
+        from mlmon.services.alerting import typed
         from mlmon.services.config import parse_duration
 
+        config = typed(config)
         t = cls()
-        tiers = (config.get("alerts") or {})
-        warn = ((tiers.get("warning") or {}).get("conditions") or {})
-        crit = ((tiers.get("critical") or {}).get("conditions") or {})
+        warn = config.alerts.warning.conditions
+        crit = config.alerts.critical.conditions
 
-        def ms(v):
-            s = parse_duration(v) if isinstance(v, str) else (float(v) if isinstance(v, (int, float)) else None)
+        def ms(v: Optional[str]) -> Optional[float]:
+            s = parse_duration(v) if v is not None else None
             return None if s is None else s * 1000.0
 
-        if ms(warn.get("latency_p95")) is not None:
-            t.latency_p95_ms = ms(warn["latency_p95"])
-        if ms(crit.get("latency_p99")) is not None:
-            t.latency_p99_ms = ms(crit["latency_p99"])
-        if isinstance(warn.get("error_rate"), (int, float)):
-            t.error_rate_warning = float(warn["error_rate"])
-        if isinstance(crit.get("error_rate"), (int, float)):
-            t.error_rate_critical = float(crit["error_rate"])
-        if isinstance(warn.get("accuracy_drop"), (int, float)):
-            t.accuracy_drop = float(warn["accuracy_drop"])
-        if isinstance(crit.get("accuracy_drop"), (int, float)):
-            t.accuracy_drop_critical = float(crit["accuracy_drop"])
-        n = tiers.get("consecutive_failures")
-        if isinstance(n, int) and n >= 1:
-            t.consecutive_windows = n
+        if ms(warn.latency_p95) is not None:
+            t.latency_p95_ms = ms(warn.latency_p95)
+        if ms(crit.latency_p99) is not None:
+            t.latency_p99_ms = ms(crit.latency_p99)
+        if warn.error_rate is not None:
+            t.error_rate_warning = float(warn.error_rate)
+        if crit.error_rate is not None:
+            t.error_rate_critical = float(crit.error_rate)
+        if warn.accuracy_drop is not None:
+            t.accuracy_drop = float(warn.accuracy_drop)
+        if crit.accuracy_drop is not None:
+            t.accuracy_drop_critical = float(crit.accuracy_drop)
+        if config.given("alerts", "consecutive_failures"):  # the schema's default is the alerts', not ours
+            t.consecutive_windows = config.alerts.consecutive_failures
         return t
 
 
