@@ -230,7 +230,7 @@ def test_a_clearing_critical_still_inhibits_its_warning():
 
 
 def test_engine_settings_from_the_typed_config():
-    from mlmon.services.config_model import from_dict
+    from mlmon.services.config.model import from_dict
 
     assert alerting.EngineSettings.from_config(from_dict({})) == alerting.EngineSettings(3, 3600.0, 1)
     cfg = from_dict({"alerts": {"consecutive_failures": 2, "cooldown": "1d", "resolve_after": 3}})

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmon.services import config_model, notify, scheduled
+from mlmon.services.config import model as config_model
+from mlmon.services import notify, scheduled
 from mlmon.store.history import HistoryStore
 from mlmon_testing import run_mlmon
 from receivers import HttpReceiver, Reply, SmtpReceiver

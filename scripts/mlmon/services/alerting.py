@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, NamedTuple
 from mlmon.services.config import parse_duration
 
 if TYPE_CHECKING:
-    from mlmon.services.config_model import Config
+    from mlmon.services.config.model import Config
 
 SCHEMA_VERSION = 1
 TIERS = ("critical", "warning", "info")
@@ -144,7 +144,7 @@ def fingerprint(key: str) -> str:
 def rules_from_config(config: Union["Config", Mapping[str, Any]]) -> List[Rule]:
     """One rule per condition of each tier in ``alerts`` (a boolean condition set to false makes none).
 
-    ``config`` is the typed :class:`~mlmon.services.config_model.Config` (a plain, validated
+    ``config`` is the typed :class:`~mlmon.services.config.model.Config` (a plain, validated
     config dict is typed first)."""
     config = typed(config)
     name = config.model.name or "model"
@@ -194,7 +194,7 @@ class EngineSettings:
 
 def typed(config: Union["Config", Mapping[str, Any]]) -> "Config":
     """The typed config; a plain (validated) dict is typed here, at the edge."""
-    from mlmon.services.config_model import Config, from_dict
+    from mlmon.services.config.model import Config, from_dict
 
     return config if isinstance(config, Config) else from_dict(config)
 

@@ -33,7 +33,7 @@ from mlmon.errors import MlmonError
 from mlmon.services import alerting, notify
 
 if TYPE_CHECKING:
-    from mlmon.services.config_model import Config
+    from mlmon.services.config.model import Config
     from mlmon.services.drift import DriftOptions
 
 SCHEMA_VERSION = 1
@@ -78,7 +78,7 @@ def data_time(day: Date) -> float:
 def source_path(config: "Config", side: str, day: Date, base: str) -> str:
     """``data.<side>.path`` with ``{date}`` filled in (``date_format``), relative to the config's folder.
 
-    >>> from mlmon.services.config_model import from_dict
+    >>> from mlmon.services.config.model import from_dict
     >>> cfg = from_dict({"data": {"current": {"path": "cur/{date}.parquet", "date_format": "%Y%m%d"}}})
     >>> source_path(cfg, "current", Date(2026, 3, 1), "/srv/monitoring")
     '/srv/monitoring/cur/20260301.parquet'

@@ -36,7 +36,7 @@ class Thresholds:
 
     @classmethod
     def from_config(cls, config: Any) -> "Thresholds":
-        """The tiers a config sets (the typed :class:`~mlmon.services.config_model.Config`, or a
+        """The tiers a config sets (the typed :class:`~mlmon.services.config.model.Config`, or a
         validated config dict); what it leaves unset keeps the defaults above.
 
         >>> t = Thresholds.from_config({"alerts": {"warning": {"conditions": {"latency_p95": "300ms"}}}})
