@@ -259,3 +259,19 @@ def test_the_default_prometheus_queries_are_valid_promql(tmp_path):
     proc = subprocess.run(["promtool", "check", "rules", str(tmp_path / "q.yml")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"SUCCESS: {len(DEFAULT_PROMETHEUS_QUERIES)} rules found" in proc.stdout
+
+
+@pytest.mark.parametrize("text", ["[]", '{"events": []}'])
+def test_an_empty_change_log_is_evidence_that_nothing_changed(tmp_path, data, text):
+    # a deploy log with no deploys in the period is normal: the diagnosis says so, exit 0
+    events = write(tmp_path / "events.json", text)
+    assert read_events(events) == []
+    run = run_mlmon("diagnose", *data, "--timestamp", "t", "--events", events, "--no-history", "--format", "json")
+    assert run.code == 0, run.err
+    # reference and current are the same 200 hourly rows from 2026-03-01T00:00Z (the fixture)
+    assert run.json()["timeline"][-1] == {
+        "timestamp": "2026-03-09T07:00:00Z",
+        "event": "change log: lists no deployment, model, config or other change between "
+                 "2026-03-09T07:00:00Z and 2026-03-09T07:00:00Z"}
+    without = run_mlmon("diagnose", *data, "--timestamp", "t", "--no-history", "--format", "json")
+    assert not [e for e in without.json()["timeline"] if e["event"].startswith("change log")]

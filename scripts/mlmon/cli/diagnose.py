@@ -73,7 +73,7 @@ def run_diagnose(args) -> int:
         raise MlmonError(f"{missing} is required", "command line", f"pass {missing} FILE (or a config whose data section names it)")
     check_output_paths(args, [reference, current, args.infra, args.events], flags=("--output",))
     # read the small side inputs first: a bad events or infra file fails before the data is read
-    events = read_events(args.events) if args.events else []
+    events = read_events(args.events) if args.events else None  # None: no change log given
     infra = read_infra(args.infra) if args.infra else None
     ref = read_table(reference, encoding=args.encoding, role="reference")
     cur = read_table(current, encoding=args.encoding, role="current")

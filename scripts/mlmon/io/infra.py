@@ -207,7 +207,8 @@ _DESCRIPTION_KEYS = ("description", "message", "summary", "title", "name")
 
 
 def read_events(path: str) -> List[ChangeEvent]:
-    """The change events in ``path``, oldest first."""
+    """The change events in ``path``, oldest first; [] when the file lists none (``[]``,
+    ``{"events": []}`` or a CSV header alone)."""
     where = f"--events {path}"
     records = _records(path, "--events", list_key="events")
     if isinstance(records, pd.DataFrame):
@@ -226,8 +227,7 @@ def read_events(path: str) -> List[ChangeEvent]:
             desc = ", ".join(f"{k}={v}" for k, v in rec.items()) or etype
         events.append(ChangeEvent(ts, etype.strip().lower().replace(" ", "_").replace("-", "_"), desc,
                                   {k: _plain(v) for k, v in rec.items()}))
-    if not events:
-        raise MlmonError("no events in the file", where, "list at least one event, or leave out --events")
+    # an empty list is a change log with nothing in it: evidence that nothing changed, not bad input
     return sorted(events, key=lambda e: e.timestamp)
 
 

@@ -100,6 +100,8 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
         entries += [(t, text.replace("first anomaly: ", "anomaly: ")) for t, text in anomalies[1:]]
     for ev in findings.changes.relevant:
         entries.append((ev.timestamp, f"change: {ev.type}: {ev.description}"))
+    if findings.changes.none_recorded is not None and ctx.cur_time is not None:
+        entries.append((ctx.cur_time.max(), f"change log: {findings.changes.none_recorded.summary.removeprefix('the change log ')}"))
     entries.sort(key=lambda e: e[0])
     return [{"timestamp": iso(t), "event": text} for t, text in entries]
 
