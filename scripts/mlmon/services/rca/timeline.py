@@ -65,6 +65,11 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
         if start is not None:
             windows[start] = w  # this run's window wins over a recorded one with the same start
     ordered = sorted(windows.items())
+    if ctx.cur_time is not None:
+        # windows are aligned to the epoch, so the first may begin before the data does: a window
+        # of this run is dated from its first row, never before the current data starts
+        first_row = ctx.cur_time.min()
+        ordered = [(max(start, first_row) if w["source"] == "current data" else start, w) for start, w in ordered]
     anomalies: List[Tuple[pd.Timestamp, str]] = []
     first_bad = next((i for i, (_, w) in enumerate(ordered) if w.get("severity") in ("degraded", "critical")), None)
     perf = findings.performance
