@@ -143,6 +143,7 @@ class Tier:
 class Alerts:
     consecutive_failures: int
     cooldown: str
+    runbook_url: Optional[str]
     critical: Tier
     warning: Tier
     info: Tier

@@ -112,7 +112,8 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     rules = alerting.rules_from_config(config)
     model = config.get("model") or {}
     primary = primary_metrics(config)
-    context = {"run_date": day.isoformat(), "current_path": current.path}
+    context = {"run_date": day.isoformat(), "current_path": current.path,
+               "runbook_url": alerts_conf.get("runbook_url")}
 
     result: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
