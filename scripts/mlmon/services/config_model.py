@@ -179,6 +179,7 @@ class Prometheus:
     enabled: bool
     port: int
     path: str
+    url: Optional[str]
 
 
 @dataclass(frozen=True)
