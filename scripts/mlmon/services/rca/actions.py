@@ -119,8 +119,8 @@ def recommended_actions(verdict, ctx, performance=None) -> List[str]:
             return ["Nothing degraded: keep monitoring on the usual schedule."]
         return [_below_tier_action(e) for e in below] + [
             "Look at what moved (the candidates above, `mlmon drift` on the same files) before it crosses the tier, "
-            "and rerun when more labels arrive; lower performance.accuracy_drop in the config to alert on drops "
-            "this size."]
+            "and rerun when more labels arrive; lower alerts.warning.conditions.accuracy_drop in the config to alert on "
+            "drops this size."]
     out: List[str] = []
     if verdict.primary == "unknown":
         out.append("Performance dropped but no measured cause explains it: add what is missing and rerun "
