@@ -101,7 +101,7 @@ def test_recovery_sends_one_resolved_message_with_its_end_time():
     resolved = steps[2][0].message
     assert (resolved["starts_at"], resolved["ends_at"], resolved["value"]) == (
         "1970-01-01T00:00:00Z", "1970-01-01T00:00:20Z", 0.1)
-    assert resolved["summary"] == "[CRITICAL] fraud: drift_score 0.1 back under 0.5 (resolved)"
+    assert resolved["summary"] == "[CRITICAL] fraud: drift_score 0.1 no longer above 0.5 (resolved)"
 
 
 def test_flapping_inside_the_cooldown_stays_silent_and_resolves_silently():
@@ -263,7 +263,7 @@ def test_observations_from_a_drift_result():
         "device": {"drifted": False},
     })
     obs = alerting.observe(drift)
-    assert obs["drift_score"] == Observation(0.5, "2 of 4 features drifted")
+    assert obs["drift_score"] == Observation(0.5, "2 of 4 features drifted: amount, country")
     assert obs["feature_distribution_shift"] == Observation(2.0, "drifted: amount, country")
     assert obs["new_category_detected"] == Observation(1.0, "country: XX, YY")
     assert obs["accuracy_drop"].value is None and obs["latency_p99"].value is None and obs["error_rate"].value is None

@@ -237,7 +237,7 @@ def test_webhook_channel_reads_its_url_from_a_secret_file_that_compose_fills(tmp
             "or later; an older one rejects this file.\n") in header
     text = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
     assert "very-secret-token" not in text
-    assert "warning: notifications.webhook: webhook_configs read the URL from url_file, which needs Alertmanager 0.26" in r.out
+    assert "mlmon: warning: notifications.webhook: webhook_configs read the URL from url_file, which needs Alertmanager 0.26" in r.err
 
 
 def test_webhook_secret_file_follows_secrets_dir(tmp_path):
@@ -307,7 +307,8 @@ def test_compose_runs_the_four_services_on_loopback_ports(tmp_path):
     ports = [p for s in compose["services"].values() for p in s.get("ports", [])]
     assert ports and all(p.startswith("127.0.0.1:") for p in ports)
     command = compose["services"]["mlmon"]["command"]
-    assert "mlmon serve --config /work/config.yaml --host 0.0.0.0 --port 9108 --history /work/.mlmon/history.db" in command
+    assert command == ["python", "-I", "/mlmon/scripts/entry.py", "mlmon", "serve", "--config", "/work/config.yaml",
+                       "--host", "0.0.0.0", "--port", "9108", "--history", "/work/.mlmon/history.db"]
     volumes = compose["services"]["mlmon"]["volumes"]
     # relative to the compose file, so the stack moves with its directory
     assert os.path.normpath(out / volumes[0].split(":")[0]) == str(ROOT)
@@ -391,3 +392,68 @@ def test_a_missing_tool_fails_under_ci_and_skips_locally(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="promtool not found"):
         require_binary("promtool")
+
+
+# ---------------------------------------------------------------------------- rough edges a first user hit
+
+
+def test_each_warning_is_printed_once(tmp_path):
+    _, r = gen(tmp_path, "prometheus-rules")
+    # the default config has two: latency_p99's 2s past the top bucket, new_category_detected without a metric
+    lines = (r.out + r.err).splitlines()
+    assert len([x for x in lines if "latency_p99: 2s is at or above" in x]) == 1
+    assert len([x for x in lines if "new_category_detected: no Prometheus metric carries it" in x]) == 1
+    assert [x[:16] for x in r.err.splitlines()] == ["mlmon: warning: "] * 2
+
+
+def test_compose_leaves_the_batch_conditions_to_mlmon_run_by_default_and_says_so(tmp_path):
+    # following the README (`mlmon run` plus the compose stack) must not alert twice
+    out, r = gen(tmp_path, "compose")
+    assert {c for _, c in rules_by_tier(out)} == {"latency_p99", "latency_p95", "error_rate"}
+    assert "note: Prometheus alerts on the serving conditions only (latency, error rate): `mlmon run` alerts on " \
+           "drift and performance, so nothing is sent twice." in r.out
+    out, r = gen(tmp_path, "compose", "--force", "--conditions", "all")
+    assert ("critical", "drift_score") in rules_by_tier(out) and "note:" not in r.out
+    out, _ = gen(tmp_path, "prometheus-rules", "--force")  # the rules alone still get every condition
+    assert ("critical", "drift_score") in rules_by_tier(out)
+
+
+def test_the_compose_service_installs_its_dependencies_at_build_not_at_every_start(tmp_path):
+    out, _ = gen(tmp_path, "compose")
+    service = yaml.safe_load((out / "compose.yaml").read_text())["services"]["mlmon"]
+    assert "pip" not in " ".join(service["command"])
+    assert os.path.normpath(out / service["build"]["context"]) == str(ROOT / "scripts")
+    assert "RUN pip install --no-cache-dir --disable-pip-version-check -r /tmp/mlmon-requirements.txt" in \
+        service["build"]["dockerfile_inline"]
+    assert (ROOT / "scripts" / "requirements.txt").is_file()  # what the build copies
+
+
+def test_rule_tests_pass_promtool_with_consecutive_failures_1(tmp_path):
+    text = CONFIG.read_text()
+    assert "consecutive_failures: 3" in text
+    (tmp_path / "m.yaml").write_text(text.replace("consecutive_failures: 3", "consecutive_failures: 1"))
+    out, _ = gen(tmp_path, "prometheus-rules", config=tmp_path / "m.yaml")
+    assert {r["for"] for r in rules_by_tier(out).values()} == {"1m"}
+    code, text = tool("promtool", "test", "rules", "mlmon.rules.test.yml", cwd=out / "prometheus/rules")
+    assert code == 0 and "SUCCESS" in text, text
+
+
+def test_a_model_name_with_template_braces_is_not_expanded_by_prometheus(tmp_path):
+    text = CONFIG.read_text()
+    assert "name: fraud-detector" in text
+    (tmp_path / "m.yaml").write_text(text.replace("name: fraud-detector", 'name: "fraud {{ $value }}"'))
+    out, _ = gen(tmp_path, "prometheus-rules", config=tmp_path / "m.yaml")
+    assert {r["labels"]["model"] for r in rules_by_tier(out).values()} == {'fraud {{ "{{" }} $value {{ "}}" }}'}
+    tests = yaml.safe_load((out / "prometheus/rules/mlmon.rules.test.yml").read_text())["tests"]
+    assert {a["exp_labels"]["model"] for t in tests for a in t["alert_rule_test"][1]["exp_alerts"]} == {"fraud {{ $value }}"}
+    # promtool runs the rules: the alert carries the name itself, not the value it would expand to
+    code, text = tool("promtool", "test", "rules", "mlmon.rules.test.yml", cwd=out / "prometheus/rules")
+    assert code == 0 and "SUCCESS" in text, text
+
+
+def test_a_newline_in_secrets_dir_cannot_inject_yaml(tmp_path):
+    r = run_mlmon("generate", "alertmanager", "--config", CONFIG, "--out", tmp_path / "stack",
+                  "--secrets-dir", "/run/secrets\nglobal: {smtp_smarthost: evil.example.com:25}\n#")
+    assert r.code == 2 and not (tmp_path / "stack").exists()
+    assert r.err == ("mlmon: error: --secrets-dir holds a control character (a newline?) (command line); "
+                     "give a plain directory path, e.g. /run/secrets\n")

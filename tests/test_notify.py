@@ -80,7 +80,50 @@ def test_slack_blocks():
     resolved = notify.slack_payload(RESOLVED, {})
     assert "channel" not in resolved
     assert resolved["blocks"][0]["text"]["text"] == ":white_check_mark: RESOLVED [CRITICAL] fraud: drift_score"
-    assert resolved["text"] == ":white_check_mark: [CRITICAL] fraud: drift_score 0.125 back under 0.5 (resolved)"
+    assert resolved["text"] == ":white_check_mark: [CRITICAL] fraud: drift_score 0.125 no longer above 0.5 (resolved)"
+
+
+def test_a_value_at_the_threshold_resolves_without_saying_it_is_under_it():
+    # resolved means "not above": 0.5 at a 0.5 threshold is not "back under 0.5"
+    rules = rules_from_config(CONFIG)
+    (fired,) = evaluate(rules, {"drift_score": Observation(0.75, "")}, {}, T0, 1, 3600, {})
+    (resolved,) = evaluate(rules, {"drift_score": Observation(0.5, "")}, {fired.rule.key: fired.state}, T0 + 600, 1, 3600, {})
+    assert resolved.message["summary"] == "[CRITICAL] fraud: drift_score 0.5 no longer above 0.5 (resolved)"
+
+
+def test_the_drift_message_names_the_drifted_features_in_every_channel():
+    from mlmon.services.alerting import observe
+
+    cols = {f"f{i}": {"drifted": i not in (2, 5)} for i in range(8)}
+    obs = observe({"drift_share": 0.75, "n_drifted": 6, "n_columns": 8, "columns": cols})
+    assert obs["drift_score"].detail == "6 of 8 features drifted: f0, f1, f3, f4, f6, f7"
+    many = observe({"drift_share": 1.0, "n_drifted": 12, "n_columns": 12,
+                    "columns": {f"c{i:02d}": {"drifted": True} for i in range(12)}})
+    assert many["drift_score"].detail == ("12 of 12 features drifted: c00, c01, c02, c03, c04, c05, c06, c07, c08, c09 "
+                                          "and 2 more")
+    (fired,) = evaluate(rules_from_config(CONFIG), obs, {}, T0, 1, 3600, {})
+    slack = notify.slack_payload(fired.message, {})
+    assert slack["blocks"][1]["text"]["text"] == "6 of 8 features drifted: f0, f1, f3, f4, f6, f7"
+
+
+RUNBOOK = "https://wiki.example.com/ml/runbook#fraud"
+
+
+def test_the_runbook_url_is_linked_in_every_channel():
+    def runbook_problems(value):
+        return [p.severity for p in validate_text(f"version: 1\nalerts:\n  runbook_url: {value}\n", file="m.yaml")
+                if "runbook_url" in p.path]
+
+    assert (runbook_problems(RUNBOOK), runbook_problems("wiki page")) == ([], ["error"])
+    (fired,) = evaluate(rules_from_config(CONFIG), {"drift_score": Observation(0.75, "6 of 8 features drifted")},
+                        {}, T0, 1, 3600, {"runbook_url": RUNBOOK})
+    event = fired.message
+    slack = notify.slack_payload(event, {})
+    assert slack["text"].endswith(f" (runbook: {RUNBOOK})")
+    assert slack["blocks"][3]["elements"][0]["text"].endswith(f" · <{RUNBOOK}|runbook>")
+    assert notify.pagerduty_payload(event, "R" * 32)["links"] == [{"href": RUNBOOK, "text": "runbook"}]
+    assert notify.alertmanager_payload(event)["alerts"][0]["annotations"]["runbook_url"] == RUNBOOK
+    assert f"runbook:    {RUNBOOK}\n" in notify.email_message(event, {"recipients": ["a@example.com"]}).get_content()
 
 
 def test_pagerduty_trigger_and_resolve_share_the_dedup_key():

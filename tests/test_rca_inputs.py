@@ -259,3 +259,46 @@ def test_the_default_prometheus_queries_are_valid_promql(tmp_path):
     proc = subprocess.run(["promtool", "check", "rules", str(tmp_path / "q.yml")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"SUCCESS: {len(DEFAULT_PROMETHEUS_QUERIES)} rules found" in proc.stdout
+
+
+@pytest.mark.parametrize("text", ["[]", '{"events": []}'])
+def test_an_empty_change_log_is_evidence_that_nothing_changed(tmp_path, data, text):
+    # a deploy log with no deploys in the period is normal: the diagnosis says so, exit 0
+    events = write(tmp_path / "events.json", text)
+    assert read_events(events) == []
+    run = run_mlmon("diagnose", *data, "--timestamp", "t", "--events", events, "--no-history", "--format", "json")
+    assert run.code == 0, run.err
+    # reference and current are the same 200 hourly rows from 2026-03-01T00:00Z (the fixture)
+    assert run.json()["timeline"][-1] == {
+        "timestamp": "2026-03-09T07:00:00Z",
+        "event": "change log: lists no deployment, model, config or other change between "
+                 "2026-03-09T07:00:00Z and 2026-03-09T07:00:00Z"}
+    without = run_mlmon("diagnose", *data, "--timestamp", "t", "--no-history", "--format", "json")
+    assert not [e for e in without.json()["timeline"] if e["event"].startswith("change log")]
+
+
+@pytest.mark.parametrize("url", ["http://prom.example.com:9090", "http://10.1.2.3:9090", "http://localhost.evil.com"])
+def test_prometheus_on_another_host_is_refused_without_consent(tmp_path, data, url):
+    # a GET to any host would carry the queries and the data's period off the machine
+    run = run_mlmon("diagnose", *data, "--timestamp", "t", "--prometheus", url, "--prometheus-timeout", "0.5",
+                    "--no-history")
+    host = url.split("//")[1].split(":")[0]
+    assert (run.code, run.err) == (2, f"mlmon: error: refusing to query Prometheus on {host}: not a loopback address "
+                                      f"nor the config's integrations.prometheus.url (--prometheus {url}); name it as "
+                                      "integrations.prometheus.url in the config, or pass --allow-remote-prometheus\n")
+
+
+def test_prometheus_named_in_the_config_or_consented_to_is_queried():
+    from mlmon.io.infra import query_prometheus
+
+    asked = []
+
+    def opener(url, timeout):
+        asked.append(url.split("?")[0])
+        raise OSError("no network in this test")
+
+    start, end = pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp("2026-03-02", tz="UTC")
+    for kw in ({"allowed": ["https://prom.example.com"]}, {"allow_remote": True}):
+        with pytest.raises(MlmonError, match="cannot reach Prometheus"):
+            query_prometheus("https://prom.example.com/", start, end, queries={"x": "up"}, opener=opener, **kw)
+    assert asked == ["https://prom.example.com/api/v1/query_range"] * 2

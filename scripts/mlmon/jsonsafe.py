@@ -22,6 +22,20 @@ def finite(x: Any) -> Optional[float]:
     return x if math.isfinite(x) else None
 
 
+TEXT_LIMIT = 1_000  # characters of one text value from the data kept in JSON output
+
+
+def bounded(text: Any, limit: int = TEXT_LIMIT) -> str:
+    """Text from the data (a category value, a warning quoting one) kept whole up to ``limit``
+    characters, then cut with a marker: JSON keeps values, but a 1 MB category is not one.
+
+    >>> bounded("abc"), bounded("x" * 12, 10)
+    ('abc', 'xxxxxxxxx…')
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def strict_json(obj: Any) -> Any:
     """``obj`` with NaN and infinities replaced by None, numpy scalars by Python ones and tuples
     by lists, through nested dicts and lists (keys are kept as they are).

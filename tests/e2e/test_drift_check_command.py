@@ -139,3 +139,20 @@ def test_plain_mlmon_in_a_bash_call_runs_the_plugins_launcher(claude, drifted_fi
     assert Path(first_line).resolve() == REPO / "bin" / "mlmon"
     assert "tenure_days" in output, f"the Markdown report does not name the drifted column:\n{output}"
     assert "command not found" not in output
+
+
+@pytest.mark.plugin_component("command:drift-check")
+def test_a_write_flag_is_not_pre_approved_by_the_commands_allowed_tools(claude, drifted_files, workdir):
+    # `Bash(mlmon drift:*)` approves by prefix; the plugin's PreToolUse hook puts a command that
+    # writes a file to the user, so without a user to approve (-p, no skip) it does not run
+    writes = tool("Bash", command="mlmon drift 'reference.csv' 'current.csv' --output report.md --format json",
+                  description="Check for drift and save the report")
+    reads = tool("Bash", command="mlmon drift 'reference.csv' 'current.csv' --format json",
+                 description="Check for drift")
+    run = claude(f"{COMMAND} reference.csv current.csv", [[writes], [reads], [text("Reported.")]],
+                 skip_permissions=False)
+    assert run.returncode == 0, run.explain()
+    assert not (workdir / "report.md").exists(), "a write flag ran under the command's pre-approval"
+    refused = run.api.result_of(writes)
+    assert refused.startswith("ml-monitoring: this mlmon command needs your approval: --output writes a file."), refused
+    assert "tenure_days" in result_json(run.api.result_of(reads))["columns"], run.explain()

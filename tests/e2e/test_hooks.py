@@ -114,3 +114,36 @@ def test_session_start_prepares_in_the_background_and_reports_a_failure_once(cla
     wait_for_line(log, "environments ready", times=2)  # the retry this session started
     run = claude("Once more.", [[text("Hi.")]])
     assert [r["stdout"] for r in hook_responses(run, "SessionStart")] == [""]  # told once
+
+
+@pytest.mark.plugin_component("hook:PostToolUse")
+def test_a_bash_command_that_breaks_a_config_is_reported_to_the_model_at_once(claude, workdir, hook_env_ready):
+    # PostToolUse cannot undo the command: the validator's lines reach the model right after it
+    expected = validator_lines(INVALID, "monitoring.yaml")
+    assert expected
+    heredoc = tool("Bash", command=f"cat > monitoring.yaml <<'EOF'\n{INVALID}EOF", description="Write the config")
+    unrelated = tool("Bash", command="echo hello > notes.txt", description="Write a note")
+    run = claude("Write the monitoring config with a heredoc.", [[heredoc], [unrelated], [text("Done.")]])
+    assert run.returncode == 0, run.explain()
+    assert (workdir / "monitoring.yaml").read_text(encoding="utf-8") == INVALID  # it ran: nothing undone
+    after = "\n".join(_sent_texts_after(run, heredoc))
+    for line in expected:
+        assert line in after, f"validator line not sent to the model: {line}\n{run.explain()}"
+    assert after.count("The command left the monitoring config invalid (monitoring.yaml)") == 1, run.explain()
+    assert (workdir / "notes.txt").read_text() == "hello\n"  # the next, unrelated command: not reported again
+
+
+def _sent_texts_after(run, call: dict) -> list[str]:
+    """Everything in the conversation the CLI last sent (each turn once): ``call``'s tool result
+    and every text beside it, hook notes included."""
+    from scripted_api import _blocks, _content_text
+
+    texts = []
+    for request in run.api.main_requests[-1:]:
+        for message in request.messages:
+            for block in _blocks(message):
+                if block.get("type") == "tool_result" and block.get("tool_use_id") == call["id"]:
+                    texts.append(_content_text(block.get("content")))
+                elif block.get("type") == "text":
+                    texts.append(block["text"])
+    return texts

@@ -38,6 +38,9 @@ def register(sub) -> None:
     src.add_argument("--prometheus", metavar="URL", help="read the infrastructure metrics from this Prometheus server")
     p.add_argument("--prometheus-query", metavar="NAME=PROMQL", type=_name_query, action="append", default=[],
                    help="PromQL for one infra metric (repeatable; replaces its default query)")
+    p.add_argument("--allow-remote-prometheus", action="store_true",
+                   help="let --prometheus query a server that is neither on this machine nor the config's "
+                        "integrations.prometheus.url (the query and the data's period leave the machine)")
     p.add_argument("--prometheus-timeout", metavar="SECONDS", type=float, default=10.0, help="per query (default 10)")
     p.add_argument("--events", metavar="FILE", help="change events (JSON/JSONL/CSV with timestamp, type, description)")
     p.add_argument("--config", metavar="FILE", help="monitoring config: column roles, task, alert tiers")
@@ -73,7 +76,7 @@ def run_diagnose(args) -> int:
         raise MlmonError(f"{missing} is required", "command line", f"pass {missing} FILE (or a config whose data section names it)")
     check_output_paths(args, [reference, current, args.infra, args.events], flags=("--output",))
     # read the small side inputs first: a bad events or infra file fails before the data is read
-    events = read_events(args.events) if args.events else []
+    events = read_events(args.events) if args.events else None  # None: no change log given
     infra = read_infra(args.infra) if args.infra else None
     ref = read_table(reference, encoding=args.encoding, role="reference")
     cur = read_table(current, encoding=args.encoding, role="current")
@@ -93,7 +96,9 @@ def run_diagnose(args) -> int:
 
             queries = dict(DEFAULT_PROMETHEUS_QUERIES)
             queries.update(dict(args.prometheus_query))
-        infra = query_prometheus(args.prometheus, start, end, queries=queries, timeout=args.prometheus_timeout)
+        named = (((settings.get("config") or {}).get("integrations") or {}).get("prometheus") or {}).get("url")
+        infra = query_prometheus(args.prometheus, start, end, queries=queries, timeout=args.prometheus_timeout,
+                                 allowed=[named], allow_remote=args.allow_remote_prometheus)
         source = args.prometheus
     inputs = RcaInputs(
         reference=ref, current=cur, task=args.task or settings.get("task"), exclude=exclude,

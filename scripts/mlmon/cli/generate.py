@@ -32,9 +32,11 @@ def register(sub) -> None:
         p.add_argument("--scrape-interval", default="15s", help="Prometheus scrape interval (default 15s)")
         p.add_argument("--secrets-dir", default="/run/secrets",
                        help="where Alertmanager reads the secret files (default /run/secrets, as compose mounts them)")
-        p.add_argument("--conditions", choices=["all", "serving"], default="all",
+        default = "serving" if name == "compose" else "all"
+        p.add_argument("--conditions", choices=["all", "serving"], default=None,
                        help="alert conditions that get Prometheus rules: all, or serving (latency_p99, latency_p95, "
-                            "error_rate) when `mlmon run` alerts on the batch ones (default all)")
+                            f"error_rate) when `mlmon run` alerts on the batch ones (default {default}"
+                            + (", since the stack runs beside `mlmon run`)" if name == "compose" else ")"))
         p.add_argument("--format", choices=["md", "json"], default="md", help="summary format (default md)")
         p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
         p.set_defaults(func=run_generate)
@@ -55,8 +57,9 @@ def run_generate(args) -> int:
         write(json.dumps(data, indent=2) + "\n", None)
     else:
         lines = [f"Wrote {len(stack.written)} file(s) for {args.artifact}:"] + [f"- {p}" for p in stack.written]
-        lines += [f"warning: {w}" for w in stack.warnings]
+        lines += [f"note: {n}" for n in stack.notes]
         write("\n".join(lines) + "\n", None)
-    for w in stack.warnings:
-        print(f"mlmon: warning: {w}", file=sys.stderr)
+        # each warning once: on stderr here; in the JSON summary with --format json
+        for w in stack.warnings:
+            print(f"mlmon: warning: {w}", file=sys.stderr)
     return 0

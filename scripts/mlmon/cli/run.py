@@ -7,6 +7,8 @@ could not be delivered and stays in the outbox for the next run (3 wins over 1).
 
 from __future__ import annotations
 
+import sys
+
 from mlmon.cli.common import add_common, check_output_paths, emit
 
 EXIT_UNDELIVERED = 3
@@ -46,7 +48,25 @@ def run_scheduled_command(args) -> int:
     data = run_scheduled(RunSettings(config_path=args.config, date=day, history=args.history, dry_run=args.dry_run))
     emit(data, args, _render)
     if data["undelivered"]:
+        sys.stderr.write(undelivered_line(data["notifications"]) + "\n")  # a cron job sees more than the code
         return EXIT_UNDELIVERED
     if args.fail_on and set(data["breached_tiers"]) & set(_FAIL_ON[args.fail_on]):
         return 1
     return 0
+
+
+def undelivered_line(notifications) -> str:
+    """One line for stderr: how many notifications are undelivered, on which channels and why.
+
+    >>> undelivered_line([{"channel": "slack", "status": "pending", "error": "HTTP 500 from h"},
+    ...                   {"channel": "email", "status": "sent", "error": None}])
+    'mlmon: 1 notification undelivered (slack: HTTP 500 from h); kept in the outbox, the next run retries it'
+    """
+    waiting = [n for n in notifications if n.get("status") != "sent"]
+    why: dict = {}
+    for n in waiting:
+        why.setdefault(n.get("channel"), n.get("error") or "not sent")
+    many = len(waiting) != 1
+    return (f"mlmon: {len(waiting)} notification{'s' if many else ''} undelivered ("
+            + "; ".join(f"{channel}: {reason}" for channel, reason in why.items())
+            + f"); kept in the outbox, the next run retries {'them' if many else 'it'}")

@@ -76,23 +76,68 @@ ALLOW = Decision()
 
 # -- which files are ours ------------------------------------------------------------------------
 
-def project_config_files(project_dir: str) -> list[str]:
-    """Config paths the project lists in .mlmon/settings.json, made absolute; [] when none or unreadable."""
+# a pattern in config_files matching any of these matches everything a project holds: guarding
+# it would deny every write (README.md included), so it is refused when the settings are read
+CATCH_ALL_PROBES = ("README.md", "src/main.py", "notes.txt", "Makefile", "docs/index.md")
+
+
+def read_project_settings(project_dir: str) -> tuple[list[str], list[str]]:
+    """(config paths the project lists in .mlmon/settings.json, made absolute; the listed
+    patterns refused because they match every file). ([], []) when none or unreadable."""
+    from mlmon.services.config import is_config_path  # stdlib-only at import time
+
     try:
         with open(os.path.join(project_dir, PROJECT_SETTINGS), encoding="utf-8") as fh:
             listed = json.load(fh).get("config_files") or []
     except (OSError, ValueError, AttributeError):
-        return []
+        return [], []
     if not isinstance(listed, list):
-        return []
-    return [os.path.normpath(os.path.join(project_dir, p)) for p in listed if isinstance(p, str) and p]
+        return [], []
+    kept, refused = [], []
+    for pattern in listed:
+        if not isinstance(pattern, str) or not pattern:
+            continue
+        absolute = os.path.normpath(os.path.join(project_dir, pattern))
+        probes = [os.path.normpath(os.path.join(project_dir, p)) for p in CATCH_ALL_PROBES]
+        if any(is_config_path(p, [absolute]) for p in probes):
+            refused.append(pattern)
+        else:
+            kept.append(absolute)
+    return kept, refused
 
 
-def is_monitoring_config(file_path: str, project_dir: str) -> bool:
+def project_config_files(project_dir: str) -> list[str]:
+    """Config paths the project lists in .mlmon/settings.json, made absolute; [] when none or
+    unreadable. Patterns that match every file are left out (see :func:`read_project_settings`)."""
+    return read_project_settings(project_dir)[0]
+
+
+def refused_patterns_message(refused: list[str]) -> str:
+    shown = ", ".join(json.dumps(p) for p in refused)
+    return (f"ml-monitoring: {PROJECT_SETTINGS}: ignoring config_files {shown}: a pattern matching every file "
+            "would have every write checked as a monitoring config (README.md too). List the config files "
+            'by path or a narrow pattern, e.g. ["ops/*.monitoring.yaml"].')
+
+
+def _named_like_a_config(path: str, listed: list[str]) -> bool:
     from mlmon.services.config import is_config_path  # stdlib-only at import time
 
+    lowered = os.path.join(os.path.dirname(path), os.path.basename(path).lower())
+    return is_config_path(path, listed) or is_config_path(lowered, listed)
+
+
+def is_monitoring_config(file_path: str, project_dir: str, listed: list[str] | None = None) -> bool:
+    """A config by its name (in any case: MONITORING.YAML on a case-insensitive disk is the same
+    file), by the project's settings, or through a symlink of another name pointing at one."""
+    listed = project_config_files(project_dir) if listed is None else listed
     absolute = os.path.normpath(os.path.join(project_dir, file_path))
-    return is_config_path(absolute, project_config_files(project_dir))
+    if _named_like_a_config(absolute, listed):
+        return True
+    try:
+        target = os.path.realpath(absolute)
+    except (OSError, ValueError):
+        return False
+    return target != absolute and _named_like_a_config(target, listed)
 
 
 # -- the content the file would have -------------------------------------------------------------
@@ -173,8 +218,10 @@ def decide(event: object, validate: Validate, read_file: ReadFile = read_text_fi
     if project_dir is None:
         cwd = event.get("cwd")
         project_dir = os.environ.get("CLAUDE_PROJECT_DIR") or (cwd if isinstance(cwd, str) else os.getcwd())
-    if not file_path or not is_monitoring_config(file_path, project_dir):
-        return ALLOW
+    listed, refused = read_project_settings(project_dir)
+    note = refused_patterns_message(refused) if refused else ""
+    if not file_path or not is_monitoring_config(file_path, project_dir, listed):
+        return Decision(True, user_message=note) if note else ALLOW
 
     content = post_edit_content(event["tool_name"], tool_input, read_file)
     if content is None:

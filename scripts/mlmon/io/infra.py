@@ -22,7 +22,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import pandas as pd
 
@@ -131,9 +131,41 @@ def _infra_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     return out.sort_values("timestamp", kind="mergesort").reset_index(drop=True)
 
 
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine (localhost, 127.0.0.0/8, ::1).
+
+    >>> is_loopback("http://localhost:9090"), is_loopback("http://127.0.0.2"), is_loopback("http://[::1]:9090")
+    (True, True, True)
+    >>> is_loopback("http://prom.example.com"), is_loopback("http://10.0.0.1:9090")
+    (False, False)
+    """
+    import ipaddress
+
+    host = (urllib.parse.urlparse(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def same_server(url: str, other: str) -> bool:
+    """Same scheme, host and port (a path below it is the same server).
+
+    >>> same_server("https://prom.example.com/", "https://prom.example.com"), same_server("http://a:1", "http://a:2")
+    (True, False)
+    """
+    a, b = urllib.parse.urlparse(url), urllib.parse.urlparse(other)
+    try:
+        return (a.scheme, (a.hostname or "").lower(), a.port) == (b.scheme, (b.hostname or "").lower(), b.port)
+    except ValueError:
+        return False
+
+
 def query_prometheus(url: str, start: pd.Timestamp, end: pd.Timestamp, *, step: Optional[float] = None,
                      queries: Optional[Dict[str, str]] = None, timeout: float = PROMETHEUS_TIMEOUT,
-                     opener=None) -> pd.DataFrame:
+                     opener=None, allowed: Sequence[Optional[str]] = (), allow_remote: bool = False) -> pd.DataFrame:
     """Each metric's series between ``start`` and ``end`` from a Prometheus server's
     ``/api/v1/query_range``, as an infra frame. Queries that return no data are left out; an
     unreachable server, an HTTP error or a refused query is an error line."""
@@ -145,6 +177,12 @@ def query_prometheus(url: str, start: pd.Timestamp, end: pd.Timestamp, *, step: 
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise MlmonError("not an http(s) URL", f"--prometheus {url}", "give the server's base URL, e.g. http://localhost:9090")
+    if not (allow_remote or is_loopback(url) or any(same_server(url, a) for a in allowed if a)):
+        # a GET to any host carries the query (and the data's period) out: only a server on this
+        # machine, or the one the config names, without the user's explicit consent
+        raise MlmonError(f"refusing to query Prometheus on {parsed.hostname}: not a loopback address nor the "
+                         "config's integrations.prometheus.url", f"--prometheus {url}",
+                         "name it as integrations.prometheus.url in the config, or pass --allow-remote-prometheus")
     endpoint = url.rstrip("/") + "/api/v1/query_range"
     open_url = opener or urllib.request.urlopen
     series: Dict[str, pd.Series] = {}
@@ -207,7 +245,8 @@ _DESCRIPTION_KEYS = ("description", "message", "summary", "title", "name")
 
 
 def read_events(path: str) -> List[ChangeEvent]:
-    """The change events in ``path``, oldest first."""
+    """The change events in ``path``, oldest first; [] when the file lists none (``[]``,
+    ``{"events": []}`` or a CSV header alone)."""
     where = f"--events {path}"
     records = _records(path, "--events", list_key="events")
     if isinstance(records, pd.DataFrame):
@@ -226,8 +265,7 @@ def read_events(path: str) -> List[ChangeEvent]:
             desc = ", ".join(f"{k}={v}" for k, v in rec.items()) or etype
         events.append(ChangeEvent(ts, etype.strip().lower().replace(" ", "_").replace("-", "_"), desc,
                                   {k: _plain(v) for k, v in rec.items()}))
-    if not events:
-        raise MlmonError("no events in the file", where, "list at least one event, or leave out --events")
+    # an empty list is a change log with nothing in it: evidence that nothing changed, not bad input
     return sorted(events, key=lambda e: e.timestamp)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from mlmon.render.markdown import _num
+from mlmon.render.text import cell, code, prose
 
 
 def _pct(x: Any) -> str:
@@ -19,11 +20,11 @@ def _ci(pair, fmt) -> str:
 
 def ab_report(d: Dict[str, Any]) -> str:
     """Render ``AbResult.to_dict()``."""
-    out: List[str] = [f"# A/B test `{d['experiment']}`: {d['recommendation']}", ""]
-    out += [f"- {r}" for r in d["reasons"]]
+    out: List[str] = [f"# A/B test {code(d['experiment'])}: {d['recommendation']}", ""]
+    out += [f"- {prose(r)}" for r in d["reasons"]]
     out.append("")
     srm = d["srm"]
-    counts = ", ".join(f"{n} {_num(c)}" for n, c in srm["observed"].items())
+    counts = ", ".join(f"{cell(n)} {_num(c)}" for n, c in srm["observed"].items())
     state = "MISMATCH" if srm["mismatch"] else "ok"
     out.append(f"**Sample ratio**: {state} ({counts}; chi-square p = {_num(srm['p_value'])}, "
                f"stop when < {srm['threshold']})")
@@ -35,25 +36,25 @@ def ab_report(d: Dict[str, Any]) -> str:
         out += ["", "| treatment | metric | control | treatment | lift (95% CI) | abs. lift | p | adj. p | significant |",
                 "|---|---|---|---|---|---|---|---|---|"]
         for c in d["comparisons"]:
-            metric = c["metric"] + (" (primary)" if c["primary"] else "") + (" CUPED" if c["cuped"] else "")
+            metric = cell(c["metric"]) + (" (primary)" if c["primary"] else "") + (" CUPED" if c["cuped"] else "")
             p = c["always_valid"]["p_value"] if c.get("always_valid") else c["p_value"]
             out.append(
-                f"| {c['treatment']} | {metric} | {_num(c['control_mean'])} | {_num(c['treatment_mean'])} | "
+                f"| {cell(c['treatment'])} | {metric} | {_num(c['control_mean'])} | {_num(c['treatment_mean'])} | "
                 f"{_pct(c['lift'])} {_ci(c['lift_ci'], _pct)} | {_num(c['absolute_lift'])} | {_num(p)} | "
                 f"{_num(c['p_value_adjusted'])} | {_num(c['significant'])} |")
     if d["guardrails"]:
         out += ["", "| treatment | guardrail | control | treatment | bound | status | p (within bound) |",
                 "|---|---|---|---|---|---|---|"]
         for g in d["guardrails"]:
-            out.append(f"| {g['treatment']} | {g['name']} (`{g['column']}`) | {_num(g['control_value'])}{g['unit']} | "
+            out.append(f"| {cell(g['treatment'])} | {cell(g['name'])} ({code(g['column'])}) | {_num(g['control_value'])}{g['unit']} | "
                        f"{_num(g['treatment_value'])}{g['unit']} | < {_num(g['bound'])}{g['unit']} | {g['status']} | "
                        f"{_num(g['p_value'])} |")
     for m in d["metrics"]:
         if m.get("cuped"):
-            out.append(f"\nCUPED on `{m['name']}` with `{m['covariate']}`: variance reduced by "
+            out.append(f"\nCUPED on {code(m['name'])} with {code(m['covariate'])}: variance reduced by "
                        f"{m['cuped']['variance_reduction'] * 100:.1f}% (theta {_num(m['cuped']['theta'])}).")
     if d["warnings"]:
-        out += ["", "Warnings:"] + [f"- {w}" for w in d["warnings"]]
+        out += ["", "Warnings:"] + [f"- {prose(w)}" for w in d["warnings"]]
     return "\n".join(out) + "\n"
 
 

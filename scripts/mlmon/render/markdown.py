@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from mlmon.render.text import cell, code, prose
+
 
 def _num(x: Any) -> str:
     if x is None:
@@ -41,8 +43,8 @@ def drift_report(d: Dict[str, Any]) -> str:
     out.append(f"# Drift check: {verdict} ({d['severity']})")
     out.append("")
     out.append(
-        f"- reference: `{d['reference']['path']}` ({_num(d['reference']['rows'])} rows); "
-        f"current: `{d['current']['path']}` ({_num(d['current']['rows'])} rows)"
+        f"- reference: {code(d['reference']['path'])} ({_num(d['reference']['rows'])} rows); "
+        f"current: {code(d['current']['path'])} ({_num(d['current']['rows'])} rows)"
     )
     out.append(
         f"- drifted features: **{d['n_drifted']} of {d['n_columns']}** "
@@ -53,7 +55,7 @@ def drift_report(d: Dict[str, Any]) -> str:
         c = d.get(key)
         if c:
             state = "DRIFTED" if c["drifted"] else "stable"
-            out.append(f"- {label} `{c['column']}`: {state} ({c['method']} {_num(c['score'])}, {_rule(c)})")
+            out.append(f"- {label} {code(c['column'])}: {state} ({c['method']} {_num(c['score'])}, {_rule(c)})")
     mv = d.get("multivariate")
     if mv:
         out.append(
@@ -72,17 +74,17 @@ def drift_report(d: Dict[str, Any]) -> str:
         order = sorted(cols.values(), key=lambda c: (not c["drifted"], c["column"]))
         for c in order:
             out.append(
-                f"| {c['column']} | {c['type']} | {c['method']} | {_num(c['score'])} | {_rule(c)} | "
+                f"| {cell(c['column'])} | {c['type']} | {c['method']} | {_num(c['score'])} | {_rule(c)} | "
                 f"{'**yes**' if c['drifted'] else 'no'} |"
             )
         out.append("")
     if d.get("warnings"):
         out.append("## Warnings")
-        out.extend(f"- {w}" for w in d["warnings"])
+        out.extend(f"- {prose(w)}" for w in d["warnings"])
         out.append("")
     if d.get("recommendations"):
         out.append("## What to look at next")
-        out.extend(f"- {r}" for r in d["recommendations"])
+        out.extend(f"- {prose(r)}" for r in d["recommendations"])
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from mlmon.render.markdown import _num
+from mlmon.render.text import cell, code, prose
 
 MAX_ROWS = 40
 _RANK = {"healthy": 0, "degraded": 1, "critical": 2}
@@ -66,7 +67,7 @@ def perf_report(d: Dict[str, Any]) -> str:
         out.append(f"Baseline ({d['baseline']['n_labeled']:,} labeled reference rows): {metrics_line}. {tiers}")
     if d.get("labels_join"):
         j = d["labels_join"]
-        out.append(f"Labels joined on `{j['on']}`: {j['matched']:,} of {j['predictions']:,} predictions matched "
+        out.append(f"Labels joined on {code(j['on'])}: {j['matched']:,} of {j['predictions']:,} predictions matched "
                    f"({j['unmatched_labels']:,} labels matched no prediction).")
     est = d.get("estimation")
     if est:
@@ -93,12 +94,12 @@ def perf_report(d: Dict[str, Any]) -> str:
                 e += " (unreliable)"
             cells.append(e)
         sev = w["severity"] + (f" ({w['severity_basis']})" if w.get("severity_basis") == "estimated" else "")
-        cells += [sev, "; ".join(w.get("notes") or [])]
+        cells += [sev, cell("; ".join(w.get("notes") or []), 200)]
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     out.append("Brackets are 95% intervals. All metrics per window: `--format json`.")
     for warning in d.get("warnings") or []:
-        out.append(f"- warning: {warning}")
+        out.append(f"- warning: {prose(warning)}")
     return "\n".join(out) + "\n"
 
 
@@ -112,7 +113,7 @@ def labels_report(d: Dict[str, Any]) -> str:
     out += [head, ""]
     if d.get("join"):
         j = d["join"]
-        out += [f"Joined on `{j['on']}`: {j['matched']:,} of {j['predictions']:,} predictions matched.", ""]
+        out += [f"Joined on {code(j['on'])}: {j['matched']:,} of {j['predictions']:,} predictions matched.", ""]
     has_delay = any("mean_delay_seconds" in w for w in d["windows"])
     cols = ["window start", "rows", "labeled", "unlabeled"] + (["mean delay"] if has_delay else [])
     out.append("| " + " | ".join(cols) + " |")
@@ -123,5 +124,5 @@ def labels_report(d: Dict[str, Any]) -> str:
             cells.append(_duration(w.get("mean_delay_seconds")))
         out.append("| " + " | ".join(cells) + " |")
     for warning in d.get("warnings") or []:
-        out.append(f"- warning: {warning}")
+        out.append(f"- warning: {prose(warning)}")
     return "\n".join(out) + "\n"

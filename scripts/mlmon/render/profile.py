@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from mlmon.render.markdown import _num, drift_report
+from mlmon.render.text import cell, code
 
 
 def profile_report(d: Dict[str, Any]) -> str:
     """Render ``mlmon profile``'s result: one line per column."""
     out: List[str] = [f"# Profile: {_num(d['rows'])} rows, {len(d['columns'])} columns", ""]
-    out.append(f"- written to `{d['profile']}` ({_num(d['bytes'])} bytes, format version {d['format_version']})")
+    out.append(f"- written to {code(d['profile'])} ({_num(d['bytes'])} bytes, format version {d['format_version']})")
     if d.get("sources"):
-        out.append(f"- from: {', '.join(f'`{s}`' for s in d['sources'][:5])}"
+        out.append(f"- from: {', '.join(code(s) for s in d['sources'][:5])}"
                    + (f" and {len(d['sources']) - 5} more" if len(d["sources"]) > 5 else ""))
     o = d["options"]
     out.append(f"- KLL k = {o['sketch_k']}, {o['bins_per_octave']} fine bins per octave, "
@@ -26,7 +27,7 @@ def profile_report(d: Dict[str, Any]) -> str:
             summary = f"{_num(c['distinct'])} distinct" + (f", {_num(c['other'])} rows in 'other'" if c["truncated"] else "")
         else:
             summary = "counts only"
-        out.append(f"| {name} | {c['kind']} | {_num(c['missing'])} | {summary} |")
+        out.append(f"| {cell(name)} | {c['kind']} | {_num(c['missing'])} | {summary} |")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -40,6 +41,6 @@ def profile_drift_report(d: Dict[str, Any]) -> str:
            "| column | method | score | score range | error bound | verdict certain |", "|---|---|---:|---|---:|---|"]
     for c in sorted(rows, key=lambda c: c["column"]):
         lo, hi = c["score_bounds"]
-        out.append(f"| {c['column']} | {c['method']} | {_num(c['score'])} | {_num(lo)} to {_num(hi)} | "
+        out.append(f"| {cell(c['column'])} | {c['method']} | {_num(c['score'])} | {_num(lo)} to {_num(hi)} | "
                    f"{_num(c['error_bound'])} | {'yes' if c['verdict_certain'] else '**no**'} |")
     return text + "\n" + "\n".join(out) + "\n"

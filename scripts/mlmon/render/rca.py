@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from mlmon.render.text import prose
+
 LABELS = {
     "data_drift": "data drift", "target_drift": "target drift (label shift)", "concept_drift": "concept drift",
     "infrastructure": "infrastructure", "model_bug": "model or pipeline change", "traffic_pattern": "traffic pattern",
@@ -37,17 +39,17 @@ def diagnosis_report(d: Dict[str, Any]) -> str:
             lines += ["", f"### {LABELS.get(c['cause'], c['cause'])} ({c['score']:.2f})", ""]
             for e in c["evidence"][:EVIDENCE_SHOWN]:
                 mark = "" if e.get("supports", True) else "against: "
-                lines.append(f"- {mark}{e['summary']} (strength {e['strength']:.2f})")
+                lines.append(f"- {mark}{prose(e['summary'])} (strength {e['strength']:.2f})")
             if len(c["evidence"]) > EVIDENCE_SHOWN:
                 lines.append(f"- ... {len(c['evidence']) - EVIDENCE_SHOWN} more in the JSON output")
     lines += ["", "## Timeline", ""]
     if d["timeline"]:
-        lines += [f"- {t['timestamp']}: {t['event']}" for t in d["timeline"]]
+        lines += [f"- {prose(t['timestamp'], 40)}: {prose(t['event'])}" for t in d["timeline"]]
     else:
         lines.append("No timestamps in the inputs or the history: no timeline (pass --timestamp COL).")
     lines += ["", "## Recommended actions", ""]
-    lines += [f"{i}. {a}" for i, a in enumerate(d["recommended_actions"], 1)]
+    lines += [f"{i}. {prose(a)}" for i, a in enumerate(d["recommended_actions"], 1)]
     if d.get("warnings"):
         lines += ["", "## Warnings", ""]
-        lines += [f"- {w}" for w in d["warnings"]]
+        lines += [f"- {prose(w)}" for w in d["warnings"]]
     return "\n".join(lines) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from mlmon.render.markdown import _num
+from mlmon.render.text import cell, code, prose
 
 _SHOWN = ("pending", "firing", "silenced", "inhibited", "resolved")
 
@@ -13,23 +14,23 @@ def run_report(d: Dict[str, Any]) -> str:
     out: List[str] = []
     model = d["model"].get("name") or "model"
     dry = " (dry run: nothing recorded or sent)" if d["dry_run"] else ""
-    out.append(f"# Scheduled check of {model} for {d['date']}: {d['severity']}{dry}")
+    out.append(f"# Scheduled check of {cell(model)} for {d['date']}: {d['severity']}{dry}")
     out.append("")
-    out.append(f"- current: `{d['current']['path']}` ({_num(d['current']['rows'])} rows); "
-               f"reference: `{d['reference']['path']}` ({_num(d['reference']['rows'])} rows)")
+    out.append(f"- current: {code(d['current']['path'])} ({_num(d['current']['rows'])} rows); "
+               f"reference: {code(d['reference']['path'])} ({_num(d['reference']['rows'])} rows)")
     dr = d["drift"]
     out.append(f"- drift: {dr['n_drifted']} of {dr['n_columns']} features drifted (drift share "
                f"{_num(dr['drift_share'])}, {dr['severity']})"
-               + (f": {', '.join(dr['drifted'])}" if dr["drifted"] else ""))
+               + (f": {', '.join(cell(c) for c in dr['drifted'])}" if dr["drifted"] else ""))
     perf = d.get("performance") or {}
     if perf.get("skipped"):
-        out.append(f"- performance: {perf['skipped']}")
+        out.append(f"- performance: {prose(perf['skipped'])}")
     elif perf.get("latest_window"):
         w = perf["latest_window"]
         metrics = ", ".join(f"{k} {_num(_value(v))}" for k, v in (w.get("metrics") or {}).items())
         out.append(f"- performance (window {w.get('start')}): {metrics or 'no labeled rows'}; severity {perf['severity']}")
     if d.get("run_id") is not None:
-        out.append(f"- recorded as run {d['run_id']} in `{d['history']}`")
+        out.append(f"- recorded as run {d['run_id']} in {code(d['history'])}")
     out.append("")
     out.append("## Alert rules")
     out.append("")
@@ -50,11 +51,11 @@ def run_report(d: Dict[str, Any]) -> str:
         out.append("## Notifications")
         out.append("")
         for n in d["notifications"]:
-            line = f"- {n['channel']}: {n['message']} `{n['alert_key']}`: {n['status']}"
+            line = f"- {n['channel']}: {n['message']} {code(n['alert_key'])}: {n['status']}"
             if n.get("attempts"):
                 line += f" after {n['attempts']} attempt{'s' if n['attempts'] != 1 else ''}"
             if n.get("error"):
-                line += f" ({n['error']})"
+                line += f" ({prose(n['error'])})"
             out.append(line)
         if d["undelivered"]:
             out.append("")
@@ -64,7 +65,7 @@ def run_report(d: Dict[str, Any]) -> str:
         out.append("")
         out.append("## Warnings")
         out.append("")
-        out.extend(f"- {w}" for w in d["warnings"])
+        out.extend(f"- {prose(w)}" for w in d["warnings"])
     return "\n".join(out) + "\n"
 
 

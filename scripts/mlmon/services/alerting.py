@@ -205,6 +205,9 @@ def _number_text(x: Any) -> str:
 
 # ---------------------------------------------------------------------------- observations
 
+NAMED_FEATURES = 10  # drifted features a message names; the rest are counted
+
+
 def observe(drift: Optional[Mapping[str, Any]], perf: Optional[Mapping[str, Any]] = None,
             primary: Iterable[str] = (), traffic_change: Optional[float] = None,
             traffic_detail: str = "") -> Dict[str, Observation]:
@@ -222,8 +225,11 @@ def observe(drift: Optional[Mapping[str, Any]], perf: Optional[Mapping[str, Any]
     }
     if drift is not None:
         drifted = sorted(n for n, c in drift["columns"].items() if c["drifted"])
+        named = ", ".join(drifted[:NAMED_FEATURES]) + (f" and {len(drifted) - NAMED_FEATURES} more"
+                                                       if len(drifted) > NAMED_FEATURES else "")
         obs["drift_score"] = Observation(
-            drift["drift_share"], f"{drift['n_drifted']} of {drift['n_columns']} features drifted")
+            drift["drift_share"], f"{drift['n_drifted']} of {drift['n_columns']} features drifted"
+                                  + (f": {named}" if drifted else ""))
         obs["feature_distribution_shift"] = Observation(
             float(len(drifted)), "drifted: " + ", ".join(drifted) if drifted else "no feature drifted")
         new = {n: c.get("new_categories") for n, c in drift["columns"].items() if c.get("new_categories")}
@@ -392,7 +398,7 @@ def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, An
         summary = (f"[{r.tier.upper()}] {r.model}: {r.condition}" + ("" if firing else " resolved")
                    + f" ({d.observation.detail})")
     else:
-        verb = "above" if firing else "back under"
+        verb = "above" if firing else "no longer above"  # resolved: at or under, "0.5 back under 0.5" misread
         summary = (f"[{r.tier.upper()}] {r.model}: {r.condition} {_show(r, value)} {verb} "
                    f"{r.threshold_text}" + ("" if firing else " (resolved)"))
     return {

@@ -129,7 +129,8 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     model = config.model
     model_name = model.name or "model"
     primary = primary_metrics(config)
-    context = {"run_date": day.isoformat(), "current_path": current.path}
+    context = {"run_date": day.isoformat(), "current_path": current.path,
+               "runbook_url": alerts_conf.get("runbook_url")}
 
     result: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

@@ -144,6 +144,7 @@ class Alerts:
     consecutive_failures: int
     cooldown: str
     resolve_after: int
+    runbook_url: Optional[str]
     critical: Tier
     warning: Tier
     info: Tier
@@ -179,6 +180,7 @@ class Prometheus:
     enabled: bool
     port: int
     path: str
+    url: Optional[str]
 
 
 @dataclass(frozen=True)

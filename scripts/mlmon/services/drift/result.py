@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-from mlmon.jsonsafe import strict_json
+from mlmon.jsonsafe import bounded, strict_json
 
 SCHEMA_VERSION = 1
 SEVERITY_CRITICAL = 0.5
@@ -62,6 +62,8 @@ class ColumnDrift:
             del d["p_value_adjusted"]
         if not d["new_categories"]:
             del d["new_categories"]
+        else:
+            d["new_categories"] = [bounded(v) for v in d["new_categories"]]
         return d
 
 
@@ -124,9 +126,9 @@ class DriftResult:
             "prediction_drift": self.prediction_drift.to_dict() if self.prediction_drift else None,
             "multivariate": self.multivariate,
             "fdr": self.fdr,
-            "skipped": self.skipped,
-            "warnings": self.warnings,
-            "recommendations": self.recommendations,
+            "skipped": {k: bounded(v) for k, v in self.skipped.items()},
+            "warnings": [bounded(w) for w in self.warnings],
+            "recommendations": [bounded(r) for r in self.recommendations],
         }
         return strict_json(d)
 

@@ -38,6 +38,8 @@ def email_message(event: Mapping[str, Any], conf: Mapping[str, Any]):
         lines.append(f"resolved:   {event['ends_at']}")
     if event.get("run_date"):
         lines.append(f"data of:    {event['run_date']}")
+    if event.get("runbook_url"):
+        lines.append(f"runbook:    {event['runbook_url']}")
     lines += ["", f"alert key:  {event['key']}"]
     msg.set_content("\n".join(lines) + "\n")
     return msg

@@ -38,8 +38,9 @@ def pagerduty_payload(event: Mapping[str, Any], routing_key: str) -> Dict[str, A
             "custom_details": {
                 k: event.get(k) for k in ("value", "threshold", "rule", "detail", "model_version",
                                           "consecutive", "run_date", "response_time")
-            },
+            } | ({"runbook_url": event["runbook_url"]} if event.get("runbook_url") else {}),
         },
+        **({"links": [{"href": event["runbook_url"], "text": "runbook"}]} if event.get("runbook_url") else {}),
         "client": f"mlmon {__version__}",
     }
 

@@ -35,8 +35,10 @@ def slack_payload(event: Mapping[str, Any], conf: Mapping[str, Any]) -> Dict[str
         context.append(f"data of {event['run_date']}")
     if event.get("response_time") and firing:
         context.append(f"respond within {event['response_time']}")
+    if event.get("runbook_url"):
+        context.append(f"<{event['runbook_url']}|runbook>")
     body: Dict[str, Any] = {
-        "text": f"{emoji} {event['summary']}",
+        "text": f"{emoji} {event['summary']}" + (f" (runbook: {event['runbook_url']})" if event.get("runbook_url") else ""),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {title}"[:150], "emoji": True}},
             {"type": "section", "text": {"type": "mrkdwn", "text": event["detail"] or event["summary"]}},

@@ -25,6 +25,8 @@ def alertmanager_payload(event: Mapping[str, Any], receiver: str = "mlmon") -> D
                    "value": show(event["value"]), "threshold": event["threshold_text"], "rule": event["rule"]}
     if event.get("response_time"):
         annotations["response_time"] = event["response_time"]
+    if event.get("runbook_url"):
+        annotations["runbook_url"] = event["runbook_url"]  # Alertmanager's usual annotation name
     alert = {
         "status": event["status"],
         "labels": labels,

@@ -85,6 +85,6 @@ def diagnose(inputs: RcaInputs) -> Diagnosis:
     return Diagnosis(
         primary_cause=verdict.primary, confidence=verdict.confidence, candidates=verdict.candidates,
         timeline=timeline.build_timeline(ctx, findings, verdict),
-        recommended_actions=actions.recommended_actions(verdict, ctx), warnings=warnings,
+        recommended_actions=actions.recommended_actions(verdict, ctx, findings.performance), warnings=warnings,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import List
 
-from mlmon.services.rca.evidence import fmt
+from mlmon.services.rca.evidence import fmt, pct
 
 
 def _names(evidence, signal=None, diagnostic=None, limit=3) -> List[str]:
@@ -21,6 +21,14 @@ def _names(evidence, signal=None, diagnostic=None, limit=3) -> List[str]:
 
 def _join(names: List[str]) -> str:
     return ", ".join(names)
+
+
+def _below_tier_action(e) -> str:
+    lo, hi = e.details.get("lower"), e.details.get("upper")
+    interval = f" (interval {fmt(lo)} to {fmt(hi)})" if lo is not None and hi is not None else ""
+    return (f"Significant drop below the warning tier: {e.metric} fell from {fmt(e.baseline)} to {fmt(e.value)}, "
+            f"{pct(e.details.get('relative_drop'))}, with the reference value outside the current interval{interval}: "
+            f"a real drop, but under the {pct(e.threshold)} tier, so no alert.")
 
 
 def actions_for(candidate, ctx) -> List[str]:
@@ -104,9 +112,15 @@ def actions_for(candidate, ctx) -> List[str]:
     return out
 
 
-def recommended_actions(verdict, ctx) -> List[str]:
+def recommended_actions(verdict, ctx, performance=None) -> List[str]:
     if verdict.primary == "none":
-        return ["Nothing degraded: keep monitoring on the usual schedule."]
+        below = list(getattr(performance, "below_tier", None) or [])
+        if not below:
+            return ["Nothing degraded: keep monitoring on the usual schedule."]
+        return [_below_tier_action(e) for e in below] + [
+            "Look at what moved (the candidates above, `mlmon drift` on the same files) before it crosses the tier, "
+            "and rerun when more labels arrive; lower alerts.warning.conditions.accuracy_drop in the config to alert on "
+            "drops this size."]
     out: List[str] = []
     if verdict.primary == "unknown":
         out.append("Performance dropped but no measured cause explains it: add what is missing and rerun "

@@ -45,12 +45,13 @@ def cause_of(event_type: str) -> Optional[str]:
 class ChangeFindings:
     by_cause: Dict[str, List[Evidence]] = field(default_factory=dict)
     relevant: List[ChangeEvent] = field(default_factory=list)
+    none_recorded: Optional[Evidence] = None  # a change log was given and lists nothing in the period
 
 
 def changes(ctx: Context) -> ChangeFindings:
     out = ChangeFindings()
     events = ctx.inputs.events
-    if not events:
+    if events is None:  # no change log given: nothing to say either way
         return out
     period = ctx.period()
     lower = ctx.ref_time.max() if ctx.ref_time is not None else (period[0] if period else None)
@@ -78,7 +79,24 @@ def changes(ctx: Context) -> ChangeFindings:
         items[0].strength = strength
         items[0].details["combined_strength"] = round(strength, 6)
         out.by_cause.setdefault(cause, []).extend(items)
+    if not out.relevant:
+        out.none_recorded = _nothing_changed(ctx, period, len(events))
+        out.by_cause.setdefault("model_bug", []).append(out.none_recorded)
     return out
+
+
+def _nothing_changed(ctx: Context, period, n_events: int) -> Evidence:
+    """A change log that lists no change in the period is evidence too: against a deployment,
+    model or config change as the cause (the log may be incomplete, so it rules nothing out)."""
+    if period is None:
+        span = ""
+    else:
+        start = ctx.ref_time.max() if ctx.ref_time is not None else period[0]
+        span = f" between {iso(start)} and {iso(period[1])}"
+    listed = f" ({n_events} outside it)" if n_events else ""
+    return Evidence("change_event", "no_change_recorded",
+                    f"the change log lists no deployment, model, config or other change{span}{listed}",
+                    IN_WINDOW, supports=False, details={"events_in_log": n_events})
 
 
 def _before_after(ctx: Context, ev: ChangeEvent, name: str) -> List[Evidence]:

@@ -108,7 +108,7 @@ class RcaInputs:
     exclude: Sequence[str] = ()
     infra: Optional[pd.DataFrame] = None
     infra_source: Optional[str] = None
-    events: List[ChangeEvent] = field(default_factory=list)
+    events: Optional[List[ChangeEvent]] = None  # None: no change log; []: a log listing no change
     history: Any = None                   # a HistoryStore, read for the timeline
     thresholds: Thresholds = field(default_factory=Thresholds)
 

@@ -32,6 +32,8 @@ class PerfFindings:
     current: Dict[str, float] = field(default_factory=dict)
     confirmed: Optional[bool] = None          # flagged windows confirmed on all rows since the first
     since: Optional[str] = None
+    # drops past the current value's interval but under the warning tier: real, yet no alert
+    below_tier: List[Evidence] = field(default_factory=list)
 
 
 WINDOW_ROWS = 300     # rows a timeline window should hold on average, so its severity means something
@@ -105,6 +107,7 @@ def performance(ctx: Context) -> PerfFindings:
     if not windows:
         return findings
     findings.evidence, findings.degraded, findings.kind = _assess(ctx, base, windows[0], "now")
+    findings.below_tier = [e for e in findings.evidence if not e.supports and e.strength > 0]
     for name in PRIMARY.get(ctx.task, ()):
         e = next((e for e in findings.evidence if e.metric == name), None)
         if e is not None:

@@ -65,6 +65,11 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
         if start is not None:
             windows[start] = w  # this run's window wins over a recorded one with the same start
     ordered = sorted(windows.items())
+    if ctx.cur_time is not None:
+        # windows are aligned to the epoch, so the first may begin before the data does: a window
+        # of this run is dated from its first row, never before the current data starts
+        first_row = ctx.cur_time.min()
+        ordered = [(max(start, first_row) if w["source"] == "current data" else start, w) for start, w in ordered]
     anomalies: List[Tuple[pd.Timestamp, str]] = []
     first_bad = next((i for i, (_, w) in enumerate(ordered) if w.get("severity") in ("degraded", "critical")), None)
     perf = findings.performance
@@ -100,6 +105,8 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
         entries += [(t, text.replace("first anomaly: ", "anomaly: ")) for t, text in anomalies[1:]]
     for ev in findings.changes.relevant:
         entries.append((ev.timestamp, f"change: {ev.type}: {ev.description}"))
+    if findings.changes.none_recorded is not None and ctx.cur_time is not None:
+        entries.append((ctx.cur_time.max(), f"change log: {findings.changes.none_recorded.summary.removeprefix('the change log ')}"))
     entries.sort(key=lambda e: e[0])
     return [{"timestamp": iso(t), "event": text} for t, text in entries]
 

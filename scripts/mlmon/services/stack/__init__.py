@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from mlmon.errors import MlmonError
+from dataclasses import replace
+
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.stack.alertmanager import SECRET_FIELDS, alertmanager_config, channel_secrets, receiving_channels
-from mlmon.services.stack.common import (ALERTMANAGER_FILE, ARTIFACTS, COMPOSE_FILE, PROMETHEUS_FILE, RULES_FILE,
+from mlmon.services.stack.common import (ALERTMANAGER_FILE, ARTIFACTS, COMPOSE_FILE, DEFAULT_CONDITIONS, PROMETHEUS_FILE, RULES_FILE,
                                          RULES_TEST_FILE, STACK_DIR, TIERS, TOOLKIT_DIR, GeneratedStack, StackOptions,
                                          prometheus_duration, seconds, write_stack)
 from mlmon.services.stack.compose import compose_file, prometheus_config
@@ -45,6 +47,12 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
     if artifact not in ARTIFACTS:
         raise MlmonError(f"unknown artifact: {artifact}", "mlmon generate", f"choose one of {', '.join(ARTIFACTS)}")
     options = options or StackOptions()
+    if options.conditions is None:
+        options = replace(options, conditions=DEFAULT_CONDITIONS.get(artifact, "all"))
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in options.secrets_dir):
+        # it is written into a header comment and file paths: a newline would start a YAML key
+        raise MlmonError(f"{option('secrets_dir')} holds a control character (a newline?)", OPTIONS,
+                         "give a plain directory path, e.g. /run/secrets")
     for name in ("evaluation_interval", "scrape_interval", "rate_window"):
         seconds(getattr(options, name), f"--{name.replace('_', '-')} {getattr(options, name)}")
     if options.conditions not in CONDITION_SETS:
@@ -55,6 +63,10 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
         stack.files[RULES_FILE] = rules
         stack.files[RULES_TEST_FILE] = tests
         stack.warnings += warnings
+        if artifact == "compose" and options.conditions == "serving":
+            stack.notes.append("Prometheus alerts on the serving conditions only (latency, error rate): `mlmon run` "
+                               "alerts on drift and performance, so nothing is sent twice. With --conditions all, "
+                               "Prometheus alerts on those too: then run `mlmon run` without notifications.")
     if artifact in ("alertmanager", "compose"):
         stack.files[ALERTMANAGER_FILE] = alertmanager_config(config, options)
         stack.warnings += [f"notifications.{c.name}: {c.alertmanager_note}"

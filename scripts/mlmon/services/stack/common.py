@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.services.config import parse_duration
@@ -17,6 +17,19 @@ STACK_DIR = os.path.normpath(os.path.join(_ROOT, "assets", "stack"))
 TOOLKIT_DIR = os.path.normpath(_ROOT)  # the repository: compose mounts it to run mlmon serve
 ARTIFACTS = ("prometheus-rules", "alertmanager", "grafana", "compose")
 TIERS = ("critical", "warning", "info")
+# the whole stack runs beside `mlmon run`, which alerts on the batch conditions itself: compose
+# gives Prometheus only the serving ones, so no alert is sent twice; rules alone get them all
+DEFAULT_CONDITIONS = {"compose": "serving"}
+
+
+def prometheus_literal(text: str) -> str:
+    """``text`` as a literal inside a Prometheus (Go) template: labels and annotations of an
+    alerting rule are templates, so a model named ``{{ $value }}`` would be expanded.
+
+    >>> prometheus_literal("fraud {{ $value }}")
+    'fraud {{ "{{" }} $value {{ "}}" }}'
+    """
+    return re.sub(r"\{\{|\}\}", lambda m: '{{ "%s" }}' % m.group(0), text)
 
 RULES_FILE = "prometheus/rules/mlmon.rules.yml"
 RULES_TEST_FILE = "prometheus/rules/mlmon.rules.test.yml"
@@ -38,7 +51,8 @@ class StackOptions:
     alertmanager_target: str = "alertmanager:9093"
     prometheus_url: str = "http://prometheus:9090"
     datasource_uid: str = "mlmon-prometheus"
-    conditions: str = "all"  # or "serving": rules only for SERVING_CONDITIONS
+    # "all", or "serving": rules only for SERVING_CONDITIONS; None: by artifact (DEFAULT_CONDITIONS)
+    conditions: Optional[str] = None
 
 
 @dataclass
@@ -47,10 +61,11 @@ class GeneratedStack:
     files: Dict[str, str]
     warnings: List[str] = field(default_factory=list)
     written: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)  # what a default chose, said once
 
     def to_dict(self) -> Dict[str, Any]:
         return {"schema_version": 1, "artifact": self.artifact, "files": sorted(self.files),
-                "written": list(self.written), "warnings": list(self.warnings)}
+                "written": list(self.written), "warnings": list(self.warnings), "notes": list(self.notes)}
 
 
 def prometheus_duration(seconds: float) -> str:

@@ -3,6 +3,7 @@ Grafana beside ``mlmon serve``."""
 
 from __future__ import annotations
 
+import json
 import os
 import string
 from typing import Any, Dict, Optional, Tuple
@@ -33,6 +34,7 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
     fields = {
         "project": slug((config.get("model") or {}).get("name") or "model"),
         "config_name": os.path.basename(config_abs),
+        "config_path": json.dumps("/work/" + os.path.basename(config_abs)),
         "config_dir": rel(os.path.dirname(config_abs)),
         "toolkit_dir": rel(TOOLKIT_DIR),
         "serve_port": str(port),
@@ -62,7 +64,8 @@ def _history_for_serve(config: Dict[str, Any], config_dir: str) -> Tuple[str, st
         if env_name and env_name not in names:
             names.append(env_name)
         return "", "    environment: [" + ", ".join(names) + "]\n"
-    return " --history /work/" + "/".join(_history_in_workdir(config, config_dir).split(os.sep)), ""
+    history = "/work/" + "/".join(_history_in_workdir(config, config_dir).split(os.sep))
+    return ", " + json.dumps("--history") + ", " + json.dumps(history), ""  # JSON strings are YAML flow strings
 
 
 def _history_in_workdir(config: Dict[str, Any], config_dir: str) -> str:

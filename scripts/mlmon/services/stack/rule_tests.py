@@ -79,7 +79,9 @@ def humanize_duration(value: float) -> str:
 
 def _expand(template: str, labels: Dict[str, str], value: Optional[float]) -> str:
     """An annotation as Prometheus expands it, for the few template forms the catalog uses."""
-    text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels.get(m.group(1), ""), template)
+    # a literal "{{" or "}}" (prometheus_literal) comes out as itself, in the one pass Prometheus makes
+    text = re.sub(r'\{\{ "(\{\{|\}\})" \}\}|\{\{ \$labels\.(\w+) \}\}',
+                  lambda m: m.group(1) or labels.get(m.group(2), ""), template)
     if value is not None:
         text = text.replace("{{ $value | humanizePercentage }}", humanize_percentage(value))
         text = text.replace("{{ $value | humanizeDuration }}", humanize_duration(value))
@@ -106,11 +108,14 @@ def rules_test(specs, config: Dict[str, Any], options: StackOptions, hold: str) 
         thresholds = [t for _, t, _ in entries if t is not None]
         series, labels, first_step, value = _test_input(condition, thresholds, config, step)
         alertname = entries[0][2]["alert"]
-        pending_at = (first_step + 1) * step  # the expression holds from first_step on
-        firing_at = pending_at + hold_seconds
+        # the expression holds from first_step on: half a step later the alert is pending (promtool
+        # compares with the evaluation at first_step), and it fires `hold` after first_step. A whole
+        # step later would already be firing with consecutive_failures: 1 (hold = one step)
+        pending_at = (first_step + 0.5) * step
+        firing_at = first_step * step + hold_seconds
         expected = []
         for _tier, _threshold, rule in entries:
-            alert_labels = {**labels, **rule["labels"]}
+            alert_labels = {k: _expand(v, {}, None) for k, v in {**labels, **rule["labels"]}.items()}
             annotations = {k: _expand(v, alert_labels, value) for k, v in rule["annotations"].items()}
             expected.append({"exp_labels": alert_labels, "exp_annotations": annotations})
         tests.append({

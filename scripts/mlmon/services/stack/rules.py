@@ -8,8 +8,8 @@ import re
 import string
 from typing import Any, Dict, List, Optional, Tuple
 
-from mlmon.services.stack.common import (TIERS, StackOptions, number, primary_metrics, prometheus_duration, seconds,
-                                         slug, template, yaml_text)
+from mlmon.services.stack.common import (TIERS, StackOptions, number, primary_metrics, prometheus_duration,
+                                         prometheus_literal, seconds, slug, template, yaml_text)
 from mlmon.services.stack.rule_tests import rules_test
 
 # the conditions only a model server's exporter can show (``mlmon run`` observes every other one
@@ -65,7 +65,7 @@ def _rule_specs(config: Dict[str, Any], options: StackOptions):
                 "alert": entry["alert"],
                 "expr": " ".join(expr.split()),
                 "for": hold,
-                "labels": {"severity": tier, "model": model, "condition": condition},
+                "labels": {"severity": tier, "model": prometheus_literal(model), "condition": condition},
                 "annotations": {
                     "summary": entry["summary"],
                     "description": string.Template(entry["description"]).safe_substitute(
