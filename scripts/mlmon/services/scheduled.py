@@ -130,7 +130,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     model_name = model.name or "model"
     primary = primary_metrics(config)
     context = {"run_date": day.isoformat(), "current_path": current.path,
-               "runbook_url": alerts_conf.get("runbook_url")}
+               "runbook_url": config.alerts.runbook_url}
 
     result: Dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
