@@ -59,13 +59,23 @@ def record(data: dict, args, append: Callable[..., object]) -> None:
     cannot be recorded."""
     from mlmon.services.recording import record_or_warn
 
+    present(data, args)
     store = history_store(args)
     if store is not None:
         record_or_warn(data, store, append, "pass --history PATH or --no-history")
 
 
+def present(data, args):
+    """``data`` with the options its texts name (warnings, reasons, actions) shown as this
+    command's flags, in place: services name options by field (:func:`mlmon.errors.option`)."""
+    from mlmon.errors import render_options_in
+
+    return render_options_in(data, getattr(args, "option_names", None))
+
+
 def emit(data: dict, args, render: Callable[[dict], str]) -> None:
     """JSON or Markdown from the same result dict, to stdout or ``--output``."""
+    present(data, args)
     if args.format == "json":
         text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     else:

@@ -72,12 +72,14 @@ def resolve(config: Union["Config", Mapping[str, Any], None], given: Optional[st
     >>> resolve(None, "other.db", "/srv/m", {"MLMON_DB_URL": "postgresql://db/h"})
     'other.db'
     """
+    from mlmon.services.config_model import typed
+
     if given:
         return _sqlite_path(check_location(given, "--history"), None)
     if env.get(ENV_URL):
         return _sqlite_path(check_location(env[ENV_URL], ENV_URL, from_env=True), None)
     # only what the file itself says: the schema's defaults stand for "not set" here
-    config = _typed(config) if config is not None else None
+    config = typed(config) if config is not None else None
     storage = config.storage if config is not None else None
     if storage is not None and config.given("storage", "history_url_env") and storage.history_url_env:
         name = storage.history_url_env
@@ -90,13 +92,6 @@ def resolve(config: Union["Config", Mapping[str, Any], None], given: Optional[st
     if not url:
         return DEFAULT_PATH
     return _sqlite_path(check_location(url, "storage.history_url"), base)
-
-
-def _typed(config):
-    """A typed config; a validated config dict (from callers that still hold one) is typed here."""
-    from mlmon.services.config_model import Config, from_dict
-
-    return config if isinstance(config, Config) else from_dict(config)
 
 
 def _sqlite_path(location: str, base: Optional[str]) -> str:

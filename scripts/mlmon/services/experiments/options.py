@@ -115,10 +115,9 @@ def options_from_config(config) -> Dict[str, Any]:
     """AbOptions fields a typed monitoring config's ``experiments`` section sets: significance,
     power, minimum detectable effect, traffic split and the guardrail bounds (a validated config
     dict is typed first)."""
-    from mlmon.services.config_model import Config, from_dict
+    from mlmon.services.config_model import typed
 
-    if not isinstance(config, Config):
-        config = from_dict(config or {})
+    config = typed(config)
     split = _given(config, "experiments", "traffic_split")
     guard = ("experiments", "guardrails")
     return {

@@ -18,10 +18,9 @@ def settings_from_config(config) -> Dict[str, Any]:
     ...                       "alerts": {"critical": {"conditions": {"accuracy_drop": 0.2}}}}))
     {'task': 'binary', 'version': '2', 'target': 'y', 'proba': 'p', 'critical_drop': 0.2}
     """
-    from mlmon.services.config_model import Config, from_dict
+    from mlmon.services.config_model import typed
 
-    if not isinstance(config, Config):
-        config = from_dict(config)
+    config = typed(config)
     out: Dict[str, Any] = {}
     model, cols, perf = config.model, config.data.columns, config.performance
     if config.given("model", "task"):
@@ -71,10 +70,9 @@ def run_settings_from_config(config) -> Dict[str, Any]:
     ...     "data": {"reference": {"path": "ref.parquet"}, "columns": {"timestamp": "ts"}}}))
     {'task': 'binary', 'timestamp': 'ts', 'window': '1d', 'reference': 'ref.parquet'}
     """
-    from mlmon.services.config_model import Config, from_dict
+    from mlmon.services.config_model import typed
 
-    if not isinstance(config, Config):
-        config = from_dict(config)
+    config = typed(config)
     out = settings_from_config(config)
     if config.given("performance", "windows") and config.performance.windows and out.get("timestamp"):
         out["window"] = config.performance.windows[0]
