@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from mlmon.errors import OPTIONS, MlmonError, option
+from mlmon.errors import MlmonError, option
 from mlmon.services.options import Options
 from mlmon.stats import sequential
 

@@ -21,7 +21,7 @@ The templates live in ``assets/stack/``; one module per artifact fills them: :mo
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Optional
 
 from mlmon.errors import MlmonError, option
 from mlmon.services.config_model import typed

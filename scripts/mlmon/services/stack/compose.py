@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import string
-from typing import Any, Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.services.stack.alertmanager import channel_secrets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import string
-from typing import Any, Dict, Optional
+from typing import Dict, Optional
 
 from mlmon.services.stack.common import (DASHBOARD_FILE, DASHBOARDS_PROVIDER_FILE, DATASOURCE_FILE, StackOptions,
                                          template)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import string
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from mlmon.errors import option
 from mlmon.services.stack.common import (TIERS, StackOptions, number, primary_metrics, prometheus_duration, seconds,
