@@ -77,7 +77,8 @@ def register(sub) -> None:
     p.add_argument("--baseline-rate", type=float, metavar="P", help="control's current rate (binary metric), "
                                                                      "or its mean with --sd --relative")
     p.add_argument("--mde", type=float, metavar="X", help="minimum detectable effect (absolute unless --relative)")
-    p.add_argument("--relative", action="store_true", default=None, help="--mde is a fraction of the baseline (0.1 = +10%%)")
+    p.add_argument("--relative", action="store_true", default=None,
+                   help="--mde is a fraction of the baseline (0.1 = +10%%)")
     p.add_argument("--sd", type=float, metavar="S", help="standard deviation per unit (continuous metric)")
     p.add_argument("--power", type=float, help="chance of detecting the effect (default: the config's, else 0.8)")
     p.add_argument("--alpha", type=float, help="two-sided significance level (default: the config's, else 0.05)")

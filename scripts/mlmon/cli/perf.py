@@ -34,16 +34,22 @@ def register(sub) -> None:
                    help="binary: probability of the positive class; multiclass: one column per class, classes sorted")
     _add_roles(p)
     p.add_argument("--reference", metavar="FILE", help="labeled baseline period")
-    p.add_argument("--estimate", action="store_true", default=None, help="estimate binary metrics without labels (CBPE; needs --reference)")
+    p.add_argument("--estimate", action="store_true", default=None,
+                   help="estimate binary metrics without labels (CBPE; needs --reference)")
     p.add_argument("--positive-label", metavar="V", help="binary: the positive class (default 1/True, else the larger label)")
     p.add_argument("--threshold", metavar="T", type=float, help="binary: proba >= T predicts positive when no --prediction (default 0.5)")
-    p.add_argument("--fp-cost", metavar="C", type=float, dest="false_positive_cost", help="cost of one false positive (default 1)")
-    p.add_argument("--fn-cost", metavar="C", type=float, dest="false_negative_cost", help="cost of one false negative (default 1)")
+    # dests are PerfOptions' field names, so flags map onto options (and errors name them) by name
+    p.add_argument("--fp-cost", metavar="C", type=float, dest="false_positive_cost",
+                   help="cost of one false positive (default 1)")
+    p.add_argument("--fn-cost", metavar="C", type=float, dest="false_negative_cost",
+                   help="cost of one false negative (default 1)")
     p.add_argument("--quantile", metavar="Q", type=float, help="regression: quantile that quantile_loss scores (0-1)")
     p.add_argument("--lower", metavar="COL", help="regression: prediction interval lower bound column")
     p.add_argument("--upper", metavar="COL", help="regression: prediction interval upper bound column")
-    p.add_argument("--under-cost", metavar="C", type=float, dest="under_prediction_cost", help="regression: cost per unit under-predicted (business_value_captured)")
-    p.add_argument("--over-cost", metavar="C", type=float, dest="over_prediction_cost", help="regression: cost per unit over-predicted (business_value_captured)")
+    p.add_argument("--under-cost", metavar="C", type=float, dest="under_prediction_cost",
+                   help="regression: cost per unit under-predicted (business_value_captured)")
+    p.add_argument("--over-cost", metavar="C", type=float, dest="over_prediction_cost",
+                   help="regression: cost per unit over-predicted (business_value_captured)")
     p.add_argument("--baseline", choices=["reference", "previous_window"],
                    help="what a drop is measured against (default reference; config performance.baseline)")
     p.add_argument("--primary", metavar="METRICS", type=csv_list, help="metrics severity watches (comma-separated)")

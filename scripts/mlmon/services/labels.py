@@ -196,8 +196,10 @@ def compute_labels(current: pd.DataFrame, timestamp: str, label_timestamp: Optio
 
     current = getattr(current, "frame", current)
     if not (target or label_timestamp):
-        raise MlmonError("nothing tells which rows are labeled", OPTIONS, f"pass {option('target')} COL and/or {option('label_timestamp')} COL")
-    for name, flag in ((timestamp, option("timestamp")), (label_timestamp, option("label_timestamp")), (target, option("target"))):
+        raise MlmonError("nothing tells which rows are labeled", OPTIONS,
+                         f"pass {option('target')} COL and/or {option('label_timestamp')} COL")
+    for name, flag in ((timestamp, option("timestamp")), (label_timestamp, option("label_timestamp")),
+                       (target, option("target"))):
         require_column(current, name, flag, "current")
     ts_ns, zoned = parse_timestamps(current[timestamp], timestamp, "current")
     nat = np.iinfo(np.int64).min

@@ -27,8 +27,8 @@ def record_performance(store, data: Dict[str, Any], reference_path: Optional[str
     from mlmon.store.rows import metric_rows
 
     with store.transaction():
-        return store.append_metrics(render_options_in(data), metric_rows(data) if rows is None else rows, created_at=created_at,
-                                    reference_path=reference_path, current_path=current_path,
+        return store.append_metrics(render_options_in(data), metric_rows(data) if rows is None else rows,
+                                    created_at=created_at, reference_path=reference_path, current_path=current_path,
                                     reference_rows=(data.get("baseline") or {}).get("n"),
                                     current_rows=data.get("rows"), severity=data.get("severity"))
 

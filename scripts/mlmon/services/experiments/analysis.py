@@ -108,7 +108,8 @@ def _split(options: AbOptions, names: List[str], path: str, warnings: List[str])
                          f"give a share for every variant: {', '.join(names)}")
     bad = [n for n, w in split.items() if not w > 0]
     if bad:
-        raise MlmonError(f"variant `{bad[0]}` has share {split[bad[0]]}", option("expected_split"), "shares must be positive")
+        raise MlmonError(f"variant `{bad[0]}` has share {split[bad[0]]}", option("expected_split"),
+                         "shares must be positive")
     for n in split:
         if n not in names:
             warnings.append(f"variant `{n}` of the expected split has no rows")

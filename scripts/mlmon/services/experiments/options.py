@@ -154,13 +154,16 @@ def check_options(options: AbOptions) -> None:
     if len(set(options.metric_cols)) != len(options.metric_cols):
         raise MlmonError("a metric column is named twice", option("metric_cols"), "name each metric once")
     if options.correction not in CORRECTIONS:
-        raise MlmonError(f"unknown correction {options.correction!r}", option("correction"), f"use {', '.join(CORRECTIONS)}")
+        raise MlmonError(f"unknown correction {options.correction!r}", option("correction"),
+                         f"use {', '.join(CORRECTIONS)}")
     if options.metric_type is not None and options.metric_type not in METRIC_TYPES:
-        raise MlmonError(f"unknown metric type {options.metric_type!r}", option("metric_type"), "use binary or continuous")
+        raise MlmonError(f"unknown metric type {options.metric_type!r}", option("metric_type"),
+                         "use binary or continuous")
     if not 0 < options.alpha < 1:
         raise MlmonError(f"significance level {options.alpha} is not between 0 and 1", option("alpha"), "use e.g. 0.05")
     if (options.look is None) != (options.of is None):
-        raise MlmonError(f"{option('look')} and {option('of')} go together", f"{option('look')}/{option('of')}", f"give both, e.g. {option('look')} 2 {option('of')} 4")
+        raise MlmonError(f"{option('look')} and {option('of')} go together", f"{option('look')}/{option('of')}",
+                         f"give both, e.g. {option('look')} 2 {option('of')} 4")
     if options.look is not None:
         if options.of < 1 or not 1 <= options.look <= options.of:
             raise MlmonError(f"look {options.look} of {options.of} is not a planned look", f"{option('look')}/{option('of')}",

@@ -103,7 +103,8 @@ def plan(*, mde: float, baseline: Optional[float] = None, sd: Optional[float] = 
     if not 0 < power < 1 or power <= alpha:
         raise MlmonError(f"power {power} is not between alpha and 1", option("power"), "use e.g. 0.8")
     if mde == 0:
-        raise MlmonError("the minimum detectable effect is 0", option("mde"), "give the smallest change worth detecting")
+        raise MlmonError("the minimum detectable effect is 0", option("mde"),
+                         "give the smallest change worth detecting")
     if looks is not None and looks < 1:
         raise MlmonError(f"{looks} looks", option("looks"), "plan at least one look")
     if spending not in sequential.SPENDING:

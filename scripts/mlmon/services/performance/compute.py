@@ -92,7 +92,8 @@ def _join_labels(current: pd.DataFrame, labels: pd.DataFrame, o: PerfOptions,
     from mlmon.services.labels import join_labels
 
     if not o.join_on:
-        raise MlmonError("a labels file needs the id column that joins it", option("labels"), f"pass {option('join_on')} ID")
+        raise MlmonError("a labels file needs the id column that joins it", option("labels"),
+                         f"pass {option('join_on')} ID")
     if not o.target:
         raise MlmonError("which labels column is the target?", option("labels"), f"pass {option('target')} COL")
     take = [o.target] + [c for c in [o.label_timestamp] if c and c in labels.columns]
@@ -109,7 +110,8 @@ def _timestamps(current: pd.DataFrame, o: PerfOptions) -> Tuple[Optional[np.ndar
     ts_ns, zoned = parse_timestamps(current[o.timestamp], o.timestamp, "current")
     nat = ts_ns == np.iinfo(np.int64).min
     if nat.all():
-        raise MlmonError(f"timestamp column {o.timestamp!r} is empty", f"current column {o.timestamp}", f"fill it or leave out {option('timestamp')}")
+        raise MlmonError(f"timestamp column {o.timestamp!r} is empty", f"current column {o.timestamp}",
+                         f"fill it or leave out {option('timestamp')}")
     if nat.any():
         raise MlmonError(f"{int(nat.sum())} rows have no timestamp in column {o.timestamp!r}",
                          f"current column {o.timestamp}", "fill or drop those rows")
@@ -139,7 +141,8 @@ def _baseline(ref: Encoded, rows: int, o: PerfOptions) -> Dict[str, Any]:
     """The labeled reference's metrics as one window: what each window is compared with."""
     rl = ref.labeled
     if not rl.any():
-        raise MlmonError("no labeled reference rows with a usable prediction", "reference", "check the reference's columns")
+        raise MlmonError("no labeled reference rows with a usable prediction", "reference",
+                         "check the reference's columns")
     base = _metrics(ref, rl, np.zeros(int(rl.sum()), dtype=np.int64), 1, o)
     return {
         "n": int(rows),
@@ -177,7 +180,8 @@ def _label_delay(current: pd.DataFrame, ts_ns: Optional[np.ndarray], o: PerfOpti
         return None
     label_ns, _ = parse_timestamps(current[o.label_timestamp], o.label_timestamp, "current")
     if ts_ns is None:
-        raise MlmonError("label delay needs the prediction timestamp", option("label_timestamp"), f"pass {option('timestamp')} COL too")
+        raise MlmonError("label delay needs the prediction timestamp", option("label_timestamp"),
+                         f"pass {option('timestamp')} COL too")
     delay = label_delay(ts_ns, label_ns)
     if delay is None:
         warnings.append(f"no row has both a timestamp and a label timestamp ({o.label_timestamp}): no label delay")

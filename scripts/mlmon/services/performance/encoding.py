@@ -32,7 +32,8 @@ def _numeric(series: pd.Series, column: str, what: str, where: str) -> np.ndarra
         series = converted
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(values).any():
-        raise MlmonError(f"{what} column {column!r} holds infinite values", f"{where} column {column}", "remove or fix those rows")
+        raise MlmonError(f"{what} column {column!r} holds infinite values", f"{where} column {column}",
+                         "remove or fix those rows")
     return values
 
 
@@ -154,7 +155,8 @@ class Encoder:
         n = len(frame)
         target = frame[o.target] if o.target is not None and o.target in frame.columns else None
         if need_labels and (target is None or target.notna().sum() == 0):
-            raise MlmonError("the reference has no labels", f"{where} column {o.target}", "a baseline needs a labeled reference")
+            raise MlmonError("the reference has no labels", f"{where} column {o.target}",
+                             "a baseline needs a labeled reference")
         labeled = target.notna().to_numpy() if target is not None else np.zeros(n, dtype=bool)
         if o.task == "regression":
             return self._regression(frame, target, labeled, where)
@@ -182,7 +184,8 @@ class Encoder:
         cols = self._proba_columns()
         if o.task == "binary":
             if len(cols) > 1:
-                raise MlmonError("a binary task takes one probability column", option("proba"), "pass the positive class's column only")
+                raise MlmonError("a binary task takes one probability column", option("proba"),
+                                 "pass the positive class's column only")
             proba = _proba(frame, cols[0], where) if cols else None
             if pred is not None and proba is None and pd.api.types.is_float_dtype(pred):
                 v = pred.dropna().to_numpy()
@@ -199,7 +202,8 @@ class Encoder:
                 yhat = (proba >= o.threshold).astype(np.int64)
                 usable = ~np.isnan(proba)
             else:
-                raise MlmonError("no prediction column", OPTIONS, f"pass {option('prediction')} COL or {option('proba')} COL")
+                raise MlmonError("no prediction column", OPTIONS,
+                                 f"pass {option('prediction')} COL or {option('proba')} COL")
             if proba is not None:
                 usable &= ~np.isnan(proba)
             if y is not None and target is not None:

@@ -65,19 +65,24 @@ class PerfOptions(Options):
 
 def check_options(o: PerfOptions) -> None:
     if not o.task:
-        raise MlmonError("no task given", OPTIONS, f"pass {option('task')} binary|multiclass|regression or model.task in {option('config')}")
+        raise MlmonError("no task given", OPTIONS,
+                         f"pass {option('task')} binary|multiclass|regression or model.task in {option('config')}")
     if o.task not in TASKS:
         raise MlmonError(f"unknown task {o.task!r}", option("task"), f"use one of: {', '.join(TASKS)}")
     if o.task == "regression" and not o.prediction:
-        raise MlmonError("regression needs a prediction column", option("prediction"), f"pass {option('prediction')} COL")
+        raise MlmonError("regression needs a prediction column", option("prediction"),
+                         f"pass {option('prediction')} COL")
     if o.task != "regression" and not (o.prediction or o.proba):
-        raise MlmonError("no prediction column", OPTIONS, f"pass {option('prediction')} COL and/or {option('proba')} COL")
+        raise MlmonError("no prediction column", OPTIONS,
+                         f"pass {option('prediction')} COL and/or {option('proba')} COL")
     if o.baseline not in ("reference", "previous_window"):
         raise MlmonError(f"unknown baseline {o.baseline!r}", option("baseline"), "use reference or previous_window")
     if o.quantile is not None and not 0 < o.quantile < 1:
-        raise MlmonError(f"quantile must lie strictly between 0 and 1, got {o.quantile}", option("quantile"), "e.g. 0.9")
+        raise MlmonError(f"quantile must lie strictly between 0 and 1, got {o.quantile}", option("quantile"),
+                         "e.g. 0.9")
     if (o.lower is None) != (o.upper is None):
-        raise MlmonError("a prediction interval needs both bounds", f"{option('lower')}/{option('upper')}", "pass both columns")
+        raise MlmonError("a prediction interval needs both bounds", f"{option('lower')}/{option('upper')}",
+                         "pass both columns")
     if not 0 <= o.warning_drop <= o.critical_drop:
         raise MlmonError(f"tiers out of order: warning {o.warning_drop}, critical {o.critical_drop}", "tiers",
                          "warning must be at most critical")
@@ -85,7 +90,8 @@ def check_options(o: PerfOptions) -> None:
         raise MlmonError(f"{option('estimate')} supports binary classification only", option("estimate"),
                          f"drop {option('estimate')} or use {option('task')} binary")
     if o.estimate and o.proba is None:
-        raise MlmonError(f"{option('estimate')} needs the predicted probability", option("estimate"), f"pass {option('proba')} COL")
+        raise MlmonError(f"{option('estimate')} needs the predicted probability", option("estimate"),
+                         f"pass {option('proba')} COL")
     known = set(cls.BINARY_METRICS if o.task != "regression" else reg.REGRESSION_METRICS)
     unknown = [m for m in (o.primary or []) if m not in known]
     if unknown:

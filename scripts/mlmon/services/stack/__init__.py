@@ -51,7 +51,8 @@ def generate(config, artifact: str, options: Optional[StackOptions] = None,
     for name in ("evaluation_interval", "scrape_interval", "rate_window"):
         seconds(getattr(options, name), f"{option(name)} {getattr(options, name)}")
     if options.conditions not in CONDITION_SETS:
-        raise MlmonError(f"unknown condition set: {options.conditions}", option("conditions"), f"choose one of {', '.join(CONDITION_SETS)}")
+        raise MlmonError(f"unknown condition set: {options.conditions}", option("conditions"),
+                         f"choose one of {', '.join(CONDITION_SETS)}")
     stack = GeneratedStack(artifact, {})
     if artifact in ("prometheus-rules", "compose"):
         rules, tests, warnings = prometheus_rules(config, options)

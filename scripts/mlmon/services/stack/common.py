@@ -111,7 +111,8 @@ def write_stack(stack: GeneratedStack, out_dir: str, force: bool = False) -> Lis
     existing = [p for p, _ in targets if os.path.exists(p)]
     if existing and not force:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise MlmonError("file already exists", existing[0] + more, f"pass {option('force')} to overwrite, or {option('out')} another directory")
+        raise MlmonError("file already exists", existing[0] + more,
+                         f"pass {option('force')} to overwrite, or {option('out')} another directory")
     written = []
     for path, text in targets:
         directory = os.path.dirname(path)
@@ -123,7 +124,8 @@ def write_stack(stack: GeneratedStack, out_dir: str, force: bool = False) -> Lis
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except OSError as exc:
-            raise MlmonError(f"cannot write: {exc.strerror or exc}", path, f"choose a writable {option('out')} directory") from exc
+            raise MlmonError(f"cannot write: {exc.strerror or exc}", path,
+                             f"choose a writable {option('out')} directory") from exc
         written.append(path)
     stack.written = written
     return written

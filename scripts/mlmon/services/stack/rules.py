@@ -39,7 +39,8 @@ def _rule_specs(config, options: StackOptions):
     specs, warnings = [], []
     for tier in TIERS:
         section = alerts.tier(tier)
-        given = [f.name for f in dataclasses.fields(section.conditions) if config.given("alerts", tier, "conditions", f.name)]
+        given = [f.name for f in dataclasses.fields(section.conditions)
+                 if config.given("alerts", tier, "conditions", f.name)]  # what the file sets, not the defaults
         for condition, raw in ((name, getattr(section.conditions, name)) for name in given):
             if options.conditions == "serving" and condition not in SERVING_CONDITIONS:
                 continue  # left to `mlmon run`, so it is not sent twice
