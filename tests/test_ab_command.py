@@ -178,7 +178,7 @@ def test_a_broken_error_rate_guardrail_reverts_whatever_the_primary_metric_says(
     assert err["status"] == "fail" and err["p_value_breach"] < 0.05
     assert d["recommendation"] == "REVERT"
     assert any("breaks guardrail error_rate" in r for r in d["reasons"])
-    assert any("latency_p99_max not checked" in w for w in d["warnings"])
+    assert "guardrail latency_p99_max not checked: pass --latency-col with the latency column" in d["warnings"]
 
 
 def test_interim_look_compares_z_with_the_obrien_fleming_boundary(two_arms):

@@ -283,3 +283,19 @@ def test_a_run_whose_metric_rows_fail_leaves_nothing_in_the_history(files, tmp_p
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM ml_metrics").fetchone() == (0,)
+
+
+def test_result_texts_name_options_as_flags_on_the_command_line_and_by_field_in_the_service(files, tmp_path):
+    from mlmon.errors import render_options_in
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    _, cur = files
+    db = tmp_path / "h.db"
+    r = run_mlmon("perf", cur, *ARGS, "--format", "json", "--history", db)
+    assert r.code == 0, r.err
+    assert "no baseline (no --reference): severity is not assessed" in r.json()["warnings"]
+    stored = sqlite3.connect(db).execute("SELECT result_json FROM runs").fetchone()[0]
+    assert "no baseline (no --reference)" in stored  # recorded as the user saw it
+    service = compute_performance(pd.read_parquet(cur), PerfOptions(task="binary", target="y", prediction="yhat",
+                                                                    proba="p", timestamp="ts", window="1D")).to_dict()
+    assert "no baseline (no reference): severity is not assessed" in render_options_in(service)["warnings"]
