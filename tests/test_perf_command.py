@@ -110,6 +110,8 @@ def test_config_names_the_reference_and_the_window(files, tmp_path):
     d = r.json()
     assert d["baseline"]["n"] == len(pd.read_parquet(ref))
     assert d["window"] == "1d"
+    chunks = run_mlmon("perf", cur, "--config", cfg, "--chunk-size", "500", "--format", "json", "--no-history")
+    assert chunks.code == 0 and chunks.json()["window"] != "1d", chunks.err  # rows asked for: no time window
 
 
 def test_a_flag_beats_the_config_and_the_config_beats_the_default(files, tmp_path):

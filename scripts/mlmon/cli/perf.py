@@ -95,6 +95,8 @@ def perf_options(args):
 
     config = _config(args.config)
     options = PerfOptions.from_config(config) if config is not None else PerfOptions()
+    if getattr(args, "chunk_size", None) and options.source("window") == "config":
+        options = PerfOptions.from_config(config, chunks=True)  # row chunks asked for: not the config's window
     flags = {f.name: getattr(args, f.name, None) for f in fields(PerfOptions)}
     if getattr(args, "proba", None):  # one column is the positive class's; several are one per class
         flags["proba"] = args.proba[0] if len(args.proba) == 1 else list(args.proba)

@@ -56,11 +56,15 @@ class PerfOptions(Options):
     reference: Optional[str] = None                    # the labeled baseline period's file (read by the caller)
 
     @classmethod
-    def from_config(cls, config) -> "PerfOptions":
-        """The options a typed monitoring config gives (see :func:`settings_from_config`)."""
+    def from_config(cls, config, chunks: bool = False) -> "PerfOptions":
+        """The options a typed monitoring config gives (see :func:`run_settings_from_config`);
+        with ``chunks`` (windows of rows asked for) without the config's time window."""
         from mlmon.services.performance.settings import run_settings_from_config
 
-        return cls().from_fields(**run_settings_from_config(config))
+        settings = run_settings_from_config(config)
+        if chunks:
+            settings.pop("window", None)
+        return cls().from_fields(**settings)
 
 
 def check_options(o: PerfOptions) -> None:
