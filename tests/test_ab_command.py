@@ -178,7 +178,7 @@ def test_a_broken_error_rate_guardrail_reverts_whatever_the_primary_metric_says(
     assert err["status"] == "fail" and err["p_value_breach"] < 0.05
     assert d["recommendation"] == "REVERT"
     assert any("breaks guardrail error_rate" in r for r in d["reasons"])
-    assert any("latency_p99_max not checked" in w for w in d["warnings"])
+    assert "guardrail latency_p99_max not checked: pass --latency-col with the latency column" in d["warnings"]
 
 
 def test_interim_look_compares_z_with_the_obrien_fleming_boundary(two_arms):
@@ -357,3 +357,21 @@ def test_bad_flags(two_arms, flags, needle):
 ])
 def test_bad_plans(flags, needle):
     one_line_error(run_mlmon("ab", "plan", *flags), needle)
+
+
+def test_a_flag_beats_the_config_and_the_config_beats_the_default(tmp_path, two_arms):
+    path, _ = two_arms
+    cfg = config_file(tmp_path)
+    cfg.write_text(cfg.read_text().replace("significance: 0.05", "significance: 0.1"))
+    assert analyze(path, "--metric-col", "converted").json()["settings"]["alpha"] == 0.05            # the default
+    assert analyze(path, "--metric-col", "converted", "--config", cfg).json()["settings"]["alpha"] == 0.1
+    assert analyze(path, "--metric-col", "converted", "--config", cfg, "--alpha", "0.01").json()["settings"]["alpha"] == 0.01
+
+
+def test_plan_takes_the_config_then_the_flags(tmp_path):
+    cfg = config_file(tmp_path)  # minimum_detectable_effect 0.02
+    plan = ["ab", "plan", "--baseline-rate", "0.1", "--format", "json"]
+    assert run_mlmon(*plan, "--config", cfg).json()["mde"] == 0.02
+    assert run_mlmon(*plan, "--config", cfg, "--mde", "0.05").json()["mde"] == 0.05
+    r = run_mlmon(*plan)
+    assert r.code == 2 and r.err == "mlmon: error: no minimum detectable effect (--mde); give --mde (e.g. 0.1 --relative for +10%)\n"

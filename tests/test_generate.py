@@ -378,7 +378,7 @@ def test_out_that_is_a_file_is_refused(tmp_path):
 
 
 def test_generate_service_needs_no_cli():
-    stack = generate(load_config(str(CONFIG)).as_dict(), "grafana", StackOptions(datasource_uid="other"))
+    stack = generate(load_config(str(CONFIG)), "grafana", StackOptions(datasource_uid="other"))
     assert sorted(stack.files) == ["grafana/dashboards/mlmon.json", "grafana/provisioning/dashboards/mlmon.yml",
                                    "grafana/provisioning/datasources/mlmon.yml"]
     assert '"uid": "other"' in stack.files["grafana/dashboards/mlmon.json"]

@@ -86,6 +86,42 @@ def test_config_gives_task_roles_costs_and_tiers(files, tmp_path):
     assert base["false_positive_cost"] == 2.0 * fp
 
 
+def _config_file(tmp_path, **sections):
+    import yaml
+
+    from mlmon_testing import ROOT
+
+    config = yaml.safe_load((ROOT / "assets" / "config.yaml").read_text())
+    config["model"]["task"] = "binary"
+    config["data"]["columns"] = {"target": "y", "prediction": "yhat", "prediction_proba": "p", "timestamp": "ts"}
+    for key, value in sections.items():
+        config[key].update(value)
+    cfg = tmp_path / "monitoring.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    return cfg
+
+
+def test_config_names_the_reference_and_the_window(files, tmp_path):
+    ref, cur = files
+    # data.reference is relative to the config's folder; the first of performance.windows is the window
+    cfg = _config_file(tmp_path, data={"reference": {"path": ref.name}}, performance={"windows": ["1d", "7d"]})
+    r = run_mlmon("perf", cur, "--config", cfg, "--format", "json", "--no-history")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["baseline"]["n"] == len(pd.read_parquet(ref))
+    assert d["window"] == "1d"
+    chunks = run_mlmon("perf", cur, "--config", cfg, "--chunk-size", "500", "--format", "json", "--no-history")
+    assert chunks.code == 0 and chunks.json()["window"] != "1d", chunks.err  # rows asked for: no time window
+
+
+def test_a_flag_beats_the_config_and_the_config_beats_the_default(files, tmp_path):
+    ref, cur = files
+    cfg = _config_file(tmp_path, alerts={"warning": {"conditions": {"accuracy_drop": 0.08}}})
+    base = ["perf", cur, "--reference", ref, "--config", cfg, "--window", "1D", "--format", "json", "--no-history"]
+    assert run_mlmon(*base).json()["tiers"]["warning"] == 0.08                            # config, not 0.05
+    assert run_mlmon(*base, "--warning-drop", "0.02").json()["tiers"]["warning"] == 0.02  # flag, not config
+
+
 def test_labels_file_joined_on_id(tmp_path):
     cur = frame(n=1000, seed=5)
     preds, labels = tmp_path / "p.csv", tmp_path / "l.csv"
@@ -217,6 +253,7 @@ def test_regression_costs_from_the_config(tmp_path):
     config = yaml.safe_load((ROOT / "assets" / "config.yaml").read_text())
     config["model"]["task"] = "regression"
     config["data"]["columns"] = {"target": "y", "prediction": "yhat"}
+    config["data"]["reference"] = {"path": "r.csv"}  # `perf --config` reads it, relative to the config's folder
     config["performance"]["regression"].update({"under_prediction_cost": 2.0, "over_prediction_cost": 1.0, "quantile": 0.8})
     cfg = tmp_path / "m.yaml"
     cfg.write_text(yaml.safe_dump(config))
@@ -247,7 +284,7 @@ def test_labels_command_errors_are_one_line_exit_2(tmp_path):
 
 
 def test_a_run_whose_metric_rows_fail_leaves_nothing_in_the_history(files, tmp_path, monkeypatch):
-    import mlmon.services.performance as performance
+    import mlmon.store.rows as performance
 
     ref, cur = files
     db = tmp_path / "h.db"
@@ -260,3 +297,19 @@ def test_a_run_whose_metric_rows_fail_leaves_nothing_in_the_history(files, tmp_p
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM ml_metrics").fetchone() == (0,)
+
+
+def test_result_texts_name_options_as_flags_on_the_command_line_and_by_field_in_the_service(files, tmp_path):
+    from mlmon.errors import render_options_in
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    _, cur = files
+    db = tmp_path / "h.db"
+    r = run_mlmon("perf", cur, *ARGS, "--format", "json", "--history", db)
+    assert r.code == 0, r.err
+    assert "no baseline (no --reference): severity is not assessed" in r.json()["warnings"]
+    stored = sqlite3.connect(db).execute("SELECT result_json FROM runs").fetchone()[0]
+    assert "no baseline (no --reference)" in stored  # recorded as the user saw it
+    service = compute_performance(pd.read_parquet(cur), PerfOptions(task="binary", target="y", prediction="yhat",
+                                                                    proba="p", timestamp="ts", window="1D")).to_dict()
+    assert "no baseline (no reference): severity is not assessed" in render_options_in(service)["warnings"]

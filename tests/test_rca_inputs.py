@@ -302,3 +302,19 @@ def test_prometheus_named_in_the_config_or_consented_to_is_queried():
         with pytest.raises(MlmonError, match="cannot reach Prometheus"):
             query_prometheus("https://prom.example.com/", start, end, queries={"x": "up"}, opener=opener, **kw)
     assert asked == ["https://prom.example.com/api/v1/query_range"] * 2
+
+
+def test_diagnose_takes_a_flag_over_the_config_and_the_config_over_the_default(tmp_path):
+    config = tmp_path / "monitoring.yaml"
+    config.write_text("version: 1\nmodel: {name: m, task: binary}\ndata:\n"
+                      f"  reference: {{path: {tmp_path / 'from_config.csv'}}}\n  current: {{path: c.csv}}\n")
+    current = tmp_path / "current.csv"
+    current.write_text("x\n1\n")
+    # no reference anywhere: the default is none, which is an error
+    assert run_mlmon("diagnose", "--current", current).err.startswith("mlmon: error: --reference is required")
+    # the config's reference is the one read ...
+    r = run_mlmon("diagnose", "--config", config, "--current", current, "--no-history")
+    assert r.code == 2 and f"(reference {tmp_path / 'from_config.csv'})" in r.err, r.err
+    # ... unless the flag names another
+    r = run_mlmon("diagnose", "--config", config, "--current", current, "--reference", tmp_path / "flag.csv", "--no-history")
+    assert r.code == 2 and f"(reference {tmp_path / 'flag.csv'})" in r.err, r.err

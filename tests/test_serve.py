@@ -360,3 +360,15 @@ def test_an_unsupported_history_url_is_refused(tmp_path):
     assert r.code == 2
     assert r.err == ("mlmon: error: unsupported history database: mysql (storage.history_url); "
                      "use a SQLite path (sqlite:///PATH) or postgresql://USER@HOST:PORT/DATABASE\n")
+
+
+def test_the_port_flag_beats_the_config_and_the_config_beats_the_default():
+    from mlmon.cli.serve import ServeOptions
+    from mlmon.services.config.model import from_dict
+
+    configured = from_dict({"integrations": {"prometheus": {"port": 9200, "path": "/m"}}})
+    assert (ServeOptions.from_config(from_dict({})).port, ServeOptions.from_config(from_dict({})).source("port")) == (9108, "default")
+    assert (ServeOptions.from_config(configured).port, ServeOptions.from_config(configured).source("port")) == (9200, "config")
+    flagged = ServeOptions.from_config(configured).override(port=9300)
+    assert (flagged.port, flagged.source("port"), flagged.path) == (9300, "flag", "/m")
+    assert ServeOptions.from_config(configured).override(port=None).port == 9200  # a flag not given changes nothing

@@ -30,6 +30,31 @@ def option(field: str) -> str:
     return f"\u27e6{field}\u27e7"
 
 
+def render_options(text: str, names: Optional[Mapping[str, str]] = None) -> str:
+    """``text`` with every :func:`option` token shown as ``names`` says (else as the field):
+    for results (warnings, reasons, actions) that name an option, as :meth:`MlmonError.line`
+    does for errors.
+
+    >>> render_options(f"pass {option('infra')} FILE", {"infra": "--infra"}), render_options(f"pass {option('infra')}")
+    ('pass --infra FILE', 'pass infra')
+    """
+    names = names or {}
+    return _NAME.sub(lambda m: names.get(m.group(1), m.group(1)), text)
+
+
+def render_options_in(data, names: Optional[Mapping[str, str]] = None):
+    """Every string in ``data`` (nested dicts and lists, changed in place) through
+    :func:`render_options`; returns ``data``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            data[key] = render_options_in(value, names)
+    elif isinstance(data, list):
+        data[:] = [render_options_in(v, names) for v in data]
+    elif isinstance(data, str) and "\u27e6" in data:
+        return render_options(data, names)
+    return data
+
+
 class MlmonError(Exception):
     """A problem with the user's input or invocation (exit code 2)."""
 
@@ -52,6 +77,4 @@ class MlmonError(Exception):
             text += f" ({self.where})"
         if self.todo:
             text += f"; {self.todo}"
-        names = names or {}
-        text = _NAME.sub(lambda m: names.get(m.group(1), m.group(1)), text)
-        return " ".join(text.split())
+        return " ".join(render_options(text, names).split())

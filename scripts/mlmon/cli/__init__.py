@@ -72,6 +72,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 # a group without its subcommand (`mlmon ab`) prints that group's help
                 (getattr(args, "group_parser", None) or parser).print_help()
                 return 0
+            args.option_names = option_flags(parser, args)  # how results that name an option show it
             return args.func(args)
     except MlmonError as exc:
         if debug:

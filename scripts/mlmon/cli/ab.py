@@ -6,10 +6,7 @@ import argparse
 from typing import Dict, List
 
 from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
-from mlmon.errors import MlmonError
 
-DEFAULT_LATENCY_P99_MAX = "200ms"
-DEFAULT_ERROR_RATE_MAX = 0.01
 
 
 def _split(text: str) -> Dict[str, float]:
@@ -40,34 +37,34 @@ def register(sub) -> None:
     a.add_argument("events", metavar="EVENTS")
     add_common(a)
     a.add_argument("--variant-col", metavar="COL", required=True, help="column naming each unit's variant")
-    a.add_argument("--metric-col", metavar="COLS", action="append", type=csv_list, required=True,
+    a.add_argument("--metric-col", metavar="COLS", action="append", type=csv_list, required=True, dest="metric_cols",
                    help="metric column(s), repeatable or comma-separated; the first is the primary metric")
     a.add_argument("--control", metavar="NAME", help="the control variant (default: the variant called `control`)")
     a.add_argument("--metric-type", choices=["binary", "continuous"],
                    help="force the metric type (default: binary when every value is 0 or 1)")
     a.add_argument("--expected-split", metavar="NAME=SHARE,...", type=_split,
                    help="planned traffic split for the sample ratio check (default: the config's, else equal)")
-    a.add_argument("--covariate-col", metavar="[METRIC=]COL", action="append", default=[],
+    a.add_argument("--covariate-col", metavar="[METRIC=]COL", action="append", default=[], dest="covariates",
                    help="pre-period covariate for CUPED, for every metric or for METRIC (repeatable)")
     a.add_argument("--config", metavar="FILE", help="monitoring config: significance, traffic split, guardrail bounds")
     a.add_argument("--alpha", type=float, help="significance level (default: the config's, else 0.05)")
-    a.add_argument("--correction", choices=["holm", "bh", "none"], default="holm",
+    a.add_argument("--correction", choices=["holm", "bh", "none"],
                    help="multiple-testing correction across metrics and treatments (default holm)")
     a.add_argument("--look", type=int, metavar="K", help="this is planned look K ...")
     a.add_argument("--of", type=int, metavar="N", help="... of N equally spaced looks (group-sequential boundaries)")
-    a.add_argument("--spending", choices=["obf", "pocock"], default="obf",
+    a.add_argument("--spending", choices=["obf", "pocock"],
                    help="alpha spending function for --look (default obf: O'Brien-Fleming type)")
-    a.add_argument("--always-valid", action="store_true",
+    a.add_argument("--always-valid", action="store_true", default=None,
                    help="mixture-SPRT p-values and confidence sequences: valid however often you look")
     a.add_argument("--mixture-sd", type=float, metavar="X",
                    help="effect size the always-valid test is tuned for (default: the config's minimum detectable effect)")
     a.add_argument("--latency-col", metavar="COL", help="per-request latency column for the p99 guardrail")
-    a.add_argument("--latency-unit", choices=["ms", "s"], default="ms", help="unit of --latency-col (default ms)")
+    a.add_argument("--latency-unit", choices=["ms", "s"], help="unit of --latency-col (default ms)")
     a.add_argument("--latency-p99-max", metavar="DURATION",
-                   help=f"p99 latency bound (default: the config's, else {DEFAULT_LATENCY_P99_MAX})")
+                   help="p99 latency bound (default: the config's, else 200ms)")
     a.add_argument("--error-col", metavar="COL", help="0/1 column, 1 for a failed request, for the error-rate guardrail")
     a.add_argument("--error-rate-max", type=float, metavar="R",
-                   help=f"error-rate bound (default: the config's, else {DEFAULT_ERROR_RATE_MAX})")
+                   help="error-rate bound (default: the config's, else 0.01)")
     a.add_argument("--experiment", metavar="NAME", help="experiment name in reports and history (default: file name)")
     a.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
     add_history(a)
@@ -80,23 +77,23 @@ def register(sub) -> None:
     p.add_argument("--baseline-rate", type=float, metavar="P", help="control's current rate (binary metric), "
                                                                      "or its mean with --sd --relative")
     p.add_argument("--mde", type=float, metavar="X", help="minimum detectable effect (absolute unless --relative)")
-    p.add_argument("--relative", action="store_true", help="--mde is a fraction of the baseline (0.1 = +10%%)")
+    p.add_argument("--relative", action="store_true", default=None,
+                   help="--mde is a fraction of the baseline (0.1 = +10%%)")
     p.add_argument("--sd", type=float, metavar="S", help="standard deviation per unit (continuous metric)")
     p.add_argument("--power", type=float, help="chance of detecting the effect (default: the config's, else 0.8)")
     p.add_argument("--alpha", type=float, help="two-sided significance level (default: the config's, else 0.05)")
     p.add_argument("--looks", type=int, metavar="K", help="planned equally spaced looks (boundaries)")
-    p.add_argument("--spending", choices=["obf", "pocock"], default="obf", help="alpha spending function (default obf)")
+    p.add_argument("--spending", choices=["obf", "pocock"], help="alpha spending function (default obf)")
     p.add_argument("--config", metavar="FILE", help="monitoring config: mde, power, significance")
     p.set_defaults(func=run_plan)
 
 
-def _config(args) -> Dict[str, object]:
+def _config(args):
     if not args.config:
-        return {}
+        return None
     from mlmon.services.config import load_config
-    from mlmon.services.experiments import options_from_config
 
-    return options_from_config(load_config(args.config).as_dict())
+    return load_config(args.config)
 
 
 def _covariates(given: List[str], metrics: List[str]) -> Dict[str, str]:
@@ -111,81 +108,42 @@ def _covariates(given: List[str], metrics: List[str]) -> Dict[str, str]:
     return out
 
 
-def _guardrails(args, settings, warnings):
-    from mlmon.services.config import parse_duration
-    from mlmon.services.experiments import error_rate_guardrail, latency_guardrail
+def ab_options(args):
+    """The analysis's options: the config's, then the flags the user gave (the same names)."""
+    from dataclasses import fields
 
-    specs = []
-    latency_max = settings.pop("latency_p99_max_seconds", None)
-    error_max = settings.pop("error_rate_max", None)
-    if args.latency_p99_max is not None:
-        latency_max = parse_duration(args.latency_p99_max)
-        if latency_max is None:
-            raise MlmonError(f"{args.latency_p99_max!r} is not a duration", "--latency-p99-max", "write e.g. 200ms or 0.2s")
-    if args.error_rate_max is not None:
-        error_max = args.error_rate_max
-    if args.latency_col:
-        specs.append(latency_guardrail(args.latency_col,
-                                       latency_max if latency_max is not None else parse_duration(DEFAULT_LATENCY_P99_MAX),
-                                       args.latency_unit))
-    elif latency_max is not None and args.config:
-        warnings.append("guardrail latency_p99_max not checked: pass --latency-col with the latency column")
-    if args.error_col:
-        bound = error_max if error_max is not None else DEFAULT_ERROR_RATE_MAX
-        if not 0 < bound < 1:
-            raise MlmonError(f"error-rate bound {bound} is not between 0 and 1", "--error-rate-max", "use e.g. 0.01")
-        specs.append(error_rate_guardrail(args.error_col, bound))
-    elif error_max is not None and args.config:
-        warnings.append("guardrail error_rate_max not checked: pass --error-col with the 0/1 failure column")
-    return specs
+    from mlmon.services.experiments import AbOptions
 
-
-def _append_ab(store, data):
-    return store.append_ab(data)
+    flags = {f.name: getattr(args, f.name, None) for f in fields(AbOptions)}
+    flags["metric_cols"] = [m for group in args.metric_cols for m in group]
+    flags["covariates"] = _covariates(args.covariates, flags["metric_cols"])
+    return AbOptions.from_config(_config(args)).override(**flags)
 
 
 def run_analyze(args) -> int:
     from mlmon.io.tables import read_table
     from mlmon.render.ab import ab_report
-    from mlmon.services.experiments import AbOptions, analyze
+    from mlmon.services.experiments import analyze
+    from mlmon.services.recording import record_ab
 
     check_output_paths(args, [args.events], flags=("--output",))
-    settings = dict(_config(args))
-    warnings: List[str] = []
-    guardrails = _guardrails(args, settings, warnings)
-    metrics = [m for group in args.metric_col for m in group]
-    if args.expected_split is not None:
-        settings["expected_split"] = args.expected_split
-        settings["split_from_config"] = False
-    if args.alpha is not None:
-        settings["alpha"] = args.alpha
+    options = ab_options(args)
+    options.guardrail_specs([])  # a bad bound fails before the data is read
     table = read_table(args.events, encoding=args.encoding)
-    options = AbOptions(
-        variant_col=args.variant_col, metric_cols=metrics, control=args.control, metric_type=args.metric_type,
-        covariates=_covariates(args.covariate_col, metrics), correction=args.correction, look=args.look, of=args.of,
-        spending=args.spending, always_valid=args.always_valid, mixture_sd=args.mixture_sd, guardrails=guardrails,
-        experiment=args.experiment, **settings)
     data = analyze(table, options).to_dict()
-    data["warnings"] = warnings + data["warnings"]
-    record(data, args, _append_ab)
+    record(data, args, record_ab)
     emit(data, args, ab_report)
     return 0
 
 
 def run_plan(args) -> int:
+    from dataclasses import fields
+
     from mlmon.render.ab import plan_report
-    from mlmon.services.experiments import plan
+    from mlmon.services.experiments import PlanOptions, plan_from_options
 
     check_output_paths(args, [], flags=("--output",))
-    settings = _config(args)
-    mde = args.mde if args.mde is not None else settings.get("mde")
-    if mde is None:
-        raise MlmonError("no minimum detectable effect", "--mde", "give --mde (e.g. 0.1 --relative for +10%)")
-    data = plan(
-        mde=mde, baseline=args.baseline_rate, sd=args.sd, relative=args.relative,
-        alpha=args.alpha if args.alpha is not None else settings.get("alpha", 0.05),
-        power=args.power if args.power is not None else settings.get("power", 0.8),
-        looks=args.looks, spending=args.spending,
-    ).to_dict()
-    emit(data, args, plan_report)
+    flags = {f.name: getattr(args, f.name, None) for f in fields(PlanOptions)}
+    options = PlanOptions.from_config(_config(args)).override(**flags)
+    emit(plan_from_options(options).to_dict(), args, plan_report)
     return 0

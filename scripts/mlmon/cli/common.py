@@ -40,7 +40,7 @@ def history_location(args) -> str:
     if getattr(args, "config", None):
         from mlmon.services.config import load_config
 
-        config, base = load_config(args.config).as_dict(), os.path.dirname(os.path.abspath(args.config))
+        config, base = load_config(args.config), os.path.dirname(os.path.abspath(args.config))
     return resolve(config, getattr(args, "history", None), base, os.environ)
 
 
@@ -54,20 +54,28 @@ def history_store(args):
 
 
 def record(data: dict, args, append: Callable[..., object]) -> None:
-    """Append ``data`` with ``append(store, data)``; a failure becomes a warning in the result,
-    because the computed result stands even when it cannot be recorded."""
+    """Append ``data`` with ``append(store, data)`` (a :mod:`mlmon.services.recording` function);
+    a failure becomes a warning in the result, because the computed result stands even when it
+    cannot be recorded."""
+    from mlmon.services.recording import record_or_warn
+
+    present(data, args)
     store = history_store(args)
-    if store is None:
-        return
-    try:
-        append(store, data)
-    except Exception as exc:
-        data.setdefault("warnings", []).append(
-            f"history not recorded ({store.path}: {exc}); pass --history PATH or --no-history")
+    if store is not None:
+        record_or_warn(data, store, append, "pass --history PATH or --no-history")
+
+
+def present(data, args):
+    """``data`` with the options its texts name (warnings, reasons, actions) shown as this
+    command's flags, in place: services name options by field (:func:`mlmon.errors.option`)."""
+    from mlmon.errors import render_options_in
+
+    return render_options_in(data, getattr(args, "option_names", None))
 
 
 def emit(data: dict, args, render: Callable[[dict], str]) -> None:
     """JSON or Markdown from the same result dict, to stdout or ``--output``."""
+    present(data, args)
     if args.format == "json":
         text = json.dumps(data, indent=2, allow_nan=False) + "\n"
     else:

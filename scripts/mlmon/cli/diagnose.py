@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Dict, Optional
 
 from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
 from mlmon.errors import MlmonError
@@ -51,42 +50,37 @@ def register(sub) -> None:
     p.set_defaults(func=run_diagnose)
 
 
-def _from_config(args) -> Dict[str, object]:
+def _config(args):
+    if not args.config:
+        return None
     from mlmon.services.config import load_config
-    from mlmon.services.rca.inputs import settings_from_config
 
-    config = load_config(args.config).as_dict()
-    return {**settings_from_config(config), "config": config}
-
-
-def _present(table_cols, name: Optional[str]) -> Optional[str]:
-    return name if name and name in table_cols else None
+    return load_config(args.config)
 
 
 def run_diagnose(args) -> int:
+    from dataclasses import fields
+
     from mlmon.io.infra import query_prometheus, read_events, read_infra
     from mlmon.io.tables import read_table
     from mlmon.services.rca import RcaInputs, Thresholds, diagnose
+    from mlmon.services.rca.inputs import DiagnoseOptions, settings_from_config
+    from mlmon.services.recording import record_diagnosis
 
-    settings: Dict[str, object] = _from_config(args) if args.config else {}
-    reference = args.reference or settings.get("reference")
-    current = args.current or settings.get("current")
-    if not reference or not current:
-        missing = "--reference" if not reference else "--current"
-        raise MlmonError(f"{missing} is required", "command line", f"pass {missing} FILE (or a config whose data section names it)")
-    check_output_paths(args, [reference, current, args.infra, args.events], flags=("--output",))
+    config = _config(args)
+    options = DiagnoseOptions.from_config(config).override(
+        **{f.name: getattr(args, f.name, None) for f in fields(DiagnoseOptions)})
+    options.require_data()
+    check_output_paths(args, [options.reference, options.current, args.infra, args.events], flags=("--output",))
     # read the small side inputs first: a bad events or infra file fails before the data is read
     events = read_events(args.events) if args.events else None  # None: no change log given
     infra = read_infra(args.infra) if args.infra else None
-    ref = read_table(reference, encoding=args.encoding, role="reference")
-    cur = read_table(current, encoding=args.encoding, role="current")
-    roles = {k: getattr(args, k) or settings.get(k) for k in ("target", "prediction", "proba", "timestamp")}
-    if args.config:  # config roles name a model's columns; a file at hand may lack some
-        for k in roles:
-            if not getattr(args, k):
-                roles[k] = _present(set(ref.columns) & set(cur.columns), roles[k])
-    exclude = list(args.exclude) + [c for c in settings.get("exclude", []) if c in set(ref.columns)]
-    thresholds = Thresholds.from_config(settings["config"]) if "config" in settings else Thresholds()
+    ref = read_table(options.reference, encoding=args.encoding, role="reference")
+    cur = read_table(options.current, encoding=args.encoding, role="current")
+    roles = options.roles_in(set(ref.columns) & set(cur.columns))
+    config_exclude = settings_from_config(config)["exclude"] if config is not None else []
+    exclude = list(args.exclude) + [c for c in config_exclude if c in set(ref.columns)]
+    thresholds = Thresholds.from_config(config) if config is not None else Thresholds()
     source = args.infra
     if args.prometheus:
         start, end = _span(cur, ref, roles["timestamp"])
@@ -96,17 +90,17 @@ def run_diagnose(args) -> int:
 
             queries = dict(DEFAULT_PROMETHEUS_QUERIES)
             queries.update(dict(args.prometheus_query))
-        named = (((settings.get("config") or {}).get("integrations") or {}).get("prometheus") or {}).get("url")
+        named = config.integrations.prometheus.url if config is not None else None
         infra = query_prometheus(args.prometheus, start, end, queries=queries, timeout=args.prometheus_timeout,
                                  allowed=[named], allow_remote=args.allow_remote_prometheus)
         source = args.prometheus
     inputs = RcaInputs(
-        reference=ref, current=cur, task=args.task or settings.get("task"), exclude=exclude,
+        reference=ref, current=cur, task=options.task, exclude=exclude,
         infra=infra, infra_source=source, events=events,
         history=_history_for_reading(args), thresholds=thresholds, **roles,
     )
     data = diagnose(inputs).to_dict()
-    record(data, args, lambda store, d: store.append_diagnosis(d))
+    record(data, args, record_diagnosis)
     emit(data, args, _render)
     if args.fail_on == "degraded" and data["primary_cause"] != "none":
         return 1

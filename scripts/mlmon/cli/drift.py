@@ -46,7 +46,7 @@ def register(sub) -> None:
     d.add_argument("--fail-on", choices=["drift", "critical"],
                    help="exit 1 on dataset drift / critical severity (for CI gates)")
     d.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
-    from mlmon.engines import add_engine_flags
+    from mlmon.cli.profile import add_engine_flags
 
     add_engine_flags(d)
     add_history(d)
@@ -81,10 +81,10 @@ def run_drift(args) -> int:
     from mlmon.services.drift import compute_drift
 
     check_output_paths(args, [args.reference, args.current])
-    from mlmon.engines import engine_of
+    from mlmon.cli.profile import engine_options
 
     # a profile on either side, or --engine: compare profiles (data streamed, memory bounded)
-    if is_profile_path(args.reference) or is_profile_path(args.current) or engine_of(args):
+    if is_profile_path(args.reference) or is_profile_path(args.current) or engine_options(args).asked:
         from mlmon.cli.profile import run_profile_drift
 
         return run_profile_drift(args, lambda columns: _drift_options(args, columns))

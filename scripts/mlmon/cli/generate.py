@@ -6,6 +6,7 @@ import json
 import sys
 
 from mlmon.cli.common import write
+from mlmon.errors import render_options_in
 
 ARTIFACT_HELP = {
     "prometheus-rules": "alerting rules from the config's alert tiers, and their promtool unit tests",
@@ -46,12 +47,13 @@ def run_generate(args) -> int:
     from mlmon.services.config import load_config
     from mlmon.services.stack import StackOptions, generate, write_stack
 
-    config = load_config(args.config).as_dict()
+    config = load_config(args.config)
     options = StackOptions(evaluation_interval=args.evaluation_interval, rate_window=args.rate_window,
                            scrape_interval=args.scrape_interval, secrets_dir=args.secrets_dir,
                            conditions=args.conditions)
     stack = generate(config, args.artifact, options, args.config, args.out)
     write_stack(stack, args.out, args.force)
+    render_options_in(stack.warnings, getattr(args, "option_names", None))
     data = stack.to_dict()
     if args.format == "json":
         write(json.dumps(data, indent=2) + "\n", None)

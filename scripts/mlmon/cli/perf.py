@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict, Optional
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, history_store
+from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
 from mlmon.errors import MlmonError
 
 
@@ -34,16 +34,22 @@ def register(sub) -> None:
                    help="binary: probability of the positive class; multiclass: one column per class, classes sorted")
     _add_roles(p)
     p.add_argument("--reference", metavar="FILE", help="labeled baseline period")
-    p.add_argument("--estimate", action="store_true", help="estimate binary metrics without labels (CBPE; needs --reference)")
+    p.add_argument("--estimate", action="store_true", default=None,
+                   help="estimate binary metrics without labels (CBPE; needs --reference)")
     p.add_argument("--positive-label", metavar="V", help="binary: the positive class (default 1/True, else the larger label)")
     p.add_argument("--threshold", metavar="T", type=float, help="binary: proba >= T predicts positive when no --prediction (default 0.5)")
-    p.add_argument("--fp-cost", metavar="C", type=float, help="cost of one false positive (default 1)")
-    p.add_argument("--fn-cost", metavar="C", type=float, help="cost of one false negative (default 1)")
+    # dests are PerfOptions' field names, so flags map onto options (and errors name them) by name
+    p.add_argument("--fp-cost", metavar="C", type=float, dest="false_positive_cost",
+                   help="cost of one false positive (default 1)")
+    p.add_argument("--fn-cost", metavar="C", type=float, dest="false_negative_cost",
+                   help="cost of one false negative (default 1)")
     p.add_argument("--quantile", metavar="Q", type=float, help="regression: quantile that quantile_loss scores (0-1)")
     p.add_argument("--lower", metavar="COL", help="regression: prediction interval lower bound column")
     p.add_argument("--upper", metavar="COL", help="regression: prediction interval upper bound column")
-    p.add_argument("--under-cost", metavar="C", type=float, help="regression: cost per unit under-predicted (business_value_captured)")
-    p.add_argument("--over-cost", metavar="C", type=float, help="regression: cost per unit over-predicted (business_value_captured)")
+    p.add_argument("--under-cost", metavar="C", type=float, dest="under_prediction_cost",
+                   help="regression: cost per unit under-predicted (business_value_captured)")
+    p.add_argument("--over-cost", metavar="C", type=float, dest="over_prediction_cost",
+                   help="regression: cost per unit over-predicted (business_value_captured)")
     p.add_argument("--baseline", choices=["reference", "previous_window"],
                    help="what a drop is measured against (default reference; config performance.baseline)")
     p.add_argument("--primary", metavar="METRICS", type=csv_list, help="metrics severity watches (comma-separated)")
@@ -52,7 +58,7 @@ def register(sub) -> None:
     p.add_argument("--min-labeled-share", metavar="S", type=float,
                    help="windows with fewer labels than this share are sparsely labeled (default 0.5)")
     p.add_argument("--model", metavar="NAME", help="model name recorded in the history")
-    p.add_argument("--model-version", metavar="V", help="model version recorded in the history")
+    p.add_argument("--model-version", metavar="V", dest="version", help="model version recorded in the history")
     p.add_argument("--fail-on", choices=["degraded", "critical"], help="exit 1 when a window is at least this severe")
     add_history(p)
     p.set_defaults(func=run_perf)
@@ -65,14 +71,12 @@ def register(sub) -> None:
     lab.set_defaults(func=run_labels)
 
 
-def _from_config(path: Optional[str]) -> Dict[str, Any]:
-    """Settings a monitoring config gives a performance run (flags override them)."""
+def _config(path: Optional[str]):
     if not path:
-        return {}
+        return None
     from mlmon.services.config import load_config
-    from mlmon.services.performance import settings_from_config
 
-    return settings_from_config(load_config(path).as_dict())
+    return load_config(path)
 
 
 def _read(path: Optional[str], args, role: str):
@@ -83,59 +87,43 @@ def _read(path: Optional[str], args, role: str):
     return read_table(path, encoding=args.encoding, role=role).frame
 
 
-def run_perf(args) -> int:
-    from mlmon.services.performance import PerfOptions, compute_performance
+def perf_options(args):
+    """The run's options: the config's, then the flags the user gave (the same names)."""
+    from dataclasses import fields
 
-    check_output_paths(args, [args.predictions, args.reference, args.labels], flags=("--output",))
-    settings = _from_config(args.config)
-    flags = {
-        "task": args.task, "target": args.target, "prediction": args.prediction,
-        "proba": (args.proba[0] if len(args.proba) == 1 else args.proba) if args.proba else None,
-        "timestamp": args.timestamp, "label_timestamp": args.label_timestamp, "window": args.window,
-        "chunk_size": args.chunk_size, "join_on": args.join_on, "positive_label": args.positive_label,
-        "threshold": args.threshold, "false_positive_cost": args.fp_cost, "false_negative_cost": args.fn_cost,
-        "quantile": args.quantile, "lower": args.lower, "upper": args.upper,
-        "under_prediction_cost": args.under_cost, "over_prediction_cost": args.over_cost,
-        "primary": args.primary, "baseline": args.baseline, "warning_drop": args.warning_drop, "critical_drop": args.critical_drop,
-        "min_labeled_share": args.min_labeled_share, "model": args.model, "version": args.model_version,
-    }
-    settings.update({k: v for k, v in flags.items() if v is not None})
-    if isinstance(settings.get("proba"), list) and len(settings["proba"]) == 1:
-        settings["proba"] = settings["proba"][0]
-    if not settings.get("task"):
-        raise MlmonError("no task given", "command line", "pass --task binary|multiclass|regression or model.task in --config")
-    if args.labels and not settings.get("join_on"):
+    from mlmon.services.performance import PerfOptions
+
+    config = _config(args.config)
+    options = PerfOptions.from_config(config) if config is not None else PerfOptions()
+    if getattr(args, "chunk_size", None) and options.source("window") == "config":
+        options = PerfOptions.from_config(config, chunks=True)  # row chunks asked for: not the config's window
+    flags = {f.name: getattr(args, f.name, None) for f in fields(PerfOptions)}
+    if getattr(args, "proba", None):  # one column is the positive class's; several are one per class
+        flags["proba"] = args.proba[0] if len(args.proba) == 1 else list(args.proba)
+    return options.override(**flags)
+
+
+def run_perf(args) -> int:
+    from mlmon.services.performance import compute_performance
+    from mlmon.services.recording import record_performance
+
+    from mlmon.services.performance.options import check_options
+
+    options = perf_options(args)
+    check_output_paths(args, [args.predictions, options.reference, args.labels], flags=("--output",))
+    check_options(options)
+    if args.labels and not options.join_on:
         raise MlmonError("a labels file needs the id column that joins it", "--labels", "pass --join-on ID")
     current = _read(args.predictions, args, "predictions")
-    reference = _read(args.reference, args, "reference")
+    reference = _read(options.reference, args, "reference")
     labels = _read(args.labels, args, "labels")
-    if args.labels is None:
-        settings.pop("join_on", None)
-    options = PerfOptions(estimate=args.estimate, **settings)
     data = compute_performance(current, options, reference, labels=labels).to_dict()
-    _record(data, args)
+    record(data, args, lambda store, d: record_performance(store, d, options.reference, args.predictions))
     emit(data, args, _render)
     rank = {"healthy": 0, "degraded": 1, "critical": 2}
     if args.fail_on and rank[data["severity"]] >= rank[args.fail_on]:
         return 1
     return 0
-
-
-def _record(data: Dict[str, Any], args) -> None:
-    """All of a run's rows in one transaction; a failure is a warning, the result stands."""
-    from mlmon.services.performance import metric_rows
-
-    store = history_store(args)
-    if store is None:
-        return
-    try:
-        with store.transaction():
-            store.append_metrics(data, metric_rows(data), reference_path=args.reference, current_path=args.predictions,
-                                 reference_rows=(data["baseline"] or {}).get("n"), current_rows=data["rows"],
-                                 severity=data["severity"])
-    except Exception as exc:
-        data.setdefault("warnings", []).append(
-            f"history not recorded ({store.path}: {exc}); pass --history PATH or --no-history")
 
 
 def _render(data: Dict[str, Any]) -> str:
@@ -148,10 +136,8 @@ def run_labels(args) -> int:
     from mlmon.services.labels import compute_labels
 
     check_output_paths(args, [args.predictions, args.labels], flags=("--output",))
-    settings = _from_config(args.config)
-    target = args.target or settings.get("target")
-    timestamp = args.timestamp or settings.get("timestamp")
-    join_on = args.join_on or settings.get("join_on")
+    options = perf_options(args)
+    target, timestamp, join_on = options.target, options.timestamp, options.join_on
     if not timestamp:
         raise MlmonError("no timestamp column", "command line", "pass --timestamp COL (or data.columns.timestamp in --config)")
     current = _read(args.predictions, args, "predictions")

@@ -35,10 +35,41 @@ def register(sub) -> None:
     p.add_argument("--max-categories", metavar="N", type=_positive_int, default=None,
                    help="exact counts for at most N values per column; the rarest beyond are pooled (default 10000)")
     p.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
-    from mlmon.engines import add_engine_flags
-
     add_engine_flags(p)
     p.set_defaults(func=run_profile)
+
+
+def _batch_rows(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 row, got {value}")
+    return value
+
+
+def add_engine_flags(p: argparse.ArgumentParser) -> None:
+    """``--engine``, ``--dask-scheduler`` and ``--batch-rows``, the same on ``profile`` and ``drift``;
+    :func:`engine_options` maps them onto the engines' :class:`~mlmon.engines.EngineOptions`."""
+    p.add_argument("--engine", choices=["local", "dask"], default=None,
+                   help="compute profiles by streaming batches on this machine (local) or on a Dask cluster (dask)")
+    p.add_argument("--dask-scheduler", metavar="ADDR",
+                   help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --engine dask; "
+                        "default: a local cluster with one worker per core)")
+    from mlmon.io import DEFAULT_BATCH_ROWS
+
+    p.add_argument("--batch-rows", metavar="N", type=_batch_rows, default=None,
+                   help=f"rows read at a time; bounds memory (default {DEFAULT_BATCH_ROWS:,})")
+
+
+def engine_options(args):
+    """The engine flags as the engines' options (a flag not given keeps the engine's default)."""
+    from mlmon.engines import EngineOptions
+
+    return EngineOptions().override(engine=getattr(args, "engine", None),
+                                    dask_scheduler=getattr(args, "dask_scheduler", None),
+                                    batch_rows=getattr(args, "batch_rows", None)).check()
 
 
 def _options(args):
@@ -51,18 +82,16 @@ def _options(args):
 
 
 def run_profile(args) -> int:
-    from mlmon.profiles import SUFFIX, is_profile_path, merge_profiles
+    from mlmon.profiles import SUFFIX
+    from mlmon.services.profiling import profile_inputs
 
     if not args.out.lower().endswith(SUFFIX):  # the name, not the content: the file is to be written
         raise MlmonError(f"a profile's name must end in {SUFFIX}", f"--out {args.out}", f"use e.g. --out reference{SUFFIX}")
     check_output_paths(args, args.data, flags=("--output", "--out"))
     options = _options(args)
     if args.sketch_k is None and args.bins_per_octave is None and args.max_categories is None:
-        # merging existing profiles: new data is profiled with their settings
-        first = next((p for p in args.data if is_profile_path(p)), None)
-        options = _profile_of(first, None, None, (), "data").options if first else options
-    profiles = [_profile_of(path, options, args.encoding, args.exclude, "data", args=args) for path in args.data]
-    profile = merge_profiles(profiles)
+        options = None  # merging existing profiles: new data is profiled with their settings
+    profile = profile_inputs(args.data, options, engine_options(args), args.encoding, args.exclude)
     profile.save(args.out)
     from mlmon.profiles.fileformat import FORMAT_VERSION
 
@@ -74,52 +103,19 @@ def run_profile(args) -> int:
     return 0
 
 
-def _profile_of(path, options, encoding, exclude, role, kinds_out=None, args=None):
-    """A profile of ``path``: read from a .mlprofile file, or made from a data file."""
-    from mlmon.profiles import is_profile_path, load_profile
-
-    if is_profile_path(path):
-        profile = load_profile(path)
-        if options is not None and profile.options != options:
-            raise MlmonError("the profile was made with other options than this run's", path,
-                             "profile again with the same --sketch-k / --bins-per-octave / --max-categories")
-        return _drop(profile, exclude)
-    from mlmon.engines import profile_data
-
-    # streamed in batches (or on Dask with --engine dask): memory bounded whatever the size
-    return _drop(profile_data(path, args, options=options, encoding=encoding, role=role), exclude)
-
-
-def _drop(profile, exclude):
-    if not exclude:
-        return profile
-    from mlmon.profiles import Profile
-
-    cols = {n: c for n, c in profile.columns.items() if n not in set(exclude)}
-    return Profile(columns=cols, rows=profile.rows, options=profile.options, sources=profile.sources)
-
-
 def run_profile_drift(args, options_for) -> int:
-    """``mlmon drift`` when the reference or the current input is a ``.mlprofile`` file.
+    """``mlmon drift`` when the reference or the current input is a ``.mlprofile`` file, or an
+    engine was asked for.
 
     ``options_for(columns)`` builds the DriftOptions from the flags and the config, exactly as
     for data files."""
-    from mlmon.profiles import drift_from_profiles, is_profile_path, load_profile
+    from mlmon.profiles import drift_from_profiles
+    from mlmon.services.profiling import profiles_to_compare
 
     if args.html:
         raise MlmonError("the HTML report needs the rows, a profile holds summaries", f"--html {args.html}",
                          "drop --html, or compare the data files")
-    if is_profile_path(args.reference):
-        reference = load_profile(args.reference)
-        current = _profile_of(args.current, reference.options, args.encoding, (), "current", args=args)
-    elif not is_profile_path(args.current):  # two data inputs with --engine: both profiled by the engine
-        from mlmon.profiles import ProfileOptions
-
-        reference = _profile_of(args.reference, ProfileOptions(), args.encoding, (), "reference", args=args)
-        current = _profile_of(args.current, reference.options, args.encoding, (), "current", args=args)
-    else:
-        current = load_profile(args.current)
-        reference = _profile_of(args.reference, current.options, args.encoding, (), "reference", args=args)
+    reference, current = profiles_to_compare(args.reference, args.current, engine_options(args), args.encoding)
     options, config_warnings = options_for(list(current.columns))
     result = drift_from_profiles(reference, current, options, reference_path=args.reference, current_path=args.current)
     data = result.to_dict()

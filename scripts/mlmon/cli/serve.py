@@ -8,7 +8,24 @@ import signal
 import sys
 import threading
 
+from dataclasses import dataclass
+
 from mlmon.errors import MlmonError
+from mlmon.services.options import Options
+
+
+@dataclass(frozen=True)
+class ServeOptions(Options):
+    """Where the metrics endpoint listens: ``integrations.prometheus`` of the config, then flags."""
+
+    port: int = 9108
+    path: str = "/metrics"
+
+    @classmethod
+    def from_config(cls, config) -> "ServeOptions":
+        prometheus = config.integrations.prometheus
+        return cls().from_fields(port=prometheus.port if config.given("integrations", "prometheus", "port") else None,
+                                 path=prometheus.path)
 
 
 def _port(text: str) -> int:
@@ -38,16 +55,16 @@ def register(sub) -> None:
 
 def run_serve(args) -> int:
     from mlmon.services.config import load_config
-    from mlmon.services.metrics_from_history import history_path, registry_for
+    from mlmon.services.metrics_from_history import registry_for
     from mlmon.store.backends import redact
+    from mlmon.store.location import resolve
 
-    config = load_config(args.config).as_dict()
-    prometheus = (config.get("integrations") or {}).get("prometheus") or {}
-    port = args.port if args.port is not None else int(prometheus.get("port") or 9108)
-    metrics_path = "/" + str(prometheus.get("path") or "/metrics").strip("/")
-    path = history_path(config, args.history, os.path.dirname(os.path.abspath(args.config)))
-    registry = registry_for(path, (config.get("model") or {}).get("name"))
-    server = _make_server(args.host, port, _app(registry, metrics_path))
+    config = load_config(args.config)
+    options = ServeOptions.from_config(config).override(port=args.port)
+    metrics_path = "/" + options.path.strip("/")
+    path = resolve(config, args.history, os.path.dirname(os.path.abspath(args.config)), os.environ)
+    registry = registry_for(path, config.model.name)
+    server = _make_server(args.host, options.port, _app(registry, metrics_path))
     host, bound = server.server_address[:2]
     print(f"mlmon: serving metrics on http://{host}:{bound}{metrics_path} (history {redact(path)}); "
           "stop with Ctrl-C or SIGTERM", file=sys.stderr, flush=True)

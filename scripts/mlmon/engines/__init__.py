@@ -8,52 +8,58 @@
 Both give the same profile: merging is exact for counts and histograms, and the quantile sketch
 merge is the sketch's own (see :mod:`mlmon.profiles`).
 
-The CLI adds the flags with :func:`add_engine_flags` and profiles a data input with
-:func:`profile_data` (which reads the flags) or :func:`profile_path`.
+Callers say which engine with :class:`EngineOptions` (the CLI maps its flags onto it) and
+profile a data input with :func:`profile_data` or :func:`profile_path`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+from dataclasses import dataclass
 from typing import Optional
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.io import DEFAULT_BATCH_ROWS
+from mlmon.services.options import Options
 
 ENGINES = ("local", "dask")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1 row, got {value}")
-    return value
+@dataclass(frozen=True)
+class EngineOptions(Options):
+    """How a source is profiled: ``engine`` (None: not asked for; a scheduler address implies
+    dask), the Dask scheduler (None: a local cluster), and the rows read at a time."""
 
+    engine: Optional[str] = None
+    dask_scheduler: Optional[str] = None
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    workers: Optional[int] = None
 
-def add_engine_flags(p: argparse.ArgumentParser) -> None:
-    """``--engine``, ``--dask-scheduler`` and ``--batch-rows``, the same on ``profile`` and ``drift``."""
-    p.add_argument("--engine", choices=ENGINES, default=None,
-                   help="compute profiles by streaming batches on this machine (local) or on a Dask cluster (dask)")
-    p.add_argument("--dask-scheduler", metavar="ADDR",
-                   help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --engine dask; "
-                        "default: a local cluster with one worker per core)")
-    p.add_argument("--batch-rows", metavar="N", type=_positive_int, default=DEFAULT_BATCH_ROWS,
-                   help=f"rows read at a time; bounds memory (default {DEFAULT_BATCH_ROWS:,})")
+    def check(self) -> "EngineOptions":
+        """These options, when they make sense together; one line (exit 2) otherwise."""
+        self.asked
+        return self
 
+    @property
+    def asked(self) -> Optional[str]:
+        """The engine asked for, None when neither an engine nor a scheduler was given.
 
-def engine_of(args) -> Optional[str]:
-    """The engine the flags ask for: ``--dask-scheduler`` implies dask; None when neither flag was given."""
-    engine = getattr(args, "engine", None)
-    if getattr(args, "dask_scheduler", None):
-        if engine == "local":
-            raise MlmonError("--dask-scheduler needs --engine dask", "command line",
-                             "drop --engine local, or drop --dask-scheduler")
-        return "dask"
-    return engine
+        >>> EngineOptions(dask_scheduler="tcp://h:8786").asked, EngineOptions().asked
+        ('dask', None)
+        """
+        if self.dask_scheduler:
+            if self.engine == "local":
+                raise MlmonError(f"{option('dask_scheduler')} needs {option('engine')} dask", OPTIONS,
+                                 f"drop {option('engine')} local, or drop {option('dask_scheduler')}")
+            return "dask"
+        if self.engine is not None and self.engine not in ENGINES:
+            raise MlmonError(f"unknown engine {self.engine!r}", option("engine"), f"use one of: {', '.join(ENGINES)}")
+        return self.engine
+
+    @property
+    def kind(self) -> str:
+        """The engine that runs: the one asked for, else local."""
+        return self.asked or "local"
 
 
 def profile_path(path: str, *, engine: str = "local", batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -75,26 +81,28 @@ def profile_path(path: str, *, engine: str = "local", batch_rows: int = DEFAULT_
     return profile
 
 
-def profile_data(path: str, args, *, options=None, encoding: Optional[str] = None, role: str = "data"):
-    """The profile of the data file or directory ``path`` with the engine ``args`` ask for.
+def profile_data(path: str, engine: Optional[EngineOptions] = None, *, options=None,
+                 encoding: Optional[str] = None, role: str = "data"):
+    """The profile of the data file or directory ``path`` with the engine ``engine`` says.
 
-    Streamed (local engine) unless ``--engine dask``/``--dask-scheduler`` says otherwise; JSON
-    Lines, which cannot be read in batches, is read whole and profiled in one piece.
+    Streamed (local engine) unless it asks for dask; JSON Lines, which cannot be read in batches,
+    is read whole and profiled in one piece.
     """
     from mlmon.io.tables import JSONL_SUFFIXES
 
-    engine = engine_of(args) or "local"
+    engine = engine or EngineOptions()
+    kind = engine.kind
     if not os.path.isdir(path) and path.lower().endswith(JSONL_SUFFIXES):
-        if engine == "dask":
+        if kind == "dask":
             raise MlmonError("JSON Lines cannot be split across Dask workers", _role_path(path, role),
-                             "convert it to parquet, or drop --engine dask")
+                             f"convert it to parquet, or drop {option('engine')} dask")
         from mlmon.io.tables import read_table
         from mlmon.profiles.profile import profile_frame
 
         table = read_table(path, encoding=encoding, role=role)
         return profile_frame(table.frame, options, table.kinds, source=path)
-    return profile_path(path, engine=engine, batch_rows=getattr(args, "batch_rows", None) or DEFAULT_BATCH_ROWS,
-                        options=options, encoding=encoding, role=role, scheduler=getattr(args, "dask_scheduler", None))
+    return profile_path(path, engine=kind, batch_rows=engine.batch_rows or DEFAULT_BATCH_ROWS, options=options,
+                        encoding=encoding, role=role, scheduler=engine.dask_scheduler, workers=engine.workers)
 
 
 def _role_path(path: str, role: str) -> str:

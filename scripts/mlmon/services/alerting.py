@@ -35,6 +35,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from mlmon.services.config import parse_duration
+from mlmon.services.config.model import typed
 
 if TYPE_CHECKING:
     from mlmon.services.config.model import Config
@@ -190,13 +191,6 @@ class EngineSettings:
         """
         alerts = typed(config).alerts
         return cls(alerts.consecutive_failures, parse_duration(alerts.cooldown) or 0.0, alerts.resolve_after)
-
-
-def typed(config: Union["Config", Mapping[str, Any]]) -> "Config":
-    """The typed config; a plain (validated) dict is typed here, at the edge."""
-    from mlmon.services.config.model import Config, from_dict
-
-    return config if isinstance(config, Config) else from_dict(config)
 
 
 def _number_text(x: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.jsonsafe import finite, strict_json
 
 SCHEMA_VERSION = 1
@@ -57,7 +57,7 @@ def parse_timestamps(series: pd.Series, column: str, role: str = "data") -> Tupl
 
 
 def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, on: str, columns: Sequence[str],
-                where: str = "--labels") -> Tuple[pd.DataFrame, Dict[str, Any], List[str]]:
+                where: str = option("labels")) -> Tuple[pd.DataFrame, Dict[str, Any], List[str]]:
     """Left-join ``columns`` of ``labels`` onto ``predictions`` by the id column ``on``.
 
     Returns the joined frame (prediction order kept), a summary
@@ -72,12 +72,12 @@ def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, on: str, column
     """
     for name, frame in (("predictions", predictions), ("labels", labels)):
         if on not in frame.columns:
-            raise MlmonError(f"join column {on!r} not in the {name}", f"--join-on {on}",
+            raise MlmonError(f"join column {on!r} not in the {name}", f"{option('join_on')} {on}",
                              f"name a column both files have; {name} columns: {', '.join(map(str, list(frame.columns)[:12]))}")
     missing = [c for c in columns if c not in labels.columns]
     if missing:
         raise MlmonError(f"label column(s) not in the labels file: {', '.join(missing)}", where,
-                         "check --target / --label-timestamp or the labels file's header")
+                         f"check {option('target')} / {option('label_timestamp')} or the labels file's header")
     warnings: List[str] = []
     left_key, right_key = predictions[on], labels[on]
     if left_key.dtype != right_key.dtype:  # 17 in one file, "17" in the other: compare as text
@@ -106,7 +106,7 @@ def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, on: str, column
                "unmatched_labels": int(len(labels) - np.unique(positions[hit]).size)}
     if matched == 0:
         raise MlmonError(f"labels and predictions do not join: 0 of {len(predictions)} prediction ids found "
-                         f"among {len(labels)} label ids", f"--join-on {on}",
+                         f"among {len(labels)} label ids", f"{option('join_on')} {on}",
                          "check that both files use the same ids in that column")
     return joined, summary, warnings
 
@@ -196,8 +196,10 @@ def compute_labels(current: pd.DataFrame, timestamp: str, label_timestamp: Optio
 
     current = getattr(current, "frame", current)
     if not (target or label_timestamp):
-        raise MlmonError("nothing tells which rows are labeled", "command line", "pass --target COL and/or --label-timestamp COL")
-    for name, flag in ((timestamp, "--timestamp"), (label_timestamp, "--label-timestamp"), (target, "--target")):
+        raise MlmonError("nothing tells which rows are labeled", OPTIONS,
+                         f"pass {option('target')} COL and/or {option('label_timestamp')} COL")
+    for name, flag in ((timestamp, option("timestamp")), (label_timestamp, option("label_timestamp")),
+                       (target, option("target"))):
         require_column(current, name, flag, "current")
     win, warnings = perf_windows(current, timestamp, window, chunk_size)
     ts_ns = win.utc_ns

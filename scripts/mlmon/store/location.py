@@ -16,11 +16,14 @@ config or on the command line it would end up in files, shell history and proces
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 from urllib.parse import urlsplit
 
 from mlmon.errors import MlmonError
 from mlmon.store.backends import POSTGRES_SCHEMES, redact, url_password
+
+if TYPE_CHECKING:
+    from mlmon.services.config.model import Config
 
 DEFAULT_PATH = os.path.join(".mlmon", "history.db")
 ENV_URL = "MLMON_DB_URL"
@@ -55,30 +58,37 @@ def check_location(location: str, where: str, from_env: bool = False) -> str:
     return location
 
 
-def resolve(config: Optional[Mapping[str, Any]], given: Optional[str], base: str, env: Mapping[str, str]) -> str:
+def resolve(config: Union["Config", Mapping[str, Any], None], given: Optional[str], base: str,
+            env: Mapping[str, str]) -> str:
     """The history store's location: a SQLite path (relative ones against ``base``, the config's
-    folder, when they come from the config) or a PostgreSQL URL.
+    folder, when they come from the config) or a PostgreSQL URL. ``config`` is a typed
+    :class:`~mlmon.services.config.model.Config` (a validated config dict is typed first).
 
-    >>> resolve({"storage": {"history_url": "sqlite:///.mlmon/history.db"}}, None, "/srv/m", {})
+    >>> from mlmon.services.config.model import from_dict
+    >>> resolve(from_dict({"storage": {"history_url": "sqlite:///.mlmon/history.db"}}), None, "/srv/m", {})
     '/srv/m/.mlmon/history.db'
-    >>> resolve({"storage": {"history_url": "sqlite:///data/h.db"}}, None, "/srv/m", {"MLMON_DB_URL": "postgresql://db/h"})
+    >>> resolve(from_dict({"storage": {"history_url": "sqlite:///data/h.db"}}), None, "/srv/m", {"MLMON_DB_URL": "postgresql://db/h"})
     'postgresql://db/h'
-    >>> resolve({}, "other.db", "/srv/m", {"MLMON_DB_URL": "postgresql://db/h"})
+    >>> resolve(None, "other.db", "/srv/m", {"MLMON_DB_URL": "postgresql://db/h"})
     'other.db'
     """
+    from mlmon.services.config.model import typed
+
     if given:
         return _sqlite_path(check_location(given, "--history"), None)
     if env.get(ENV_URL):
         return _sqlite_path(check_location(env[ENV_URL], ENV_URL, from_env=True), None)
-    storage = (config or {}).get("storage") or {}
-    if storage.get("history_url_env"):
-        name = storage["history_url_env"]
+    # only what the file itself says: the schema's defaults stand for "not set" here
+    config = typed(config) if config is not None else None
+    storage = config.storage if config is not None else None
+    if storage is not None and config.given("storage", "history_url_env") and storage.history_url_env:
+        name = storage.history_url_env
         url = env.get(name)
         if not url:
             raise MlmonError(f"environment variable {name} is not set", "storage.history_url_env",
                              "export it, or pass --history PATH")
         return _sqlite_path(check_location(url, name, from_env=True), base)
-    url = storage.get("history_url")
+    url = storage.history_url if storage is not None and config.given("storage", "history_url") else None
     if not url:
         return DEFAULT_PATH
     return _sqlite_path(check_location(url, "storage.history_url"), base)

@@ -248,6 +248,12 @@ def from_dict(data: Optional[Mapping[str, Any]], path: Optional[str] = None, sch
     return dataclasses.replace(built, path=path, raw=_freeze(copy.deepcopy(dict(data))))
 
 
+def typed(config: Union[Config, Mapping[str, Any], None]) -> Config:
+    """``config`` as a :class:`Config`: a typed one as it is, a validated config dict (from code
+    that still holds one) typed here."""
+    return config if isinstance(config, Config) else from_dict(config or {})
+
+
 def _resolve(node: Mapping, root: Mapping) -> Mapping:
     ref = node.get("$ref") if isinstance(node, Mapping) else None
     if not ref:

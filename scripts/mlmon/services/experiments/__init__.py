@@ -32,10 +32,11 @@ from mlmon.services.experiments.analysis import analyze
 from mlmon.services.experiments.options import (CORRECTIONS, LATENCY_UNITS, METRIC_TYPES, RECOMMENDATIONS, AbOptions,
                                                 GuardrailSpec, error_rate_guardrail, latency_guardrail,
                                                 options_from_config)
-from mlmon.services.experiments.plan import AbPlan, plan
+from mlmon.services.experiments.plan import AbPlan, PlanOptions, plan, plan_from_options
 from mlmon.services.experiments.result import SCHEMA_VERSION, AbResult, Comparison, GuardrailCheck
 
 __all__ = [
     "CORRECTIONS", "LATENCY_UNITS", "METRIC_TYPES", "RECOMMENDATIONS", "SCHEMA_VERSION", "AbOptions", "AbPlan", "AbResult",
     "Comparison", "GuardrailCheck", "GuardrailSpec", "analyze", "error_rate_guardrail", "latency_guardrail", "options_from_config", "plan",
+    "PlanOptions", "plan_from_options",
 ]

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import List, Tuple
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.services.experiments.comparisons import compare_all, decide_significance
 from mlmon.services.experiments.decisions import recommend
 from mlmon.services.experiments.guardrails import check_guardrails
@@ -19,6 +20,8 @@ def analyze(table, options: AbOptions) -> AbResult:
     """Analyse one experiment; ``table`` is an :class:`mlmon.io.tables.Table`."""
     frame, path = table.frame, table.path
     warnings: List[str] = []
+    options = copy.copy(options)  # the guardrails to check join the caller's options here, not there
+    options.guardrails = options.guardrail_specs(warnings)
     check_options(options)
     require_columns(table, options)
 
@@ -83,17 +86,17 @@ def _control(options: AbOptions, names: List[str], path: str) -> str:
     if options.control is not None:
         if options.control not in names:
             raise MlmonError(f"control variant `{options.control}` is not in column `{options.variant_col}`", path,
-                             f"the variants are: {', '.join(names)}; pass one of them with --control")
+                             f"the variants are: {', '.join(names)}; pass one of them with {option('control')}")
         return options.control
     if "control" in names:
         return "control"
     raise MlmonError(f"no variant is called `control` in column `{options.variant_col}`", path,
-                     f"name the control with --control (variants: {', '.join(names)})")
+                     f"name the control with {option('control')} (variants: {', '.join(names)})")
 
 
 def _split(options: AbOptions, names: List[str], path: str, warnings: List[str]) -> Tuple[List[str], List[float]]:
     split = options.expected_split
-    if split and options.split_from_config and not set(names) <= set(split):
+    if split and options.split_is_the_configs and not set(names) <= set(split):
         warnings.append("the config's traffic_split names other variants than the data "
                         f"({', '.join(sorted(split))} vs {', '.join(names)}); equal split assumed")
         split = None
@@ -101,11 +104,12 @@ def _split(options: AbOptions, names: List[str], path: str, warnings: List[str])
         return names, [1.0] * len(names)
     extra = [n for n in names if n not in split]
     if extra:
-        raise MlmonError(f"variant `{extra[0]}` has no share in the expected split", "--expected-split",
+        raise MlmonError(f"variant `{extra[0]}` has no share in the expected split", option("expected_split"),
                          f"give a share for every variant: {', '.join(names)}")
     bad = [n for n, w in split.items() if not w > 0]
     if bad:
-        raise MlmonError(f"variant `{bad[0]}` has share {split[bad[0]]}", "--expected-split", "shares must be positive")
+        raise MlmonError(f"variant `{bad[0]}` has share {split[bad[0]]}", option("expected_split"),
+                         "shares must be positive")
     for n in split:
         if n not in names:
             warnings.append(f"variant `{n}` of the expected split has no rows")

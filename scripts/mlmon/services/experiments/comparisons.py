@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.services.experiments.options import AbOptions
 from mlmon.services.experiments.result import Comparison
 from mlmon.stats import multiple_testing, sequential, two_sample
@@ -32,7 +32,7 @@ def _metric_type(values: np.ndarray, col: str, requested: Optional[str], path: s
     is_binary = bool(np.all((finite == 0) | (finite == 1)))
     if requested == "binary" and not is_binary:
         raise MlmonError(f"metric `{col}` is not binary (values other than 0 and 1)", path,
-                         "use --metric-type continuous, or a 0/1 column")
+                         f"use {option('metric_type')} continuous, or a 0/1 column")
     return requested or ("binary" if is_binary else "continuous")
 
 

@@ -7,9 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.jsonsafe import strict_json
 from mlmon.services.experiments.result import SCHEMA_VERSION
+from mlmon.services.options import Options
 from mlmon.stats import power as power_kernels, sequential
 
 
@@ -62,38 +63,72 @@ class AbPlan:
         })
 
 
+@dataclass(frozen=True)
+class PlanOptions(Options):
+    """What a plan is asked: built as ``PlanOptions.from_config(config).override(**flags)``."""
+
+    mde: Optional[float] = None
+    baseline_rate: Optional[float] = None
+    sd: Optional[float] = None
+    relative: bool = False
+    alpha: float = 0.05
+    power: float = 0.8
+    looks: Optional[int] = None
+    spending: str = "obf"
+
+    @classmethod
+    def from_config(cls, config) -> "PlanOptions":
+        """The mde, power and significance a typed config's ``experiments`` section sets."""
+        if config is None:
+            return cls()
+        from mlmon.services.experiments.options import options_from_config
+
+        given = options_from_config(config)
+        return cls().from_fields(mde=given["mde"], power=given["power"], alpha=given["alpha"])
+
+
+def plan_from_options(o: PlanOptions) -> AbPlan:
+    if o.mde is None:
+        raise MlmonError("no minimum detectable effect", option("mde"),
+                         f"give {option('mde')} (e.g. 0.1 {option('relative')} for +10%)")
+    return plan(mde=o.mde, baseline=o.baseline_rate, sd=o.sd, relative=o.relative, alpha=o.alpha, power=o.power,
+                looks=o.looks, spending=o.spending)
+
+
 def plan(*, mde: float, baseline: Optional[float] = None, sd: Optional[float] = None, relative: bool = False,
          alpha: float = 0.05, power: float = 0.8, looks: Optional[int] = None, spending: str = "obf") -> AbPlan:
     """Sample size per arm (and boundaries for ``looks`` planned looks)."""
     if not 0 < alpha < 1:
-        raise MlmonError(f"alpha {alpha} is not between 0 and 1", "--alpha", "use e.g. 0.05")
+        raise MlmonError(f"alpha {alpha} is not between 0 and 1", option("alpha"), "use e.g. 0.05")
     if not 0 < power < 1 or power <= alpha:
-        raise MlmonError(f"power {power} is not between alpha and 1", "--power", "use e.g. 0.8")
+        raise MlmonError(f"power {power} is not between alpha and 1", option("power"), "use e.g. 0.8")
     if mde == 0:
-        raise MlmonError("the minimum detectable effect is 0", "--mde", "give the smallest change worth detecting")
+        raise MlmonError("the minimum detectable effect is 0", option("mde"),
+                         "give the smallest change worth detecting")
     if looks is not None and looks < 1:
-        raise MlmonError(f"{looks} looks", "--looks", "plan at least one look")
+        raise MlmonError(f"{looks} looks", option("looks"), "plan at least one look")
     if spending not in sequential.SPENDING:
-        raise MlmonError(f"unknown spending function {spending!r}", "--spending", "use obf or pocock")
+        raise MlmonError(f"unknown spending function {spending!r}", option("spending"), "use obf or pocock")
     if sd is not None:
         if relative:
             if baseline is None:
-                raise MlmonError("a relative effect on a mean needs the baseline mean", "--relative",
-                                 "pass --baseline-rate with the control mean, or give --mde in the metric's unit")
+                raise MlmonError("a relative effect on a mean needs the baseline mean", option("relative"),
+                                 f"pass {option('baseline_rate')} with the control mean, or give {option('mde')} in the metric's unit")
             effect = baseline * mde
         else:
             effect = mde
         try:
             size = power_kernels.sample_size_means(effect, sd, alpha=alpha, power=power)
         except ValueError as exc:
-            raise MlmonError(str(exc), "--sd", "give the metric's standard deviation per unit") from None
+            raise MlmonError(str(exc), option("sd"), "give the metric's standard deviation per unit") from None
     else:
         if baseline is None:
-            raise MlmonError("no baseline rate", "--baseline-rate", "give the control's current rate, e.g. 0.10")
+            raise MlmonError("no baseline rate", option("baseline_rate"), "give the control's current rate, e.g. 0.10")
         try:
             size = power_kernels.sample_size_proportions(baseline, mde, relative=relative, alpha=alpha, power=power)
         except ValueError as exc:
-            raise MlmonError(str(exc), "--baseline-rate/--mde", "rates are between 0 and 1, e.g. --baseline-rate 0.1 --mde 0.01") from None
+            raise MlmonError(str(exc), f"{option('baseline_rate')}/{option('mde')}",
+                             f"rates are between 0 and 1, e.g. {option('baseline_rate')} 0.1 {option('mde')} 0.01") from None
     bounds, inflation = None, None
     if looks:
         bounds = sequential.group_sequential_boundaries(looks, alpha, spending)

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.jsonsafe import finite
 from mlmon.services.labels import label_delay, parse_timestamps, sparse_latest
 from mlmon.services.performance.encoding import Encoded, Encoder
@@ -75,9 +75,9 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
     if sparse and G > 1 or (sparse and n_labeled.sum() < o.min_labeled):
         shares = ", ".join(f"{windows[i].start}: {n_labeled[i]}/{n_rows[i]}" for i in sparse[-3:])
         warnings.append(f"the latest {len(sparse)} window(s) are sparsely labeled ({shares} labeled): their realized "
-                        "metrics mean little yet; wait for labels" + ("" if o.estimate else " or add --estimate"))
+                        "metrics mean little yet; wait for labels" + ("" if o.estimate else f" or add {option('estimate')}"))
     if baseline is None and o.baseline == "reference":
-        warnings.append("no baseline (no --reference): severity is not assessed")
+        warnings.append(f"no baseline (no {option('reference')}): severity is not assessed")
 
     return PerfResult(
         task=o.task, window=win.label, columns=_columns(o, cur, enc), rows=int(len(current)),
@@ -93,9 +93,10 @@ def _join_labels(current: pd.DataFrame, labels: pd.DataFrame, o: PerfOptions,
     from mlmon.services.labels import join_labels
 
     if not o.join_on:
-        raise MlmonError("a labels file needs the id column that joins it", "--labels", "pass --join-on ID")
+        raise MlmonError("a labels file needs the id column that joins it", option("labels"),
+                         f"pass {option('join_on')} ID")
     if not o.target:
-        raise MlmonError("which labels column is the target?", "--labels", "pass --target COL")
+        raise MlmonError("which labels column is the target?", option("labels"), f"pass {option('target')} COL")
     take = [o.target] + [c for c in [o.label_timestamp] if c and c in labels.columns]
     current, join, join_warnings = join_labels(current, labels, o.join_on, take)
     warnings.extend(join_warnings)
@@ -127,7 +128,8 @@ def _baseline(ref: Encoded, rows: int, o: PerfOptions) -> Dict[str, Any]:
     """The labeled reference's metrics as one window: what each window is compared with."""
     rl = ref.labeled
     if not rl.any():
-        raise MlmonError("no labeled reference rows with a usable prediction", "reference", "check the reference's columns")
+        raise MlmonError("no labeled reference rows with a usable prediction", "reference",
+                         "check the reference's columns")
     base = _metrics(ref, rl, np.zeros(int(rl.sum()), dtype=np.int64), 1, o)
     return {
         "n": int(rows),
@@ -165,7 +167,8 @@ def _label_delay(current: pd.DataFrame, ts_ns: Optional[np.ndarray], o: PerfOpti
         return None
     label_ns, _ = parse_timestamps(current[o.label_timestamp], o.label_timestamp, "current")
     if ts_ns is None:
-        raise MlmonError("label delay needs the prediction timestamp", "--label-timestamp", "pass --timestamp COL too")
+        raise MlmonError("label delay needs the prediction timestamp", option("label_timestamp"),
+                         f"pass {option('timestamp')} COL too")
     delay = label_delay(ts_ns, label_ns)
     if delay is None:
         warnings.append(f"no row has both a timestamp and a label timestamp ({o.label_timestamp}): no label delay")

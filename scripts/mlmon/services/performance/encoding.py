@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.performance.options import PerfOptions
 
 
@@ -32,7 +32,8 @@ def _numeric(series: pd.Series, column: str, what: str, where: str) -> np.ndarra
         series = converted
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(values).any():
-        raise MlmonError(f"{what} column {column!r} holds infinite values", f"{where} column {column}", "remove or fix those rows")
+        raise MlmonError(f"{what} column {column!r} holds infinite values", f"{where} column {column}",
+                         "remove or fix those rows")
     return values
 
 
@@ -49,13 +50,13 @@ def _proba(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
         lo, hi = np.nanmin(p), np.nanmax(p)
     if np.isnan(lo):
         raise MlmonError(f"probability column {column!r} is empty", f"{where} column {column}",
-                         "fill it, or leave out --proba")
+                         f"fill it, or leave out {option('proba')}")
     if lo >= 0 and hi <= 1:
         return p  # two reductions, no temporary: the common case at ten million rows
     bad = (p < 0) | (p > 1)
     if bad.any():
         raise MlmonError(f"{int(bad.sum())} probabilities outside [0, 1] in column {column!r}, e.g. {p[bad][0]!r}",
-                         f"{where} column {column}", "pass probabilities (not scores or logits) with --proba")
+                         f"{where} column {column}", f"pass probabilities (not scores or logits) with {option('proba')}")
     return p
 
 
@@ -142,19 +143,20 @@ class Encoder:
 
     def encode(self, frame: pd.DataFrame, where: str, need_labels: bool = False) -> Encoded:
         o = self.o
-        for name, flag in ((o.target, "--target"), (o.prediction, "--prediction"), (o.lower, "--lower"),
-                           (o.upper, "--upper"), (o.timestamp, "--timestamp"), (o.label_timestamp, "--label-timestamp")):
-            if flag == "--label-timestamp" and where != "current":
+        for name, flag in ((o.target, option("target")), (o.prediction, option("prediction")), (o.lower, option("lower")),
+                           (o.upper, option("upper")), (o.timestamp, option("timestamp")), (o.label_timestamp, option("label_timestamp"))):
+            if flag == option("label_timestamp") and where != "current":
                 continue
-            if flag == "--target" and name is not None and name not in frame.columns and o.estimate and not need_labels:
+            if flag == option("target") and name is not None and name not in frame.columns and o.estimate and not need_labels:
                 continue  # estimating before any label arrived: every row is unlabeled
             require_column(frame, name, flag, where)
         for name in self._proba_columns():
-            require_column(frame, name, "--proba", where)
+            require_column(frame, name, option("proba"), where)
         n = len(frame)
         target = frame[o.target] if o.target is not None and o.target in frame.columns else None
         if need_labels and (target is None or target.notna().sum() == 0):
-            raise MlmonError("the reference has no labels", f"{where} column {o.target}", "a baseline needs a labeled reference")
+            raise MlmonError("the reference has no labels", f"{where} column {o.target}",
+                             "a baseline needs a labeled reference")
         labeled = target.notna().to_numpy() if target is not None else np.zeros(n, dtype=bool)
         if o.task == "regression":
             return self._regression(frame, target, labeled, where)
@@ -182,13 +184,14 @@ class Encoder:
         cols = self._proba_columns()
         if o.task == "binary":
             if len(cols) > 1:
-                raise MlmonError("a binary task takes one probability column", "--proba", "pass the positive class's column only")
+                raise MlmonError("a binary task takes one probability column", option("proba"),
+                                 "pass the positive class's column only")
             proba = _proba(frame, cols[0], where) if cols else None
             if pred is not None and proba is None and pd.api.types.is_float_dtype(pred):
                 v = pred.dropna().to_numpy()
                 if v.size and not np.isin(v, (0.0, 1.0)).all() and ((v >= 0) & (v <= 1)).all():
                     raise MlmonError(f"prediction column {o.prediction!r} holds probabilities, not classes",
-                                     f"{where} column {o.prediction}", f"pass it as --proba {o.prediction}")
+                                     f"{where} column {o.prediction}", f"pass it as {option('proba')} {o.prediction}")
             if self.positive is None:
                 self._choose_positive(target, pred)
             y = self._is_positive(target) if target is not None else None
@@ -199,24 +202,25 @@ class Encoder:
                 yhat = (proba >= o.threshold).astype(np.int64)
                 usable = ~np.isnan(proba)
             else:
-                raise MlmonError("no prediction column", "command line", "pass --prediction COL or --proba COL")
+                raise MlmonError("no prediction column", OPTIONS,
+                                 f"pass {option('prediction')} COL or {option('proba')} COL")
             if proba is not None:
                 usable &= ~np.isnan(proba)
             if y is not None and target is not None:
                 unknown = labeled & (y < 0)
                 if unknown.any():
                     raise MlmonError(f"target column {o.target!r} has more than two classes for a binary task",
-                                     f"{where} column {o.target}", "use --task multiclass")
+                                     f"{where} column {o.target}", f"use {option('task')} multiclass")
             dropped = int((labeled & ~usable).sum())
             return Encoded(y, labeled & usable, yhat, proba, dropped=dropped)
         # multiclass
         if pred is None:
-            raise MlmonError("no prediction column", "command line", "multiclass needs --prediction COL")
+            raise MlmonError("no prediction column", OPTIONS, f"multiclass needs {option('prediction')} COL")
         if self.classes is None:
             self.classes = _uniques(target, pred)
             if cols and len(cols) != len(self.classes):
                 raise MlmonError(f"{len(cols)} probability columns for {len(self.classes)} classes "
-                                 f"({', '.join(map(str, self.classes[:10]))})", "--proba",
+                                 f"({', '.join(map(str, self.classes[:10]))})", option("proba"),
                                  "give one column per class, in the classes' sorted order")
         y = _codes(target, self.classes) if target is not None else None
         yhat = _codes(pred, self.classes)
@@ -243,15 +247,15 @@ class Encoder:
             self.positive = next((v for v in values if str(v).lower() == "true"), "True")
         elif len(values) > 2:
             raise MlmonError(f"{len(values)} classes for a binary task ({', '.join(map(str, values[:6]))})",
-                             f"column {o.target or o.prediction}", "use --task multiclass")
+                             f"column {o.target or o.prediction}", f"use {option('task')} multiclass")
         else:
             self.positive = values[-1] if values else 1
             self.warnings.append(f"positive class taken as {self.positive!r} (the larger label); "
-                                 "pass --positive-label to choose another")
+                                 f"pass {option('positive_label')} to choose another")
         others = [v for v in values if str(v) != str(self.positive)]
         if len(others) > 1:
             raise MlmonError(f"{len(values)} classes for a binary task ({', '.join(map(str, values[:6]))})",
-                             f"column {o.target or o.prediction}", "use --task multiclass")
+                             f"column {o.target or o.prediction}", f"use {option('task')} multiclass")
         if others:
             self.negative = others[0]
         elif str(self.positive) in ("1", "True", "true"):

@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.services.performance.encoding import Encoded
 from mlmon.services.performance.windows import Windows
 from mlmon.stats import classification as cls
@@ -25,14 +25,16 @@ def estimate(cur: Encoded, ref: Optional[Encoded], win: Windows
     from mlmon.stats import cbpe
 
     if ref is None:
-        raise MlmonError("--estimate needs a labeled reference to calibrate on", "--estimate", "pass --reference FILE")
+        raise MlmonError(f"{option('estimate')} needs a labeled reference to calibrate on", option("estimate"),
+                         f"pass {option('reference')} FILE")
     rl = ref.labeled
     if rl.sum() < MIN_REFERENCE_FOR_ESTIMATE:
-        raise MlmonError(f"only {int(rl.sum())} labeled reference rows", "--reference",
+        raise MlmonError(f"only {int(rl.sum())} labeled reference rows", option("reference"),
                          f"CBPE needs at least {MIN_REFERENCE_FOR_ESTIMATE} labeled reference rows")
     ref_p, ref_y = ref.proba[rl], ref.y[rl]
     if np.unique(ref_y).size < 2:
-        raise MlmonError("the reference labels hold one class only", "--reference", "calibration needs both classes")
+        raise MlmonError("the reference labels hold one class only", option("reference"),
+                         "calibration needs both classes")
     choice = cbpe.choose_calibration(ref_p, ref_y)
     ece = choice.ece_calibrated if choice.calibrate else choice.ece_raw
     usable = ~np.isnan(cur.proba) & (cur.yhat >= 0)

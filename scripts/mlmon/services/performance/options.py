@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.labels import MIN_LABELED, MIN_LABELED_SHARE
+from mlmon.services.options import Options
 from mlmon.stats import classification as cls
 from mlmon.stats import regression as reg
 
@@ -21,10 +22,11 @@ LOWER_IS_BETTER = cls.LOWER_IS_BETTER | reg.LOWER_IS_BETTER
 
 
 @dataclass
-class PerfOptions:
-    """Column roles and settings of one performance run (flags and config both end here)."""
+class PerfOptions(Options):
+    """Column roles and settings of one performance run: built as
+    ``PerfOptions.from_config(config).override(**flags)`` (flag over config over default)."""
 
-    task: str
+    task: Optional[str] = None
     target: Optional[str] = None
     prediction: Optional[str] = None
     proba: Optional[Union[str, Sequence[str]]] = None  # binary: P(positive); multiclass: one column per class, classes sorted
@@ -51,29 +53,49 @@ class PerfOptions:
     join_on: Optional[str] = None                      # id column joining a separate labels frame
     model: Optional[str] = None
     version: Optional[str] = None
+    reference: Optional[str] = None                    # the labeled baseline period's file (read by the caller)
 
+    @classmethod
+    def from_config(cls, config, chunks: bool = False) -> "PerfOptions":
+        """The options a typed monitoring config gives (see :func:`run_settings_from_config`);
+        with ``chunks`` (windows of rows asked for) without the config's time window."""
+        from mlmon.services.performance.settings import run_settings_from_config
+
+        settings = run_settings_from_config(config)
+        if chunks:
+            settings.pop("window", None)
+        return cls().from_fields(**settings)
 
 
 def check_options(o: PerfOptions) -> None:
+    if not o.task:
+        raise MlmonError("no task given", OPTIONS,
+                         f"pass {option('task')} binary|multiclass|regression or model.task in {option('config')}")
     if o.task not in TASKS:
-        raise MlmonError(f"unknown task {o.task!r}", "--task", f"use one of: {', '.join(TASKS)}")
+        raise MlmonError(f"unknown task {o.task!r}", option("task"), f"use one of: {', '.join(TASKS)}")
     if o.task == "regression" and not o.prediction:
-        raise MlmonError("regression needs a prediction column", "--prediction", "pass --prediction COL")
+        raise MlmonError("regression needs a prediction column", option("prediction"),
+                         f"pass {option('prediction')} COL")
     if o.task != "regression" and not (o.prediction or o.proba):
-        raise MlmonError("no prediction column", "command line", "pass --prediction COL and/or --proba COL")
+        raise MlmonError("no prediction column", OPTIONS,
+                         f"pass {option('prediction')} COL and/or {option('proba')} COL")
     if o.baseline not in ("reference", "previous_window"):
-        raise MlmonError(f"unknown baseline {o.baseline!r}", "--baseline", "use reference or previous_window")
+        raise MlmonError(f"unknown baseline {o.baseline!r}", option("baseline"), "use reference or previous_window")
     if o.quantile is not None and not 0 < o.quantile < 1:
-        raise MlmonError(f"quantile must lie strictly between 0 and 1, got {o.quantile}", "--quantile", "e.g. 0.9")
+        raise MlmonError(f"quantile must lie strictly between 0 and 1, got {o.quantile}", option("quantile"),
+                         "e.g. 0.9")
     if (o.lower is None) != (o.upper is None):
-        raise MlmonError("a prediction interval needs both bounds", "--lower/--upper", "pass both columns")
+        raise MlmonError("a prediction interval needs both bounds", f"{option('lower')}/{option('upper')}",
+                         "pass both columns")
     if not 0 <= o.warning_drop <= o.critical_drop:
         raise MlmonError(f"tiers out of order: warning {o.warning_drop}, critical {o.critical_drop}", "tiers",
                          "warning must be at most critical")
     if o.estimate and o.task != "binary":
-        raise MlmonError("--estimate supports binary classification only", "--estimate", "drop --estimate or use --task binary")
+        raise MlmonError(f"{option('estimate')} supports binary classification only", option("estimate"),
+                         f"drop {option('estimate')} or use {option('task')} binary")
     if o.estimate and o.proba is None:
-        raise MlmonError("--estimate needs the predicted probability", "--estimate", "pass --proba COL")
+        raise MlmonError(f"{option('estimate')} needs the predicted probability", option("estimate"),
+                         f"pass {option('proba')} COL")
     known = set(cls.BINARY_METRICS if o.task != "regression" else reg.REGRESSION_METRICS)
     unknown = [m for m in (o.primary or []) if m not in known]
     if unknown:

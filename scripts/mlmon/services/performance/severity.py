@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from mlmon.errors import option
 from mlmon.jsonsafe import finite
 from mlmon.services.performance.estimate import UNSEEN_UNRELIABLE
 from mlmon.services.performance.options import LOWER_IS_BETTER, PerfOptions
@@ -42,7 +43,7 @@ def judge_window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.Win
     if baseline is not None and values:
         _severity(row, values, baseline, primary, o)
     elif n and baseline is not None:
-        row.notes.append("severity not assessed: no labels" + ("" if o.estimate else " (add --estimate)"))
+        row.notes.append("severity not assessed: no labels" + ("" if o.estimate else f" (add {option('estimate')})"))
     return row
 
 

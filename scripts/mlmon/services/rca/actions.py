@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import List
 
+from mlmon.errors import option
 from mlmon.services.rca.evidence import fmt, pct
 
 
@@ -124,7 +125,8 @@ def recommended_actions(verdict, ctx, performance=None) -> List[str]:
     out: List[str] = []
     if verdict.primary == "unknown":
         out.append("Performance dropped but no measured cause explains it: add what is missing and rerun "
-                   "(labels, --infra or --prometheus, --events with deployments and config changes).")
+                   f"(labels, {option('infra')} or {option('prometheus')}, {option('events')} with deployments and "
+                   "config changes).")
     for c in verdict.candidates:
         if c.cause == verdict.primary or c.score >= 0.5:
             for a in actions_for(c, ctx):

@@ -3,6 +3,7 @@ the model's score, residuals, the period each side covers)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -10,9 +11,10 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.io.infra import ChangeEvent, to_utc
 from mlmon.io.tables import Table
+from mlmon.services.options import Options
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -35,21 +37,16 @@ class Thresholds:
     consecutive_windows: int = 2          # non-healthy windows in a row that confirm a degradation
 
     @classmethod
-    def from_config(cls, config: Any) -> "Thresholds":
-        """The tiers a config sets (the typed :class:`~mlmon.services.config.model.Config`, or a
-        validated config dict); what it leaves unset keeps the defaults above.
-
-        >>> t = Thresholds.from_config({"alerts": {"warning": {"conditions": {"latency_p95": "300ms"}}}})
-        >>> t.latency_p95_ms, t.latency_p99_ms, t.consecutive_windows
-        (300.0, 2000.0, 2)
-        """
-        from mlmon.services.alerting import typed
+    def from_config(cls, config) -> "Thresholds":
+        """The tiers a typed monitoring config's ``alerts`` section sets (a validated config
+        dict is typed first); what the file leaves out keeps the defaults above."""
         from mlmon.services.config import parse_duration
+
+        from mlmon.services.config.model import typed
 
         config = typed(config)
         t = cls()
-        warn = config.alerts.warning.conditions
-        crit = config.alerts.critical.conditions
+        warn, crit = config.alerts.warning.conditions, config.alerts.critical.conditions
 
         def ms(v: Optional[str]) -> Optional[float]:
             s = parse_duration(v) if v is not None else None
@@ -59,41 +56,81 @@ class Thresholds:
             t.latency_p95_ms = ms(warn.latency_p95)
         if ms(crit.latency_p99) is not None:
             t.latency_p99_ms = ms(crit.latency_p99)
-        if warn.error_rate is not None:
+        if isinstance(warn.error_rate, (int, float)):
             t.error_rate_warning = float(warn.error_rate)
-        if crit.error_rate is not None:
+        if isinstance(crit.error_rate, (int, float)):
             t.error_rate_critical = float(crit.error_rate)
-        if warn.accuracy_drop is not None:
+        if isinstance(warn.accuracy_drop, (int, float)):
             t.accuracy_drop = float(warn.accuracy_drop)
-        if crit.accuracy_drop is not None:
+        if isinstance(crit.accuracy_drop, (int, float)):
             t.accuracy_drop_critical = float(crit.accuracy_drop)
-        if config.given("alerts", "consecutive_failures"):  # the schema's default is the alerts', not ours
+        if config.given("alerts", "consecutive_failures") and config.alerts.consecutive_failures >= 1:
             t.consecutive_windows = config.alerts.consecutive_failures
         return t
 
 
-def settings_from_config(config: Dict[str, Any]) -> Dict[str, Any]:
-    """What a monitoring config gives a diagnosis: the column roles and task, read as
+def settings_from_config(config) -> Dict[str, Any]:
+    """What a typed monitoring config gives a diagnosis: the column roles and task, read as
     ``mlmon perf --config`` reads them; the columns left out (``exclude`` and the row ``id``);
     and the reference and current paths when they are fixed (no ``{date}`` to fill in).
 
-    >>> settings_from_config({"model": {"task": "binary"}, "data": {
+    >>> from mlmon.services.config.model import from_dict
+    >>> settings_from_config(from_dict({"model": {"task": "binary"}, "data": {
     ...     "reference": {"path": "ref.parquet"}, "current": {"path": "cur/{date}.parquet"},
-    ...     "columns": {"target": "y", "prediction_proba": "p", "id": "tx", "exclude": ["note"]}}})
+    ...     "columns": {"target": "y", "prediction_proba": "p", "id": "tx", "exclude": ["note"]}}}))
     {'target': 'y', 'proba': 'p', 'task': 'binary', 'exclude': ['note', 'tx'], 'reference': 'ref.parquet'}
     """
     from mlmon.services.performance import settings_from_config as performance_settings
 
+    from mlmon.services.config.model import typed
+
+    config = typed(config)
     perf = performance_settings(config)
     found: Dict[str, Any] = {k: perf[k] for k in ("target", "prediction", "proba", "timestamp", "task") if k in perf}
-    data = config.get("data") or {}
-    cols = data.get("columns") or {}
-    found["exclude"] = [c for c in (cols.get("exclude") or []) + [cols.get("id")] if c]
+    cols = config.data.columns
+    found["exclude"] = [c for c in list(cols.exclude) + [cols.id] if c]
     for side in ("reference", "current"):
-        path = (data.get(side) or {}).get("path")
+        path = getattr(config.data, side).path
         if path and "{" not in path:
             found[side] = path
     return found
+
+
+@dataclass(frozen=True)
+class DiagnoseOptions(Options):
+    """The data and column roles of one diagnosis, built as
+    ``DiagnoseOptions.from_config(config).override(**flags)``; ``exclude`` is the config's
+    (those in the data) and the flag's together."""
+
+    reference: Optional[str] = None
+    current: Optional[str] = None
+    target: Optional[str] = None
+    prediction: Optional[str] = None
+    proba: Optional[str] = None
+    timestamp: Optional[str] = None
+    task: Optional[str] = None
+
+    @classmethod
+    def from_config(cls, config) -> "DiagnoseOptions":
+        if config is None:
+            return cls()
+        given = settings_from_config(config)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls().from_fields(**{k: v for k, v in given.items() if k in names})
+
+    def require_data(self) -> None:
+        for side in ("reference", "current"):
+            if not getattr(self, side):
+                raise MlmonError(f"{option(side)} is required", OPTIONS,
+                                 f"pass {option(side)} FILE (or a config whose data section names it)")
+
+    def roles_in(self, columns) -> Dict[str, Optional[str]]:
+        """The column roles; a role the config names (a model's column) is dropped when the data
+        at hand lacks it, one the user gave is kept (and checked)."""
+        present = set(columns)
+        return {k: (v if self.source(k) != "config" or v in present else None)
+                for k in ("target", "prediction", "proba", "timestamp")
+                for v in [getattr(self, k)]}
 
 
 @dataclass
@@ -139,8 +176,8 @@ class Context:
 
     def _check_roles(self) -> None:
         i = self.inputs
-        for flag, col in (("--target", i.target), ("--prediction", i.prediction), ("--proba", i.proba),
-                          ("--timestamp", i.timestamp)):
+        for flag, col in ((option("target"), i.target), (option("prediction"), i.prediction),
+                          (option("proba"), i.proba), (option("timestamp"), i.timestamp)):
             if not col:
                 continue
             for side, table in (("reference", i.reference), ("current", i.current)):
@@ -148,7 +185,7 @@ class Context:
                     raise MlmonError(f"{flag} column {col!r} is not in the {side} data", f"{side} {table.path}",
                                      "check the column name against the file's header")
         if i.task is not None and i.task not in TASKS:
-            raise MlmonError(f"unknown task {i.task!r}", "--task", "use binary, multiclass or regression")
+            raise MlmonError(f"unknown task {i.task!r}", option("task"), "use binary, multiclass or regression")
 
     def _infer_task(self) -> Optional[str]:
         i = self.inputs

@@ -21,11 +21,12 @@ The templates live in ``assets/stack/``; one module per artifact fills them: :mo
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Optional
 
 from dataclasses import replace
 
 from mlmon.errors import OPTIONS, MlmonError, option
+from mlmon.services.config.model import typed
 from mlmon.services.stack.alertmanager import SECRET_FIELDS, alertmanager_config, channel_secrets, receiving_channels
 from mlmon.services.stack.common import (ALERTMANAGER_FILE, ARTIFACTS, COMPOSE_FILE, DEFAULT_CONDITIONS, PROMETHEUS_FILE, RULES_FILE,
                                          RULES_TEST_FILE, STACK_DIR, TIERS, TOOLKIT_DIR, GeneratedStack, StackOptions,
@@ -41,9 +42,11 @@ __all__ = ["ARTIFACTS", "CONDITION_SETS", "SECRET_FIELDS", "SERVING_CONDITIONS",
            "channel_secrets", "receiving_channels", "write_stack"]
 
 
-def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptions] = None,
+def generate(config, artifact: str, options: Optional[StackOptions] = None,
              config_path: str = "monitoring.yaml", out_dir: str = ".") -> GeneratedStack:
-    """The files of one artifact (``compose`` means the whole stack), keyed by relative path."""
+    """The files of one artifact (``compose`` means the whole stack), keyed by relative path, from
+    a typed config (a validated config dict is typed first)."""
+    config = typed(config)
     if artifact not in ARTIFACTS:
         raise MlmonError(f"unknown artifact: {artifact}", "mlmon generate", f"choose one of {', '.join(ARTIFACTS)}")
     options = options or StackOptions()
@@ -54,9 +57,10 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
         raise MlmonError(f"{option('secrets_dir')} holds a control character (a newline?)", OPTIONS,
                          "give a plain directory path, e.g. /run/secrets")
     for name in ("evaluation_interval", "scrape_interval", "rate_window"):
-        seconds(getattr(options, name), f"--{name.replace('_', '-')} {getattr(options, name)}")
+        seconds(getattr(options, name), f"{option(name)} {getattr(options, name)}")
     if options.conditions not in CONDITION_SETS:
-        raise MlmonError(f"unknown condition set: {options.conditions}", "--conditions", f"choose one of {', '.join(CONDITION_SETS)}")
+        raise MlmonError(f"unknown condition set: {options.conditions}", option("conditions"),
+                         f"choose one of {', '.join(CONDITION_SETS)}")
     stack = GeneratedStack(artifact, {})
     if artifact in ("prometheus-rules", "compose"):
         rules, tests, warnings = prometheus_rules(config, options)
@@ -72,7 +76,7 @@ def generate(config: Dict[str, Any], artifact: str, options: Optional[StackOptio
         stack.warnings += [f"notifications.{c.name}: {c.alertmanager_note}"
                            for c in receiving_channels(config) if c.alertmanager_note]
         if artifact == "compose" and options.secrets_dir.rstrip("/") != "/run/secrets":
-            stack.warnings.append(f"--secrets-dir {options.secrets_dir}: the compose file mounts the secrets at "
+            stack.warnings.append(f"{option('secrets_dir')} {options.secrets_dir}: the compose file mounts the secrets at "
                                   "/run/secrets, where this Alertmanager config will not look")
     if artifact in ("grafana", "compose"):
         stack.files.update(grafana_files(config, options))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+from mlmon.services.config.model import Config, typed
 from mlmon.services.notify.channel import Channel
 from mlmon.services.notify.registry import REGISTRY
 from mlmon.services.stack.common import TIERS, StackOptions, prometheus_duration, seconds, yaml_text
@@ -18,44 +19,40 @@ from mlmon.services.stack.common import TIERS, StackOptions, prometheus_duration
 SECRET_FIELDS: Dict[str, Tuple[str, str]] = {name: (c.secret.key, c.secret.file) for name, c in REGISTRY.items()}
 
 
-def receiving_channels(config: Dict[str, Any]) -> List[Channel]:
+def receiving_channels(config: Config) -> List[Channel]:
     """The enabled channels that some tier notifies: the ones Alertmanager gets a config for."""
-    alerts = config.get("alerts") or {}
-    notifications = config.get("notifications") or {}
-    named = {str(c) for tier in TIERS for c in ((alerts.get(tier) or {}).get("notify") or [])}
+    named = {str(c) for tier in TIERS for c in config.alerts.tier(tier).notify}
     return [c for name, c in REGISTRY.items()
-            if name in named and notifications.get(name) and notifications[name].get("enabled", True)]
+            if name in named and config.channel(name) and config.channel(name).get("enabled", True)]
 
 
-def channel_secrets(config: Dict[str, Any]) -> List[Tuple[str, str]]:
+def channel_secrets(config: Config) -> List[Tuple[str, str]]:
     """(secret file name, environment variable) for every channel Alertmanager sends to that has a
     secret; a channel no tier notifies needs none, so compose does not ask for its variable."""
     out = []
     for channel in receiving_channels(config):
-        section = (config.get("notifications") or {})[channel.name]
+        section = config.notifications[channel.name]
         if section.get(channel.secret.key):
             out.append((channel.secret.file, str(section[channel.secret.key])))
     return out
 
 
-def alertmanager_config(config: Dict[str, Any], options: Optional[StackOptions] = None) -> str:
+def alertmanager_config(config: Config, options: Optional[StackOptions] = None) -> str:
     options = options or StackOptions()
-    alerts = config.get("alerts") or {}
-    cooldown = prometheus_duration(seconds(str(alerts.get("cooldown") or "1h"), "alerts.cooldown"))
+    config = typed(config)
+    cooldown = prometheus_duration(seconds(str(config.alerts.cooldown), "alerts.cooldown"))
     receiving = {c.name: c for c in receiving_channels(config)}
-    notifications = config.get("notifications") or {}
     secrets_dir = options.secrets_dir.rstrip("/")
     receivers = [{"name": "mlmon-default"}]
     routes = []
     for tier in TIERS:
-        section = alerts.get(tier)
-        if not section:
+        if not config.given("alerts", tier):  # a tier the file leaves out gets no receiver
             continue
         receiver: Dict[str, Any] = {"name": f"mlmon-{tier}"}
-        for name in section.get("notify") or []:
+        for name in config.alerts.tier(tier).notify:
             channel = receiving.get(name)
             if channel is not None:
-                receiver.update(channel.receiver(notifications.get(name) or {}, tier,
+                receiver.update(channel.receiver(config.channel(name) or {}, tier,
                                                  f"{secrets_dir}/{channel.secret.file}"))
         receivers.append(receiver)
         route: Dict[str, Any] = {"receiver": f"mlmon-{tier}", "matchers": [f'severity="{tier}"']}

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.services.config import parse_duration
 from mlmon.services.metrics_from_history import HIGHER_IS_BETTER
 
@@ -107,11 +107,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", str(text).lower()).strip("-") or "model"
 
 
-def primary_metrics(config: Dict[str, Any]) -> Tuple[List[str], List[str]]:
-    performance = config.get("performance") or {}
-    task = (config.get("model") or {}).get("task", "binary")
-    section = performance.get("regression" if task == "regression" else "classification") or {}
-    primary = [str(m) for m in section.get("primary") or (["rmse"] if task == "regression" else ["accuracy"])]
+def primary_metrics(config) -> Tuple[List[str], List[str]]:
+    """The task's primary metrics (a typed config's), split into (higher is better, lower is better)."""
+    performance = config.performance
+    section = performance.regression if config.model.task == "regression" else performance.classification
+    primary = [str(m) for m in section.primary]
     return [m for m in primary if m in HIGHER_IS_BETTER], [m for m in primary if m not in HIGHER_IS_BETTER]
 
 
@@ -121,12 +121,13 @@ def write_stack(stack: GeneratedStack, out_dir: str, force: bool = False) -> Lis
     import tempfile
 
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise MlmonError("output path is not a directory", f"--out {out_dir}", "give a directory")
+        raise MlmonError("output path is not a directory", f"{option('out')} {out_dir}", "give a directory")
     targets = [(os.path.join(out_dir, *rel.split("/")), text) for rel, text in sorted(stack.files.items())]
     existing = [p for p, _ in targets if os.path.exists(p)]
     if existing and not force:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
-        raise MlmonError("file already exists", existing[0] + more, "pass --force to overwrite, or --out another directory")
+        raise MlmonError("file already exists", existing[0] + more,
+                         f"pass {option('force')} to overwrite, or {option('out')} another directory")
     written = []
     for path, text in targets:
         directory = os.path.dirname(path)
@@ -138,7 +139,8 @@ def write_stack(stack: GeneratedStack, out_dir: str, force: bool = False) -> Lis
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except OSError as exc:
-            raise MlmonError(f"cannot write: {exc.strerror or exc}", path, "choose a writable --out directory") from exc
+            raise MlmonError(f"cannot write: {exc.strerror or exc}", path,
+                             f"choose a writable {option('out')} directory") from exc
         written.append(path)
     stack.written = written
     return written

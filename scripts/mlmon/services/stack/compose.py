@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import string
-from typing import Any, Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.services.stack.alertmanager import channel_secrets
@@ -14,25 +14,24 @@ from mlmon.services.stack.common import TOOLKIT_DIR, StackOptions, slug, templat
 
 
 
-def prometheus_config(config: Dict[str, Any], options: Optional[StackOptions] = None) -> str:
+def prometheus_config(config, options: Optional[StackOptions] = None) -> str:
     options = options or StackOptions()
-    prometheus = (config.get("integrations") or {}).get("prometheus") or {}
+    prometheus = config.integrations.prometheus
     return string.Template(template("prometheus.yml")).substitute(
         scrape_interval=options.scrape_interval, evaluation_interval=options.evaluation_interval,
         alertmanager=options.alertmanager_target, serve_target=options.serve_target,
-        metrics_path="/" + str(prometheus.get("path") or "/metrics").strip("/"))
+        metrics_path="/" + str(prometheus.path).strip("/"))
 
 
-def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str, out_dir: str) -> str:
-    prometheus = (config.get("integrations") or {}).get("prometheus") or {}
-    port = int(prometheus.get("port") or 9108)
+def compose_file(config, options: StackOptions, config_path: str, out_dir: str) -> str:
+    port = int(config.integrations.prometheus.port)
     out = os.path.abspath(out_dir)
     config_abs = os.path.abspath(config_path)
     secrets = channel_secrets(config)
     rel = lambda p: os.path.relpath(p, out)  # noqa: E731 - compose resolves paths from its own directory
     history_arg, serve_environment = _history_for_serve(config, os.path.dirname(config_abs))
     fields = {
-        "project": slug((config.get("model") or {}).get("name") or "model"),
+        "project": slug(config.model.name or "model"),
         "config_name": os.path.basename(config_abs),
         "config_path": json.dumps("/work/" + os.path.basename(config_abs)),
         "config_dir": rel(os.path.dirname(config_abs)),
@@ -51,16 +50,15 @@ def compose_file(config: Dict[str, Any], options: StackOptions, config_path: str
     return string.Template(template("compose.yaml")).substitute(fields)
 
 
-def _history_for_serve(config: Dict[str, Any], config_dir: str) -> Tuple[str, str]:
+def _history_for_serve(config, config_dir: str) -> Tuple[str, str]:
     """How the container's ``mlmon serve`` finds the history: a SQLite file inside the config's
     folder (mounted as /work) by ``--history``; a PostgreSQL store through the environment
     variables that name it, passed on from the host (its password never enters the file)."""
-    from mlmon.services.metrics_from_history import history_path
     from mlmon.store.backends import is_postgres
 
-    if is_postgres(history_path(config, None, config_dir)):
+    if is_postgres(_history(config, config_dir)):
         names = ["MLMON_DB_URL"]
-        env_name = (config.get("storage") or {}).get("history_url_env")
+        env_name = config.storage.history_url_env if config.given("storage", "history_url_env") else None
         if env_name and env_name not in names:
             names.append(env_name)
         return "", "    environment: [" + ", ".join(names) + "]\n"
@@ -68,11 +66,15 @@ def _history_for_serve(config: Dict[str, Any], config_dir: str) -> Tuple[str, st
     return ", " + json.dumps("--history") + ", " + json.dumps(history), ""  # JSON strings are YAML flow strings
 
 
-def _history_in_workdir(config: Dict[str, Any], config_dir: str) -> str:
-    """The history file relative to the config's folder (what the container sees as /work)."""
-    from mlmon.services.metrics_from_history import history_path
+def _history(config, config_dir: str) -> str:
+    from mlmon.store.location import resolve
 
-    path = os.path.relpath(os.path.abspath(history_path(config, None, config_dir)), config_dir)
+    return resolve(config, None, config_dir, os.environ)
+
+
+def _history_in_workdir(config, config_dir: str) -> str:
+    """The history file relative to the config's folder (what the container sees as /work)."""
+    path = os.path.relpath(os.path.abspath(_history(config, config_dir)), config_dir)
     if path.startswith(".."):
         raise MlmonError("the compose stack needs the history store inside the config's folder", path,
                          "use a relative storage.history_url such as sqlite:///.mlmon/history.db")

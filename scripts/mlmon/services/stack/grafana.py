@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import string
-from typing import Any, Dict, Optional
+from typing import Dict, Optional
 
 from mlmon.services.stack.common import (DASHBOARD_FILE, DASHBOARDS_PROVIDER_FILE, DATASOURCE_FILE, StackOptions,
                                          template)
 
 
 
-def grafana_files(config: Dict[str, Any], options: Optional[StackOptions] = None) -> Dict[str, str]:
+def grafana_files(config, options: Optional[StackOptions] = None) -> Dict[str, str]:
     options = options or StackOptions()
-    grafana = (config.get("integrations") or {}).get("grafana") or {}
-    model = (config.get("model") or {})
+    model = config.model
     replacements = {"__DATASOURCE_UID__": options.datasource_uid,
-                    "__DASHBOARD_UID__": str(grafana.get("dashboard_uid") or "mlmon"),
-                    "__TITLE__": f"ML monitoring: {model.get('name', 'model')} {model.get('version', '')}".strip()}
+                    "__DASHBOARD_UID__": str(config.integrations.grafana.dashboard_uid or "mlmon"),
+                    "__TITLE__": f"ML monitoring: {model.name or 'model'} {model.version or ''}".strip()}
 
     def fill(node):
         if isinstance(node, dict):

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from mlmon.errors import option
 from mlmon.services.stack.common import StackOptions, primary_metrics, prometheus_duration, seconds, yaml_text
 
 # from which its expression holds, and the value the expression then has (None: not in the summary)
-def _test_input(condition: str, thresholds: List[float], config: Dict[str, Any], step: float):
+def _test_input(condition: str, thresholds: List[float], config, step: float):
     top = max(thresholds) if thresholds else 0.0
     model = {"model_name": "m", "model_version": "v"}
     if condition == "accuracy_drop":
@@ -97,8 +98,8 @@ def _series(name: str, labels: Dict[str, str], values: str) -> Dict[str, str]:
     return {"series": f"{name}{{{inner}}}" if inner else name, "values": values}
 
 
-def rules_test(specs, config: Dict[str, Any], options: StackOptions, hold: str) -> str:
-    step = seconds(options.evaluation_interval, "--evaluation-interval")
+def rules_test(specs, config, options: StackOptions, hold: str) -> str:
+    step = seconds(options.evaluation_interval, option("evaluation_interval"))
     hold_seconds = seconds(hold, "for")
     by_condition: Dict[str, List[Tuple[str, Optional[float], Dict[str, Any]]]] = {}
     for tier, condition, threshold, rule in specs:

@@ -4,10 +4,12 @@ interval, the Prometheus reading of "the condition held on that many checks in a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
+from mlmon.errors import option
 from mlmon.services.stack.common import (TIERS, StackOptions, number, primary_metrics, prometheus_duration,
                                          prometheus_literal, seconds, slug, template, yaml_text)
 from mlmon.services.stack.rule_tests import rules_test
@@ -25,18 +27,21 @@ def _conditions() -> Dict[str, Dict[str, str]]:
     return yaml.safe_load(template("alert-conditions.yml"))
 
 
-def _rule_specs(config: Dict[str, Any], options: StackOptions):
-    """(tier, condition, threshold seconds-or-ratio, rule dict) for every alertable condition."""
-    alerts = config.get("alerts") or {}
+def _rule_specs(config, options: StackOptions):
+    """(tier, condition, threshold seconds-or-ratio, rule dict) for every alertable condition the
+    typed config's tiers set."""
+    alerts = config.alerts
     catalog = _conditions()
     higher, lower = primary_metrics(config)
-    consecutive = int(alerts.get("consecutive_failures") or 1)
-    hold = prometheus_duration(consecutive * seconds(options.evaluation_interval, "--evaluation-interval"))
-    model = str((config.get("model") or {}).get("name") or "model")
+    consecutive = int(alerts.consecutive_failures)
+    hold = prometheus_duration(consecutive * seconds(options.evaluation_interval, option("evaluation_interval")))
+    model = str(config.model.name or "model")
     specs, warnings = [], []
     for tier in TIERS:
-        section = alerts.get(tier) or {}
-        for condition, raw in (section.get("conditions") or {}).items():
+        section = alerts.tier(tier)
+        given = [f.name for f in dataclasses.fields(section.conditions)
+                 if config.given("alerts", tier, "conditions", f.name)]  # what the file sets, not the defaults
+        for condition, raw in ((name, getattr(section.conditions, name)) for name in given):
             if options.conditions == "serving" and condition not in SERVING_CONDITIONS:
                 continue  # left to `mlmon run`, so it is not sent twice
             entry = catalog.get(condition)
@@ -70,7 +75,7 @@ def _rule_specs(config: Dict[str, Any], options: StackOptions):
                     "summary": entry["summary"],
                     "description": string.Template(entry["description"]).safe_substitute(
                         {**fill, "threshold": str(raw) if threshold is not None else "its check"}),
-                    "response_time": str(section.get("response_time", "")),
+                    "response_time": str(section.response_time),
                 },
             }
             if threshold is not None:
@@ -79,11 +84,11 @@ def _rule_specs(config: Dict[str, Any], options: StackOptions):
     return specs, warnings, hold
 
 
-def prometheus_rules(config: Dict[str, Any], options: Optional[StackOptions] = None) -> Tuple[str, str, List[str]]:
+def prometheus_rules(config, options: Optional[StackOptions] = None) -> Tuple[str, str, List[str]]:
     """The rules file, its ``promtool test rules`` file, and warnings."""
     options = options or StackOptions()
     specs, warnings, hold = _rule_specs(config, options)
-    model = slug((config.get("model") or {}).get("name") or "model")
+    model = slug(config.model.name or "model")
     groups = {"groups": [{"name": f"mlmon-{model}", "interval": options.evaluation_interval,
                           "rules": [s[3] for s in specs]}]}
     header = ("# Prometheus alerting rules written by `mlmon generate prometheus-rules` from the monitoring\n"
