@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlmon.errors import MlmonError
-from mlmon.services import alerting, notify
+from mlmon.services import alerting, notify, recording
 
 if TYPE_CHECKING:
     from mlmon.services.config.model import Config
@@ -178,9 +178,10 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
             result.update(_outcome(decisions, warnings))
             run_id = store.append_scheduled(result, created_at=wall)
             result["run_id"] = run_id
-            result["drift"]["run_id"] = store.append_drift(drift, created_at=wall)
+            result["drift"]["run_id"] = recording.record_drift(store, drift, created_at=wall)
             if perf is not None:
-                result["performance"]["run_id"] = store.append_metrics(perf, perf_rows, created_at=wall)
+                result["performance"]["run_id"] = recording.record_performance(store, perf, created_at=wall,
+                                                                               rows=perf_rows)
             record_decisions(store, decisions, run_id, now, wall)
     except (sqlite3.Error, OSError, StoreError) as exc:
         # alert state lives in the store: a run that cannot record cannot decide either
