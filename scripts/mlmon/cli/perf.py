@@ -15,7 +15,7 @@ def _add_roles(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-timestamp", metavar="COL", help="when each label arrived (label delay)")
     p.add_argument("--labels", metavar="FILE", help="labels in a separate file, joined on --join-on")
     p.add_argument("--join-on", metavar="ID", help="id column shared by PREDICTIONS and --labels")
-    p.add_argument("--window", metavar="W", help="time window width: 1h, 1D, 7D, ... (needs --timestamp)")
+    p.add_argument("--window", metavar="W", help="calendar window in the data's time zone: 1h, 1D, 1W, 1M, ... (needs --timestamp)")
     p.add_argument("--chunk-size", metavar="N", type=int, help="windows of N rows instead of time windows")
     p.add_argument("--config", metavar="FILE", help="monitoring config (column roles, task, costs, tiers); flags override it")
     p.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
