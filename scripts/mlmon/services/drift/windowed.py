@@ -315,9 +315,9 @@ def _calibration_summary(options: DriftOptions, result: DriftResult, calibration
     return {
         "enabled": bool(calibrations),
         "false_alarm_rate": options.false_alarm_rate,
-        "method": ("(1 - R) quantile of the score under no change at the window's size: windows drawn from the "
-                   "reference (a random subsample of at most max(20 n, 50,000) rows) and the reference's own "
-                   "contiguous chunks when it has the timestamp"),
+        "method": ("(1 - R) quantile of the score under no change at the window's size, estimated on the "
+                   "reference: random windows drawn from a held-out part of it, and its own contiguous chunks "
+                   "when it has the timestamp, each scored against the rest"),
         "draws": draws_for(options.false_alarm_rate),
         "threshold_sources": sources,
         "column_false_alarm_rate": rates,
