@@ -186,11 +186,17 @@ def holdout_size(N: int, n: int) -> int:
     return int(min(N // 2, max(HOLDOUT_FACTOR * n, HOLDOUT_MIN)))
 
 
+#: Categorical tests computed from count vectors (:mod:`mlmon.stats.from_counts`: the same formulas).
+_COUNT_TESTS = {"jensenshannon": "jensenshannon_counts", "psi": "psi_counts", "chisquare": "chisquare_counts",
+                "z": "z_counts", "kl_div": "kl_div_counts", "hellinger": "hellinger_counts"}
+
+
 def scorer(test: Callable, reference: np.ndarray, column_type: str) -> Callable[[np.ndarray, float], Tuple[float, bool]]:
     """``score(window_sorted, threshold) -> (score, drifted)`` against a fixed sorted ``reference``.
 
     Wasserstein on numbers gets the O(n log N) kernel (the reference's prefix sums are built
-    once); every other test is called as it is (one pass over the reference)."""
+    once); categorical count tests count the reference once; every other test is called as it
+    is (one pass over the reference)."""
     from mlmon.stats.univariate import NUMERICAL
 
     ref = np.asarray(reference)
@@ -205,6 +211,23 @@ def scorer(test: Callable, reference: np.ndarray, column_type: str) -> Callable[
             return s, bool(s >= threshold)
 
         return fast
+
+    counts_test = _COUNT_TESTS.get(_test_id(test)) if column_type != NUMERICAL and ref.dtype.kind in "iu" else None
+    if counts_test is not None and ref.size:
+        from mlmon.stats import from_counts
+
+        kernel = getattr(from_counts, counts_test)
+        ref_counts = np.bincount(ref)
+
+        def counted(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
+            k = max(ref_counts.size, int(x.max()) + 1 if x.size else 0)
+            rc = np.pad(ref_counts, (0, k - ref_counts.size))
+            cc = np.bincount(x, minlength=k)
+            seen = (rc + cc) > 0
+            out = kernel(rc[seen], cc[seen], threshold)
+            return float(out.score), bool(out.drifted)
+
+        return counted
 
     def plain(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
         out = test(ref, x, column_type, threshold, presorted=True)

@@ -55,6 +55,20 @@ class SortedReference:
         self.shift = float(v[v.size // 2]) if v.size else 0.0  # centred sums keep their precision
         self.prefix = np.concatenate([[0.0], np.cumsum(v - self.shift)])
         self.std = float(np.std(v))
+        self._steps = {}  # window size -> the steps' index bounds and the reference's integral at them
+
+    def G(self, t: np.ndarray) -> np.ndarray:
+        """Integral of the reference's quantile function (centred) over index positions ``[0, t]``."""
+        fl = np.minimum(t.astype(np.int64), self.values.size - 1)  # t >= 0: truncation is floor
+        return self.prefix[fl] + (t - fl) * (self.values[fl] - self.shift)
+
+    def steps(self, n: int):
+        if n not in self._steps:
+            N = self.values.size
+            k = np.arange(n, dtype=np.float64)
+            a, b = k * N / n, (k + 1) * N / n
+            self._steps[n] = (a, b, self.G(a), self.G(b))
+        return self._steps[n]
 
 
 def wasserstein_to_reference(ref: SortedReference, current: np.ndarray) -> float:
@@ -70,22 +84,13 @@ def wasserstein_to_reference(ref: SortedReference, current: np.ndarray) -> float
     >>> round(wasserstein_to_reference(r, np.array([1.0, 2.0, 3.0, 4.0])), 12)
     1.0
     """
-    r, N = ref.values, ref.values.size
     w = np.asarray(current, dtype=np.float64)
-    n = w.size
-    k = np.arange(n, dtype=np.float64)
-    a, b = k * N / n, (k + 1) * N / n
-    c = np.searchsorted(r, w, "left").astype(np.float64)
-    m = np.clip(c, a, b)
-
-    def G(t):
-        fl = np.minimum(np.floor(t).astype(np.int64), N - 1)
-        return ref.prefix[fl] + (t - fl) * (r[fl] - ref.shift)
-
-    Ga, Gb, Gm = G(a), G(b), G(m)
+    a, b, Ga, Gb = ref.steps(w.size)
+    m = np.clip(np.searchsorted(ref.values, w, "left").astype(np.float64), a, b)
+    Gm = ref.G(m)
     wc = w - ref.shift
     total = wc * (m - a) - (Gm - Ga) + (Gb - Gm) - wc * (b - m)
-    return float(total.sum()) / N
+    return float(total.sum()) / ref.values.size
 
 
 def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
