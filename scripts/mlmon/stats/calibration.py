@@ -197,21 +197,47 @@ def scorer(test: Callable, reference: np.ndarray, column_type: str) -> Callable[
     Wasserstein on numbers gets the O(n log N) kernel (the reference's prefix sums are built
     once); categorical count tests count the reference once; every other test is called as it
     is (one pass over the reference)."""
+    many = _fast_scorer(test, reference, column_type)
+    if many is None:
+        ref = np.asarray(reference)
+
+        def plain(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
+            out = test(ref, x, column_type, threshold, presorted=True)
+            return float(out.score), bool(out.drifted)
+
+        return plain
+    rule = _rule_of(test, None)
+
+    def score(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
+        s = float(many(np.asarray(x)[None, :], threshold)[0])
+        return s, (not np.isnan(s)) and flagged_share(np.array([s]), threshold, rule) == 1.0
+
+    return score
+
+
+def batch_scorer(test: Callable, reference: np.ndarray, column_type: str) -> Callable[[np.ndarray, float], np.ndarray]:
+    """``scores(windows, probe)``: the score of every row of ``windows`` (rows sorted, one size)."""
+    fast = _fast_scorer(test, reference, column_type)
+    if fast is not None:
+        return fast
+    ref = np.asarray(reference)
+
+    def plain(W: np.ndarray, probe: float) -> np.ndarray:
+        return np.asarray([float(test(ref, x, column_type, probe, presorted=True).score) for x in W])
+
+    return plain
+
+
+def _fast_scorer(test: Callable, reference: np.ndarray, column_type: str):
     from mlmon.stats.univariate import NUMERICAL
 
     ref = np.asarray(reference)
     if _test_id(test) == "wasserstein" and column_type == NUMERICAL and ref.dtype.kind == "f" and ref.size:
-        from mlmon.stats.univariate.wasserstein import SortedReference, wasserstein_to_reference
+        from mlmon.stats.univariate.wasserstein import SortedReference, wasserstein_to_reference_many
 
         prep = SortedReference(ref)
         norm = max(prep.std, 0.001)
-
-        def fast(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
-            s = wasserstein_to_reference(prep, x) / norm
-            return s, bool(s >= threshold)
-
-        return fast
-
+        return lambda W, probe: wasserstein_to_reference_many(prep, W) / norm
     counts_test = _COUNT_TESTS.get(_test_id(test)) if column_type != NUMERICAL and ref.dtype.kind in "iu" else None
     if counts_test is not None and ref.size:
         from mlmon.stats import from_counts
@@ -219,21 +245,18 @@ def scorer(test: Callable, reference: np.ndarray, column_type: str) -> Callable[
         kernel = getattr(from_counts, counts_test)
         ref_counts = np.bincount(ref)
 
-        def counted(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
-            k = max(ref_counts.size, int(x.max()) + 1 if x.size else 0)
+        def counted(W: np.ndarray, probe: float) -> np.ndarray:
+            k = max(ref_counts.size, int(W.max()) + 1 if W.size else 0)
             rc = np.pad(ref_counts, (0, k - ref_counts.size))
-            cc = np.bincount(x, minlength=k)
-            seen = (rc + cc) > 0
-            out = kernel(rc[seen], cc[seen], threshold)
-            return float(out.score), bool(out.drifted)
+            rows = np.bincount((W + k * np.arange(W.shape[0])[:, None]).ravel(), minlength=k * W.shape[0])
+            out = []
+            for cc in rows.reshape(W.shape[0], k):
+                seen = (rc + cc) > 0
+                out.append(float(kernel(rc[seen], cc[seen], probe).score))
+            return np.asarray(out)
 
         return counted
-
-    def plain(x: np.ndarray, threshold: float) -> Tuple[float, bool]:
-        out = test(ref, x, column_type, threshold, presorted=True)
-        return float(out.score), bool(out.drifted)
-
-    return plain
+    return None
 
 
 def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int, *, draws: int = 200,
@@ -265,10 +288,12 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
             held = np.sort(rng.choice(N, holdout_size(N, n), replace=False))
             mask = np.ones(N, dtype=bool)
             mask[held] = False
-            score = scorer(test, values[mask], column_type)
+            score = batch_scorer(test, values[mask], column_type)
             pool = values[held]
-            scores = [score(pool[np.sort(rng.choice(pool.size, n, replace=False))], probe)[0] for _ in range(draws)]
-            return _null(scores, method, n)
+            per = pool.size // n  # one permutation of the holdout gives this many disjoint windows
+            rows = np.concatenate([rng.permutation(pool.size)[:per * n].reshape(per, n)
+                                   for _ in range(-(-draws // per))])[:draws]
+            return _null(score(np.sort(pool[rows], axis=1), probe), method, n)
         sets = (rng.choice(N, n, replace=False) for _ in range(draws))
     elif method == "contiguous":
         if time_order is None:
@@ -290,8 +315,9 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
             mask = np.ones(N, dtype=bool)
             for s in starts:
                 mask[pos[s:s + n]] = False
-            score = scorer(test, values[mask], column_type)
-            return _null([score(values[np.sort(pos[s:s + n])], probe)[0] for s in starts], method, n)
+            score = batch_scorer(test, values[mask], column_type)
+            chunks = np.sort(values[pos[starts[:, None] + np.arange(n)]], axis=1)
+            return _null(score(chunks, probe), method, n)
         sets = (pos[s:s + n] for s in starts)
     else:
         raise ValueError(f"unknown method {method!r}")

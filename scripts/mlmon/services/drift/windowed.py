@@ -69,7 +69,11 @@ def with_fields(options: DriftOptions, **values: Any) -> DriftOptions:
 
 
 def run_two_files(reference, current, options: DriftOptions) -> DriftResult:
-    """The two-file check; calibrated thresholds only when ``calibrate`` came from a flag."""
+    """The two-file check; calibrated thresholds only when ``calibrate`` came from a flag.
+    A named timestamp column is left out (it is never drift-tested)."""
+    ts = options.timestamp
+    if ts and ts in current.columns and ts not in options.exclude:
+        options = with_fields(options, exclude=[*options.exclude, ts])
     if not (options.calibrate and options.source("calibrate") == "flag"):
         return run(RowSource(reference, current), options)
     check_options(options)

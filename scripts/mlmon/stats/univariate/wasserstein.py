@@ -85,12 +85,18 @@ def wasserstein_to_reference(ref: SortedReference, current: np.ndarray) -> float
     1.0
     """
     w = np.asarray(current, dtype=np.float64)
-    a, b, Ga, Gb = ref.steps(w.size)
-    m = np.clip(np.searchsorted(ref.values, w, "left").astype(np.float64), a, b)
+    return float(wasserstein_to_reference_many(ref, w[None, :])[0])
+
+
+def wasserstein_to_reference_many(ref: SortedReference, windows: np.ndarray) -> np.ndarray:
+    """:func:`wasserstein_to_reference` for every row of ``windows`` (each row sorted, one size)."""
+    w = np.asarray(windows, dtype=np.float64)
+    a, b, Ga, Gb = ref.steps(w.shape[1])
+    m = np.clip(np.searchsorted(ref.values, w.ravel(), "left").astype(np.float64).reshape(w.shape), a, b)
     Gm = ref.G(m)
     wc = w - ref.shift
     total = wc * (m - a) - (Gm - Ga) + (Gb - Gm) - wc * (b - m)
-    return float(total.sum()) / ref.values.size
+    return total.sum(axis=1) / ref.values.size
 
 
 def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
