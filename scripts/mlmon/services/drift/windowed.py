@@ -115,9 +115,11 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
     base = with_fields(options, exclude=exclude)
     whole = run(RowSource(reference, current), base)  # today's whole-period result
 
-    ref_ns = None
+    ref_ns = None  # reference rows with a timestamp, in time order (for its contiguous chunks)
     if ts and ts in reference.columns:
-        ref_ns = parse_timestamps(reference.frame[ts], ts, options.timezone).asi8
+        stamps = parse_timestamps(reference.frame[ts], ts, options.timezone).asi8
+        have = np.flatnonzero(stamps != NAT)
+        ref_ns = have[np.argsort(stamps[have], kind="stable")]
     cache = CalibrationCache(false_alarm_rate=options.false_alarm_rate, draws=draws_for(options.false_alarm_rate),
                              fast=True)
     W = windows.count
@@ -197,12 +199,12 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     order = np.argsort(ref, kind="stable")
     ref_sorted = ref[order]
     time_order = None
-    if ref_ns is not None:
-        t = ref_ns[ref_keep]
-        have = np.flatnonzero(t != NAT)
+    if ref_ns is not None:  # the column's kept values, in time order, as positions in ref_sorted
+        rows = ref_ns[ref_keep[ref_ns]]  # rows by time (computed once), the kept ones
+        kept_index = np.cumsum(ref_keep) - 1
         rank = np.empty(order.size, dtype=np.int64)
         rank[order] = np.arange(order.size)
-        time_order = rank[have[np.argsort(t[have], kind="stable")]]
+        time_order = rank[kept_index[rows]]
     groups = windows.groups[cur_keep]
     ok = groups >= 0
     g, v = groups[ok], cur[ok]
