@@ -236,3 +236,32 @@ def test_window_needs_a_timestamp(tmp_path):
     assert "--window 1D needs a timestamp column" in err and "--timestamp COL" in err
     err = _error(*_files(tmp_path, _reference(), _days(2, 100)), "--timestamp", "when", "--window", "1D")
     assert "timestamp column 'when' is not in the current data" in err
+
+
+# ---------------------------------------------------------------------------- fast kernels
+
+
+@pytest.mark.parametrize("N,n", [(50_000, 165), (1_000, 999), (7, 3), (100, 100)])
+def test_wasserstein_against_a_prepared_reference_equals_the_merge(N, n):
+    from mlmon.stats.univariate.wasserstein import SortedReference, wasserstein_distance_sorted, wasserstein_to_reference
+
+    rng = np.random.default_rng(N + n)
+    ref, cur = np.sort(rng.lognormal(3, 1, N)), np.sort(rng.lognormal(3.1, 1, n))
+    assert wasserstein_to_reference(SortedReference(ref), cur) == pytest.approx(wasserstein_distance_sorted(ref, cur), rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["jensenshannon", "psi", "chisquare", "kl_div", "hellinger", "wasserstein"])
+def test_window_scorer_equals_the_row_test(method):
+    from mlmon.stats.calibration import scorer
+    from mlmon.stats.univariate import get
+
+    rng = np.random.default_rng(3)
+    test = get(method)
+    kind = "numerical" if method == "wasserstein" else "categorical"
+    if kind == "numerical":
+        ref, cur = np.sort(rng.normal(size=5_000)), np.sort(rng.normal(0.2, 1, 150))
+    else:
+        ref, cur = np.sort(rng.integers(0, 5, 5_000)), np.sort(rng.integers(0, 6, 150))  # one category only in the window
+    expected = test(ref, cur, kind, test.default_threshold, presorted=True)
+    score, drifted = scorer(test, ref, kind)(cur, test.default_threshold)
+    assert score == pytest.approx(expected.score, rel=1e-12) and drifted == expected.drifted
