@@ -43,6 +43,16 @@ def register(sub) -> None:
                    help="control the false discovery rate of p-value tests at Q (Benjamini-Hochberg)")
     d.add_argument("--multivariate", choices=["mmd"], help="also test the joint distribution of numerical features")
     d.add_argument("--mmd-gamma", metavar="G", type=float, help="RBF kernel gamma for MMD (default: median heuristic)")
+    d.add_argument("--timestamp", metavar="COL", help="timestamp column: windows are cut on it (never drift-tested)")
+    d.add_argument("--window", metavar="DURATION",
+                   help="drift per calendar window of the current data, in its own time zone: 6h, 1D, 1W, 1M (needs --timestamp)")
+    d.add_argument("--chunk-size", metavar="N", type=int, help="drift per chunk of N current rows (in timestamp order with --timestamp)")
+    d.add_argument("--timezone", metavar="TZ", help="time zone that calendar windows follow (IANA name; default: the data's own)")
+    d.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=None,
+                   help="thresholds from the score's distribution under no change at the window's size, estimated on "
+                        "the reference (default: on with --window/--chunk-size, off for two files)")
+    d.add_argument("--false-alarm-rate", metavar="R", type=float,
+                   help="calibrated thresholds: chance a stable window flags a column (default 0.01)")
     d.add_argument("--fail-on", choices=["drift", "critical"],
                    help="exit 1 on dataset drift / critical severity (for CI gates)")
     d.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
@@ -78,7 +88,7 @@ def _render(data: dict) -> str:
 def run_drift(args) -> int:
     from mlmon.io.tables import read_table
     from mlmon.profiles.magic import is_profile_path  # the first bytes: imports no profile machinery
-    from mlmon.services.drift import compute_drift
+    from mlmon.services.drift.windowed import run_two_files, run_windowed
 
     check_output_paths(args, [args.reference, args.current])
     from mlmon.cli.profile import engine_options
@@ -87,11 +97,20 @@ def run_drift(args) -> int:
     if is_profile_path(args.reference) or is_profile_path(args.current) or engine_options(args).asked:
         from mlmon.cli.profile import run_profile_drift
 
+        if args.window or args.chunk_size is not None or args.calibrate:
+            from mlmon.errors import MlmonError
+
+            raise MlmonError("windows and calibrated thresholds need rows, not profiles or an engine", "command line",
+                             "compare the data files, or drop --window/--chunk-size/--calibrate")
+
         return run_profile_drift(args, lambda columns: _drift_options(args, columns))
     reference = read_table(args.reference, encoding=args.encoding, role="reference")
     current = read_table(args.current, encoding=args.encoding, role="current")
     options, config_warnings = _drift_options(args, current.columns)
-    result = compute_drift(reference, current, options)
+    if options.windowed:
+        result = run_windowed(reference, current, options)
+    else:
+        result = run_two_files(reference, current, options)
     data = result.to_dict()
     data["warnings"].extend(config_warnings)
     if args.html:
@@ -118,32 +137,40 @@ def _drift_options(args, columns):
     """DriftOptions from the config (if any) and the flags, for data with ``columns``."""
     from mlmon.services.drift import DriftOptions
 
-    settings: Dict[str, object] = {}
-    config_warnings: List[str] = []
+    config = None
     if args.config:
         from mlmon.services.config import load_config
-        from mlmon.services.drift import options_from_config
 
-        settings, config_warnings = options_from_config(load_config(args.config).as_dict(), columns)
+        config = load_config(args.config)
+    options = DriftOptions.from_config(config, columns)
     flags = {
         "method": args.method,
         "threshold": args.threshold,
         "drift_share": args.drift_share,
         "fdr": args.fdr,
         "multivariate": args.multivariate,
+        "mmd_gamma": args.mmd_gamma,
         "target": args.target,
         "prediction": args.prediction,
+        "timestamp": getattr(args, "timestamp", None),
+        "window": getattr(args, "window", None),
+        "chunk_size": getattr(args, "chunk_size", None),
+        "timezone": getattr(args, "timezone", None),
+        "calibrate": getattr(args, "calibrate", None),
+        "false_alarm_rate": getattr(args, "false_alarm_rate", None),
     }
-    settings.update({k: v for k, v in flags.items() if v is not None})
+    lists = {"numerical": list(options.numerical), "categorical": list(options.categorical)}
     for key, given in (("numerical", args.numerical), ("categorical", args.categorical), ("exclude", args.exclude)):
         if given:  # a flag list replaces the config's, and takes its columns out of the other lists
-            settings[key] = list(given)
+            lists[key] = list(given)
             for other in ("numerical", "categorical"):
-                if other != key and settings.get(other):
-                    settings[other] = [c for c in settings[other] if c not in given]
-    column_methods = dict(settings.pop("column_methods", {}) or {})
-    column_methods.update({col: method for col, method in args.column_method})
-    return DriftOptions(column_methods=column_methods, mmd_gamma=args.mmd_gamma, **settings), config_warnings
+                if other != key and lists[other]:
+                    lists[other] = [c for c in lists[other] if c not in given]
+    if args.numerical or args.categorical or args.exclude:
+        flags.update(lists)
+    if args.column_method:
+        flags["column_methods"] = {**options.column_methods, **dict(args.column_method)}
+    return options.override(**flags), list(options.config_warnings)
 
 
 def run_demo(args) -> int:

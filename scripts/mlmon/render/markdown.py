@@ -73,10 +73,16 @@ def drift_report(d: Dict[str, Any]) -> str:
         out.append("|---|---|---|---:|---|---|")
         order = sorted(cols.values(), key=lambda c: (not c["drifted"], c["column"]))
         for c in order:
+            calibrated = " (calibrated)" if c.get("threshold_source") == "calibrated" else ""
             out.append(
-                f"| {cell(c['column'])} | {c['type']} | {c['method']} | {_num(c['score'])} | {_rule(c)} | "
+                f"| {cell(c['column'])} | {c['type']} | {c['method']} | {_num(c['score'])} | {_rule(c)}{calibrated} | "
                 f"{'**yes**' if c['drifted'] else 'no'} |"
             )
+        out.append("")
+    if d.get("windows") is not None:
+        out.extend(_windows_section(d))
+    elif d.get("calibration"):
+        out.append(_thresholds_line(d["calibration"]))
         out.append("")
     if d.get("warnings"):
         out.append("## Warnings")
@@ -87,6 +93,59 @@ def drift_report(d: Dict[str, Any]) -> str:
         out.extend(f"- {prose(r)}" for r in d["recommendations"])
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+#: Windows listed in full up to this many; beyond, the drifted ones and the last few.
+WINDOWS_SHOWN = 40
+LAST_SHOWN = 10
+
+
+def _thresholds_line(cal: Dict[str, Any]) -> str:
+    """How thresholds were set and the false alarms that follow, in one line."""
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(cal.get("threshold_sources", {}).items()))
+    expected = _num(cal.get("expected_false_alarms_per_30_windows"))
+    if cal.get("enabled"):
+        how = (f"- thresholds calibrated on the reference for a false-alarm rate of {_num(cal['false_alarm_rate'])} "
+               f"per column per window (the score's {_num(1 - cal['false_alarm_rate'])} quantile under no change, "
+               f"at the window's size)")
+    else:
+        how = "- fixed thresholds (not calibrated)"
+    return f"{how}; expected dataset-level false alarms per 30 stable windows: {expected} (thresholds: {sources})"
+
+
+def _windows_section(d: Dict[str, Any]) -> List[str]:
+    wins, cur = d["windows"], d["current"]
+    tested = [w for w in wins if w.get("tested")]
+    drifted = [w for w in tested if w["dataset_drift"]]
+    where = f" on `{cur['timestamp']}`" if cur.get("timestamp") else ""
+    out = ["## Windows", "",
+           f"- {len(wins)} windows ({cur.get('window')}{where}); {len(wins) - len(tested)} not tested; "
+           f"dataset drift in {len(drifted)}"]
+    if d.get("calibration"):
+        out.append(_thresholds_line(d["calibration"]))
+    onsets = {c: s for c, s in (d.get("onsets") or {}).items() if s}
+    if onsets:
+        out.extend(f"- {code(c)} has drifted since {s}" for c, s in sorted(onsets.items(), key=lambda kv: kv[1]))
+    else:
+        out.append("- no column is drifting in the latest window")
+    out.append("")
+    shown = wins
+    if len(wins) > WINDOWS_SHOWN:
+        keep = {id(w) for w in wins[-LAST_SHOWN:]} | {id(w) for w in wins if any(
+            r["drifted"] for r in w.get("columns", {}).values())}
+        shown = [w for w in wins if id(w) in keep]
+    out.append("| window start | rows | drifted columns | drift share | severity |")
+    out.append("|---|---:|---|---:|---|")
+    for w in shown:
+        if not w.get("tested"):
+            out.append(f"| {w['start']} | {_num(w['n'])} | not tested: {prose(w.get('reason'))} | | |")
+            continue
+        names = ", ".join(cell(c) for c, r in w["columns"].items() if r["drifted"]) or "none"
+        out.append(f"| {w['start']} | {_num(w['n'])} | {names} | {_num(w['drift_share'])} | {w['severity']} |")
+    if len(shown) < len(wins):
+        out.append(f"\n{len(wins) - len(shown)} windows without a drifted column not shown (JSON has them all).")
+    out.append("")
+    return out
 
 
 def methods_table(rows: List[Dict[str, Any]]) -> str:

@@ -77,6 +77,12 @@ class Multivariate:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    enabled: bool
+    false_alarm_rate: float
+
+
+@dataclass(frozen=True)
 class Drift:
     method: Optional[str]
     threshold: Optional[float]
@@ -85,6 +91,7 @@ class Drift:
     drift_share: float
     fdr: Optional[float]
     multivariate: Multivariate
+    calibration: Calibration
     window: str
 
 

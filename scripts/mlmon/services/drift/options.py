@@ -46,6 +46,13 @@ def options_from_config(config: Dict[str, Any], columns: Sequence[str]) -> Tuple
             out[key] = drift[key]
     out["column_methods"] = {c: m for c, m in (drift.get("column_methods") or {}).items() if c in present}
     out["column_thresholds"] = {c: t for c, t in (drift.get("column_thresholds") or {}).items() if c in present}
+    if cols.get("timestamp") in present:
+        out["timestamp"] = cols["timestamp"]
+    cal = drift.get("calibration") or {}
+    if cal.get("enabled") is not None:
+        out["calibrate"] = bool(cal["enabled"])
+    if cal.get("false_alarm_rate") is not None:
+        out["false_alarm_rate"] = cal["false_alarm_rate"]
     mv = drift.get("multivariate") or {}
     if mv.get("enabled"):
         out["multivariate"] = mv.get("method") or "mmd"
@@ -61,6 +68,19 @@ def check_options(options: DriftOptions) -> None:
                          f"use e.g. {option('threshold')} 0.1")
     if options.fdr is not None and not 0 < options.fdr < 1:
         raise MlmonError(f"{option('fdr')} {options.fdr} is outside (0, 1)", OPTIONS, f"use e.g. {option('fdr')} 0.05")
+    r = options.false_alarm_rate
+    if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r < 0.5:
+        raise MlmonError(f"{option('false_alarm_rate')} {r} is outside (0, 0.5)", OPTIONS,
+                         f"use e.g. {option('false_alarm_rate')} 0.01 (one false alarm per column in 100 windows)")
+    if options.window and options.chunk_size is not None:
+        raise MlmonError(f"{option('window')} and {option('chunk_size')} given together", OPTIONS,
+                         f"choose one: calendar periods ({option('window')} 1D) or row counts ({option('chunk_size')} 1000)")
+    if options.window and not options.timestamp:
+        raise MlmonError(f"{option('window')} {options.window} needs a timestamp column", OPTIONS,
+                         f"name it with {option('timestamp')} COL, or cut windows by rows with {option('chunk_size')} N")
+    if options.chunk_size is not None and (isinstance(options.chunk_size, bool) or options.chunk_size < 1):
+        raise MlmonError(f"{option('chunk_size')} {options.chunk_size} is not a positive row count", OPTIONS,
+                         f"use e.g. {option('chunk_size')} 1000")
     names = catalog.ids()
     for m in [options.method, *options.column_methods.values()]:
         if m is not None and m not in names:

@@ -35,7 +35,9 @@ def compute_drift(reference, current, options: Optional[DriftOptions] = None) ->
     return run(RowSource(reference, current), options)
 
 
-def run(source, options: Optional[DriftOptions] = None) -> DriftResult:
+def run(source, options: Optional[DriftOptions] = None, calibrator=None) -> DriftResult:
+    """``calibrator``: ``(spec, test, data) -> threshold or None`` for columns without an explicit
+    threshold (see :mod:`.windowed`); None keeps each test's default."""
     options = options or DriftOptions()
     source.check_methods(options)
     ref_side, cur_side = source.sides()
@@ -51,9 +53,9 @@ def run(source, options: Optional[DriftOptions] = None) -> DriftResult:
     workers = options.workers or min(len(jobs), os.cpu_count() or 1) or 1
     if source.parallel and workers > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(lambda s: _column_drift(source, s, options), jobs))
+            outcomes = list(pool.map(lambda s: _column_drift(source, s, options, calibrator), jobs))
     else:
-        outcomes = [_column_drift(source, s, options) for s in jobs]
+        outcomes = [_column_drift(source, s, options, calibrator) for s in jobs]
 
     results: Dict[str, ColumnDrift] = {}
     for spec, (res, col_warnings, skip_reason) in zip(jobs, outcomes):
@@ -64,7 +66,7 @@ def run(source, options: Optional[DriftOptions] = None) -> DriftResult:
             results[spec.name] = res
 
     if options.fdr is not None:
-        _apply_fdr(results, options.fdr)
+        _apply_fdr(results, options.fdr, options.source("fdr") if options.source("fdr") != "default" else "flag")
         for r in results.values():
             if getattr(r, "approximate", False) and r.score_kind == "p_value":
                 r.verdict_certain = False  # the bounds hold for the raw p-value, not the adjusted one
@@ -132,7 +134,8 @@ def assemble_result(reference: Dict[str, Any], current: Dict[str, Any], results:
 # ---------------------------------------------------------------------------- per column
 
 
-def _column_drift(source, spec: ColumnSpec, options: DriftOptions) -> Tuple[Optional[ColumnDrift], List[str], Optional[str]]:
+def _column_drift(source, spec: ColumnSpec, options: DriftOptions,
+                  calibrator=None) -> Tuple[Optional[ColumnDrift], List[str], Optional[str]]:
     data: ColumnData = source.column(spec)
     warnings: List[str] = []
     if data.infinite:
@@ -150,8 +153,13 @@ def _column_drift(source, spec: ColumnSpec, options: DriftOptions) -> Tuple[Opti
     method = _method_for(spec, options, data.n_reference, data.n_unique)
     test = univariate.get(method)
     threshold = options.column_thresholds.get(spec.name, options.threshold)
+    threshold_source = options.threshold_origin(spec.name) or "default"
+    if threshold is None and calibrator is not None:
+        threshold = calibrator(spec, test, data)
+        threshold_source = "calibrated"
     if threshold is None:
         threshold = test.default_threshold
+        threshold_source = "default"
     try:
         with np.errstate(all="ignore"):
             out = source.run(method, spec, data, threshold)
@@ -175,6 +183,7 @@ def _column_drift(source, spec: ColumnSpec, options: DriftOptions) -> Tuple[Opti
         reference_count=int(data.n_reference), current_count=int(data.n_current),
         reference_missing=int(data.reference_missing), current_missing=int(data.current_missing),
         infinite_dropped=int(data.infinite), new_categories=data.new_categories[:NEW_CATEGORIES_SHOWN] or None,
+        threshold_source=threshold_source,
     )
     if out.exactness is None:
         return ColumnDrift(**fields), warnings, None
@@ -206,7 +215,7 @@ def _method_for(spec: ColumnSpec, options: DriftOptions, n_reference: int, n_uni
 # ---------------------------------------------------------------------------- dataset level
 
 
-def _apply_fdr(results: Dict[str, ColumnDrift], q: float) -> None:
+def _apply_fdr(results: Dict[str, ColumnDrift], q: float, origin: str = "flag") -> None:
     from mlmon.stats.multiple_testing import benjamini_hochberg
 
     tested = [r for r in results.values() if r.score_kind == "p_value"]
@@ -216,6 +225,7 @@ def _apply_fdr(results: Dict[str, ColumnDrift], q: float) -> None:
     for r, p_adj in zip(tested, adjusted):
         r.p_value_adjusted = float(p_adj)
         r.threshold = q
+        r.threshold_source = origin
         r.drift_rule = "<="
         r.drifted = bool(p_adj <= q)
 

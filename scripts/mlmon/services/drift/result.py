@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from mlmon.jsonsafe import bounded, strict_json
+from mlmon.services.options import Options
 
 SCHEMA_VERSION = 1
 SEVERITY_CRITICAL = 0.5
@@ -18,7 +19,16 @@ SEVERITY_DEGRADED = 0.2
 
 
 @dataclass
-class DriftOptions:
+class DriftOptions(Options):
+    """What a drift check does; built as ``DriftOptions.from_config(config, columns).override(**flags)``.
+
+    Windowed mode (``window`` or ``chunk_size``) cuts the current data into windows on the
+    ``timestamp`` column; ``calibrate`` sets thresholds from the score's distribution under no
+    change at each window's size, for ``false_alarm_rate`` false alarms per column per window
+    (windowed checks calibrate unless told not to; the two-file check only when ``calibrate``
+    comes from a flag, so Evidently's thresholds stay its default).
+    """
+
     method: Optional[str] = None
     column_methods: Dict[str, str] = field(default_factory=dict)
     threshold: Optional[float] = None
@@ -33,6 +43,41 @@ class DriftOptions:
     categorical: Sequence[str] = ()
     exclude: Sequence[str] = ()
     workers: Optional[int] = None
+    calibrate: bool = True
+    false_alarm_rate: float = 0.01
+    timestamp: Optional[str] = None
+    window: Optional[str] = None
+    chunk_size: Optional[int] = None
+    timezone: Optional[str] = None
+    config_warnings: Sequence[str] = ()  # config names not in the data (from_config)
+
+    @classmethod
+    def from_config(cls, config: Any, columns: Sequence[str]) -> "DriftOptions":
+        """Options from a monitoring config (typed ``Config`` or its dict; None: defaults) for
+        data with ``columns``; config names missing from the data are in ``config_warnings``."""
+        if config is None:
+            return cls()
+        from mlmon.services.drift.options import options_from_config
+
+        data = config.as_dict() if hasattr(config, "as_dict") else config
+        values, warnings = options_from_config(data, columns)
+        out = cls().from_fields(**values)
+        object.__setattr__(out, "config_warnings", tuple(warnings))
+        return out
+
+    def threshold_origin(self, column: str) -> Optional[str]:
+        """Where an explicit threshold for ``column`` came from (config or flag), None without one.
+
+        A value set in code without ``from_fields``/``override`` counts as ``flag`` (the caller gave it)."""
+        name = "column_thresholds" if column in self.column_thresholds else "threshold" if self.threshold is not None else None
+        if name is None:
+            return None
+        src = self.source(name)
+        return "flag" if src == "default" else src
+
+    @property
+    def windowed(self) -> bool:
+        return bool(self.window) or self.chunk_size is not None
 
 
 @dataclass
@@ -55,6 +100,7 @@ class ColumnDrift:
     infinite_dropped: int
     p_value_adjusted: Optional[float] = None
     new_categories: Optional[List[str]] = None
+    threshold_source: str = "default"  # default | calibrated | config | flag
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
@@ -105,6 +151,9 @@ class DriftResult:
     recommendations: List[str] = field(default_factory=list)
     fdr: Optional[float] = None
     schema_version: int = SCHEMA_VERSION
+    windows: Optional[List[Dict[str, Any]]] = None      # windowed mode only
+    onsets: Optional[Dict[str, Optional[str]]] = None
+    calibration: Optional[Dict[str, Any]] = None
 
     @property
     def drifted_columns(self) -> List[str]:
@@ -130,6 +179,11 @@ class DriftResult:
             "warnings": [bounded(w) for w in self.warnings],
             "recommendations": [bounded(r) for r in self.recommendations],
         }
+        if self.calibration is not None:
+            d["calibration"] = self.calibration
+        if self.windows is not None:
+            d["windows"] = self.windows
+            d["onsets"] = self.onsets or {}
         return strict_json(d)
 
 

@@ -42,6 +42,63 @@ def wasserstein_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     return float(np.dot(np.abs(gap[:-1]).astype(np.float64), widths)) / (us.size * vs.size)
 
 
+class SortedReference:
+    """A sorted reference prepared once for many windows: prefix sums and its standard deviation.
+
+    :func:`wasserstein_to_reference` then scores a window of ``n`` sorted values in
+    O(n log N) instead of the O(N + n) merge: windowed drift and calibration draws use it.
+    """
+
+    def __init__(self, values: np.ndarray):
+        v = np.asarray(values, dtype=np.float64)
+        self.values = v
+        self.shift = float(v[v.size // 2]) if v.size else 0.0  # centred sums keep their precision
+        self.prefix = np.concatenate([[0.0], np.cumsum(v - self.shift)])
+        self.std = float(np.std(v))
+        self._steps = {}  # window size -> the steps' index bounds and the reference's integral at them
+
+    def G(self, t: np.ndarray) -> np.ndarray:
+        """Integral of the reference's quantile function (centred) over index positions ``[0, t]``."""
+        fl = np.minimum(t.astype(np.int64), self.values.size - 1)  # t >= 0: truncation is floor
+        return self.prefix[fl] + (t - fl) * (self.values[fl] - self.shift)
+
+    def steps(self, n: int):
+        if n not in self._steps:
+            N = self.values.size
+            k = np.arange(n, dtype=np.float64)
+            a, b = k * N / n, (k + 1) * N / n
+            self._steps[n] = (a, b, self.G(a), self.G(b))
+        return self._steps[n]
+
+
+def wasserstein_to_reference(ref: SortedReference, current: np.ndarray) -> float:
+    """W1 between a prepared reference and a sorted sample, via the quantile functions.
+
+    :math:`W_1 = \\int_0^1 |F_R^{-1}(u) - F_W^{-1}(u)|\\,du`: on the window's ``k``-th step
+    (``u`` in ``[k/n, (k+1)/n]``, value ``w_k``) the reference's quantile function runs over
+    index positions ``[kN/n, (k+1)N/n]``; it lies below ``w_k`` up to ``searchsorted(r, w_k)``
+    and above after, so each step's integral comes from the reference's prefix sums. Agrees
+    with :func:`wasserstein_distance_sorted` to rounding (~1e-12 relative).
+
+    >>> r = SortedReference(np.array([0.0, 1.0, 2.0, 3.0]))
+    >>> round(wasserstein_to_reference(r, np.array([1.0, 2.0, 3.0, 4.0])), 12)
+    1.0
+    """
+    w = np.asarray(current, dtype=np.float64)
+    return float(wasserstein_to_reference_many(ref, w[None, :])[0])
+
+
+def wasserstein_to_reference_many(ref: SortedReference, windows: np.ndarray) -> np.ndarray:
+    """:func:`wasserstein_to_reference` for every row of ``windows`` (each row sorted, one size)."""
+    w = np.asarray(windows, dtype=np.float64)
+    a, b, Ga, Gb = ref.steps(w.shape[1])
+    m = np.clip(np.searchsorted(ref.values, w.ravel(), "left").astype(np.float64).reshape(w.shape), a, b)
+    Gm = ref.G(m)
+    wc = w - ref.shift
+    total = wc * (m - a) - (Gm - Ga) + (Gb - Gm) - wc * (b - m)
+    return total.sum(axis=1) / ref.values.size
+
+
 def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
     us = sorted_values(reference, presorted)
     vs = sorted_values(current, presorted)
