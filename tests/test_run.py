@@ -627,3 +627,31 @@ def test_resolve_after_holds_a_firing_alert_through_one_clean_day(data, rx):
     assert resolved["alerts"][0]["status"] == "resolved"
     assert [b["status"] for b in r.am.bodies] == ["firing", "resolved"]
     assert r.am.bodies[1]["alerts"][0]["endsAt"] == "2026-01-06T00:00:00Z"
+
+
+def _small_day(tmp_path, rng, day, shift=0.0):
+    frame(rng, 150, day, shift=shift).to_parquet(tmp_path / "cur" / f"{day.replace('-', '')}.parquet")
+
+
+def test_the_scheduled_check_uses_thresholds_calibrated_at_the_days_size(data, rx):
+    # a 150-row day against the 600-row reference: calibration serves it, and every feature's
+    # threshold says it was calibrated (mlmon run calibrates unless drift.calibration turns it off)
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    _small_day(data, np.random.default_rng(3), "2026-01-05")
+    out = run(cfg, "2026-01-05", "--dry-run").json()
+    assert set(out["drift"]["threshold_sources"].values()) == {"calibrated"}
+    assert out["drift"]["calibration"]["false_alarm_rate"] == 0.01
+    # the same day with calibration off: each test's default threshold, as the two-file check
+    text = cfg.read_text().replace("alerts:\n", "drift:\n  calibration: {enabled: false}\nalerts:\n", 1)
+    cfg.write_text(text)
+    off = run(cfg, "2026-01-05", "--dry-run").json()
+    assert set(off["drift"]["threshold_sources"].values()) == {"default"} and off["drift"]["calibration"] is None
+
+
+def test_a_day_too_large_to_calibrate_falls_back_to_default_thresholds_with_a_warning(data, rx):
+    r = rx()
+    cfg = write_config(data / "monitoring.yaml", r.pd.url, r.smtp.port)
+    out = run(cfg, BREACH_1, "--dry-run").json()  # 600 current rows against a 600-row reference
+    assert set(out["drift"]["threshold_sources"].values()) == {"default"}
+    assert any(w.startswith("calibration skipped for") for w in out["warnings"])

@@ -75,10 +75,6 @@ def register(sub) -> None:
     m.set_defaults(func=run_methods)
 
 
-def _append_drift(store, data):
-    return store.append_drift(data)
-
-
 def _render(data: dict) -> str:
     from mlmon.render.markdown import drift_report
 
@@ -123,7 +119,9 @@ def run_drift(args) -> int:
 def report_drift(data: dict, args, render=_render) -> int:
     """Record a drift result, print it, and choose the exit code (1 only when ``--fail-on`` trips);
     the same for drift from rows and drift from profiles."""
-    record(data, args, _append_drift)
+    from mlmon.services.recording import record_drift
+
+    record(data, args, record_drift)
     emit(data, args, render)
     fail_on = getattr(args, "fail_on", None)
     if fail_on == "drift" and data["dataset_drift"]:

@@ -106,7 +106,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     """Check one period; returns the run's result dict (see references/alerting.md, "What one run does")."""
     from mlmon.io.tables import read_table
     from mlmon.services.config import load_config
-    from mlmon.services.drift import compute_drift
+    from mlmon.services.drift.windowed import run_two_files
     from mlmon.store.history import HistoryStore, StoreError
 
     env = os.environ if settings.env is None else settings.env
@@ -118,7 +118,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     current = read_table(source_path(config, "current", day, base), role="current")
 
     options, warnings = drift_options(config, reference.columns, current.columns)
-    drift = compute_drift(reference, current, options).to_dict()
+    drift = run_two_files(reference, current, options, calibrate_by_config=True).to_dict()
     warnings = list(warnings) + list(drift.get("warnings") or [])
     perf, perf_rows, perf_note = performance(config, reference, current)
     if perf_note:
@@ -301,6 +301,9 @@ def drift_summary(drift: Mapping[str, Any]) -> Dict[str, Any]:
         "n_columns": drift["n_columns"],
         "severity": drift["severity"],
         "drifted": sorted(n for n, c in drift["columns"].items() if c["drifted"]),
+        # where each feature's threshold came from, and how calibrated ones were set
+        "threshold_sources": {n: c.get("threshold_source", "default") for n, c in drift["columns"].items()},
+        "calibration": drift.get("calibration"),
     }
 
 
@@ -309,18 +312,20 @@ def drift_summary(drift: Mapping[str, Any]) -> Dict[str, Any]:
 def drift_options(config: "Config", reference_columns: List[str],
                   current_columns: List[str]) -> Tuple["DriftOptions", List[str]]:
     """The run's DriftOptions, built here and nowhere else: the config's drift and column
-    sections for data with these columns, the target left out when only the reference has it.
-    (Settings the drift service grows, such as calibration, are read from the config here.)"""
-    from mlmon.services.drift import DriftOptions, options_from_config
+    sections for data with these columns, the target left out when only the reference has it,
+    and calibrated thresholds unless the config turns them off (``drift.calibration``)."""
+    from mlmon.services.drift import DriftOptions
 
-    # the drift service's reader still takes the file's own keys as a plain dict
-    settings, warnings = options_from_config(config.as_dict(), current_columns)
+    options = DriftOptions.from_config(config, current_columns)
+    warnings = list(options.config_warnings)
+    values = {"calibrate": config.drift.calibration.enabled,
+              "false_alarm_rate": config.drift.calibration.false_alarm_rate}
     target = config.data.columns.target
     if target and target in reference_columns and target not in current_columns:
         # labels arrive later than predictions: the current period without them is the normal case
-        settings["exclude"] = list(settings.get("exclude") or []) + [target]
+        values["exclude"] = [*options.exclude, target]
         warnings = [w for w in warnings if w != f"config data.columns.target not in the data, ignored: {target}"]
-    return DriftOptions(**settings), warnings
+    return options.from_fields(**values), warnings
 
 
 # ---------------------------------------------------------------------------- performance

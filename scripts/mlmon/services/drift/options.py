@@ -10,16 +10,21 @@ from mlmon.services.drift.result import DriftOptions
 from mlmon.stats.univariate import catalog
 
 
-def options_from_config(config: Dict[str, Any], columns: Sequence[str]) -> Tuple[Dict[str, Any], List[str]]:
-    """DriftOptions fields from a validated monitoring config, for data with ``columns``.
+def options_from_config(config: Any, columns: Sequence[str]) -> Tuple[Dict[str, Any], List[str]]:
+    """DriftOptions fields from a monitoring config (the typed ``Config``; a validated dict is
+    typed first), for data with ``columns``.
 
     Column roles name a model's columns; a file at hand may lack some of them, so names not in
     the data are dropped with a warning instead of failing the run. The id and timestamp columns
-    are left out of the drift check (they are not features).
+    are left out of the drift check (they are not features). Calibration is set only where the
+    file sets it: whether it applies by default is the caller's decision (``mlmon run`` and
+    windowed mode calibrate, the two-file check keeps Evidently's thresholds).
     """
+    from mlmon.services.config.model import typed
+
+    config = typed(config)
     present = set(columns)
-    cols = (config.get("data") or {}).get("columns") or {}
-    drift = config.get("drift") or {}
+    cols, drift = config.data.columns, config.drift
     warnings: List[str] = []
 
     def keep(names, what):
@@ -31,31 +36,29 @@ def options_from_config(config: Dict[str, Any], columns: Sequence[str]) -> Tuple
 
     out: Dict[str, Any] = {}
     for role in ("target", "prediction"):
-        name = cols.get(role)
+        name = getattr(cols, role)
         if name:
             kept = keep([name], f"data.columns.{role}")
             if kept:
                 out[role] = kept[0]
-    out["numerical"] = keep(cols.get("numerical"), "data.columns.numerical")
-    out["categorical"] = keep(cols.get("categorical"), "data.columns.categorical")
-    exclude = keep(cols.get("exclude"), "data.columns.exclude")
-    exclude += [cols[k] for k in ("id", "timestamp") if cols.get(k) in present and cols[k] not in exclude]
+    out["numerical"] = keep(cols.numerical, "data.columns.numerical")
+    out["categorical"] = keep(cols.categorical, "data.columns.categorical")
+    exclude = keep(cols.exclude, "data.columns.exclude")
+    exclude += [name for name in (cols.id, cols.timestamp) if name in present and name not in exclude]
     out["exclude"] = exclude
     for key in ("method", "threshold", "drift_share", "fdr"):
-        if drift.get(key) is not None:
-            out[key] = drift[key]
-    out["column_methods"] = {c: m for c, m in (drift.get("column_methods") or {}).items() if c in present}
-    out["column_thresholds"] = {c: t for c, t in (drift.get("column_thresholds") or {}).items() if c in present}
-    if cols.get("timestamp") in present:
-        out["timestamp"] = cols["timestamp"]
-    cal = drift.get("calibration") or {}
-    if cal.get("enabled") is not None:
-        out["calibrate"] = bool(cal["enabled"])
-    if cal.get("false_alarm_rate") is not None:
-        out["false_alarm_rate"] = cal["false_alarm_rate"]
-    mv = drift.get("multivariate") or {}
-    if mv.get("enabled"):
-        out["multivariate"] = mv.get("method") or "mmd"
+        if config.given("drift", key) and getattr(drift, key) is not None:
+            out[key] = getattr(drift, key)
+    out["column_methods"] = {c: m for c, m in drift.column_methods.items() if c in present}
+    out["column_thresholds"] = {c: t for c, t in drift.column_thresholds.items() if c in present}
+    if cols.timestamp in present:
+        out["timestamp"] = cols.timestamp
+    if config.given("drift", "calibration", "enabled"):
+        out["calibrate"] = bool(drift.calibration.enabled)
+    if config.given("drift", "calibration", "false_alarm_rate"):
+        out["false_alarm_rate"] = drift.calibration.false_alarm_rate
+    if drift.multivariate.enabled:
+        out["multivariate"] = drift.multivariate.method or "mmd"
     return out, warnings
 
 

@@ -59,8 +59,7 @@ class DriftOptions(Options):
             return cls()
         from mlmon.services.drift.options import options_from_config
 
-        data = config.as_dict() if hasattr(config, "as_dict") else config
-        values, warnings = options_from_config(data, columns)
+        values, warnings = options_from_config(config, columns)
         out = cls().from_fields(**values)
         object.__setattr__(out, "config_warnings", tuple(warnings))
         return out

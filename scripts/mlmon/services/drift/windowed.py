@@ -68,27 +68,40 @@ def with_fields(options: DriftOptions, **values: Any) -> DriftOptions:
 # ---------------------------------------------------------------------------- two files
 
 
-def run_two_files(reference, current, options: DriftOptions) -> DriftResult:
-    """The two-file check; calibrated thresholds only when ``calibrate`` came from a flag.
-    A named timestamp column is left out (it is never drift-tested)."""
+def run_two_files(reference, current, options: DriftOptions, *, calibrate_by_config: bool = False) -> DriftResult:
+    """The two-file check. Calibrated thresholds only when ``calibrate`` came from a flag, or
+    also from the config with ``calibrate_by_config`` (what ``mlmon run`` does: a scheduled check
+    is one window of a series). A named timestamp column is left out (it is never drift-tested)."""
     ts = options.timestamp
     if ts and ts in current.columns and ts not in options.exclude:
         options = with_fields(options, exclude=[*options.exclude, ts])
-    if not (options.calibrate and options.source("calibrate") == "flag"):
+    if not (options.calibrate and (options.source("calibrate") == "flag" or calibrate_by_config)):
         return run(RowSource(reference, current), options)
     check_options(options)
     cache = CalibrationCache(false_alarm_rate=options.false_alarm_rate, draws=draws_for(options.false_alarm_rate),
                              method="random", fast=True)
     used: Dict[str, Any] = {}
 
+    unserved: List[str] = []
+
     def calibrator(spec, test, data):
         presorted = spec.type == NUMERICAL
-        _check_servable(data.n_current, data.n_reference, spec.name, "the current data")
+        try:
+            _check_servable(data.n_current, data.n_reference, spec.name, "the current data")
+        except MlmonError:
+            if not calibrate_by_config:
+                raise  # asked for on the command line: say what cannot be done
+            unserved.append(spec.name)  # a scheduled run goes on with the test's own threshold
+            return None
         cal = cache.calibration(spec.name, data.reference, test, spec.type, data.n_current, presorted=presorted)
         used[spec.name] = cal
         return cal.threshold
 
     result = run(RowSource(reference, current), options, calibrator=calibrator)
+    if unserved:
+        result.warnings.append(
+            f"calibration skipped for {', '.join(sorted(unserved))}: the current data ({current.rows} rows) is more "
+            f"than half the reference; these columns use their tests' default thresholds")
     rates = {c: cal.achieved_rate for c, cal in used.items() if c in result.columns}
     result.calibration = _calibration_summary(options, result, {c: [cal] for c, cal in used.items()}, rates, {})
     return result
