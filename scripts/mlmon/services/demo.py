@@ -1,5 +1,5 @@
-"""Built-in demo: a card-fraud model, a month in which it did well, and two weeks in which a unit
-change upstream broke it.
+"""Built-in demo: a card-fraud model, a month in which it did well, and twelve days in which a
+unit change upstream broke it.
 
 Everything comes from one seed, so the demo report is the same everywhere:
 
@@ -8,7 +8,7 @@ Everything comes from one seed, so the demo report is the same everywhere:
   previous transactions are riskier), about 3.8 % of transactions are fraud;
 - the model: a logistic regression fitted by Newton's method on a training month (September
   2026) drawn from the same law. Its probabilities are calibrated; at the decision threshold 0.5
-  it flags about 3 % of transactions, with F1 about 0.7;
+  it flags about 2.8 % of transactions, with F1 about 0.66 (AUC 0.98);
 - the reference: October 2026, scored by the model, with labels;
 - the current period: 1-12 November 2026, daily windows. From :data:`INCIDENT_DAY` on, the
   payments feed sends ``amount`` in cents instead of euros (x100). The model now scores almost
@@ -43,9 +43,10 @@ ROWS_PER_DAY = 1_500
 TRAINING = ("2026-09-01", 30)          # (first day, days)
 REFERENCE = ("2026-10-01", 31)
 CURRENT = ("2026-11-01", 12)
-# Daily F1 rests on about 55 frauds a day, so by chance alone about one day in four falls past
-# the 5 % tier (the report then notes the drop is within the day's interval); this seed's three
-# days before the incident happen not to, so the story reads cleanly.
+# Daily F1 rests on about 55 frauds a day, so by chance alone roughly one healthy day in five
+# falls past the 5 % tier (the report then notes the drop is within the day's interval), and the
+# diagnosis's half-day windows can do the same; the seed is one whose days before the incident
+# happen not to, so the demo's story reads cleanly.
 SEED = 13
 SCHEMA_VERSION = 1
 
