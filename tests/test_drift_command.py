@@ -246,10 +246,9 @@ def test_html_report_is_evidentlys(files, tmp_path):
 def test_demo_runs_on_built_in_data(tmp_path):
     run = run_mlmon("demo", "--format", "json", "--out-dir", tmp_path / "demo", "--no-history")
     assert run.code == 0, run.err
-    d = run.json()
+    d = run.json()["drift"]
     drifted = {k for k, v in d["columns"].items() if v["drifted"]}
-    assert {"amount", "merchant_category"} <= drifted
-    assert not {"hour", "country", "customer_age"} & drifted
+    assert drifted == {"amount"}  # the demo's injected change (tests/test_demo.py has the rest)
     assert d["prediction_drift"]["column"] == "fraud_score"
 
 

@@ -62,14 +62,6 @@ def register(sub) -> None:
     add_history(d)
     d.set_defaults(func=run_drift)
 
-    demo = sub.add_parser("demo", help="run a drift check on built-in demo data",
-                          description="Write a demo reference and a drifted current dataset, then run the drift check on them.")
-    add_common(demo)
-    demo.add_argument("--out-dir", metavar="DIR", default=os.path.join(".mlmon", "demo"),
-                      help="where the demo parquet files go (default .mlmon/demo)")
-    demo.add_argument("--no-history", action="store_true", help="do not record this run")
-    demo.set_defaults(func=run_demo)
-
     m = sub.add_parser("methods", help="list the drift tests", description="List the drift tests mlmon knows.")
     add_common(m)
     m.set_defaults(func=run_methods)
@@ -169,18 +161,6 @@ def _drift_options(args, columns):
     if args.column_method:
         flags["column_methods"] = {**options.column_methods, **dict(args.column_method)}
     return options.override(**flags), list(options.config_warnings)
-
-
-def run_demo(args) -> int:
-    from mlmon.io.tables import read_table
-    from mlmon.services.demo import DEMO_PREDICTION, DEMO_TARGET, write_demo_data
-    from mlmon.services.drift import DriftOptions, compute_drift
-
-    ref_path, cur_path = write_demo_data(args.out_dir)
-    reference = read_table(ref_path, role="reference")
-    current = read_table(cur_path, role="current")
-    result = compute_drift(reference, current, DriftOptions(target=DEMO_TARGET, prediction=DEMO_PREDICTION))
-    return report_drift(result.to_dict(), args)
 
 
 def run_methods(args) -> int:
