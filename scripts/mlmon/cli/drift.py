@@ -1,11 +1,9 @@
-"""``mlmon drift``, ``mlmon demo`` and ``mlmon methods``."""
+"""``mlmon drift`` and ``mlmon methods``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-from typing import Dict, List
 
 from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record, write
 
