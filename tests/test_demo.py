@@ -173,3 +173,14 @@ def test_fit_logistic_matches_statsmodels():
     x = np.column_stack([np.ones(6), np.arange(6.0)])
     np.testing.assert_allclose(demo.fit_logistic(x, np.array([0, 0, 1, 0, 1, 1.0])), [-3.03506896, 1.21402759],
                                atol=1e-7)
+
+
+def test_drift_per_day_dates_the_onset_on_the_day_of_the_unit_change(result):
+    # the feed switched to cents on 2026-11-04 (services/demo.py): calibrated daily thresholds
+    # flag amount from that day on and no other feature in any day
+    drift = result["drift"]
+    assert drift["onsets"]["amount"] == "2026-11-04T00:00:00+00:00"
+    assert {c for c, s in drift["onsets"].items() if s} == {"amount"}
+    flagged = {w["start"][:10] for w in drift["windows"] if w["columns"]["amount"]["drifted"]}
+    assert flagged == {f"2026-11-{d:02d}" for d in range(4, 13)}
+    assert {r["threshold_source"] for w in drift["windows"] for r in w["columns"].values()} == {"calibrated"}

@@ -43,7 +43,8 @@ def commands(ref_path: str, cur_path: str) -> List[str]:
 
     ref, cur = shlex.quote(ref_path), shlex.quote(cur_path)
     return [
-        f"mlmon drift {ref} {cur} --target {DEMO_TARGET} --prediction {DEMO_PREDICTION} --exclude {DEMO_TIMESTAMP}",
+        f"mlmon drift {ref} {cur} --target {DEMO_TARGET} --prediction {DEMO_PREDICTION} --timestamp {DEMO_TIMESTAMP} "
+        f"--window {DEMO_WINDOW}",
         f"mlmon perf {cur} --reference {ref} --task binary --target {DEMO_TARGET} --proba {DEMO_PREDICTION} "
         f"--timestamp {DEMO_TIMESTAMP} --window {DEMO_WINDOW}",
         f"mlmon diagnose --reference {ref} --current {cur} --target {DEMO_TARGET} --proba {DEMO_PREDICTION} "

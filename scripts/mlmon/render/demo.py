@@ -61,6 +61,17 @@ def _drift(d: Dict[str, Any]) -> List[str]:
         if c:
             state = "DRIFTED" if c["drifted"] else "stable"
             out.append(f"- {label} {code(c['column'])}: {state} ({c['method']} {_num(c['score'])}, {_rule(c)})")
+    onsets = sorted(((c, s) for c, s in (d.get("onsets") or {}).items() if s), key=lambda kv: kv[1])
+    out += [f"- per day: {code(c)} has drifted since {prose(s)}" for c, s in onsets]
+    cal = d.get("calibration")
+    if cal and cal.get("expected_false_alarms_per_30_windows") is not None:
+        def few(x):
+            return "fewer than 0.01" if x < 0.01 else f"about {x:.2f}"
+
+        out.append(f"- thresholds calibrated at each day's size for a false-alarm rate of {cal['false_alarm_rate']:g} "
+                   f"per column and day: {few(cal['expected_column_false_alarms_per_30_windows'])} false column "
+                   f"alarms and {few(cal['expected_false_alarms_per_30_windows'])} false dataset alarms expected "
+                   "per 30 stable days")
     out += [f"- next: {prose(r)}" for r in (d.get("recommendations") or [])[:ACTIONS_SHOWN]]
     out += [f"- warning: {prose(w)}" for w in d.get("warnings") or []]
     out.append("")

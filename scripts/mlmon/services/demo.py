@@ -192,12 +192,14 @@ def demo_checks(reference, current) -> DemoResult:
     """Drift, performance per day against the reference, and the diagnosis of the demo tables
     (:class:`~mlmon.io.tables.Table` objects read from :func:`write_demo_data`'s files), with the
     options the matching commands get from their flags (target, prediction, timestamp, daily windows)."""
-    from mlmon.services.drift import DriftOptions, compute_drift
+    from mlmon.services.drift import DriftOptions
+    from mlmon.services.drift.windowed import run_windowed
     from mlmon.services.performance import PerfOptions, compute_performance
     from mlmon.services.rca import RcaInputs, diagnose
 
-    drift = compute_drift(reference, current, DriftOptions(target=DEMO_TARGET, prediction=DEMO_PREDICTION,
-                                                           exclude=[DEMO_TIMESTAMP]))
+    # drift per day with thresholds calibrated at the day's size, as `mlmon drift --window 1D` does
+    drift = run_windowed(reference, current, DriftOptions().override(
+        target=DEMO_TARGET, prediction=DEMO_PREDICTION, timestamp=DEMO_TIMESTAMP, window=DEMO_WINDOW))
     performance = compute_performance(
         current.frame,
         PerfOptions(task="binary", target=DEMO_TARGET, proba=DEMO_PREDICTION, timestamp=DEMO_TIMESTAMP,
