@@ -1,0 +1,68 @@
+"""Rough edges a first real user hit in ``mlmon perf``/``labels`` (each test feeds the input that
+misbehaved: a wrong answer given silently, an internal error, or a misleading message)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from mlmon.errors import MlmonError
+from mlmon.services.performance import PerfOptions, compute_performance
+from mlmon_testing import run_mlmon
+from test_perf_service import frame
+
+
+def _three_classes(n=900, seed=16):
+    """A model whose argmax is its prediction: classes cat/dog/eel with probabilities per class."""
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet([0.6, 0.6, 0.6], n)
+    classes = np.array(["cat", "dog", "eel"])
+    y = classes[[rng.choice(3, p=r) for r in proba]]
+    return proba, classes, y
+
+
+def test_multiclass_proba_columns_are_matched_to_classes_by_name():
+    proba, classes, y = _three_classes()
+    cur = pd.DataFrame({"y": y, "yhat": classes[proba.argmax(1)], "proba_dog": proba[:, 1],
+                        "proba_eel": proba[:, 2], "proba_cat": proba[:, 0]})
+    # given in file order (dog, eel, cat), not the classes' sorted order (cat, dog, eel)
+    d = compute_performance(cur, PerfOptions(task="multiclass", target="y", prediction="yhat",
+                                             proba=["proba_dog", "proba_eel", "proba_cat"])).to_dict()
+    m = d["windows"][0]["metrics"]
+    assert m["auc_roc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"), abs=1e-9)
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba, labels=list(classes)), abs=1e-12)
+    assert any("matched to classes by name" in w for w in d["warnings"])
+
+
+@pytest.mark.parametrize("names", [["dog_probability", "cat_probability", "eel_probability"],
+                                   ["p_eel", "p_cat", "p_dog"], ["eel", "dog", "cat"]])
+def test_name_patterns_that_carry_the_class(names):
+    from mlmon.services.performance.encoding import class_of_columns
+
+    got = class_of_columns(names, ["cat", "dog", "eel"])
+    assert [n.replace("_probability", "").replace("p_", "") for n in got] == ["cat", "dog", "eel"]
+
+
+def test_multiclass_proba_in_the_wrong_order_without_class_names_is_refused(tmp_path):
+    proba, classes, y = _three_classes()
+    cur = pd.DataFrame({"y": y, "yhat": classes[proba.argmax(1)],
+                        "s1": proba[:, 1], "s2": proba[:, 2], "s3": proba[:, 0]})  # dog, eel, cat
+    path = tmp_path / "cur.csv"
+    cur.to_csv(path, index=False)
+    r = run_mlmon("perf", str(path), "--task", "multiclass", "--target", "y", "--prediction", "yhat",
+                  "--proba", "s1,s2,s3", "--no-history")
+    assert r.code == 2 and r.out == ""
+    assert r.err.count("\n") == 1 and r.err.startswith("mlmon: error: the probability columns' most likely class")
+    assert "they look like classes dog, eel, cat in that order" in r.err
+    assert "--proba" in r.err and "sorted order (cat, dog, eel)" in r.err
+
+
+def test_multiclass_proba_in_sorted_order_still_passes():
+    proba, classes, y = _three_classes()
+    cur = pd.DataFrame({"y": y, "yhat": classes[proba.argmax(1)], "a": proba[:, 0], "b": proba[:, 1], "c": proba[:, 2]})
+    d = compute_performance(cur, PerfOptions(task="multiclass", target="y", prediction="yhat",
+                                             proba=["a", "b", "c"])).to_dict()
+    assert d["windows"][0]["metrics"]["auc_roc"] == pytest.approx(
+        skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"), abs=1e-9)
