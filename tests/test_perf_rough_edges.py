@@ -66,3 +66,66 @@ def test_multiclass_proba_in_sorted_order_still_passes():
                                              proba=["a", "b", "c"])).to_dict()
     assert d["windows"][0]["metrics"]["auc_roc"] == pytest.approx(
         skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"), abs=1e-9)
+
+
+@pytest.fixture
+def files(tmp_path):
+    ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    frame(seed=1).to_parquet(ref)
+    frame(seed=2).to_parquet(cur)
+    return ref, cur
+
+
+ROLES = ["--task", "binary", "--prediction", "yhat", "--proba", "p", "--timestamp", "ts", "--no-history"]
+
+
+def _one_line_error(r):
+    assert r.code == 2 and r.out == "", r.err
+    assert r.err.startswith("mlmon: error: ") and r.err.count("\n") == 1 and "internal error" not in r.err
+    return r.err
+
+
+def test_missing_target_names_the_option_not_a_none_column(files):
+    ref, cur = files
+    err = _one_line_error(run_mlmon("perf", cur, "--reference", ref, *ROLES, "--window", "1D"))
+    assert "None" not in err
+    assert err == ("mlmon: error: no target column: the reference baseline is measured on labels (--target); "
+                   "pass --target COL (or data.columns.target in --config)\n")
+
+
+@pytest.mark.parametrize("flag, value, says", [
+    ("--threshold", "nan", "threshold must be between 0 and 1, got nan (--threshold)"),
+    ("--threshold", "5", "threshold must be between 0 and 1, got 5.0 (--threshold)"),
+    ("--fp-cost", "nan", "false positive cost must be a number of at least 0, got nan (--fp-cost)"),
+    ("--min-labeled-share", "nan", "min labeled share must be between 0 and 1, got nan (--min-labeled-share)"),
+])
+def test_out_of_range_numbers_are_refused(files, flag, value, says):
+    ref, cur = files
+    err = _one_line_error(run_mlmon("perf", cur, "--reference", ref, *ROLES, "--target", "y", flag, value))
+    assert says in err
+
+
+def test_one_row_from_1970_hits_the_window_cap_naming_the_outlier(files, tmp_path):
+    ref, _ = files
+    f = frame(seed=2)
+    f.loc[7, "ts"] = pd.Timestamp("1970-01-01")
+    path = tmp_path / "c.parquet"
+    f.to_parquet(path)
+    err = _one_line_error(run_mlmon("perf", path, "--reference", ref, *ROLES, "--target", "y", "--window", "1h"))
+    assert "(at most 100,000)" in err and "1970-01-01T00:00:00 (row 7)" in err
+    assert "drop or fix the outlying timestamps" in err
+
+
+@pytest.mark.parametrize("value", [pd.Timestamp.min, pd.Timestamp.max, "1677-09-22", "2262-04-11", "9999-12-31"])
+@pytest.mark.parametrize("window", ["1D", "1M"])
+def test_timestamps_at_pandas_limits_are_one_clear_line(files, tmp_path, value, window):
+    ref, _ = files
+    f = frame(seed=2)
+    if isinstance(value, str):
+        f["ts"] = f.ts.astype(str)
+    f.loc[3, "ts"] = value
+    path = tmp_path / "c.parquet"
+    f.to_parquet(path)
+    err = _one_line_error(run_mlmon("perf", path, "--reference", ref, *ROLES, "--target", "y", "--window", window))
+    assert "1 timestamp(s) in column 'ts' lie outside the years 1678-2261 (row 3: " in err
+    assert "drop or fix those rows" in err

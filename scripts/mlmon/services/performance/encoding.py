@@ -201,6 +201,9 @@ class Encoder:
             require_column(frame, name, option("proba"), where)
         n = len(frame)
         target = frame[o.target] if o.target is not None and o.target in frame.columns else None
+        if need_labels and o.target is None:
+            raise MlmonError("no target column: the reference baseline is measured on labels", option("target"),
+                             f"pass {option('target')} COL (or data.columns.target in {option('config')})")
         if need_labels and (target is None or target.notna().sum() == 0):
             raise MlmonError("the reference has no labels", f"{where} column {o.target}",
                              "a baseline needs a labeled reference")

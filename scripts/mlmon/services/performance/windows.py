@@ -46,9 +46,41 @@ def perf_windows(frame: pd.DataFrame, timestamp: Optional[str], window: Optional
     return win, notes
 
 
+#: Calendar years a timestamp may fall in: pandas counts nanoseconds in 64 bits (1677-09-21 to
+#: 2262-04-11), and a window grid needs room for one more period after the last row.
+FIRST_YEAR, LAST_YEAR = 1678, 2261
+_YEAR = r"^\s*([+-]?\d{4,})-\d"
+
+
+def _refuse_out_of_range(values: pd.Series, column: str, where: str) -> None:
+    """One line naming the rows whose timestamps lie outside the years windows can be cut in
+    (text such as ``9999-12-31`` or datetimes at pandas' limits), instead of an internal error."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        years = pd.DatetimeIndex(values).year.to_numpy()
+        present = ~pd.isna(values).to_numpy()
+    else:
+        text = values.astype("string")
+        found = text.str.extract(_YEAR, expand=False)
+        present = found.notna().to_numpy()
+        years = pd.to_numeric(found, errors="coerce").fillna(2000).to_numpy()
+        if values.dtype == object:  # datetime objects (e.g. from JSON readers) keep their own year
+            objs = np.array([getattr(v, "year", np.nan) for v in values], dtype=float)
+            has = ~np.isnan(objs)
+            years = np.where(has, objs, years)
+            present = present | has
+    bad = present & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(f"row {i}: {str(values.iloc[i])!r}" for i in rows[:3]) + (", ..." if rows.size > 3 else "")
+    raise MlmonError(f"{rows.size} timestamp(s) in column {column!r} lie outside the years {FIRST_YEAR}-{LAST_YEAR} "
+                     f"({shown})", where, "drop or fix those rows (a placeholder date?) before cutting windows")
+
+
 def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeIndex, List[str]]:
     where = f"{role} column {column}"
     notes: List[str] = []
+    _refuse_out_of_range(values, column, where)
     try:
         idx = parse_timestamps(values, column)
     except MlmonError as exc:
