@@ -63,7 +63,8 @@ def _refuse_out_of_range(values: pd.Series, column: str, where: str) -> None:
         found = text.str.extract(_YEAR, expand=False)
         present = found.notna().to_numpy()
         years = pd.to_numeric(found, errors="coerce").fillna(2000).to_numpy()
-        if values.dtype == object:  # datetime objects (e.g. from JSON readers) keep their own year
+        first = values.dropna().iloc[:1].tolist()
+        if values.dtype == object and first and not isinstance(first[0], str):  # datetime objects keep their year
             objs = np.array([getattr(v, "year", np.nan) for v in values], dtype=float)
             has = ~np.isnan(objs)
             years = np.where(has, objs, years)
