@@ -129,3 +129,37 @@ def test_timestamps_at_pandas_limits_are_one_clear_line(files, tmp_path, value, 
     err = _one_line_error(run_mlmon("perf", path, "--reference", ref, *ROLES, "--target", "y", "--window", window))
     assert "1 timestamp(s) in column 'ts' lie outside the years 1678-2261 (row 3: " in err
     assert "drop or fix those rows" in err
+
+
+def _perfect(n, positives):
+    """``n`` labeled rows, ``positives`` of them positive, every prediction right."""
+    y = np.r_[np.ones(positives, int), np.zeros(n - positives, int)]
+    p = np.where(y == 1, 0.9, 0.1) + np.linspace(0, 0.05, n)
+    ts = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), unit="min")
+    return pd.DataFrame({"ts": ts, "y": y, "p": p, "yhat": y})
+
+
+def test_five_labels_say_the_window_is_too_small_instead_of_a_degenerate_interval(tmp_path):
+    path = tmp_path / "c.parquet"
+    _perfect(5, 2).to_parquet(path)
+    r = run_mlmon("perf", path, *ROLES, "--target", "y", "--format", "json")
+    assert r.code == 0, r.err
+    w = r.json()["windows"][0]
+    assert w["metrics"]["f1_score"] == 1.0 and w["metrics"]["auc_roc"] == 1.0  # the value stays
+    assert w["intervals"]["f1_score"] == {"lower": None, "upper": None}
+    assert set(w["too_small"]) >= {"accuracy", "f1_score", "auc_roc"}
+    assert "window too small: 5 labels (fewer than 30)" in w["notes"][0]
+    md = run_mlmon("perf", path, *ROLES, "--target", "y").out
+    assert "[1.0000, 1.0000]" not in md and "1.0000 (too few labels)" in md
+
+
+def test_auc_needs_five_labels_of_each_class():
+    d = compute_performance(_perfect(200, 3), PerfOptions(task="binary", target="y", prediction="yhat",
+                                                          proba="p")).to_dict()
+    w = d["windows"][0]
+    assert w["too_small"] == ["auc_roc"] and w["intervals"]["auc_roc"] == {"lower": None, "upper": None}
+    assert w["intervals"]["accuracy"]["lower"] is not None
+    assert any("3 labels of the rarest class (fewer than 5)" in n for n in w["notes"])
+    d = compute_performance(_perfect(200, 5), PerfOptions(task="binary", target="y", prediction="yhat",
+                                                          proba="p")).to_dict()
+    assert d["windows"][0]["too_small"] == []

@@ -65,7 +65,8 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
         warnings.extend(estimation.pop("warnings"))
 
     primary = list(o.primary) if o.primary else list(DEFAULT_PRIMARY[o.task])
-    windows = _judge_windows(win, n_rows, n_labeled, realized, est, est_flags, baseline, primary, o)
+    smallest = _smallest_class(cur, lab, win.groups, G, enc, o)
+    windows = _judge_windows(win, n_rows, n_labeled, realized, est, est_flags, baseline, primary, o, smallest)
     delay = _label_delay(current, ts_ns, o, warnings)
     sparse = sparse_latest(n_rows.tolist(), n_labeled.tolist(), o.min_labeled_share, o.min_labeled)
     if delay is not None:
@@ -141,7 +142,8 @@ def _baseline(ref: Encoded, rows: int, o: PerfOptions) -> Dict[str, Any]:
 
 def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, realized: cls.WindowMetrics,
                    est: Optional[cls.WindowMetrics], est_flags: Optional[Dict[str, Any]],
-                   baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions) -> List[PerfWindow]:
+                   baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions,
+                   smallest: Optional[np.ndarray] = None) -> List[PerfWindow]:
     """Every window against the reference, or (``previous_window``) against the last window
     before it that had metrics to judge by."""
     against_previous = o.baseline == "previous_window"
@@ -151,7 +153,8 @@ def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, real
         against = baseline
         if against_previous:
             against = {"metrics": previous.judged_values} if previous else None
-        row = judge_window(w, win, int(n_rows[w]), int(n_labeled[w]), realized, est, est_flags, against, primary, o)
+        row = judge_window(w, win, int(n_rows[w]), int(n_labeled[w]), realized, est, est_flags, against, primary, o,
+                           smallest_class=int(smallest[w]) if smallest is not None else None)
         if against_previous:
             row.against_previous = True
             row.baseline_window = previous.start if previous else None
@@ -159,6 +162,18 @@ def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, real
                 previous = row
         windows.append(row)
     return windows
+
+
+def _smallest_class(e: Encoded, lab: np.ndarray, groups: np.ndarray, G: int, enc: Encoder,
+                    o: PerfOptions) -> Optional[np.ndarray]:
+    """Per window, the labels of its rarest class (0 when a class is absent); None for regression."""
+    if o.task == "regression" or e.y is None:
+        return None
+    k = 2 if o.task == "binary" else len(e.classes or [])
+    y, g = e.y[lab], groups[lab]
+    ok = (y >= 0) & (y < k) & (g >= 0)
+    counts = np.bincount(g[ok] * k + y[ok].astype(np.int64), minlength=G * k).reshape(G, k)
+    return counts.min(axis=1)
 
 
 def _label_delay(current: pd.DataFrame, ts_ns: Optional[np.ndarray], o: PerfOptions,
