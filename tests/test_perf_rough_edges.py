@@ -163,3 +163,24 @@ def test_auc_needs_five_labels_of_each_class():
     d = compute_performance(_perfect(200, 5), PerfOptions(task="binary", target="y", prediction="yhat",
                                                           proba="p")).to_dict()
     assert d["windows"][0]["too_small"] == []
+
+
+def test_labels_markdown_says_when_it_shows_only_the_latest_windows(tmp_path):
+    f = frame(n=3000, days=50, seed=9)
+    path = tmp_path / "c.parquet"
+    f.to_parquet(path)
+    r = run_mlmon("labels", path, "--timestamp", "ts", "--target", "y", "--window", "1D")
+    assert r.code == 0, r.err
+    assert "Latest 40 of 50 windows (all of them are in `--format json`)." in r.out
+    assert r.out.count("| 2024-") == 40
+
+
+def test_sparse_label_warning_says_which_of_the_windows_it_lists():
+    f = frame(n=3000, days=6, seed=10)
+    late = f.ts >= pd.Timestamp("2024-01-03")
+    f.loc[late, "y"] = np.where(np.arange(late.sum()) % 50 == 0, f.loc[late, "y"], np.nan)  # 2% labeled
+    d = compute_performance(f, PerfOptions(task="binary", target="y", prediction="yhat", timestamp="ts",
+                                           window="1D")).to_dict()
+    warning = next(w for w in d["warnings"] if "sparsely labeled" in w)
+    assert warning.startswith("the latest 4 window(s) are sparsely labeled (the newest 3: 2024-01-04T00:00:00: ")
+    assert warning.count("T00:00:00: ") == 3

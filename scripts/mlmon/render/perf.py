@@ -118,6 +118,8 @@ def labels_report(d: Dict[str, Any]) -> str:
         j = d["join"]
         out += [f"Joined on {code(j['on'])}: {j['matched']:,} of {j['predictions']:,} predictions matched.", ""]
     has_delay = any("mean_delay_seconds" in w for w in d["windows"])
+    if len(d["windows"]) > MAX_ROWS:
+        out += [f"Latest {MAX_ROWS} of {len(d['windows'])} windows (all of them are in `--format json`).", ""]
     cols = ["window start", "rows", "labeled", "unlabeled"] + (["mean delay"] if has_delay else [])
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "---|" * len(cols))

@@ -75,6 +75,8 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
                       "min_labeled_share": o.min_labeled_share, "min_labeled": o.min_labeled})
     if sparse and G > 1 or (sparse and n_labeled.sum() < o.min_labeled):
         shares = ", ".join(f"{windows[i].start}: {n_labeled[i]}/{n_rows[i]}" for i in sparse[-3:])
+        if len(sparse) > 3:
+            shares = f"the newest 3: {shares}"
         warnings.append(f"the latest {len(sparse)} window(s) are sparsely labeled ({shares} labeled): their realized "
                         "metrics mean little yet; wait for labels" + ("" if o.estimate else f" or add {option('estimate')}"))
     if baseline is None and o.baseline == "reference":
