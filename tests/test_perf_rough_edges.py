@@ -184,3 +184,19 @@ def test_sparse_label_warning_says_which_of_the_windows_it_lists():
     warning = next(w for w in d["warnings"] if "sparsely labeled" in w)
     assert warning.startswith("the latest 4 window(s) are sparsely labeled (the newest 3: 2024-01-04T00:00:00: ")
     assert warning.count("T00:00:00: ") == 3
+
+
+@pytest.mark.parametrize("command", [["perf"], ["labels"], ["ab", "analyze"], ["ab", "plan"]])
+def test_help_shows_single_percent_signs(command):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        from mlmon.cli import main
+
+        main([*command, "--help"])
+    assert done.value.code == 0 and "%%" not in out.getvalue()
+    r = type("R", (), {"out": out.getvalue()})
+    if command == ["perf"]:
+        assert "(with 95% intervals)" in r.out

@@ -23,7 +23,7 @@ def _add_roles(p: argparse.ArgumentParser) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser("perf", help="model performance per window, against a baseline",
-                       description="Realized metrics per window where labels exist (with 95%% intervals), "
+                       description="Realized metrics per window where labels exist (with 95% intervals), "
                                    "estimated ones (CBPE) where they do not yet, degradation against a "
                                    "reference baseline, and label delay.")
     p.add_argument("predictions", metavar="PREDICTIONS", help="predictions (parquet file or directory, .csv, .jsonl)")
