@@ -200,3 +200,15 @@ def test_help_shows_single_percent_signs(command):
     r = type("R", (), {"out": out.getvalue()})
     if command == ["perf"]:
         assert "(with 95% intervals)" in r.out
+
+
+def test_one_row_from_1970_in_daily_windows_is_refused_naming_it(files, tmp_path):
+    ref, _ = files
+    f = frame(seed=2)
+    f.loc[11, "ts"] = pd.Timestamp("1970-01-01 08:00")
+    path = tmp_path / "c.parquet"
+    f.to_parquet(path)
+    err = _one_line_error(run_mlmon("perf", path, "--reference", ref, *ROLES, "--target", "y", "--window", "1D"))
+    assert err.startswith("mlmon: error: 19,728 1D windows, 100% of them empty: timestamps run from "
+                          "1970-01-01 08:00:00 (row 11) to 2024-01-05 ")
+    assert err.endswith("(--window); filter out the outlying rows (a placeholder date?) or choose a longer window\n")

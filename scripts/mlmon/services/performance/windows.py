@@ -43,7 +43,30 @@ def perf_windows(frame: pd.DataFrame, timestamp: Optional[str], window: Optional
         win = cut_windows(idx, n_rows=len(frame), window=window, chunk_size=chunk_size, column=timestamp or "timestamp")
     except MlmonError as exc:
         raise MlmonError(exc.what, _as_options(exc.where), exc.todo) from None
+    _refuse_mostly_empty(win, frame[timestamp] if timestamp else None)
     return win, notes
+
+
+#: Calendar windows beyond this many, nearly all empty (share below), mean a few rows lie far from
+#: the rest (a placeholder date such as 1970-01-01): every window would be reported and recorded.
+MANY_WINDOWS = 1000
+MOSTLY_EMPTY = 0.9
+
+
+def _refuse_mostly_empty(win: Windows, values: Optional[pd.Series]) -> None:
+    if win.bounds_ns is None or win.count <= MANY_WINDOWS or values is None:
+        return
+    empty = float((win.counts == 0).mean())
+    if empty <= MOSTLY_EMPTY:
+        return
+    ok = np.flatnonzero(win.groups >= 0)
+    order = ok[np.argsort(win.utc_ns[ok], kind="stable")]
+    lo, hi = int(order[0]), int(order[-1])
+    busiest = int(np.argmax(win.counts))
+    raise MlmonError(f"{win.count:,} {win.label} windows, {empty:.0%} of them empty: timestamps run from "
+                     f"{values.iloc[lo]} (row {lo}) to {values.iloc[hi]} (row {hi}), while the busiest window "
+                     f"starts {win.starts[busiest]}", option("window"),
+                     "filter out the outlying rows (a placeholder date?) or choose a longer window")
 
 
 #: Calendar years a timestamp may fall in: pandas counts nanoseconds in 64 bits (1677-09-21 to
