@@ -34,6 +34,7 @@ def test_multiclass_proba_columns_are_matched_to_classes_by_name():
     assert m["auc_roc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro"), abs=1e-9)
     assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba, labels=list(classes)), abs=1e-12)
     assert any("matched to classes by name" in w for w in d["warnings"])
+    assert d["columns"]["proba"] == ["proba_cat", "proba_dog", "proba_eel"]
 
 
 @pytest.mark.parametrize("names", [["dog_probability", "cat_probability", "eel_probability"],

@@ -199,6 +199,8 @@ def _columns(o: PerfOptions, cur: Encoded, enc: Encoder) -> Dict[str, Any]:
                "label_timestamp": o.label_timestamp}
     if cur.classes is not None:
         columns["classes"] = [str(c) for c in cur.classes]
+        if enc.proba_mapped is not None:
+            columns["proba"] = enc.proba_mapped  # matched by name: one per class, in the classes' order
     if o.task == "binary" and enc.positive is not None:
         columns["positive_label"] = str(enc.positive)
     return columns

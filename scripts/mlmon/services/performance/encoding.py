@@ -142,6 +142,8 @@ def class_of_columns(cols: List[str], classes: List[Any]) -> Optional[List[str]]
     if len(cols) != len(classes) or not classes:
         return None
     names = {str(c).lower(): str(c) for c in classes}
+    if len(names) != len(classes):  # classes differing only in case: names cannot tell them apart
+        return None
     owner: Dict[str, str] = {}
     for col in cols:
         found = _class_in_name(str(col).lower(), names)
