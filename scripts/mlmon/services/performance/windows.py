@@ -104,10 +104,10 @@ def _refuse_out_of_range(values: pd.Series, column: str, where: str) -> None:
 def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeIndex, List[str]]:
     where = f"{role} column {column}"
     notes: List[str] = []
-    _refuse_out_of_range(values, column, where)
     try:
         idx = parse_timestamps(values, column)
     except MlmonError as exc:
+        _refuse_out_of_range(values, column, where)  # the clearer message when that is the cause
         try:  # several UTC offsets and no zone to name: the instants are still known
             idx = parse_timestamps(values, column, timezone="UTC")
         except MlmonError:
@@ -119,6 +119,11 @@ def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeI
     if missing.any():
         raise MlmonError(f"{int(missing.sum())} rows have no timestamp in column {column!r}", where,
                          "fill or drop those rows")
+    first, last = idx.min(), idx.max()  # two reductions: the rows are looked at only when one is out
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        _refuse_out_of_range(values, column, where)
+        raise MlmonError(f"timestamps in column {column!r} run from {first} to {last}, outside the years "
+                         f"{FIRST_YEAR}-{LAST_YEAR}", where, "drop or fix those rows before cutting windows")
     return idx, notes
 
 
