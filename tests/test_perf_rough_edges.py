@@ -117,8 +117,8 @@ def test_one_row_from_1970_hits_the_window_cap_naming_the_outlier(files, tmp_pat
     assert "drop or fix the outlying timestamps" in err
 
 
-@pytest.mark.parametrize("value", [pd.Timestamp.min, pd.Timestamp.max, "1677-09-22", "2262-04-11", "9999-12-31"])
-@pytest.mark.parametrize("window", ["1D", "1M"])
+@pytest.mark.parametrize("value", [pd.Timestamp.min, pd.Timestamp.max, "1677-09-22", "1678-01-01", "2262-04-11", "9999-12-31"])
+@pytest.mark.parametrize("window", ["1D", "1W", "1M"])
 def test_timestamps_at_pandas_limits_are_one_clear_line(files, tmp_path, value, window):
     ref, _ = files
     f = frame(seed=2)
@@ -128,7 +128,7 @@ def test_timestamps_at_pandas_limits_are_one_clear_line(files, tmp_path, value, 
     path = tmp_path / "c.parquet"
     f.to_parquet(path)
     err = _one_line_error(run_mlmon("perf", path, "--reference", ref, *ROLES, "--target", "y", "--window", window))
-    assert "1 timestamp(s) in column 'ts' lie outside the years 1678-2261 (row 3: " in err
+    assert "1 timestamp(s) in column 'ts' lie outside the years 1679-2261 (row 3: " in err
     assert "drop or fix those rows" in err
 
 

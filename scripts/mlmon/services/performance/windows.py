@@ -43,6 +43,9 @@ def perf_windows(frame: pd.DataFrame, timestamp: Optional[str], window: Optional
         win = cut_windows(idx, n_rows=len(frame), window=window, chunk_size=chunk_size, column=timestamp or "timestamp")
     except MlmonError as exc:
         raise MlmonError(exc.what, _as_options(exc.where), exc.todo) from None
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:  # a grid past pandas' limits
+        raise MlmonError(f"{window} windows cannot be laid over timestamps from {idx.min()} to {idx.max()} ({exc})",
+                         f"{role} column {timestamp}", "drop the outlying rows or choose a longer window") from None
     _refuse_mostly_empty(win, frame[timestamp] if timestamp else None)
     return win, notes
 
@@ -70,8 +73,9 @@ def _refuse_mostly_empty(win: Windows, values: Optional[pd.Series]) -> None:
 
 
 #: Calendar years a timestamp may fall in: pandas counts nanoseconds in 64 bits (1677-09-21 to
-#: 2262-04-11), and a window grid needs room for one more period after the last row.
-FIRST_YEAR, LAST_YEAR = 1678, 2261
+#: 2262-04-11), and a window grid needs room for a period before the first row (a week starts on
+#: the Monday before) and after the last.
+FIRST_YEAR, LAST_YEAR = 1679, 2261
 _YEAR = r"^\s*([+-]?\d{4,})-\d"
 
 
