@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
-from mlmon.errors import MlmonError
 from mlmon.services.performance import PerfOptions, compute_performance
 from mlmon_testing import run_mlmon
 from test_perf_service import frame
