@@ -31,7 +31,8 @@ def register(sub) -> None:
     p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="model task (or model.task in --config)")
     p.add_argument("--prediction", metavar="COL", help="predicted class or value")
     p.add_argument("--proba", metavar="COLS", type=csv_list,
-                   help="binary: probability of the positive class; multiclass: one column per class, classes sorted")
+                   help="binary: probability of the positive class; multiclass: one column per class, matched by name "
+                        "(proba_cat, p_dog, dog_probability) or else in the classes' sorted order")
     _add_roles(p)
     p.add_argument("--reference", metavar="FILE", help="labeled baseline period")
     p.add_argument("--estimate", action="store_true", default=None,
