@@ -197,9 +197,13 @@ def test_odd_ab_results_are_read_defensively(store):
     assert got[key("mlmon_history_up")] == 1
 
 
-def test_missing_store_or_tables_give_only_the_up_metric(tmp_path):
-    assert samples(registry_for(str(tmp_path / "absent.db"))) == {key("mlmon_history_up"): 1.0}
+def test_missing_store_is_down_and_missing_tables_give_only_the_up_metric(tmp_path, capsys):
+    registry = registry_for(str(tmp_path / "absent.db"))  # a wrong --history must not look healthy
+    assert samples(registry) == {key("mlmon_history_up"): 0.0}
+    assert samples(registry) == {key("mlmon_history_up"): 0.0}
     assert not (tmp_path / "absent.db").exists()  # serving never creates the store
+    err = capsys.readouterr().err
+    assert err.count("mlmon: warning: cannot read history") == 1 and "absent.db" in err
     import sqlite3
 
     bare = tmp_path / "bare.db"  # an older database: runs only, no drift_columns or ml_metrics
@@ -301,7 +305,7 @@ def test_serve_binds_loopback_reads_fresh_and_stops_on_sigterm(tmp_path, served)
 
 def test_serve_stops_cleanly_on_sigint(tmp_path, served):
     proc, _host, port, _path = served("--config", CONFIG, "--port", 0, "--history", tmp_path / "none.db")
-    assert b"mlmon_history_up 1.0" in http_get(f"http://127.0.0.1:{port}/metrics")
+    assert b"mlmon_history_up 0.0" in http_get(f"http://127.0.0.1:{port}/metrics")  # no store there
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 0
     assert "serve stopped" in proc.stderr.read()

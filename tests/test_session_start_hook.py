@@ -110,3 +110,17 @@ def test_an_unwritable_data_dir_still_exits_zero(plugin):
     (tmp / "file").write_text("")
     proc = session_start(repo, env, CLAUDE_PLUGIN_DATA=str(tmp / "file" / "data"))
     assert proc.returncode == 0 and proc.stdout == ""
+
+
+def test_control_characters_in_the_last_log_line_still_give_valid_json(plugin):
+    repo, env, tmp = plugin
+    data = tmp / "data"
+    data.mkdir()
+    (data / "prepare-failed").write_text("")
+    # a coloured pip error: ESC sequences, a bell, a vertical tab, DEL, a backslash and a quote
+    (data / "prepare-env.log").write_bytes(b"ok\n\x1b[31mERROR:\x1b[0m no \"wheel\" \\ for\x07\x0b\x0c\x01\x7f x86\r\n")
+    proc = session_start(repo, env, FAKE_PIP_FAIL="1")
+    assert proc.returncode == 0
+    message = json.loads(proc.stdout)["systemMessage"]  # raises on a raw control character
+    assert message.endswith('-- last log line: [31mERROR:[0m no "wheel" \\ for x86 ')
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in message)

@@ -43,10 +43,17 @@ def run_validate(args) -> int:
         ]
         write(json.dumps({"schema_version": 1, "valid": valid, "files": files}, indent=2) + "\n", None)
     else:
+        # the problems are the report (file:line:col lines, as a linter prints them): stdout;
+        # the verdict per file is a status line: stderr, so a script reading stdout gets only problems
         write("".join(p.format() + "\n" for _, problems in results for p in problems), None)
         for path, problems in results:
-            if all(p.severity != "error" for p in problems):
-                print(f"mlmon: {path}: valid", file=sys.stderr)
+            errors = sum(p.severity == "error" for p in problems)
+            others = len(problems) - errors
+            notes = f" ({others} warning{'s' if others != 1 else ''})" if others else ""
+            if errors:
+                print(f"mlmon: {path}: invalid, {errors} error{'s' if errors != 1 else ''}{notes}", file=sys.stderr)
+            else:
+                print(f"mlmon: {path}: valid{notes}", file=sys.stderr)
     return 0 if valid else 2
 
 

@@ -23,7 +23,7 @@ def _add_roles(p: argparse.ArgumentParser) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser("perf", help="model performance per window, against a baseline",
-                       description="Realized metrics per window where labels exist (with 95%% intervals), "
+                       description="Realized metrics per window where labels exist (with 95% intervals), "
                                    "estimated ones (CBPE) where they do not yet, degradation against a "
                                    "reference baseline, and label delay.")
     p.add_argument("predictions", metavar="PREDICTIONS", help="predictions (parquet file or directory, .csv, .jsonl)")
@@ -31,7 +31,8 @@ def register(sub) -> None:
     p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="model task (or model.task in --config)")
     p.add_argument("--prediction", metavar="COL", help="predicted class or value")
     p.add_argument("--proba", metavar="COLS", type=csv_list,
-                   help="binary: probability of the positive class; multiclass: one column per class, classes sorted")
+                   help="binary: probability of the positive class; multiclass: one column per class, matched by name "
+                        "(proba_cat, p_dog, dog_probability) or else in the classes' sorted order")
     _add_roles(p)
     p.add_argument("--reference", metavar="FILE", help="labeled baseline period")
     p.add_argument("--estimate", action="store_true", default=None,

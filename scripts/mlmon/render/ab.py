@@ -32,6 +32,9 @@ def ab_report(d: Dict[str, Any]) -> str:
     if seq and seq.get("boundaries"):
         out.append(f"**Sequential**: look {seq['look']} of {seq['of']} ({seq['spending']} spending), "
                    f"boundary |z| ≥ {_num(seq['boundary'])}")
+        if seq.get("boundary_reason"):
+            out.append(f"The boundary is above the plan's {_num(seq['plan_boundary'])} for look {seq['look']}: "
+                       f"{prose(seq['boundary_reason'])}.")
     if d["comparisons"]:
         out += ["", "| treatment | metric | control | treatment | lift (95% CI) | abs. lift | p | adj. p | significant |",
                 "|---|---|---|---|---|---|---|---|---|"]

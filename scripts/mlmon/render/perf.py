@@ -26,10 +26,13 @@ def _duration(seconds: Optional[float]) -> str:
     return f"{sign}{s:.0f} s"
 
 
-def _value(values: Optional[Dict[str, Any]], intervals: Optional[Dict[str, Any]], metric: str) -> str:
+def _value(values: Optional[Dict[str, Any]], intervals: Optional[Dict[str, Any]], metric: str,
+           too_small: Optional[List[str]] = None) -> str:
     v = (values or {}).get(metric)
     if v is None:
         return "n/a"
+    if metric in (too_small or ()):
+        return f"{_num(v)} (too few labels)"
     iv = (intervals or {}).get(metric) or {}
     if iv.get("lower") is None or iv.get("upper") is None:
         return _num(v)
@@ -87,7 +90,7 @@ def perf_report(d: Dict[str, Any]) -> str:
     out.append("|" + "---|" * len(cols))
     for w in shown:
         cells = [w["start"], f"{w['n']:,}", f"{w['n_labeled']:,}"]
-        cells += [_value(w["metrics"], w["intervals"], m) for m in primary]
+        cells += [_value(w["metrics"], w["intervals"], m, w.get("too_small")) for m in primary]
         if est:
             e = _value(w.get("estimated"), w.get("estimated_intervals"), "accuracy")
             if w.get("estimation") and not w["estimation"]["reliable"]:
@@ -115,6 +118,8 @@ def labels_report(d: Dict[str, Any]) -> str:
         j = d["join"]
         out += [f"Joined on {code(j['on'])}: {j['matched']:,} of {j['predictions']:,} predictions matched.", ""]
     has_delay = any("mean_delay_seconds" in w for w in d["windows"])
+    if len(d["windows"]) > MAX_ROWS:
+        out += [f"Latest {MAX_ROWS} of {len(d['windows'])} windows (all of them are in `--format json`).", ""]
     cols = ["window start", "rows", "labeled", "unlabeled"] + (["mean delay"] if has_delay else [])
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "---|" * len(cols))

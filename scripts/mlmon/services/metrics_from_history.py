@@ -15,7 +15,8 @@ PostgreSQL database the config names:
   condition), ``tier``, ``consecutive``, ``firing``, ``started_at``, ``threshold``.
 
 A table that does not exist yet (an older database, a feature not used) yields no metrics; a
-database that cannot be read at all sets ``mlmon_history_up`` to 0 instead of failing the scrape.
+database that cannot be read at all, or a SQLite file that does not exist, sets ``mlmon_history_up``
+to 0 (with one warning line) instead of failing the scrape.
 """
 
 from __future__ import annotations
@@ -70,15 +71,17 @@ class HistoryCollector:
         families: List[Any] = []
         up = 1.0
         try:
-            if is_postgres(self.path) or os.path.exists(self.path):
-                with _read_only(self.path) as q:
-                    tables = q.tables
-                    if "runs" in tables:
-                        families += self._drift(q, tables)
-                        families += self._performance(q, tables)
-                        families += self._experiments(q)
-                    if "alert_state" in tables:
-                        families += self._alerts(q)
+            if not is_postgres(self.path) and not os.path.exists(self.path):
+                # nothing to read is not "up": a typo in --history or storage must not look healthy
+                raise FileNotFoundError("no such file (nothing recorded yet, or a wrong path?)")
+            with _read_only(self.path) as q:
+                tables = q.tables
+                if "runs" in tables:
+                    families += self._drift(q, tables)
+                    families += self._performance(q, tables)
+                    families += self._experiments(q)
+                if "alert_state" in tables:
+                    families += self._alerts(q)
             self._last_error = None
         except Exception as exc:  # a locked or corrupt file must not take the endpoint down
             up = 0.0

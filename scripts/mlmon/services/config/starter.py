@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from typing import Dict, List, Optional
@@ -108,9 +107,27 @@ def _replace_section(text: str, name: str, block: str) -> str:
 
 
 def _scalar(value: str) -> str:
+    r"""``value`` as a YAML scalar: plain when safe, else double-quoted with YAML's escapes
+    (JSON's surrogate pairs for characters beyond U+FFFF, as in an emoji, are not YAML).
+
+    >>> _scalar("amount"), _scalar("🚀 score"), _scalar('a"b\\c'), _scalar("x\ty")
+    ('amount', '"🚀 score"', '"a\\"b\\\\c"', '"x\\u0009y"')
+    """
     if _PLAIN.match(value) and value.lower() not in _YAML_WORDS:
         return value
-    return json.dumps(value)
+    out = []
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF and ch != "\ufeff":
+            out.append(ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _comment(value: str) -> str:

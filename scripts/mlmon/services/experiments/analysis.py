@@ -77,6 +77,10 @@ def analyze(table, options: AbOptions) -> AbResult:
     guardrails = check_guardrails(frame, labels, control, treatments, options, path, warnings)
     verdicts, recommendation, reasons = recommend(comparisons, guardrails, metrics, treatments, options, frame,
                                                    labels, control)
+    if recommendation == "SHIP" and not guardrails:
+        warnings.append(f"SHIP with no guardrail checked: nothing says the treatment keeps errors or latency "
+                        f"within bounds; pass {option('error_col')} and/or {option('latency_col')} (bounds from "
+                        f"experiments.guardrails in {option('config')})")
     return AbResult(experiment, source, options.variant_col, control, treatments, metrics, srm_dict, comparisons,
                     guardrails, settings, seq_info, verdicts, recommendation, reasons, warnings)
 

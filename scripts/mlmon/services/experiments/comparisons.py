@@ -126,6 +126,12 @@ def decide_significance(comparisons: List[Comparison], options: AbOptions,
     k = options.look - 1
     seq_info.update({
         "alpha_per_comparison": options.alpha / m,
+        "comparisons": m,
+        # the boundary `mlmon ab plan` shows is for the whole alpha (one comparison); with m
+        # comparisons each gets alpha/m (Bonferroni), so its boundary at this look is higher
+        "plan_boundary": sequential.group_sequential_boundaries(options.of, options.alpha, options.spending).z[k],
+        "boundary_reason": (f"Bonferroni: alpha {options.alpha:g} split over {m} comparisons "
+                            f"({options.alpha / m:.4g} each)") if m > 1 else None,
         "boundaries": [{"look": i + 1, "information_fraction": t, "z": z, "nominal_p": p}
                        for i, (t, z, p) in enumerate(zip(bounds.information_fraction, bounds.z, bounds.nominal_p))],
         "boundary": bounds.z[k],

@@ -65,7 +65,8 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
         warnings.extend(estimation.pop("warnings"))
 
     primary = list(o.primary) if o.primary else list(DEFAULT_PRIMARY[o.task])
-    windows = _judge_windows(win, n_rows, n_labeled, realized, est, est_flags, baseline, primary, o)
+    smallest = _smallest_class(cur, lab, win.groups, G, enc, o)
+    windows = _judge_windows(win, n_rows, n_labeled, realized, est, est_flags, baseline, primary, o, smallest)
     delay = _label_delay(current, ts_ns, o, warnings)
     sparse = sparse_latest(n_rows.tolist(), n_labeled.tolist(), o.min_labeled_share, o.min_labeled)
     if delay is not None:
@@ -74,6 +75,8 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
                       "min_labeled_share": o.min_labeled_share, "min_labeled": o.min_labeled})
     if sparse and G > 1 or (sparse and n_labeled.sum() < o.min_labeled):
         shares = ", ".join(f"{windows[i].start}: {n_labeled[i]}/{n_rows[i]}" for i in sparse[-3:])
+        if len(sparse) > 3:
+            shares = f"the newest 3: {shares}"
         warnings.append(f"the latest {len(sparse)} window(s) are sparsely labeled ({shares} labeled): their realized "
                         "metrics mean little yet; wait for labels" + ("" if o.estimate else f" or add {option('estimate')}"))
     if baseline is None and o.baseline == "reference":
@@ -141,7 +144,8 @@ def _baseline(ref: Encoded, rows: int, o: PerfOptions) -> Dict[str, Any]:
 
 def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, realized: cls.WindowMetrics,
                    est: Optional[cls.WindowMetrics], est_flags: Optional[Dict[str, Any]],
-                   baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions) -> List[PerfWindow]:
+                   baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions,
+                   smallest: Optional[np.ndarray] = None) -> List[PerfWindow]:
     """Every window against the reference, or (``previous_window``) against the last window
     before it that had metrics to judge by."""
     against_previous = o.baseline == "previous_window"
@@ -151,7 +155,8 @@ def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, real
         against = baseline
         if against_previous:
             against = {"metrics": previous.judged_values} if previous else None
-        row = judge_window(w, win, int(n_rows[w]), int(n_labeled[w]), realized, est, est_flags, against, primary, o)
+        row = judge_window(w, win, int(n_rows[w]), int(n_labeled[w]), realized, est, est_flags, against, primary, o,
+                           smallest_class=int(smallest[w]) if smallest is not None else None)
         if against_previous:
             row.against_previous = True
             row.baseline_window = previous.start if previous else None
@@ -159,6 +164,18 @@ def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, real
                 previous = row
         windows.append(row)
     return windows
+
+
+def _smallest_class(e: Encoded, lab: np.ndarray, groups: np.ndarray, G: int, enc: Encoder,
+                    o: PerfOptions) -> Optional[np.ndarray]:
+    """Per window, the labels of its rarest class (0 when a class is absent); None for regression."""
+    if o.task == "regression" or e.y is None:
+        return None
+    k = 2 if o.task == "binary" else len(e.classes or [])
+    y, g = e.y[lab], groups[lab]
+    ok = (y >= 0) & (y < k) & (g >= 0)
+    counts = np.bincount(g[ok] * k + y[ok].astype(np.int64), minlength=G * k).reshape(G, k)
+    return counts.min(axis=1)
 
 
 def _label_delay(current: pd.DataFrame, ts_ns: Optional[np.ndarray], o: PerfOptions,
@@ -182,6 +199,8 @@ def _columns(o: PerfOptions, cur: Encoded, enc: Encoder) -> Dict[str, Any]:
                "label_timestamp": o.label_timestamp}
     if cur.classes is not None:
         columns["classes"] = [str(c) for c in cur.classes]
+        if enc.proba_mapped is not None:
+            columns["proba"] = enc.proba_mapped  # matched by name: one per class, in the classes' order
     if o.task == "binary" and enc.positive is not None:
         columns["positive_label"] = str(enc.positive)
     return columns

@@ -118,6 +118,54 @@ def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
     return text.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
 
 
+#: Rows needed before the probabilities' argmax is checked against the predictions, and the share
+#: of those rows on which the two must agree (a model's argmax is its prediction on nearly every row;
+#: columns in the wrong order agree on about 1/k of them).
+MIN_ARGMAX_ROWS = 20
+MIN_ARGMAX_AGREEMENT = 0.5
+
+_AFFIXES = ("pred_proba", "predicted_proba", "probability", "proba", "prob", "score", "pred", "p")
+
+
+def class_of_columns(cols: List[str], classes: List[Any]) -> Optional[List[str]]:
+    """``cols`` reordered to follow ``classes`` when each column's name carries exactly one class
+    (the class itself, or it with a prefix or suffix such as ``proba_``, ``p_``, ``_probability``),
+    else None.
+
+    >>> class_of_columns(["p_dog", "p_cat", "p_eel"], ["cat", "dog", "eel"])
+    ['p_cat', 'p_dog', 'p_eel']
+    >>> class_of_columns(["dog_probability", "cat_probability"], ["cat", "dog"])
+    ['cat_probability', 'dog_probability']
+    >>> class_of_columns(["a", "b"], ["cat", "dog"]) is None
+    True
+    """
+    if len(cols) != len(classes) or not classes:
+        return None
+    names = {str(c).lower(): str(c) for c in classes}
+    if len(names) != len(classes):  # classes differing only in case: names cannot tell them apart
+        return None
+    owner: Dict[str, str] = {}
+    for col in cols:
+        found = _class_in_name(str(col).lower(), names)
+        if found is None or found in owner:
+            return None
+        owner[found] = col
+    return [owner[str(c)] for c in classes]
+
+
+def _class_in_name(name: str, names: Dict[str, str]) -> Optional[str]:
+    if name in names:
+        return names[name]
+    hits = set()
+    for sep in ("_", "-", ".", " ", ":", "="):
+        for affix in _AFFIXES:
+            for cand in (name[len(affix + sep):] if name.startswith(affix + sep) else None,
+                         name[:-len(sep + affix)] if name.endswith(sep + affix) else None):
+                if cand is not None and cand in names:
+                    hits.add(names[cand])
+    return hits.pop() if len(hits) == 1 else None
+
+
 @dataclass
 class Encoded:
     y: Optional[np.ndarray]        # class codes / 0-1 / floats; NaN or -1 where unlabeled
@@ -140,6 +188,7 @@ class Encoder:
         self.positive: Any = None
         self.negative: Any = None
         self.warnings: List[str] = []
+        self.proba_mapped: Optional[List[str]] = None
 
     def encode(self, frame: pd.DataFrame, where: str, need_labels: bool = False) -> Encoded:
         o = self.o
@@ -154,6 +203,9 @@ class Encoder:
             require_column(frame, name, option("proba"), where)
         n = len(frame)
         target = frame[o.target] if o.target is not None and o.target in frame.columns else None
+        if need_labels and o.target is None:
+            raise MlmonError("no target column: the reference baseline is measured on labels", option("target"),
+                             f"pass {option('target')} COL (or data.columns.target in {option('config')})")
         if need_labels and (target is None or target.notna().sum() == 0):
             raise MlmonError("the reference has no labels", f"{where} column {o.target}",
                              "a baseline needs a labeled reference")
@@ -229,12 +281,49 @@ class Encoder:
                              "use a reference and current period with the same classes")
         proba = None
         if cols:
+            cols = self._proba_order(cols)
             proba = np.column_stack([_proba(frame, c, where) for c in cols])
         usable = yhat >= 0
         if proba is not None:
             usable &= ~np.isnan(proba).any(axis=1)
+            self._check_argmax(proba, yhat, usable, cols, where)
         dropped = int((labeled & ~usable).sum())
         return Encoded(y, labeled & usable, yhat, proba, classes=self.classes, dropped=dropped)
+
+    def _proba_order(self, cols: List[str]) -> List[str]:
+        """The probability columns in the classes' sorted order: by name where every column names
+        its class (``proba_cat``, ``p_dog``, ``dog_probability``, ``dog``), else as given."""
+        mapped = class_of_columns(cols, self.classes or [])
+        if mapped is None:
+            return list(cols)
+        if self.proba_mapped is None and mapped != list(cols):
+            self.warnings.append(f"probability columns matched to classes by name: "
+                                 f"{', '.join(f'{c} = {k}' for c, k in zip(mapped, self.classes))}")
+        self.proba_mapped = mapped
+        return mapped
+
+    def _check_argmax(self, proba: np.ndarray, yhat: np.ndarray, usable: np.ndarray, cols: List[str], where: str) -> None:
+        """Refuse probability columns whose most likely class disagrees with the predicted class
+        on most rows: the columns are almost surely in another order than the classes."""
+        rows = np.flatnonzero(usable)
+        if rows.size < MIN_ARGMAX_ROWS:
+            return
+        top = proba[rows].argmax(axis=1)
+        agree = float((top == yhat[rows]).mean())
+        if agree >= MIN_ARGMAX_AGREEMENT:
+            return
+        k = len(cols)
+        guess = []
+        for j in range(k):
+            hits = yhat[rows][top == j]
+            guess.append(self.classes[int(np.bincount(hits, minlength=k).argmax())] if hits.size else None)
+        looks = ""
+        if None not in guess and len(set(map(str, guess))) == k:
+            looks = f" (they look like classes {', '.join(map(str, guess))} in that order)"
+        raise MlmonError(f"the probability columns' most likely class matches the predicted class on only "
+                         f"{agree:.0%} of rows{looks}", f"{where}, {option('proba')} {','.join(cols)}",
+                         f"give {option('proba')} one column per class in the classes' sorted order "
+                         f"({', '.join(map(str, self.classes[:10]))}), or name each column after its class (proba_<class>)")
 
     def _choose_positive(self, target, pred) -> None:
         o = self.o

@@ -3,6 +3,7 @@ the checks they must pass before any data is read."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
@@ -67,6 +68,19 @@ class PerfOptions(Options):
         return cls().from_fields(**settings)
 
 
+#: Numeric options, their allowed range (None: no upper bound) and an example; NaN is never allowed.
+_BOUNDED = (
+    ("threshold", 0, 1, "0.5"),
+    ("false_positive_cost", 0, None, "1"),
+    ("false_negative_cost", 0, None, "5"),
+    ("under_prediction_cost", 0, None, "1"),
+    ("over_prediction_cost", 0, None, "1"),
+    ("min_labeled_share", 0, 1, "0.5"),
+    ("warning_drop", 0, None, "0.05"),
+    ("critical_drop", 0, None, "0.15"),
+)
+
+
 def check_options(o: PerfOptions) -> None:
     if not o.task:
         raise MlmonError("no task given", OPTIONS,
@@ -79,6 +93,14 @@ def check_options(o: PerfOptions) -> None:
     if o.task != "regression" and not (o.prediction or o.proba):
         raise MlmonError("no prediction column", OPTIONS,
                          f"pass {option('prediction')} COL and/or {option('proba')} COL")
+    for name, lo, hi, example in _BOUNDED:
+        value = getattr(o, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not lo <= value <= (hi if hi is not None else math.inf):
+            bounds = f"between {lo} and {hi}" if hi is not None else f"a number of at least {lo}"
+            raise MlmonError(f"{name.replace('_', ' ')} must be {bounds}, got {value!r}", option(name), f"e.g. {example}")
     if o.baseline not in ("reference", "previous_window"):
         raise MlmonError(f"unknown baseline {o.baseline!r}", option("baseline"), "use reference or previous_window")
     if o.quantile is not None and not 0 < o.quantile < 1:

@@ -35,6 +35,7 @@ class PerfWindow:
     notes: List[str] = field(default_factory=list)
     against_previous: bool = False                       # baseline is the previous judged window
     baseline_window: Optional[str] = None                # its start, when against_previous
+    too_small: List[str] = field(default_factory=list)   # realized metrics whose interval is withheld (too few labels)
 
     @property
     def judged_values(self) -> Optional[Dict[str, Optional[float]]]:
@@ -53,6 +54,7 @@ class PerfWindow:
             "severity": self.severity, "severity_basis": self.severity_basis, "drops": self.drops,
             "drop_beyond_noise": self.drop_beyond_noise,
             "notes": self.notes,
+            "too_small": self.too_small,
         }
         if self.against_previous:
             out["baseline_window"] = self.baseline_window

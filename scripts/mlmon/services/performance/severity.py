@@ -20,11 +20,19 @@ from mlmon.stats import classification as cls
 
 SEVERITY_ORDER = {"healthy": 0, "degraded": 1, "critical": 2}
 
+#: AUC's interval needs this many labels of every class in the window (with fewer, every
+#: bootstrap draw ranks the same handful of rows and the interval collapses onto the value).
+MIN_PER_CLASS_AUC = 5
+
 
 def judge_window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.WindowMetrics,
                  est: Optional[cls.WindowMetrics], flags: Optional[Dict[str, Any]],
-                 baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions) -> PerfWindow:
-    """Window ``w``'s metrics and severity against ``baseline`` (``{"metrics": {...}}`` or None)."""
+                 baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions,
+                 smallest_class: Optional[int] = None) -> PerfWindow:
+    """Window ``w``'s metrics and severity against ``baseline`` (``{"metrics": {...}}`` or None).
+
+    ``smallest_class``: the labels of the window's rarest class (classification), which decides
+    whether AUC's interval means anything."""
     row = PerfWindow(start=win.starts[w], end=win.ends[w], n=n, n_labeled=n_labeled,
                      unlabeled_share=finite(1 - n_labeled / n) if n else None)
     if n == 0:
@@ -32,7 +40,7 @@ def judge_window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.Win
     elif n_labeled == 0:
         row.notes.append("no labels yet in this window")
     if n_labeled:
-        _realized(row, w, realized, o)
+        _realized(row, w, realized, o, smallest_class)
     if est is not None and n:
         _estimated(row, w, est, flags)
     if n_labeled and (n_labeled >= o.min_labeled or row.estimated is None):
@@ -47,15 +55,26 @@ def judge_window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.Win
     return row
 
 
-def _realized(row: PerfWindow, w: int, realized: cls.WindowMetrics, o: PerfOptions) -> None:
+def _realized(row: PerfWindow, w: int, realized: cls.WindowMetrics, o: PerfOptions,
+              smallest_class: Optional[int] = None) -> None:
+    few = row.n_labeled < o.min_labeled
+    few_auc = smallest_class is not None and smallest_class < MIN_PER_CLASS_AUC
     for k, v in realized.values.items():
         row.metrics[k] = finite(v[w])
+        if row.metrics[k] is not None and (few or (few_auc and k == "auc_roc")):
+            row.too_small.append(k)  # the value stays; an interval from so few labels would only mislead
+            row.intervals[k] = {"lower": None, "upper": None}
+            continue
         row.intervals[k] = {"lower": finite(realized.lower[k][w]), "upper": finite(realized.upper[k][w])}
     if "auc_roc" in row.metrics and row.metrics["auc_roc"] is None:
         row.notes.append("auc_roc undefined: the window's labels hold one class only" if o.task == "binary"
                          else "auc_roc undefined: a class is missing from the window's labels")
-    if row.n_labeled < o.min_labeled:
-        row.notes.append(f"only {row.n_labeled} labels: realized metrics are noisy (see their intervals)")
+    if few:
+        row.notes.append(f"window too small: {row.n_labeled} labels (fewer than {o.min_labeled}), "
+                         "too few for intervals; its metrics mean little")
+    elif "auc_roc" in row.too_small:
+        row.notes.append(f"window too small for auc_roc's interval: {smallest_class} labels of the rarest class "
+                         f"(fewer than {MIN_PER_CLASS_AUC})")
 
 
 def _estimated(row: PerfWindow, w: int, est: cls.WindowMetrics, flags: Dict[str, Any]) -> None:

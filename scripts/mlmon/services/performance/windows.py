@@ -43,7 +43,66 @@ def perf_windows(frame: pd.DataFrame, timestamp: Optional[str], window: Optional
         win = cut_windows(idx, n_rows=len(frame), window=window, chunk_size=chunk_size, column=timestamp or "timestamp")
     except MlmonError as exc:
         raise MlmonError(exc.what, _as_options(exc.where), exc.todo) from None
+    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:  # a grid past pandas' limits
+        raise MlmonError(f"{window} windows cannot be laid over timestamps from {idx.min()} to {idx.max()} ({exc})",
+                         f"{role} column {timestamp}", "drop the outlying rows or choose a longer window") from None
+    _refuse_mostly_empty(win, frame[timestamp] if timestamp else None)
     return win, notes
+
+
+#: Calendar windows beyond this many, nearly all empty (share below), mean a few rows lie far from
+#: the rest (a placeholder date such as 1970-01-01): every window would be reported and recorded.
+MANY_WINDOWS = 1000
+MOSTLY_EMPTY = 0.9
+
+
+def _refuse_mostly_empty(win: Windows, values: Optional[pd.Series]) -> None:
+    if win.bounds_ns is None or win.count <= MANY_WINDOWS or values is None:
+        return
+    empty = float((win.counts == 0).mean())
+    if empty <= MOSTLY_EMPTY:
+        return
+    ok = np.flatnonzero(win.groups >= 0)
+    order = ok[np.argsort(win.utc_ns[ok], kind="stable")]
+    lo, hi = int(order[0]), int(order[-1])
+    busiest = int(np.argmax(win.counts))
+    raise MlmonError(f"{win.count:,} {win.label} windows, {empty:.0%} of them empty: timestamps run from "
+                     f"{values.iloc[lo]} (row {lo}) to {values.iloc[hi]} (row {hi}), while the busiest window "
+                     f"starts {win.starts[busiest]}", option("window"),
+                     "filter out the outlying rows (a placeholder date?) or choose a longer window")
+
+
+#: Calendar years a timestamp may fall in: pandas counts nanoseconds in 64 bits (1677-09-21 to
+#: 2262-04-11), and a window grid needs room for a period before the first row (a week starts on
+#: the Monday before) and after the last.
+FIRST_YEAR, LAST_YEAR = 1679, 2261
+_YEAR = r"^\s*([+-]?\d{4,})-\d"
+
+
+def _refuse_out_of_range(values: pd.Series, column: str, where: str) -> None:
+    """One line naming the rows whose timestamps lie outside the years windows can be cut in
+    (text such as ``9999-12-31`` or datetimes at pandas' limits), instead of an internal error."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        years = pd.DatetimeIndex(values).year.to_numpy()
+        present = ~pd.isna(values).to_numpy()
+    else:
+        text = values.astype("string")
+        found = text.str.extract(_YEAR, expand=False)
+        present = found.notna().to_numpy()
+        years = pd.to_numeric(found, errors="coerce").fillna(2000).to_numpy()
+        first = values.dropna().iloc[:1].tolist()
+        if values.dtype == object and first and not isinstance(first[0], str):  # datetime objects keep their year
+            objs = np.array([getattr(v, "year", np.nan) for v in values], dtype=float)
+            has = ~np.isnan(objs)
+            years = np.where(has, objs, years)
+            present = present | has
+    bad = present & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(f"row {i}: {str(values.iloc[i])!r}" for i in rows[:3]) + (", ..." if rows.size > 3 else "")
+    raise MlmonError(f"{rows.size} timestamp(s) in column {column!r} lie outside the years {FIRST_YEAR}-{LAST_YEAR} "
+                     f"({shown})", where, "drop or fix those rows (a placeholder date?) before cutting windows")
 
 
 def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeIndex, List[str]]:
@@ -52,6 +111,7 @@ def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeI
     try:
         idx = parse_timestamps(values, column)
     except MlmonError as exc:
+        _refuse_out_of_range(values, column, where)  # the clearer message when that is the cause
         try:  # several UTC offsets and no zone to name: the instants are still known
             idx = parse_timestamps(values, column, timezone="UTC")
         except MlmonError:
@@ -63,6 +123,11 @@ def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeI
     if missing.any():
         raise MlmonError(f"{int(missing.sum())} rows have no timestamp in column {column!r}", where,
                          "fill or drop those rows")
+    first, last = idx.min(), idx.max()  # two reductions: the rows are looked at only when one is out
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        _refuse_out_of_range(values, column, where)
+        raise MlmonError(f"timestamps in column {column!r} run from {first} to {last}, outside the years "
+                         f"{FIRST_YEAR}-{LAST_YEAR}", where, "drop or fix those rows before cutting windows")
     return idx, notes
 
 
