@@ -96,8 +96,7 @@ def history_path(config: "Config | Mapping[str, Any]", given: Optional[str], bas
     config, or the file's own keys as a dict (``mlmon serve`` resolves it the same way)."""
     from mlmon.store.location import resolve
 
-    # the store's resolver reads the file's own keys
-    return resolve(config if isinstance(config, Mapping) else config.as_dict(), given, base, env)
+    return resolve(config, given, base, env)
 
 
 # ---------------------------------------------------------------------------- the run
@@ -350,7 +349,7 @@ def perf_options(config: "Config", columns: List[str]):
     scheduled check covers)."""
     from mlmon.services.performance import PerfOptions, settings_from_config
 
-    settings = settings_from_config(config.as_dict())  # the performance settings still read the file's own keys
+    settings = settings_from_config(config)
     settings.setdefault("task", "binary")
     present = set(columns)
     for role in ("target", "prediction", "proba", "timestamp"):
