@@ -6,7 +6,6 @@ objects feed Markdown, JSON, HTML and the history store, whatever the columns we
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
