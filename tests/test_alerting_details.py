@@ -123,3 +123,13 @@ def test_retiring_keeps_live_rules_and_other_models_and_reads_a_missing_threshol
     rows = {live: _row(live), gone: _row(gone, threshold=None), other: _row(other, model="churn")}
     (d,) = alerting.retire(rows, [RULE], "fraud", {}, now=400.0, context={"run_date": "2026-01-01"})
     assert (d.rule.key, d.rule.threshold, d.rule.threshold_text, d.rule.notify) == (gone, 0.0, "0", ())
+
+
+def test_a_drop_is_rounded_to_12_digits_and_named_against_the_baseline():
+    # the service's own drop, rounded so that 0.9 -> 0.72 reads 0.2, not 0.19999999999999996
+    perf = {"baseline": {"metrics": {"accuracy": 0.9}},
+            "windows": [{"start": "w1", "drops": {"accuracy": 0.1234567890123456}, "metrics": {"accuracy": 0.79}}]}
+    assert alerting.accuracy_drop(perf, ["accuracy"]).value == 0.123456789012
+    # without the service's drops: computed from the metrics, named against the baseline
+    perf = {"baseline": {"metrics": {"accuracy": 0.9}}, "windows": [{"start": "d1", "metrics": {"accuracy": 0.72}}]}
+    assert alerting.accuracy_drop(perf, ["accuracy"]) == Observation(0.2, "accuracy 0.72 vs baseline 0.9 (window d1)")
