@@ -48,3 +48,10 @@ def test_estimated_precision_recall_and_f1_are_zero_without_predicted_positives(
     p = np.array([0.1, 0.2, 0.3, 0.4])
     est = estimate_binary(p, np.zeros(4, dtype=int), p, np.zeros(4, dtype=int), 1)
     assert [est.values[k][0] for k in ("precision", "recall", "f1_score")] == [0.0, 0.0, 0.0]
+
+
+def test_estimated_recall_and_f1_are_zero_when_no_row_can_be_positive():
+    # every probability 0: E[TP] = E[FN] = 0, so recall is 0/0 -> 0; nothing predicted: F1 0/0 -> 0
+    p = np.zeros(4)
+    est = estimate_binary(p, np.zeros(4, dtype=int), p, np.zeros(4, dtype=int), 1)
+    assert [est.values[k][0] for k in ("precision", "recall", "f1_score", "accuracy")] == [0.0, 0.0, 0.0, 1.0]
