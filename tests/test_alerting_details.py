@@ -133,3 +133,19 @@ def test_a_drop_is_rounded_to_12_digits_and_named_against_the_baseline():
     # without the service's drops: computed from the metrics, named against the baseline
     perf = {"baseline": {"metrics": {"accuracy": 0.9}}, "windows": [{"start": "d1", "metrics": {"accuracy": 0.72}}]}
     assert alerting.accuracy_drop(perf, ["accuracy"]) == Observation(0.2, "accuracy 0.72 vs baseline 0.9 (window d1)")
+
+
+def test_accuracy_drop_from_metrics_skips_a_zero_baseline_and_names_the_first_of_equal_drops():
+    perf = {"baseline": {"metrics": {"f1_score": 0.0, "accuracy": 1.0, "recall": 0.5}},
+            "windows": [{"start": "d1", "metrics": {"f1_score": 0.2, "accuracy": 0.5, "recall": 0.25}}]}
+    # f1's baseline is 0: no relative drop; accuracy and recall both fell by half: the first named counts
+    assert alerting.accuracy_drop(perf, ["f1_score", "accuracy", "recall"]) == Observation(
+        0.5, "accuracy 0.5 vs baseline 1 (window d1)")
+    # (0.9 - 0.8) / 0.9 = 0.1111111111111111, rounded to 12 digits
+    perf = {"baseline": {"metrics": {"accuracy": 0.9}}, "windows": [{"start": "d1", "metrics": {"accuracy": 0.8}}]}
+    assert alerting.accuracy_drop(perf, ["accuracy"]).value == 0.111111111111
+
+
+def test_without_a_baseline_one_labeled_window_is_not_enough():
+    perf = {"baseline": None, "windows": [{"start": "d1", "metrics": {"accuracy": 0.9}}]}
+    assert alerting.accuracy_drop(perf, ["accuracy"]) == Observation(None, "no baseline and a single labeled window")
