@@ -149,3 +149,23 @@ def test_accuracy_drop_from_metrics_skips_a_zero_baseline_and_names_the_first_of
 def test_without_a_baseline_one_labeled_window_is_not_enough():
     perf = {"baseline": None, "windows": [{"start": "d1", "metrics": {"accuracy": 0.9}}]}
     assert alerting.accuracy_drop(perf, ["accuracy"]) == Observation(None, "no baseline and a single labeled window")
+
+
+def test_no_primary_metric_on_both_sides_is_unobserved():
+    perf = {"baseline": {"metrics": {"accuracy": 0.9}}, "windows": [{"start": "d1", "metrics": {"f1_score": 0.5}}]}
+    assert alerting.accuracy_drop(perf, ["f1_score"]) == Observation(
+        None, "no primary metric in both the baseline and the latest window")
+
+
+def test_message_summaries_show_seconds_for_latency_and_a_question_mark_for_no_value():
+    latency = Rule(key="fraud/latency_p99/warning", model="fraud", model_version=None, condition="latency_p99",
+                   tier="warning", threshold=2.0, threshold_text="2s", notify=("slack",))
+    firing = Decision(latency, Observation(2.5, ""), True, RuleState(consecutive=3, firing=True), "firing", "firing")
+    m = alerting.message(firing, 3600.0, {})
+    assert m["summary"] == "[WARNING] fraud: latency_p99 2.5s above 2s"
+    # no start recorded: the episode starts now
+    assert (m["starts_at"], m["ends_at"], m["sent_for"]) == ("1970-01-01T01:00:00Z", None, "1970-01-01T01:00:00Z")
+    resolved = Decision(RULE, Observation(None, ""), None, RuleState(started_at=0.0), "resolved", "resolved")
+    m = alerting.message(resolved, 7200.0, {})
+    assert m["summary"] == "[CRITICAL] fraud: drift_score ? back under 0.5 (resolved)"
+    assert (m["starts_at"], m["ends_at"]) == ("1970-01-01T00:00:00Z", "1970-01-01T02:00:00Z")
