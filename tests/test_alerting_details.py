@@ -169,3 +169,62 @@ def test_message_summaries_show_seconds_for_latency_and_a_question_mark_for_no_v
     m = alerting.message(resolved, 7200.0, {})
     assert m["summary"] == "[CRITICAL] fraud: drift_score ? back under 0.5 (resolved)"
     assert (m["starts_at"], m["ends_at"]) == ("1970-01-01T00:00:00Z", "1970-01-01T02:00:00Z")
+
+
+def test_rules_carry_the_configs_texts_version_and_response_time():
+    import hashlib
+
+    config = {"model": {"version": 7},  # no name: the model is called "model"
+              "alerts": {"critical": {"conditions": {"drift_score": 0.5, "feature_distribution_shift": True,
+                                                     "accuracy_drop": 1},
+                                      "notify": ["slack"], "response_time": "15m"}}}
+    rules = {r.condition: r for r in alerting.rules_from_config(config)}
+    assert {c: (r.key, r.model, r.model_version, r.threshold, r.threshold_text, r.response_time)
+            for c, r in rules.items()} == {
+        "drift_score": ("model/drift_score/critical", "model", "7", 0.5, "0.5", "15m"),
+        "feature_distribution_shift": ("model/feature_distribution_shift/critical", "model", "7", 0.0, "true", "15m"),
+        "accuracy_drop": ("model/accuracy_drop/critical", "model", "7", 1.0, "1", "15m"),
+    }
+    assert alerting.fingerprint("model/drift_score/critical") == hashlib.sha256(
+        b"model/drift_score/critical").hexdigest()[:16]
+
+
+def test_each_step_reports_whether_the_rule_breached():
+    rule = RULE
+    seen = {}
+    state = RuleState()
+    for now, value in enumerate([0.9, 0.9, 0.9, 0.9, 0.1]):
+        (d,) = alerting.evaluate([rule], {"drift_score": Observation(value, "")}, {rule.key: state}, now * 10000.0)
+        seen[d.status] = seen.get(d.status, d.breached)
+        state = d.state
+    # pending twice, firing, firing again after the cooldown (a repeat), then resolved
+    assert seen == {"pending": True, "firing": True, "resolved": False}
+    assert (state.firing, state.notified, state.last_value) == (False, False, 0.1)
+    (quiet,) = alerting.evaluate([rule], {"drift_score": Observation(0.9, "")},
+                                 {rule.key: RuleState(consecutive=5, firing=True, notified=False, last_fired_at=0.0)}, 10.0)
+    assert (quiet.status, quiet.breached, quiet.send) == ("silenced", True, None)
+    (unobserved,) = alerting.evaluate([rule], {}, {rule.key: RuleState(firing=True)}, 10.0)
+    assert (unobserved.status, unobserved.breached, unobserved.observation) == (
+        "firing", None, Observation(None, "not observed"))
+    warning = Rule(key="fraud/drift_score/warning", model="fraud", model_version="3", condition="drift_score",
+                   tier="warning", threshold=0.2, threshold_text="0.2", notify=("slack",))
+    states = {RULE.key: RuleState(consecutive=5, firing=True, notified=True, last_fired_at=0.0),
+              warning.key: RuleState(consecutive=5, firing=True, notified=False)}
+    crit, warn = alerting.evaluate([warning, RULE], {"drift_score": Observation(0.9, "x")}, states, 10.0)
+    assert (warn.status, warn.breached, warn.observation) == ("inhibited", True, Observation(0.9, "x"))
+
+
+def test_a_firing_message_in_full():
+    rule = Rule(key="fraud/drift_score/critical", model="fraud", model_version="3", condition="drift_score",
+                tier="critical", threshold=0.5, threshold_text="0.5", notify=("slack",), response_time="15m")
+    d = Decision(rule, Observation(0.75, "3 of 4 features drifted"), True,
+                 RuleState(consecutive=3, firing=True, notified=True, started_at=60.0), "firing", "firing")
+    m = alerting.message(d, 120.0, {"run_date": "2026-01-01", "current_path": None})
+    assert m == {
+        "schema_version": alerting.SCHEMA_VERSION, "key": rule.key, "fingerprint": alerting.fingerprint(rule.key),
+        "status": "firing", "repeat": False, "model": "fraud", "model_version": "3", "condition": "drift_score",
+        "tier": "critical", "value": 0.75, "threshold": 0.5, "threshold_text": "0.5", "rule": "drift_score > 0.5",
+        "consecutive": 3, "detail": "3 of 4 features drifted",
+        "summary": "[CRITICAL] fraud: drift_score 0.75 above 0.5", "response_time": "15m",
+        "starts_at": "1970-01-01T00:01:00Z", "ends_at": None, "sent_for": "1970-01-01T00:02:00Z",
+        "run_date": "2026-01-01"}
