@@ -228,3 +228,9 @@ def test_a_firing_message_in_full():
         "summary": "[CRITICAL] fraud: drift_score 0.75 above 0.5", "response_time": "15m",
         "starts_at": "1970-01-01T00:01:00Z", "ends_at": None, "sent_for": "1970-01-01T00:02:00Z",
         "run_date": "2026-01-01"}
+
+
+def test_a_model_without_a_version_has_rules_without_one():
+    config = {"model": {"name": "fraud"}, "alerts": {"warning": {"conditions": {"drift_score": 0.3}}}}
+    (rule,) = alerting.rules_from_config(config)
+    assert (rule.model, rule.model_version, rule.notify, rule.response_time) == ("fraud", None, (), None)
