@@ -177,9 +177,18 @@ def test_identical_samples_are_not_drift():
 
 def test_same_seed_gives_same_result():
     reference, drifted, _ = seed_exercise()
-    assert mmd_test(reference[:200], drifted[:200], seed=3) == mmd_test(
-        reference[:200], drifted[:200], seed=3
-    )
+    x, y = reference[:200], drifted[:200]
+    first = mmd_test(x, y, seed=3, gamma=0.1, standardize=False)
+    # the statistic is the estimator on all rows, whatever the seed; the p-value is a count of
+    # 200 permutations, (1 + k) / 201
+    assert first.statistic == pytest.approx(mmd2_unbiased(x, y, 0.1), rel=1e-9)
+    assert first.p_value * 201 == pytest.approx(round(first.p_value * 201), abs=1e-9)
+    assert mmd_test(x, y, seed=3, gamma=0.1, standardize=False) == first
+    # a shift this small leaves the permutation count to chance: other seeds count otherwise
+    near = mmd_test(x, reference[200:400] + 0.05, seed=3, gamma=0.1, standardize=False)
+    others = {mmd_test(x, reference[200:400] + 0.05, seed=s, gamma=0.1, standardize=False).p_value for s in range(4, 8)}
+    assert 0.05 < near.p_value < 0.95 and others - {near.p_value}
+    assert mmd_test(x, reference[200:400] + 0.05, seed=3, gamma=0.1, standardize=False) == near
 
 
 @pytest.mark.parametrize("rows, max_samples", [(300, 5000), (1500, 1000)])

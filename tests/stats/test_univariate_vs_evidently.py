@@ -209,11 +209,53 @@ def test_empirical_mmd_p_value_within_monte_carlo_error_of_evidently(case):
     assert abs(result.score - p_ev) <= _mc_tolerance(p_ev, 100), (result.score, p_ev)
 
 
+def _naive_mmd2(x, y, gamma):
+    def mean_kernel(a, b, drop_diagonal):
+        k = np.exp(-gamma * (a[:, None] - b[None, :]) ** 2)
+        if drop_diagonal:
+            return (k.sum() - np.trace(k)) / (a.size * (a.size - 1))
+        return k.mean()
+
+    return mean_kernel(x, x, True) + mean_kernel(y, y, True) - 2 * mean_kernel(x, y, False)
+
+
 def test_permutation_tests_are_reproducible_with_a_seed():
+    """The documented recipes, written out naively: empirical_mmd draws ``rng.permutation`` 100
+    times from ``default_rng(0)`` with the bandwidth from the reference's median squared
+    difference; TVD draws 1000 reference count vectors with ``multivariate_hypergeometric``."""
     ref, cur = NUMERICAL_CASES["same_normals"]
-    assert U.get("empirical_mmd")(ref, cur, U.NUMERICAL) == U.get("empirical_mmd")(ref, cur, U.NUMERICAL)
+    rng = np.random.default_rng(0)
+    sigma2 = 0.5 * np.percentile(((ref[:, None] - ref[None, :]) ** 2).ravel(), 50, method="nearest")
+    gamma = 1.0 / (2.0 * sigma2)
+    pooled = np.concatenate([ref, cur])
+    observed = _naive_mmd2(ref, cur, gamma)
+    permuted = []
+    for _ in range(100):
+        in_x = np.zeros(pooled.size, dtype=bool)
+        in_x[rng.permutation(pooled.size)[:ref.size]] = True
+        permuted.append(_naive_mmd2(pooled[in_x], pooled[~in_x], gamma))
+    expected_p = float(np.mean(observed <= np.array(permuted)))
+    for _ in range(2):  # and again: the same seed, the same answer
+        result = U.get("empirical_mmd")(ref, cur, U.NUMERICAL)
+        assert result.statistic == pytest.approx(observed, rel=1e-9, abs=1e-12)
+        assert result.score == expected_p
+
     a, b = encode(*CATEGORICAL_CASES["three_categories"])
-    assert U.get("TVD")(a, b, U.CATEGORICAL) == U.get("TVD")(a, b, U.CATEGORICAL)
+    ref_counts = np.bincount(a, minlength=max(a.max(), b.max()) + 1)
+    cur_counts = np.bincount(b, minlength=ref_counts.size)
+    used = (ref_counts + cur_counts) > 0
+    ref_counts, cur_counts = ref_counts[used], cur_counts[used]
+
+    def total_variation(r, c):
+        return 0.5 * sum(abs(ri / r.sum() - ci / c.sum()) for ri, ci in zip(r, c))
+
+    observed = total_variation(ref_counts, cur_counts)
+    draws = np.random.default_rng(0).multivariate_hypergeometric(ref_counts + cur_counts, a.size, size=1000)
+    expected_p = sum(observed <= total_variation(d, ref_counts + cur_counts - d) + 1e-15 for d in draws) / 1000
+    for _ in range(2):
+        result = U.get("TVD")(a, b, U.CATEGORICAL)
+        assert result.statistic == pytest.approx(observed, abs=1e-12)
+        assert result.score == pytest.approx(expected_p, abs=1e-12)
 
 
 def test_empirical_mmd_caps_large_samples_and_still_detects_a_shift():
