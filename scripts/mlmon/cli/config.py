@@ -58,16 +58,20 @@ def run_validate(args) -> int:
 
 
 def run_init(args) -> int:
-    from mlmon.services.config import starter_config, validate_text
+    from mlmon.services.config import validate_text
 
     if os.path.exists(args.output) and not args.force:
         raise MlmonError("file already exists", args.output, "pass --force to overwrite it, or --output another name")
     if os.path.isdir(args.output):
         raise MlmonError("output path is a directory", f"--output {args.output}", "give a file name")
-    text = starter_config(args.data)
+    from mlmon.services.config.starter import starter
+
+    text, guessed = starter(args.data)
     errors = [p for p in validate_text(text, args.output) if p.severity == "error"]
     if errors:  # column names the config cannot hold; say so rather than write a broken file
         raise MlmonError(f"the starter config would not validate: {errors[0].path}: {errors[0].message}",
                          args.data or "default config", "rename the column or write the config by hand")
     write(text, args.output)
+    for line in guessed:  # the roles were guessed: show them so the user checks them
+        print(f"mlmon: guessed {line}", file=sys.stderr)
     return 0

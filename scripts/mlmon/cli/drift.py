@@ -92,7 +92,7 @@ def run_drift(args) -> int:
         return run_profile_drift(args, lambda columns: _drift_options(args, columns))
     reference = read_table(args.reference, encoding=args.encoding, role="reference")
     current = read_table(args.current, encoding=args.encoding, role="current")
-    options, config_warnings = _drift_options(args, current.columns)
+    options, config_warnings = _drift_options(args, both_sides(reference.columns, current.columns))
     if options.windowed:
         result = run_windowed(reference, current, options)
     else:
@@ -119,6 +119,12 @@ def report_drift(data: dict, args, render=_render) -> int:
     if fail_on == "critical" and data["severity"] == "critical":
         return 1
     return 0
+
+
+def both_sides(reference_columns, current_columns) -> list:
+    """The columns of either side: a config's target or exclusion the reference alone holds still
+    counts (labels arrive after predictions; an extra reference column is left out by name)."""
+    return list(current_columns) + [c for c in reference_columns if c not in set(current_columns)]
 
 
 def _drift_options(args, columns):

@@ -15,6 +15,11 @@ string              categorical, unless distinct values exceed half of the
 datetime            skipped (a timestamp is not a feature to drift-test)
 ==================  ==========================================================
 
+A feature column named like an identifier (``id``, ``*_id``, ``uuid``, ``*_key``, ``userId``, ...)
+whose current values are unique per row is skipped as *id-like*: a fresh id range always
+"drifts", and would lead the recommendations. Evidently has no such rule; its parity data
+holds no such column. Naming the column in ``--numerical``/``--categorical`` tests it anyway.
+
 ``--numerical``, ``--categorical`` and ``--exclude`` (or the config) override the defaults.
 
 The rule asks two sides a few questions (:class:`ColumnFacts`): each side's kind of a column,
@@ -25,6 +30,7 @@ it reads.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Protocol, Sequence, Tuple
 
@@ -35,6 +41,20 @@ INTEGER_CARDINALITY_LIMIT = 10
 NUMERIC_KINDS = ("float", "int")
 #: kinds a column forced numerical may hold (bools count as 0 and 1)
 NUMBER_LIKE = NUMERIC_KINDS + ("bool", "empty")
+#: names of identifiers: id, uuid, guid, key, pk alone or as a suffix (``user_id``, ``order-key``, ``userId``)
+_ID_WORDS = r"(?:id|uuid|guid|key|pk)"
+ID_NAME = re.compile(rf"^(?i:{_ID_WORDS})$|[_\-. ](?i:{_ID_WORDS})$|[a-z0-9](?:Id|ID|Uuid|UUID|Guid|GUID|Key|KEY)$")
+#: a column needs this many non-missing current values before "unique per row" means anything
+ID_MIN_ROWS = 2
+
+
+def looks_like_id_name(name: str) -> bool:
+    """Whether ``name`` reads like an identifier's.
+
+    >>> [looks_like_id_name(n) for n in ("id", "user_id", "userId", "uuid", "order_key", "idle", "paid", "keyboard")]
+    [True, True, True, True, True, False, False, False]
+    """
+    return bool(ID_NAME.search(str(name)))
 
 
 @dataclass(frozen=True)
@@ -50,9 +70,13 @@ class Typing:
     skipped: Dict[str, str]
 
 
-def check_same_columns(reference: Table, current: Table, exclude: Sequence[str] = ()) -> None:
-    """Both sides must hold the same columns, apart from the ones left out with ``--exclude``."""
+def check_same_columns(reference: Table, current: Table, exclude: Sequence[str] = (),
+                       target: Optional[str] = None) -> None:
+    """Both sides must hold the same columns, apart from the ones left out with ``--exclude``
+    and the ``target`` when only the reference has it (labels arrive after predictions)."""
     skip = set(exclude)
+    if target is not None and target not in set(current.columns):
+        skip.add(target)
     ref = [c for c in reference.columns if c not in skip]
     cur = [c for c in current.columns if c not in skip]
     missing = [c for c in ref if c not in set(cur)]
@@ -169,6 +193,12 @@ def assign_types_from(
         if name in categorical:
             columns.append(ColumnSpec(name, "categorical", role))
             continue
+        if role == "feature" and ck not in ("datetime", "empty", "bool") and looks_like_id_name(name):
+            n, count, more = facts.distinct(name)
+            if count >= ID_MIN_ROWS and (more or n == count):
+                force = f"--categorical {name}" + ("" if ck in ("string", "category") else f" or --numerical {name}")
+                skipped[name] = f"id-like: named like an identifier and unique per row ({count} rows); use {force} to test it anyway"
+                continue
         inferred, reason = _infer(facts, name, ck)
         if inferred is None:
             skipped[name] = reason

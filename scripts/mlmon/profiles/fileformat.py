@@ -3,7 +3,7 @@
 Layout (version 1)::
 
     {"format": "mlmon-profile", "format_version": 1, "rows": N,
-     "options": {...ProfileOptions...}, "sources": [...],
+     "options": {...ProfileOptions...}, "sources": [...], "excluded": [...] (only when not empty),
      "columns": [{"name", "kind", "rows", "missing",
                   "categories": [[value, count], ...], "other", "truncated",
                   "numeric": {"count", "infinite", "min", "max",
@@ -39,7 +39,7 @@ FORMAT_VERSION = 1
 
 
 def profile_to_dict(profile: Profile) -> Dict[str, Any]:
-    return {
+    out = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "rows": profile.rows,
@@ -47,6 +47,9 @@ def profile_to_dict(profile: Profile) -> Dict[str, Any]:
         "sources": list(profile.sources),
         "columns": [_column_to_dict(c) for c in profile.columns.values()],
     }
+    if profile.excluded:  # written only when there are some: profiles without keep their bytes
+        out["excluded"] = list(profile.excluded)
+    return out
 
 
 def save_profile(profile: Profile, path: str) -> None:
@@ -108,6 +111,9 @@ def profile_from_dict(data: Any, where: str = "profile") -> Profile:
             columns[col.name] = col
         rows = _int(data["rows"])
         sources = [str(s) for s in data.get("sources", [])]
+        excluded = data.get("excluded", [])
+        if not isinstance(excluded, list) or not all(isinstance(c, str) for c in excluded):
+            raise ValueError("excluded is not a list of column names")
     except MlmonError as exc:
         raise MlmonError(f"profile is damaged: {exc.what}", where, "write it again with `mlmon profile`") from exc
     except (KeyError, TypeError, ValueError, AttributeError, RuntimeError, IndexError, OverflowError) as exc:
@@ -117,7 +123,7 @@ def profile_from_dict(data: Any, where: str = "profile") -> Profile:
         if col.rows != rows:
             raise MlmonError(f"profile is damaged: column {col.name!r} counts {col.rows} rows, the profile {rows}", where,
                              "write it again with `mlmon profile`")
-    return Profile(columns=columns, rows=rows, options=options, sources=sources)
+    return Profile(columns=columns, rows=rows, options=options, sources=sources, excluded=list(excluded))
 
 
 def _column_to_dict(c: ColumnProfile) -> Dict[str, Any]:

@@ -143,6 +143,8 @@ class Profile:
     rows: int
     options: ProfileOptions = field(default_factory=ProfileOptions)
     sources: List[str] = field(default_factory=list)
+    #: columns the profile was made without (``--exclude``): a drift check drops them from the other side too
+    excluded: List[str] = field(default_factory=list)
 
     @property
     def column_names(self) -> List[str]:
@@ -165,7 +167,8 @@ class Profile:
             )
         cols = {name: _merge_column(col, other.columns[name], self.options) for name, col in self.columns.items()}
         return Profile(columns=cols, rows=self.rows + other.rows, options=self.options,
-                       sources=self.sources + [s for s in other.sources if s not in self.sources])
+                       sources=self.sources + [s for s in other.sources if s not in self.sources],
+                       excluded=self.excluded + [c for c in other.excluded if c not in self.excluded])
 
     def exact_parts(self) -> Dict[str, Any]:
         return {"rows": self.rows, "columns": {n: c.exact_parts() for n, c in self.columns.items()}}
@@ -194,7 +197,10 @@ class Profile:
             if c.categories is not None:
                 d.update(distinct=len(c.categories), other=c.other, truncated=c.truncated)
             cols[name] = d
-        return {"rows": self.rows, "options": self.options.__dict__.copy(), "sources": list(self.sources), "columns": cols}
+        out = {"rows": self.rows, "options": self.options.__dict__.copy(), "sources": list(self.sources), "columns": cols}
+        if self.excluded:
+            out["excluded"] = list(self.excluded)
+        return out
 
 
 def merge_profiles(profiles: Iterable[Profile]) -> Profile:

@@ -70,4 +70,5 @@ def without(profile, exclude: Sequence[str]):
     from mlmon.profiles import Profile
 
     cols = {n: c for n, c in profile.columns.items() if n not in set(exclude)}
-    return Profile(columns=cols, rows=profile.rows, options=profile.options, sources=profile.sources)
+    excluded = list(profile.excluded) + [c for c in exclude if c in profile.columns and c not in profile.excluded]
+    return Profile(columns=cols, rows=profile.rows, options=profile.options, sources=profile.sources, excluded=excluded)

@@ -315,7 +315,7 @@ def drift_options(config: "Config", reference_columns: List[str],
     and calibrated thresholds unless the config turns them off (``drift.calibration``)."""
     from mlmon.services.drift import DriftOptions
 
-    options = DriftOptions.from_config(config, current_columns)
+    options = DriftOptions.from_config(config, list(current_columns) + [c for c in reference_columns if c not in current_columns])
     warnings = list(options.config_warnings)
     values = {"calibrate": config.drift.calibration.enabled,
               "false_alarm_rate": config.drift.calibration.false_alarm_rate}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mlmon.services.config.files import DEFAULT_CONFIG_PATH
 
-_TARGET_NAMES = ("label", "target", "y", "class", "outcome", "ground_truth")
+_TARGET_NAMES = ("label", "labels", "target", "y", "y_true", "class", "outcome", "ground_truth", "truth", "actual",
+                 "churn", "churned", "fraud", "default", "survived", "response")
 _PREDICTION_NAMES = ("prediction", "predicted", "pred", "y_pred", "y_hat", "yhat", "output")
 _PROBA_HINTS = ("proba", "probability", "score")
 _TIMESTAMP_NAMES = ("timestamp", "event_time", "ts", "time", "date", "datetime", "created_at")
@@ -40,17 +41,23 @@ def guess_roles(columns: List[str], kinds: Dict[str, str]) -> Dict[str, Optional
     roles["id"] = first(lambda n: n == "id" or n.endswith("_id"))
     roles["prediction_proba"] = first(lambda n: any(h in n for h in _PROBA_HINTS))
     roles["prediction"] = first(lambda n: n in _PREDICTION_NAMES or n.startswith(("prediction", "pred_")))
-    roles["target"] = first(lambda n: n in _TARGET_NAMES or n.endswith(("_label", "_target"))) or first(
-        lambda n: n.startswith("is_"))
+    roles["target"] = first(lambda n: n in _TARGET_NAMES or n.endswith(("_label", "_target", "_true", "_actual"))) or first(
+        lambda n: n.startswith(("is_", "label_", "target_")))
     return roles
 
 
 def starter_config(sample: Optional[str] = None) -> str:
     """Text of a starter ``monitoring.yaml``: the annotated default, with ``sample``'s columns."""
+    return starter(sample)[0]
+
+
+def starter(sample: Optional[str] = None) -> Tuple[str, List[str]]:
+    """A starter config's text, and one line per role it guessed from ``sample`` (for the user
+    to check: roles are guessed from names and kinds)."""
     with open(DEFAULT_CONFIG_PATH, encoding="utf-8") as fh:
         text = fh.read()
     if sample is None:
-        return text
+        return text, []
     from mlmon.io.columns import assign_types
     from mlmon.io.tables import read_table
 
@@ -80,13 +87,18 @@ def starter_config(sample: Optional[str] = None) -> str:
         names = [c for c in features if types.get(c) == kind]
         lines.append(f"    {kind}: [{', '.join(_scalar(c) for c in names)}]")
     skipped = [c for c in features if c in typing.skipped]
+    guessed = [f"{role}: {roles[role] if roles[role] else 'none found'}"
+               for role in ("target", "prediction", "prediction_proba", "timestamp", "id")]
+    guessed += [f"{kind} features: {', '.join(c for c in features if types.get(c) == kind) or 'none'}"
+                for kind in ("numerical", "categorical")]
+    guessed += [f"left out: {c} ({typing.skipped[c]})" for c in skipped]
     lines.append(f"    exclude: [{', '.join(_scalar(c) for c in skipped)}]" +
                  ("                  # id-like, text or empty columns" if skipped else ""))
     text = _replace_section(text, "data", "\n".join(lines) + "\n")
     target = roles["target"]
     if target:
         text = re.sub(r"(?m)^(  task: )\w+", r"\g<1>" + _task(table, target), text, count=1)
-    return re.sub(r"(?m)^(  name: )fraud-detector", r"\g<1>" + "my-model".ljust(len("fraud-detector")), text, count=1)
+    return re.sub(r"(?m)^(  name: )fraud-detector", r"\g<1>" + "my-model".ljust(len("fraud-detector")), text, count=1), guessed
 
 
 def _task(table, target: str) -> str:

@@ -15,8 +15,9 @@ def options_from_config(config: Any, columns: Sequence[str]) -> Tuple[Dict[str, 
     typed first), for data with ``columns``.
 
     Column roles name a model's columns; a file at hand may lack some of them, so names not in
-    the data are dropped with a warning instead of failing the run. The id and timestamp columns
-    are left out of the drift check (they are not features). Calibration is set only where the
+    the data are dropped with a warning instead of failing the run (pass both sides' columns: a
+    target or an excluded column the reference alone holds is still named). The id, timestamp and
+    prediction_proba columns are left out of the drift check (they are not features). Calibration is set only where the
     file sets it: whether it applies by default is the caller's decision (``mlmon run`` and
     windowed mode calibrate, the two-file check keeps Evidently's thresholds).
     """
@@ -44,7 +45,9 @@ def options_from_config(config: Any, columns: Sequence[str]) -> Tuple[Dict[str, 
     out["numerical"] = keep(cols.numerical, "data.columns.numerical")
     out["categorical"] = keep(cols.categorical, "data.columns.categorical")
     exclude = keep(cols.exclude, "data.columns.exclude")
-    exclude += [name for name in (cols.id, cols.timestamp) if name in present and name not in exclude]
+    # not features: the id, the timestamp, and the model's probability output(s) (Evidently's
+    # DataDriftPreset tests feature columns only; the prediction is reported apart)
+    exclude += [name for name in (cols.id, cols.timestamp, *cols.proba_columns) if name in present and name not in exclude]
     out["exclude"] = exclude
     for key in ("method", "threshold", "drift_share", "fdr"):
         if config.given("drift", key) and getattr(drift, key) is not None:
@@ -71,6 +74,10 @@ def check_options(options: DriftOptions) -> None:
                          f"use e.g. {option('threshold')} 0.1")
     if options.fdr is not None and not 0 < options.fdr < 1:
         raise MlmonError(f"{option('fdr')} {options.fdr} is outside (0, 1)", OPTIONS, f"use e.g. {option('fdr')} 0.05")
+    g = options.mmd_gamma
+    if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not (math.isfinite(g) and g > 0)):
+        raise MlmonError(f"{option('mmd_gamma')} {g} must be a positive finite number", OPTIONS,
+                         f"use e.g. {option('mmd_gamma')} 0.5, or leave it out for the median heuristic")
     r = options.false_alarm_rate
     if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r < 0.5:
         raise MlmonError(f"{option('false_alarm_rate')} {r} is outside (0, 0.5)", OPTIONS,

@@ -27,6 +27,7 @@ from mlmon.stats import univariate
 from mlmon.stats.univariate import NUMERICAL
 
 SMALL_SAMPLE = 30
+TARGET_NOT_IN_CURRENT = "not in the current data: labels not in yet?"
 NEW_CATEGORIES_SHOWN = 20
 
 
@@ -41,13 +42,17 @@ def run(source, options: Optional[DriftOptions] = None, calibrator=None) -> Drif
     options = options or DriftOptions()
     source.check_methods(options)
     ref_side, cur_side = source.sides()
-    check_same_columns(ref_side, cur_side, options.exclude)
+    exclude = _exclusions(source, options)
+    check_same_columns(ref_side, cur_side, exclude, target=options.target)
     check_options(options)
     typing = assign_types_from(source, numerical=options.numerical, categorical=options.categorical,
-                               exclude=options.exclude, target=options.target, prediction=options.prediction)
+                               exclude=exclude, target=options.target, prediction=options.prediction)
     _check_column_methods(typing, options, source.header)
     warnings: List[str] = []
     skipped = dict(typing.skipped)
+    target = options.target
+    if target and target not in exclude and target in ref_side.columns and target not in cur_side.columns:
+        skipped[target] = TARGET_NOT_IN_CURRENT
 
     jobs = list(typing.columns)
     workers = options.workers or min(len(jobs), os.cpu_count() or 1) or 1
@@ -83,6 +88,17 @@ def run(source, options: Optional[DriftOptions] = None, calibrator=None) -> Drif
     ref_info, cur_info = source.describe()
     return assemble_result(ref_info, cur_info, results, skipped, warnings, options,
                            multivariate=multivariate, late_warnings=late)
+
+
+def _exclusions(source, options: DriftOptions) -> List[str]:
+    """The columns left out: the options', and those a side was made without (a profile made with
+    ``--exclude`` remembers it, so the other side drops the same columns)."""
+    exclude = list(options.exclude)
+    known = set(source.reference_columns) | set(source.current_columns)
+    for name in getattr(source, "remembered_exclusions", lambda: [])():
+        if name in known and name not in exclude:
+            exclude.append(name)
+    return exclude
 
 
 def feature_results(results: Dict[str, ColumnDrift], warnings: List[str]) -> Dict[str, ColumnDrift]:

@@ -214,6 +214,13 @@ class ProfileSource:
     def sides(self) -> Tuple[Named, Named]:
         return Named(self.reference_where, self.reference_columns), Named(self.current_where, self.current_columns)
 
+    def remembered_exclusions(self) -> List[str]:
+        """Columns either profile was made without (``mlmon profile --exclude``)."""
+        out: List[str] = []
+        for side in (self.reference, self.current):
+            out.extend(c for c in getattr(side, "excluded", ()) if c not in out)
+        return out
+
     def describe(self) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         # "profile": this side was compared through its summary, not its rows
         return ({"path": self.reference_where, "rows": self.reference.rows, "profile": True},
