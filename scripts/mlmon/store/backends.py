@@ -267,19 +267,31 @@ def connect_postgres(url: str, read_only: bool = False) -> Connection:
     except ImportError:
         raise MlmonError("a PostgreSQL history store needs the psycopg package", redact(url),
                          "pip install 'psycopg[binary]' (scripts/requirements.txt lists it)") from None
+    netloc = url.split("://", 1)[1].split("/", 1)[0]
+    if netloc.count("@") > 1:
+        # libpq would cut the user part at the first "@" and read the rest of the password as the
+        # host name, which its error message then shows
+        raise MlmonError("the URL's password holds an unencoded '@'", redact(url),
+                         "percent-encode it in the password (write @ as %40)")
     try:
         raw = psycopg.connect(url, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT, autocommit=read_only)
     except psycopg.ProgrammingError as exc:  # libpq could not parse the URL
         raise MlmonError(f"not a valid PostgreSQL URL ({_first_line(exc)})", redact(url),
                          "write it as postgresql://USER@HOST:PORT/DATABASE, the password in the environment") from None
     except psycopg.Error as exc:
-        raise MlmonError(f"cannot connect to the PostgreSQL history store: {_first_line(exc)}", redact(url),
+        raise MlmonError(f"cannot connect to the PostgreSQL history store: {_scrub(_first_line(exc), url)}", redact(url),
                          "check that the server is up and the URL (storage.history_url, MLMON_DB_URL) is right") from None
     if read_only:
         with raw.cursor() as cur:
             cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             cur.execute("SET statement_timeout = 5000")
     return Connection(raw, POSTGRES, redact(url))
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` without the URL's password, should a driver message quote it."""
+    password = url_password(url)
+    return text.replace(password, "***") if password else text
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,6 +21,9 @@ TIERED_CONDITIONS = ("accuracy_drop", "error_rate", "drift_score", "latency_p99"
 # notification channel declares its own (mlmon.services.notify), Grafana's token is listed here
 _GRAFANA_TOKEN = ("api_token_env", "GRAFANA_API_TOKEN")
 _GRAFANA_TOKEN_SHAPE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{32}$")
+# a secret passed in a URL's query string (?password=..., &token=...)
+_URL_QUERY_SECRET = re.compile(r"[?&](password|passwd|pwd|token|secret|api_key|apikey|access_key|sig)=[^&#\s]+",
+                               re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^/@\s]+@", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -216,9 +219,15 @@ def check_secrets(data: Any, path: Path, report: Report) -> None:
     elif isinstance(data, list):
         for i, value in enumerate(data):
             check_secrets(value, path + (i,), report)
-    elif isinstance(data, str) and path and path[0] not in ("data", "model"):
+    elif isinstance(data, str) and path:
         form = _secret_form(data, path)
-        if form:
+        if form and path[0] in ("data", "model"):
+            # paths and names cannot name a variable: the credentials belong outside the file
+            report.claimed.add(path)
+            report.at_value(path, f"looks like an inline secret ({form[0]}); a path or a name must not carry "
+                                  "credentials: give them to the storage client through its environment "
+                                  "(e.g. AWS_ACCESS_KEY_ID) instead")
+        elif form:
             report.claimed.add(path)
             report.at_value(path, f"looks like an inline secret ({form[0]}); keep it in an environment variable "
                                   f"and name it here: `{form[1]}`")
@@ -232,7 +241,7 @@ def _secret_form(value: str, path: Path) -> Optional[Tuple[str, str]]:
         secret = channel.secret
         if secret.shape is not None and secret.shape.search(text):
             return secret.shape_name, f"{secret.key}: {secret.default_env}"
-    if _URL_PASSWORD.match(text):
+    if _URL_PASSWORD.match(text) or ("://" in text and _URL_QUERY_SECRET.search(text)):
         if path[:1] == ("storage",):
             return "a URL with a password", "history_url_env: MLMON_HISTORY_URL"
         return "a URL with a password", "an *_env key naming the variable that holds the URL"
