@@ -73,7 +73,8 @@ def test_a_decision_reports_its_rule_observation_and_message():
     assert d.to_dict() == {
         "key": "fraud/drift_score/critical", "condition": "drift_score", "tier": "critical", "threshold": 0.5,
         "threshold_text": "0.5", "rule": "drift_score > 0.5", "value": 0.75, "detail": "3 of 4 features drifted",
-        "breached": True, "consecutive": 3, "status": "firing", "notify": ["pagerduty", "slack"], "message": "firing"}
+        "breached": True, "consecutive": 3, "clean": 0, "status": "firing", "notify": ["pagerduty", "slack"],
+        "message": "firing"}
     quiet = Decision(RULE, Observation(0.75, "3 of 4 features drifted"), True, state, "firing")
     assert (quiet.to_dict()["notify"], quiet.to_dict()["message"]) == ([], None)
 
@@ -83,7 +84,7 @@ def test_a_rules_state_round_trips_through_its_store_row():
     row = alerting.state_row(Decision(RULE, Observation(0.8, ""), True, state, "firing"), now=300.0)
     assert row == {"key": RULE.key, "model": "fraud", "rule": "drift_score", "tier": "critical", "consecutive": 4,
                    "firing": True, "notified": True, "started_at": 100.0, "last_fired_at": 200.0, "last_value": 0.8,
-                   "threshold": 0.5, "updated_at": 300.0}
+                   "threshold": 0.5, "updated_at": 300.0, "clean": 0}
     assert alerting.state_from_row(row) == state
 
 
@@ -167,7 +168,7 @@ def test_message_summaries_show_seconds_for_latency_and_a_question_mark_for_no_v
     assert (m["starts_at"], m["ends_at"], m["sent_for"]) == ("1970-01-01T01:00:00Z", None, "1970-01-01T01:00:00Z")
     resolved = Decision(RULE, Observation(None, ""), None, RuleState(started_at=0.0), "resolved", "resolved")
     m = alerting.message(resolved, 7200.0, {})
-    assert m["summary"] == "[CRITICAL] fraud: drift_score ? back under 0.5 (resolved)"
+    assert m["summary"] == "[CRITICAL] fraud: drift_score ? no longer above 0.5 (resolved)"
     assert (m["starts_at"], m["ends_at"]) == ("1970-01-01T00:00:00Z", "1970-01-01T02:00:00Z")
 
 
@@ -233,4 +234,5 @@ def test_a_firing_message_in_full():
 def test_a_model_without_a_version_has_rules_without_one():
     config = {"model": {"name": "fraud"}, "alerts": {"warning": {"conditions": {"drift_score": 0.3}}}}
     (rule,) = alerting.rules_from_config(config)
-    assert (rule.model, rule.model_version, rule.notify, rule.response_time) == ("fraud", None, (), None)
+    # the tier's response time is the schema's default for a warning when the config is silent
+    assert (rule.model, rule.model_version, rule.notify, rule.response_time) == ("fraud", None, (), "4h")
