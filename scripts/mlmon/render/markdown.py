@@ -103,14 +103,26 @@ LAST_SHOWN = 10
 def _thresholds_line(cal: Dict[str, Any]) -> str:
     """How thresholds were set and the false alarms that follow, in one line."""
     sources = ", ".join(f"{k} {v}" for k, v in sorted(cal.get("threshold_sources", {}).items()))
-    expected = _num(cal.get("expected_false_alarms_per_30_windows"))
     if cal.get("enabled"):
-        how = (f"- thresholds calibrated on the reference for a false-alarm rate of {_num(cal['false_alarm_rate'])} "
-               f"per column per window (the score's {_num(1 - cal['false_alarm_rate'])} quantile under no change, "
-               f"at the window's size)")
+        rate = cal["false_alarm_rate"]
+        how = (f"- thresholds calibrated on the reference for a false-alarm rate of {rate:g} per column per window "
+               f"(the score's {1 - rate:g} quantile under no change, at the window's size)")
     else:
         how = "- fixed thresholds (not calibrated)"
-    return f"{how}; expected dataset-level false alarms per 30 stable windows: {expected} (thresholds: {sources})"
+    expected = [f"{_few(cal.get(key))} {what}" for key, what in (
+        ("expected_column_false_alarms_per_30_windows", "column alarms"),
+        ("expected_false_alarms_per_30_windows", "dataset alarms")) if cal.get(key) is not None]
+    alarms = f"; false alarms expected per 30 stable windows: {' and '.join(expected)}" if expected else ""
+    return f"{how}{alarms} (thresholds: {sources})"
+
+
+def _few(x: float) -> str:
+    """An expected count of alarms, readable at a glance.
+
+    >>> _few(0.00002), _few(2.394)
+    ('fewer than 0.01', 'about 2.39')
+    """
+    return "fewer than 0.01" if x < 0.01 else f"about {x:.2f}"
 
 
 def _windows_section(d: Dict[str, Any]) -> List[str]:
