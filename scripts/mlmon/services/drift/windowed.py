@@ -38,7 +38,7 @@ from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, 
 from mlmon.services.drift.sources import RowSource, _categorical
 from mlmon.services.windows import NAT, cut_windows, episode_start, parse_timestamps
 from mlmon.stats import univariate
-from mlmon.stats.calibration import CalibrationCache, scorer, size_bucket
+from mlmon.stats.calibration import CalibrationCache, _rule_of, crosses, scorer, size_bucket, window_scorer
 from mlmon.stats.univariate import NUMERICAL
 
 #: Windows (and a column's values in a window) below this many rows are reported, not tested.
@@ -209,7 +209,8 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     name, ctype = col.column, col.type
     test = univariate.get(col.method)
     ref, cur, ref_keep, cur_keep = _values(reference.frame[name], current.frame[name], ctype)
-    order = np.argsort(ref, kind="stable")
+    # any order of tied values serves: draws and chunks read values, and a tie's positions hold the same value
+    order = np.argsort(ref)
     ref_sorted = ref[order]
     time_order = None
     if ref_ns is not None:  # the column's kept values, in time order, as positions in ref_sorted
@@ -221,7 +222,8 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     groups = windows.groups[cur_keep]
     ok = groups >= 0
     g, v = groups[ok], cur[ok]
-    by = np.lexsort((v, g))
+    by = np.argsort(v)  # by value, then (stably) by window: each window's values ascending
+    by = by[np.argsort(g[by].astype(np.int16) if windows.count < 2 ** 15 else g[by], kind="stable")]
     g, v = g[by], v[by]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=windows.count))])
 
@@ -229,7 +231,11 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     fixed = options.column_thresholds.get(name, options.threshold)
     calibrate = options.calibrate and explicit is None
     N = ref_sorted.size
-    score = scorer(test, ref_sorted, ctype)
+    score = None
+    batch = window_scorer(test, ref_sorted, ctype)
+    with np.errstate(all="ignore"):
+        scores = batch(v, offsets) if batch is not None else None
+    rule = _rule_of(test, None)
     results: List[Optional[Dict[str, Any]]] = []
     cals: Dict[int, Any] = {}
     sizes: List[int] = []
@@ -249,8 +255,13 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
             threshold, source = float(fixed), explicit
         else:
             threshold, source = float(test.default_threshold), "default"
-        with np.errstate(all="ignore"):
-            s, drifted = score(x, threshold)
+        if scores is not None:
+            s = float(scores[w])
+            drifted = crosses(s, threshold, rule)
+        else:
+            score = score or scorer(test, ref_sorted, ctype)
+            with np.errstate(all="ignore"):
+                s, drifted = score(x, threshold)
         results.append({"method": col.method, "score": s, "threshold": float(threshold),
                         "drifted": drifted, "threshold_source": source})
     floor = None
