@@ -126,7 +126,9 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
     if ts and ts not in exclude:
         exclude.append(ts)  # the timestamp is never drift-tested
     base = with_fields(options, exclude=exclude)
-    whole = run(RowSource(reference, current), base)  # today's whole-period result
+    source = RowSource(reference, current)
+    source.kept = {}  # the whole-period run's cleaned, sorted reference columns, reused per window
+    whole = run(source, base)  # today's whole-period result
 
     ref_ns = None  # reference rows with a timestamp, in time order (for its contiguous chunks)
     if ts and ts in reference.columns:
@@ -146,7 +148,8 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
     workers = options.workers or min(len(jobs), os.cpu_count() or 1) or 1
 
     def one(job):
-        return _column_windows(job[0], reference, current, windows, testable, ref_ns, job[1], cache)
+        return _column_windows(job[0], reference, current, windows, testable, ref_ns, job[1], cache,
+                               source.kept.get(job[0].column))
 
     if workers > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -204,14 +207,31 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
 
 
 def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.ndarray, ref_ns: Optional[np.ndarray],
-                    options: DriftOptions, cache: CalibrationCache) -> Dict[str, Any]:
-    """One column over every window: its results (None where not tested), calibrations, noise floor."""
+                    options: DriftOptions, cache: CalibrationCache, kept=None) -> Dict[str, Any]:
+    """One column over every window: its results (None where not tested), calibrations, noise floor.
+
+    ``kept``: what the whole-period run kept of the column (see ``RowSource.kept``)."""
     name, ctype = col.column, col.type
     test = univariate.get(col.method)
-    ref, cur, ref_keep, cur_keep = _values(reference.frame[name], current.frame[name], ctype)
-    # any order of tied values serves: draws and chunks read values, and a tie's positions hold the same value
-    order = np.argsort(ref)
-    ref_sorted = ref[order]
+    ref_s, cur_s = reference.frame[name], current.frame[name]
+    order = None
+    if kept is not None and ctype == NUMERICAL:
+        # the sorted reference and its order (any order of tied values serves: draws and chunks
+        # read values, and a tie's positions hold the same value)
+        ref_sorted, order = kept[0].astype(np.float64, copy=False), kept[1]
+        cur = _floats(cur_s)
+        cur_keep = np.isfinite(cur)
+        cur = cur[cur_keep]
+        ref_keep = np.isfinite(_floats(ref_s)) if ref_ns is not None else None
+    elif kept is not None:
+        ref, cur = kept
+        ref_keep, cur_keep = (_present(ref_s) if ref_ns is not None else None), _present(cur_s)
+    else:
+        ref, cur, ref_keep, cur_keep = _values(ref_s, cur_s, ctype)
+    if order is None:
+        order = np.argsort(ref.astype(np.int16) if ref.dtype.kind in "iu" and ref.size and ref.max() < 2 ** 15
+                           else ref, kind="stable" if ref.dtype.kind in "iu" else None)
+        ref_sorted = ref[order]
     time_order = None
     if ref_ns is not None:  # the column's kept values, in time order, as positions in ref_sorted
         rows = ref_ns[ref_keep[ref_ns]]  # rows by time (computed once), the kept ones
