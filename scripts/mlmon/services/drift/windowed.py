@@ -242,10 +242,13 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     groups = windows.groups[cur_keep]
     ok = groups >= 0
     g, v = groups[ok], cur[ok]
-    by = np.argsort(v)  # by value, then (stably) by window: each window's values ascending
-    by = by[np.argsort(g[by].astype(np.int16) if windows.count < 2 ** 15 else g[by], kind="stable")]
-    g, v = g[by], v[by]
+    if g.size and not (g[1:] >= g[:-1]).all():  # rows out of time order: put them in window order
+        by = np.argsort(g, kind="stable")
+        g, v = g[by], v[by]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=windows.count))])
+    v = v.copy()
+    for w in range(windows.count):  # each window's values ascending
+        v[offsets[w]:offsets[w + 1]].sort()
 
     explicit = options.threshold_origin(name)
     fixed = options.column_thresholds.get(name, options.threshold)

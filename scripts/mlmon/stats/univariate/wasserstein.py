@@ -116,10 +116,10 @@ def wasserstein_to_reference_ragged(ref: SortedReference, values: np.ndarray, of
     offsets = np.asarray(offsets, dtype=np.int64)
     sizes = np.diff(offsets)
     N = ref.values.size
-    k = (np.arange(w.size, dtype=np.int64) - np.repeat(offsets[:-1], sizes)).astype(np.float64)
-    n = np.repeat(sizes, sizes).astype(np.float64)
-    a, b = k * N / n, (k + 1) * N / n
-    Ga, Gb = ref.G(a), ref.G(b)
+    if sizes.size:  # each size's steps once (windows of one size share them)
+        a, b, Ga, Gb = (np.concatenate(part) for part in zip(*(ref.steps(int(n)) for n in sizes)))
+    else:
+        a = b = Ga = Gb = np.empty(0)
     m = np.clip(np.searchsorted(ref.values, w, "left").astype(np.float64), a, b)
     Gm = ref.G(m)
     wc = w - ref.shift
