@@ -13,8 +13,9 @@ whole-period :class:`~.result.DriftResult` with three more parts:
   false alarms per 30 stable windows that follow from the per-column rates.
 
 The typing and the test of each column are the whole-period run's, so every window is judged the
-same way. The reference side of each column is cleaned and sorted once for all windows; the
-current side is split by window in one sort. Thresholds: an explicit one (config or flag) wins;
+same way. The reference side of each column is the one the whole-period run cleaned and sorted
+(``RowSource.kept``); the current side is split by window, each window sorted, and where the
+test has a batch kernel (Wasserstein, Jensen-Shannon) every window is scored in one pass. Thresholds: an explicit one (config or flag) wins;
 otherwise, with calibration on (the default here), the ``1 - R`` quantile of the score under no
 change at the window's size (:class:`~mlmon.stats.calibration.CalibrationCache`, the fast path:
 draws against a reference subsample); otherwise the test's default. A fixed threshold crossed by
@@ -38,7 +39,7 @@ from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, 
 from mlmon.services.drift.sources import RowSource, _categorical
 from mlmon.services.windows import NAT, cut_windows, episode_start, parse_timestamps
 from mlmon.stats import univariate
-from mlmon.stats.calibration import CalibrationCache, _rule_of, crosses, scorer, size_bucket, window_scorer
+from mlmon.stats.calibration import CalibrationCache, crosses, scorer, size_bucket, window_scorer
 from mlmon.stats.univariate import NUMERICAL
 
 #: Windows (and a column's values in a window) below this many rows are reported, not tested.
@@ -246,7 +247,6 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
         by = np.argsort(g, kind="stable")
         g, v = g[by], v[by]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=windows.count))])
-    v = v.copy()
     for w in range(windows.count):  # each window's values ascending
         v[offsets[w]:offsets[w + 1]].sort()
 
@@ -258,7 +258,7 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     batch = window_scorer(test, ref_sorted, ctype)
     with np.errstate(all="ignore"):
         scores = batch(v, offsets) if batch is not None else None
-    rule = _rule_of(test, None)
+    rule = univariate.drift_rule(test)
     results: List[Optional[Dict[str, Any]]] = []
     cals: Dict[int, Any] = {}
     sizes: List[int] = []
