@@ -413,13 +413,12 @@ def _score_positions(score: Callable, values: np.ndarray, mask: np.ndarray, posi
     W = values[positions]
     if not getattr(score, "takes_left", False):
         return score(W, probe)
-    N = values.size
-    change = np.empty(N, dtype=bool)
-    change[:1] = True
-    np.not_equal(values[1:], values[:-1], out=change[1:])
-    first = np.maximum.accumulate(np.where(change, np.arange(N), 0))
-    kept_before = np.concatenate([[0], np.cumsum(mask)])
-    return score(W, probe, kept_before[first[positions]])
+    first = positions.copy()
+    tied = (positions > 0) & (values[np.maximum(positions - 1, 0)] == W)  # a value equal to its predecessor
+    if tied.any():
+        first[tied] = np.searchsorted(values, W[tied], "left")
+    kept = np.cumsum(mask)  # kept positions up to and including each one
+    return score(W, probe, kept[first] - mask[first])
 
 
 def _null(scores, method: str, n: int) -> NullScores:
