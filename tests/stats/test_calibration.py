@@ -248,3 +248,29 @@ def test_a_threshold_never_flags_more_than_floor_r_b_plus_1_draws_whatever_the_t
         return
     t, share = threshold_from_scores(s, rule, rate)
     assert share == flagged_share(s, t, rule) and round(share * s.size) <= m
+
+
+def test_batched_kernels_give_the_figures_of_one_window_at_a_time():
+    # Windowed drift scores all windows in one pass, and calibration draws take their place in the
+    # comparison set from the masks: both must equal the plain per-window computation to the bit,
+    # ties included (an integer column has many).
+    from mlmon.stats.calibration import _score_positions, batch_scorer, scorer, window_scorer
+
+    rng = np.random.default_rng(5)
+    for ref, kind, test in ((np.sort(rng.poisson(4, 6000).astype(np.float64)), "numerical", U.get("wasserstein")),
+                            (np.sort(rng.normal(size=6000)), "numerical", U.get("wasserstein")),
+                            (np.sort(rng.choice(4, 6000)), "categorical", U.get("jensenshannon"))):
+        cur = rng.choice(ref, 700)
+        offsets = np.array([0, 100, 100, 260, 400, 700])
+        windows = np.concatenate([np.sort(cur[a:b]) for a, b in zip(offsets[:-1], offsets[1:])])
+        with np.errstate(all="ignore"):  # the empty window's Jensen-Shannon is NaN
+            batch = window_scorer(test, ref, kind)(windows, offsets)
+        one = scorer(test, ref, kind)
+        for i, (a, b) in enumerate(zip(offsets[:-1], offsets[1:])):
+            if b > a:
+                assert batch[i] == one(windows[a:b], 0.1)[0]
+        mask = np.ones(ref.size, dtype=bool)
+        mask[rng.choice(ref.size, 1500, replace=False)] = False
+        positions = np.sort(np.flatnonzero(~mask)[rng.permutation(1500)[:1200]].reshape(8, 150), axis=1)
+        score = batch_scorer(test, ref[mask], kind)
+        assert np.array_equal(_score_positions(score, ref, mask, positions, 0.1), score(ref[positions], 0.1))

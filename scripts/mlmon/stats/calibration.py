@@ -228,6 +228,55 @@ def batch_scorer(test: Callable, reference: np.ndarray, column_type: str) -> Cal
     return plain
 
 
+def window_scorer(test: Callable, reference: np.ndarray,
+                  column_type: str) -> Optional[Callable[[np.ndarray, np.ndarray], Optional[np.ndarray]]]:
+    """``scores(values, offsets)``: the score of every window ``values[offsets[i]:offsets[i + 1]]``
+    (each sorted, sizes free) in one pass, the same figures as :func:`scorer` window by window;
+    None for a test without the batch kernel. Wasserstein on numbers; Jensen-Shannon on category
+    codes (the function answers None when a window holds a category the reference lacks)."""
+    from mlmon.stats.univariate import NUMERICAL
+
+    ref = np.asarray(reference)
+    tid = _test_id(test)
+    if tid == "wasserstein" and column_type == NUMERICAL and ref.dtype.kind == "f" and ref.size:
+        from mlmon.stats.univariate.wasserstein import SortedReference, wasserstein_to_reference_ragged
+
+        prep = SortedReference(ref)
+        norm = max(prep.std, 0.001)
+        return lambda values, offsets: wasserstein_to_reference_ragged(prep, values, offsets) / norm
+    if tid == "jensenshannon" and column_type != NUMERICAL and ref.dtype.kind in "iu" and ref.size:
+        from scipy.special import rel_entr
+
+        ref_counts = np.bincount(ref)
+        k = ref_counts.size
+        p = ref_counts.astype(np.float64)
+        p = p / p.sum()
+
+        def js(values: np.ndarray, offsets: np.ndarray) -> Optional[np.ndarray]:
+            if values.size and int(values.max()) >= k:
+                return None  # a category only in current widens that window's count vector: window by window
+            sizes = np.diff(offsets)
+            row = np.repeat(np.arange(sizes.size), sizes)
+            q = np.bincount(values + k * row, minlength=k * sizes.size).reshape(sizes.size, k).astype(np.float64)
+            q = q / q.sum(axis=1, keepdims=True)
+            m = (p + q) / 2.0
+            return np.sqrt((rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / 2.0)
+
+        return js
+    return None
+
+
+def crosses(score: float, threshold: float, rule: str) -> bool:
+    """Whether ``score`` is flagged at ``threshold`` under ``rule`` (NaN never is).
+
+    >>> crosses(0.2, 0.2, ">="), crosses(0.2, 0.2, ">"), crosses(float("nan"), 0.1, ">=")
+    (True, False, False)
+    """
+    if score != score:
+        return False
+    return {">=": score >= threshold, ">": score > threshold, "<": score < threshold, "<=": score <= threshold}[rule]
+
+
 def _fast_scorer(test: Callable, reference: np.ndarray, column_type: str):
     from mlmon.stats.univariate import NUMERICAL
 
@@ -237,7 +286,12 @@ def _fast_scorer(test: Callable, reference: np.ndarray, column_type: str):
 
         prep = SortedReference(ref)
         norm = max(prep.std, 0.001)
-        return lambda W, probe: wasserstein_to_reference_many(prep, W) / norm
+
+        def wasserstein_rows(W: np.ndarray, probe: float, left: Optional[np.ndarray] = None) -> np.ndarray:
+            return wasserstein_to_reference_many(prep, W, left) / norm
+
+        wasserstein_rows.takes_left = True  # type: ignore[attr-defined]
+        return wasserstein_rows
     counts_test = _COUNT_TESTS.get(_test_id(test)) if column_type != NUMERICAL and ref.dtype.kind in "iu" else None
     if counts_test is not None and ref.size:
         from mlmon.stats import from_counts
@@ -309,7 +363,8 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
             per = pool.size // n  # one permutation of the holdout gives this many disjoint windows
             rows = np.concatenate([rng.permutation(pool.size)[:per * n].reshape(per, n)
                                    for _ in range(-(-draws // per))])[:draws]
-            return _null(score(np.sort(pool[rows], axis=1), probe), method, n)
+            # pool ascends (held and values do), so sorted row positions give sorted values
+            return _null(_score_positions(score, values, mask, held[np.sort(rows, axis=1)], probe), method, n)
         sets = (rng.choice(N, n, replace=False) for _ in range(draws))
     elif method == "contiguous":
         if time_order is None:
@@ -332,8 +387,8 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
             for s in starts:
                 mask[pos[s:s + n]] = False
             score = batch_scorer(test, values[mask], column_type)
-            chunks = np.sort(values[pos[starts[:, None] + np.arange(n)]], axis=1)
-            return _null(score(chunks, probe), method, n)
+            chunks = np.sort(pos[starts[:, None] + np.arange(n)], axis=1)  # positions in ascending values
+            return _null(_score_positions(score, values, mask, chunks, probe), method, n)
         sets = (pos[s:s + n] for s in starts)
     else:
         raise ValueError(f"unknown method {method!r}")
@@ -346,6 +401,24 @@ def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int,
         keep[idx] = True
         scores.append(float(test(rest, values[idx], column_type, probe, presorted=True).score))
     return _null(scores, method, n)
+
+
+def _score_positions(score: Callable, values: np.ndarray, mask: np.ndarray, positions: np.ndarray,
+                     probe: float) -> np.ndarray:
+    """Scores of the windows ``values[positions]`` (rows ascending) against ``values[mask]``.
+
+    A Wasserstein scorer is handed where each drawn value falls in the comparison set, counted
+    from the masks (rest values below ``values[p]``: the kept positions before the first one
+    equal to it), instead of a binary search per value: the same integers."""
+    W = values[positions]
+    if not getattr(score, "takes_left", False):
+        return score(W, probe)
+    first = positions.copy()
+    tied = (positions > 0) & (values[np.maximum(positions - 1, 0)] == W)  # a value equal to its predecessor
+    if tied.any():
+        first[tied] = np.searchsorted(values, W[tied], "left")
+    kept = np.cumsum(mask)  # kept positions up to and including each one
+    return score(W, probe, kept[first] - mask[first])
 
 
 def _null(scores, method: str, n: int) -> NullScores:

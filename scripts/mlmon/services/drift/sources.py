@@ -69,6 +69,9 @@ class RowSource(TableFacts):
 
     summaries = False
     parallel = True
+    #: When a dict: each column's cleaned reference as the test saw it, by name (numbers: sorted,
+    #: with the positions that sort them; categories: both sides' codes), for windowed drift.
+    kept: Optional[Dict[str, Tuple[np.ndarray, np.ndarray]]] = None
 
     def sides(self) -> Tuple[Named, Named]:
         return self.reference, self.current
@@ -84,7 +87,12 @@ class RowSource(TableFacts):
             cur, cur_missing, cur_inf = _numeric(cur_s)
             data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, ref_inf + cur_inf)
             if ref.size and cur.size:
-                ref.sort()
+                if self.kept is not None:
+                    order = np.argsort(ref)
+                    ref = data.reference = ref[order]
+                    self.kept[spec.name] = (ref, order)
+                else:
+                    ref.sort()
                 cur.sort()
                 data.n_unique = _n_unique_sorted(ref, cur)
                 if (self.reference.kinds.get(spec.name) == "int" and cur.size >= 100
@@ -92,6 +100,8 @@ class RowSource(TableFacts):
                     data.notes.append(f"almost every value is distinct: looks like an identifier; consider --exclude {spec.name}")
             return data
         ref, cur, categories, ref_missing, cur_missing, inf = _categorical(ref_s, cur_s)
+        if self.kept is not None:
+            self.kept[spec.name] = (ref, cur)
         data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, inf)
         if ref.size and cur.size:
             k = len(categories)

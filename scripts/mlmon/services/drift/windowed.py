@@ -13,8 +13,9 @@ whole-period :class:`~.result.DriftResult` with three more parts:
   false alarms per 30 stable windows that follow from the per-column rates.
 
 The typing and the test of each column are the whole-period run's, so every window is judged the
-same way. The reference side of each column is cleaned and sorted once for all windows; the
-current side is split by window in one sort. Thresholds: an explicit one (config or flag) wins;
+same way. The reference side of each column is the one the whole-period run cleaned and sorted
+(``RowSource.kept``); the current side is split by window, each window sorted, and where the
+test has a batch kernel (Wasserstein, Jensen-Shannon) every window is scored in one pass. Thresholds: an explicit one (config or flag) wins;
 otherwise, with calibration on (the default here), the ``1 - R`` quantile of the score under no
 change at the window's size (:class:`~mlmon.stats.calibration.CalibrationCache`, the fast path:
 draws against a reference subsample); otherwise the test's default. A fixed threshold crossed by
@@ -38,7 +39,7 @@ from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, 
 from mlmon.services.drift.sources import RowSource, _categorical
 from mlmon.services.windows import NAT, cut_windows, episode_start, parse_timestamps
 from mlmon.stats import univariate
-from mlmon.stats.calibration import CalibrationCache, scorer, size_bucket
+from mlmon.stats.calibration import CalibrationCache, crosses, scorer, size_bucket, window_scorer
 from mlmon.stats.univariate import NUMERICAL
 
 #: Windows (and a column's values in a window) below this many rows are reported, not tested.
@@ -126,7 +127,9 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
     if ts and ts not in exclude:
         exclude.append(ts)  # the timestamp is never drift-tested
     base = with_fields(options, exclude=exclude)
-    whole = run(RowSource(reference, current), base)  # today's whole-period result
+    source = RowSource(reference, current)
+    source.kept = {}  # the whole-period run's cleaned, sorted reference columns, reused per window
+    whole = run(source, base)  # today's whole-period result
 
     ref_ns = None  # reference rows with a timestamp, in time order (for its contiguous chunks)
     if ts and ts in reference.columns:
@@ -146,7 +149,8 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
     workers = options.workers or min(len(jobs), os.cpu_count() or 1) or 1
 
     def one(job):
-        return _column_windows(job[0], reference, current, windows, testable, ref_ns, job[1], cache)
+        return _column_windows(job[0], reference, current, windows, testable, ref_ns, job[1], cache,
+                               source.kept.get(job[0].column))
 
     if workers > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -204,13 +208,31 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
 
 
 def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.ndarray, ref_ns: Optional[np.ndarray],
-                    options: DriftOptions, cache: CalibrationCache) -> Dict[str, Any]:
-    """One column over every window: its results (None where not tested), calibrations, noise floor."""
+                    options: DriftOptions, cache: CalibrationCache, kept=None) -> Dict[str, Any]:
+    """One column over every window: its results (None where not tested), calibrations, noise floor.
+
+    ``kept``: what the whole-period run kept of the column (see ``RowSource.kept``)."""
     name, ctype = col.column, col.type
     test = univariate.get(col.method)
-    ref, cur, ref_keep, cur_keep = _values(reference.frame[name], current.frame[name], ctype)
-    order = np.argsort(ref, kind="stable")
-    ref_sorted = ref[order]
+    ref_s, cur_s = reference.frame[name], current.frame[name]
+    order = None
+    if kept is not None and ctype == NUMERICAL:
+        # the sorted reference and its order (any order of tied values serves: draws and chunks
+        # read values, and a tie's positions hold the same value)
+        ref_sorted, order = kept[0].astype(np.float64, copy=False), kept[1]
+        cur = _floats(cur_s)
+        cur_keep = np.isfinite(cur)
+        cur = cur[cur_keep]
+        ref_keep = np.isfinite(_floats(ref_s)) if ref_ns is not None else None
+    elif kept is not None:
+        ref, cur = kept
+        ref_keep, cur_keep = (_present(ref_s) if ref_ns is not None else None), _present(cur_s)
+    else:
+        ref, cur, ref_keep, cur_keep = _values(ref_s, cur_s, ctype)
+    if order is None:
+        order = np.argsort(ref.astype(np.int16) if ref.dtype.kind in "iu" and ref.size and ref.max() < 2 ** 15
+                           else ref, kind="stable" if ref.dtype.kind in "iu" else None)
+        ref_sorted = ref[order]
     time_order = None
     if ref_ns is not None:  # the column's kept values, in time order, as positions in ref_sorted
         rows = ref_ns[ref_keep[ref_ns]]  # rows by time (computed once), the kept ones
@@ -221,15 +243,22 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     groups = windows.groups[cur_keep]
     ok = groups >= 0
     g, v = groups[ok], cur[ok]
-    by = np.lexsort((v, g))
-    g, v = g[by], v[by]
+    if g.size and not (g[1:] >= g[:-1]).all():  # rows out of time order: put them in window order
+        by = np.argsort(g, kind="stable")
+        g, v = g[by], v[by]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(g, minlength=windows.count))])
+    for w in range(windows.count):  # each window's values ascending
+        v[offsets[w]:offsets[w + 1]].sort()
 
     explicit = options.threshold_origin(name)
     fixed = options.column_thresholds.get(name, options.threshold)
     calibrate = options.calibrate and explicit is None
     N = ref_sorted.size
-    score = scorer(test, ref_sorted, ctype)
+    score = None
+    batch = window_scorer(test, ref_sorted, ctype)
+    with np.errstate(all="ignore"):
+        scores = batch(v, offsets) if batch is not None else None
+    rule = univariate.drift_rule(test)
     results: List[Optional[Dict[str, Any]]] = []
     cals: Dict[int, Any] = {}
     sizes: List[int] = []
@@ -249,8 +278,13 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
             threshold, source = float(fixed), explicit
         else:
             threshold, source = float(test.default_threshold), "default"
-        with np.errstate(all="ignore"):
-            s, drifted = score(x, threshold)
+        if scores is not None:
+            s = float(scores[w])
+            drifted = crosses(s, threshold, rule)
+        else:
+            score = score or scorer(test, ref_sorted, ctype)
+            with np.errstate(all="ignore"):
+                s, drifted = score(x, threshold)
         results.append({"method": col.method, "score": s, "threshold": float(threshold),
                         "drifted": drifted, "threshold_source": source})
     floor = None

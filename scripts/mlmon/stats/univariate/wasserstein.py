@@ -88,15 +88,45 @@ def wasserstein_to_reference(ref: SortedReference, current: np.ndarray) -> float
     return float(wasserstein_to_reference_many(ref, w[None, :])[0])
 
 
-def wasserstein_to_reference_many(ref: SortedReference, windows: np.ndarray) -> np.ndarray:
-    """:func:`wasserstein_to_reference` for every row of ``windows`` (each row sorted, one size)."""
+def wasserstein_to_reference_many(ref: SortedReference, windows: np.ndarray, left: np.ndarray = None) -> np.ndarray:
+    """:func:`wasserstein_to_reference` for every row of ``windows`` (each row sorted, one size).
+
+    ``left``: ``searchsorted(ref.values, windows, "left")`` when the caller knows it already
+    (calibration draws taken from the reference itself)."""
     w = np.asarray(windows, dtype=np.float64)
     a, b, Ga, Gb = ref.steps(w.shape[1])
-    m = np.clip(np.searchsorted(ref.values, w.ravel(), "left").astype(np.float64).reshape(w.shape), a, b)
+    if left is None:
+        left = np.searchsorted(ref.values, w.ravel(), "left").reshape(w.shape)
+    m = np.clip(left.astype(np.float64), a, b)
     Gm = ref.G(m)
     wc = w - ref.shift
     total = wc * (m - a) - (Gm - Ga) + (Gb - Gm) - wc * (b - m)
     return total.sum(axis=1) / ref.values.size
+
+
+def wasserstein_to_reference_ragged(ref: SortedReference, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """:func:`wasserstein_to_reference` for every window ``values[offsets[i]:offsets[i + 1]]``
+    (each sorted, sizes free) in one pass: the same terms, element by element, as window by window.
+
+    >>> r = SortedReference(np.array([0.0, 1.0, 2.0, 3.0]))
+    >>> wasserstein_to_reference_ragged(r, np.array([1.0, 2.0, 3.0, 4.0, 0.0, 3.0]), np.array([0, 4, 6])).round(12).tolist()
+    [1.0, 0.5]
+    """
+    w = np.asarray(values, dtype=np.float64)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    sizes = np.diff(offsets)
+    N = ref.values.size
+    if sizes.size:  # each size's steps once (windows of one size share them)
+        a, b, Ga, Gb = (np.concatenate(part) for part in zip(*(ref.steps(int(n)) for n in sizes)))
+    else:
+        a = b = Ga = Gb = np.empty(0)
+    m = np.clip(np.searchsorted(ref.values, w, "left").astype(np.float64), a, b)
+    Gm = ref.G(m)
+    wc = w - ref.shift
+    total = wc * (m - a) - (Gm - Ga) + (Gb - Gm) - wc * (b - m)
+    # each window's sum on its own contiguous slice: the pairwise sum of a (1, n) row, as the batch path
+    sums = np.array([total[offsets[i]:offsets[i + 1]].sum() for i in range(sizes.size)], dtype=np.float64)
+    return sums / N
 
 
 def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
