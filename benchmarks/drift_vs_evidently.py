@@ -164,6 +164,25 @@ def evidently_child(ref_path: str, cur_path: str) -> None:
 # measuring
 
 
+def mlmon_phases_child(ref_path: str, cur_path: str) -> None:
+    """mlmon's drift check in this process, timed phase by phase, as `mlmon drift --format json`
+    runs it: import (the table reader and the drift service), read (both files), compute (the
+    drift check) and write (the JSON). Prints the phases as JSON."""
+    t0 = time.perf_counter()
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from mlmon.io.tables import read_table
+    from mlmon.services.drift import compute_drift
+    t1 = time.perf_counter()
+    ref, cur = read_table(ref_path, role="reference"), read_table(cur_path, role="current")
+    t2 = time.perf_counter()
+    result = compute_drift(ref, cur)
+    t3 = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        sink.write(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+    t4 = time.perf_counter()
+    print(json.dumps({"import": t1 - t0, "read": t2 - t1, "compute": t3 - t2, "write": t4 - t3}))
+
+
 def _max_rss_mb(rusage) -> float:
     # Linux reports ru_maxrss in KiB, macOS in bytes.
     scale = 1 if sys.platform == "darwin" else 1024
@@ -270,10 +289,14 @@ def main(argv=None) -> int:
     parser.add_argument("--check-targets", action="store_true",
                         help="also exit 1 when the speed or memory target is missed")
     parser.add_argument("--evidently-child", nargs=2, metavar=("REF", "CUR"), help=argparse.SUPPRESS)
+    parser.add_argument("--mlmon-phases-child", nargs=2, metavar=("REF", "CUR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.evidently_child:
         evidently_child(*args.evidently_child)
+        return 0
+    if args.mlmon_phases_child:
+        mlmon_phases_child(*args.mlmon_phases_child)
         return 0
 
     ref, cur = ensure_data(args.data_dir, args.rows, args.seed)
@@ -314,6 +337,12 @@ def main(argv=None) -> int:
     print(f"peak RSS    mlmon {rss_mlmon:8.0f} MB   Evidently {rss_evidently:8.0f} MB   "
           f"mlmon/Evidently {rss_ratio:.3f}")
     print(f"drift share mlmon {mlmon_result['drift_share']:.3f}   Evidently {evidently_result['drift_share']:.3f}")
+    split = json.loads(subprocess.run([sys.executable, __file__, "--mlmon-phases-child", str(ref), str(cur)],
+                                      check=True, capture_output=True, text=True, cwd=ROOT).stdout)
+    e_phases = evidently_result["phases_seconds"]
+    print("time split  mlmon " + ", ".join(f"{k} {v:.2f} s" for k, v in split.items())
+          + f" (in process, after interpreter start)   Evidently read {e_phases['read']:.2f} s, "
+            f"report {e_phases['report']:.2f} s")
     n = len(evidently_result["columns"])
     if problems:
         print(f"agreement   FAIL: {len(problems)} difference(s) over {n} columns")
