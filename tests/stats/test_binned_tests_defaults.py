@@ -38,3 +38,19 @@ def test_psi_default_threshold_is_one_tenth():
     assert psi(np.array([0, 0, 0, 1]), np.array([0, 1, 1, 1]), "categorical").drifted
     low = psi(np.array([0] * 9 + [1]), np.array([0] * 8 + [1] * 2), "categorical")
     assert low.score == pytest.approx(0.1 * np.log(9 / 8) + 0.1 * np.log(2), rel=1e-12) and not low.drifted
+
+
+def test_jensenshannon_default_threshold_is_one_tenth():
+    # shares (1/2, 1/2) against (1/4, 3/4): 0.1839 (the module's example); (1/2, 1/2) against
+    # (9/20, 11/20): 0.0354 (scipy.spatial.distance.jensenshannon)
+    assert jensenshannon(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), "categorical").drifted
+    low = jensenshannon(np.array([0] * 10 + [1] * 10), np.array([0] * 9 + [1] * 11), "categorical")
+    assert low.score == pytest.approx(scipy_js([0.5, 0.5], [0.45, 0.55]), rel=1e-12) and not low.drifted
+
+
+def test_js_distance_renormalises_like_scipy():
+    from mlmon.stats.univariate.jensenshannon import js_distance
+
+    # counts rather than shares: scipy divides each vector by its sum first
+    p, q = np.array([1.0, 2.0, 3.0]), np.array([6.0, 2.0, 2.0])
+    assert js_distance(p, q) == pytest.approx(scipy_js(p, q), rel=1e-12)
