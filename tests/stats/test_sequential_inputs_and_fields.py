@@ -81,3 +81,50 @@ def test_drift_for_power_defaults_to_eighty_percent_and_counts_both_sides():
     # near the level both tails matter: power 0.1 needs a drift below 1
     theta = drift_for_power([c], 1, power=0.1)
     assert theta < 1 and theta == pytest.approx(_fixed_design_drift(c, 0.1), abs=1e-8)
+
+
+def test_a_wide_alpha_puts_the_boundary_below_one():
+    # one look at two-sided 0.5: |z| >= Φ⁻¹(0.75) = 0.6745
+    assert group_sequential_boundaries(1, alpha=0.5).z[0] == pytest.approx(norm.ppf(0.75), abs=1e-8)
+
+
+def test_spending_functions_default_to_one_sided_2_5_percent():
+    assert float(obf_spending(1.0)) == pytest.approx(0.025, abs=1e-15)
+    assert float(pocock_spending(1.0)) == pytest.approx(0.025, abs=1e-15)  # 0.025 ln(1 + e - 1)
+    # O'Brien-Fleming at t = 1/2: 2 - 2Φ(Φ⁻¹(0.9875)·√2)
+    assert float(obf_spending(0.5)) == pytest.approx(2 * norm.sf(norm.isf(0.0125) * 2 ** 0.5), rel=1e-12)
+    assert float(obf_spending(0.0)) == 0.0  # no warning at t = 0 (warnings are errors in the tests)
+
+
+def test_a_large_drift_is_followed_by_the_grid():
+    # a first look nobody can cross (|z| >= 38) and drift 12: the second look's crossing is the
+    # fixed-design one, Φ(θ - c) + Φ(-c - θ), only if the grid moves with the drift
+    c2, theta = 2.0, 12.0
+    up, low = crossing_probabilities([38.0, c2], [0.5, 1.0], drift=theta)
+    assert up[1] == pytest.approx(norm.cdf(theta - c2), abs=1e-6)
+    assert low[1] == pytest.approx(norm.cdf(-c2 - theta), abs=1e-12)
+
+
+def test_msprt_by_hand():
+    from math import exp, log, sqrt
+
+    from mlmon.stats.sequential import msprt
+
+    # V = 1e-4, tau^2 = 4e-4, V + tau^2 = 5e-4: log LR = ½ ln(1/5) + 4e-4·0.03²/(2·1e-4·5e-4)
+    r = msprt(0.03, 1e-4, 4e-4)
+    log_lr = 0.5 * log(0.2) + 4e-4 * 0.03 ** 2 / (2 * 1e-4 * 5e-4)
+    assert r.likelihood_ratio == pytest.approx(exp(log_lr), rel=1e-12)
+    assert r.p_value == pytest.approx(exp(-log_lr), rel=1e-12)
+    half = sqrt(1e-4 * 5e-4 / 4e-4 * (log(5.0) - 2 * log(0.05)))  # default alpha 0.05
+    assert r.ci == pytest.approx((0.03 - half, 0.03 + half), abs=1e-15)
+    # far from the null the ratio overflows to infinity rather than raising
+    far = msprt(1.0, 1e-4, 4e-4)
+    assert far.likelihood_ratio == float("inf") and far.p_value == 0.0
+
+
+@pytest.mark.parametrize("variance, tau2", [(0.0, 1.0), (-1.0, 1.0), (1.0, 0.0)])
+def test_msprt_refuses_non_positive_variances(variance, tau2):
+    from mlmon.stats.sequential import msprt
+
+    with pytest.raises(ValueError, match=r"^variance and mixture variance must be positive$"):
+        msprt(0.1, variance, tau2)
