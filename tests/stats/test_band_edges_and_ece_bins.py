@@ -70,10 +70,10 @@ def test_a_window_of_one_row_has_values_but_no_log_loss_band():
 
 
 def test_ece_bins_are_closed_on_the_left_and_the_last_holds_one():
-    # 10 bins of width 0.1: 0.05 -> bin 0, 0.1 -> bin 1 (left edge), 0.92 and 1.0 -> bin 9.
-    # gaps |Σy - Σp|: bin 0 |0 - 0.05|, bin 1 |1 - 0.1|, bin 9 |1 - 1.92|; (0.05 + 0.9 + 0.92)/4
-    p, y = [0.05, 0.1, 0.92, 1.0], [0, 1, 1, 0]
-    assert expected_calibration_error(p, y) == pytest.approx(1.87 / 4, abs=1e-15)
-    # 5 bins of width 0.2: 0.05 and 0.1 share bin 0: (|1 - 0.15| + 0.92)/4
-    assert expected_calibration_error(p, y, n_bins=5) == pytest.approx(1.77 / 4, abs=1e-15)
+    # 10 bins of width 0.1: 0.05 -> bin 0, 0.1 -> bin 1 (left edge), 0.85 -> bin 8, 0.92 and 1.0 -> bin 9.
+    # gaps |Σy - Σp|: bin 0 |0 - 0.05|, bin 1 |1 - 0.1|, bin 8 |1 - 0.85|, bin 9 |1 - 1.92|
+    p, y = [0.05, 0.1, 0.85, 0.92, 1.0], [0, 1, 1, 1, 0]
+    assert expected_calibration_error(p, y) == pytest.approx((0.05 + 0.9 + 0.15 + 0.92) / 5, abs=1e-15)
+    # 5 bins of width 0.2: 0.05 and 0.1 share bin 0, the last three bin 4: (|1 - 0.15| + |2 - 2.77|)/5
+    assert expected_calibration_error(p, y, n_bins=5) == pytest.approx((0.85 + 0.77) / 5, abs=1e-15)
     assert np.isnan(expected_calibration_error([], []))
