@@ -77,3 +77,32 @@ def test_ece_bins_are_closed_on_the_left_and_the_last_holds_one():
     # 5 bins of width 0.2: 0.05 and 0.1 share bin 0, the last three bin 4: (|1 - 0.15| + |2 - 2.77|)/5
     assert expected_calibration_error(p, y, n_bins=5) == pytest.approx((0.85 + 0.77) / 5, abs=1e-15)
     assert np.isnan(expected_calibration_error([], []))
+
+
+def test_multiclass_bands_per_window_equal_one_window_at_a_time():
+    y = np.array([0, 1, 2, 0, 1, 2, 2, 0, 1, 1, 0])
+    yhat = np.array([0, 2, 2, 0, 1, 1, 2, 1, 1, 0, 0])
+    groups = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2])  # the last window holds one row
+    m = multiclass_metrics(y, yhat, groups, 3, 3, z=1.5)
+    for w in range(3):
+        one = multiclass_metrics(y[groups == w], yhat[groups == w], np.zeros((groups == w).sum(), dtype=int), 1, 3, z=1.5)
+        for name in m.values:
+            np.testing.assert_allclose([m.lower[name][w], m.upper[name][w]], [one.lower[name][0], one.upper[name][0]],
+                                       rtol=1e-12)
+    # the one-row window (right): precision 1 with zero variance, a band of width 0, not NaN
+    assert (m.lower["precision"][2], m.upper["precision"][2]) == (1.0, 1.0)
+    # accuracy by Wilson at z = 1.5 for 1 of 1: lower = 1/(1 + z^2)
+    assert m.lower["accuracy"][2] == pytest.approx(1 / (1 + 1.5 ** 2), abs=1e-12)
+
+
+def test_multiclass_variance_leaves_out_absent_and_never_predicted_classes():
+    # y = (0, 0, 1), yhat = (0, 1, 1), class 2 absent: precision 1 and 1/2, variances 0 and 1/8,
+    # macro 0.75 with se = sqrt(1/8)/2
+    m = multiclass_metrics(np.array([0, 0, 1]), np.array([0, 1, 1]), np.zeros(3, dtype=int), 1, 3)
+    assert m.lower["precision"][0] == pytest.approx(0.75 - Z95 * np.sqrt(1 / 8) / 2, abs=1e-12)
+    # y = (0, 1), yhat = (0, 0): class 1 never predicted, its precision 0 with variance 0;
+    # class 0 precision 1/2, variance 1/8: macro 1/4, se = sqrt(1/8)/2
+    m = multiclass_metrics(np.array([0, 1]), np.array([0, 0]), np.zeros(2, dtype=int), 1, 2)
+    assert m.upper["precision"][0] == pytest.approx(0.25 + Z95 * np.sqrt(1 / 8) / 2, abs=1e-12)
+    # recall: class 0 recall 1 (var 0), class 1 recall 0 over support 1 (var 0): a band of width 0
+    assert (m.lower["recall"][0], m.upper["recall"][0]) == (0.5, 0.5)
