@@ -67,6 +67,14 @@ def no_problems(section: Mapping[str, Any]) -> List[SectionProblem]:
     return []
 
 
+def section_schema(description: str, properties: Dict[str, Any], required: List[str]) -> Dict[str, Any]:
+    """The JSON Schema of a ``notifications.<name>`` section: a closed object whose ``enabled``
+    key (the same for every channel) turns the channel off without deleting its settings."""
+    enabled = {"type": "boolean", "description": "send to this channel", "default": True}
+    return {"type": "object", "description": description, "additionalProperties": False,
+            "properties": {"enabled": enabled, **properties}, "required": list(required)}
+
+
 @dataclass(frozen=True)
 class Channel:
     """One notification channel, declared once."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
-from mlmon.services.notify.channel import Channel, Secret, show
+from mlmon.services.notify.channel import Channel, Secret, section_schema, show
 
 SECRET = Secret(key="password_env", default_env="SMTP_PASSWORD", what="the SMTP password", file="smtp_password",
                 inline_keys=("password", "smtp_password"))
@@ -100,24 +100,17 @@ def receiver(section: Mapping[str, Any], tier: str, secret_file: str) -> Dict[st
 
 CHANNEL = Channel(
     name="email",
-    schema={
-        "type": "object",
-        "description": "email over SMTP",
-        "additionalProperties": False,
-        "properties": {
-            "enabled": {"type": "boolean", "description": "send to this channel", "default": True},
-            "smtp_host": {"type": "string", "description": "SMTP server host name", "minLength": 1},
-            "smtp_port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "SMTP server port",
-                          "default": 587},
-            "use_tls": {"type": "boolean", "description": "use STARTTLS", "default": True},
-            "username": {"type": "string", "description": "SMTP user name"},
-            SECRET.key: SECRET.schema(),
-            "sender": {"type": "string", "description": "From: address"},
-            "recipients": {"type": "array", "items": {"type": "string", "description": "an email address"},
-                           "minItems": 1, "description": "To: addresses"},
-        },
-        "required": ["smtp_host", "recipients"],
-    },
+    schema=section_schema("email over SMTP", {
+        "smtp_host": {"type": "string", "description": "SMTP server host name", "minLength": 1},
+        "smtp_port": {"type": "integer", "minimum": 1, "maximum": 65535, "description": "SMTP server port",
+                      "default": 587},
+        "use_tls": {"type": "boolean", "description": "use STARTTLS", "default": True},
+        "username": {"type": "string", "description": "SMTP user name"},
+        SECRET.key: SECRET.schema(),
+        "sender": {"type": "string", "description": "From: address"},
+        "recipients": {"type": "array", "items": {"type": "string", "description": "an email address"},
+                       "minItems": 1, "description": "To: addresses"},
+    }, required=["smtp_host", "recipients"]),
     secret=SECRET,
     # the password is read only to log in, and only when there is a user name to log in with
     uses_secret=lambda section: bool(section.get("username") and section.get(SECRET.key)),

@@ -8,7 +8,7 @@ import urllib.parse
 from typing import Any, Dict, List, Mapping, Optional
 
 from mlmon import __version__
-from mlmon.services.notify.channel import Channel, Secret, SectionProblem
+from mlmon.services.notify.channel import Channel, Secret, SectionProblem, section_schema
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 # PagerDuty's severities are critical, error, warning and info; the tiers map onto them by name
@@ -73,18 +73,11 @@ def validate(section: Mapping[str, Any]) -> List[SectionProblem]:
 
 CHANNEL = Channel(
     name="pagerduty",
-    schema={
-        "type": "object",
-        "description": "PagerDuty Events API v2",
-        "additionalProperties": False,
-        "properties": {
-            "enabled": {"type": "boolean", "description": "send to this channel", "default": True},
-            SECRET.key: SECRET.schema(),
-            "events_url": {"type": "string", "pattern": "^https?://",
-                           "description": "Events API v2 endpoint (default PagerDuty's own; for EU accounts or a proxy)"},
-        },
-        "required": [SECRET.key],
-    },
+    schema=section_schema("PagerDuty Events API v2", {
+        SECRET.key: SECRET.schema(),
+        "events_url": {"type": "string", "pattern": "^https?://",
+                       "description": "Events API v2 endpoint (default PagerDuty's own; for EU accounts or a proxy)"},
+    }, required=[SECRET.key]),
     secret=SECRET,
     payload=lambda event, conf, secret: pagerduty_payload(event, secret),
     send=send,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Mapping, Optional
 
-from mlmon.services.notify.channel import Channel, Secret, SectionProblem, show
+from mlmon.services.notify.channel import Channel, Secret, SectionProblem, section_schema, show
 
 EMOJI = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
 _TOKEN = re.compile(r"\bxox[abposr]-|\bxapp-", re.IGNORECASE)  # Slack API tokens
@@ -76,17 +76,10 @@ def validate(section: Mapping[str, Any]) -> List[SectionProblem]:
 
 CHANNEL = Channel(
     name="slack",
-    schema={
-        "type": "object",
-        "description": "Slack incoming webhook",
-        "additionalProperties": False,
-        "properties": {
-            "enabled": {"type": "boolean", "description": "send to this channel", "default": True},
-            SECRET.key: SECRET.schema(),
-            "channel": {"type": "string", "description": "channel name, for messages"},
-        },
-        "required": [SECRET.key],
-    },
+    schema=section_schema("Slack incoming webhook", {
+        SECRET.key: SECRET.schema(),
+        "channel": {"type": "string", "description": "channel name, for messages"},
+    }, required=[SECRET.key]),
     secret=SECRET,
     payload=lambda event, conf, secret: slack_payload(event, conf),
     send=send,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
-from mlmon.services.notify.channel import Channel, Secret, show
+from mlmon.services.notify.channel import Channel, Secret, section_schema, show
 
 ALERTMANAGER_ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's endsAt of an alert still firing
 URL_FILE_SINCE = "0.26"  # the first Alertmanager whose webhook_configs read url_file
@@ -73,16 +73,9 @@ def receiver(section: Mapping[str, Any], tier: str, secret_file: str) -> Dict[st
 
 CHANNEL = Channel(
     name="webhook",
-    schema={
-        "type": "object",
-        "description": "generic webhook receiving Alertmanager-compatible JSON",
-        "additionalProperties": False,
-        "properties": {
-            "enabled": {"type": "boolean", "description": "send to this channel", "default": True},
-            SECRET.key: SECRET.schema(),
-        },
-        "required": [SECRET.key],
-    },
+    schema=section_schema("generic webhook receiving Alertmanager-compatible JSON", {
+        SECRET.key: SECRET.schema(),
+    }, required=[SECRET.key]),
     secret=SECRET,
     payload=lambda event, conf, secret: alertmanager_payload(event),
     send=send,
