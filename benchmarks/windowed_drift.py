@@ -44,6 +44,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from cbpe_vs_nannyml import nannyml_python  # NannyML's own environment, built the same way for both
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 NANNYML_CHILD = r"""
@@ -166,14 +168,6 @@ def run_mlmon(ref_path, cur_path, rate):
     t0, c0 = time.perf_counter(), time.process_time()
     d = run_windowed(ref, cur, opts).to_dict()
     return d, time.perf_counter() - t0, time.process_time() - c0
-
-
-def nannyml_python(given):
-    if given:
-        return given
-    cmd = '. scripts/env.sh; mlmon_ensure_env "$PWD" benchmarks/requirements-nannyml.txt >&2; echo "$MLMON_VENV"'
-    venv = subprocess.run(["sh", "-c", cmd], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
-    return os.path.join(venv, "bin", "python")
 
 
 def run_nannyml(rp, cp, python):
