@@ -236,5 +236,8 @@ def test_csv_not_in_the_given_encoding_is_refused(tmp_path):
 
 def test_batch_rows_below_one_is_refused(tmp_path):
     pq.write_table(pa.table({"a": [1]}), tmp_path / "a.parquet")
-    with pytest.raises(MlmonError, match="--batch-rows must be at least 1"):
+    with pytest.raises(MlmonError) as err:
         open_stream(str(tmp_path / "a.parquet"), batch_rows=0)
+    # the reader names its option; the CLI shows the flag (mlmon.cli.option_flags)
+    assert err.value.line({"batch_rows": "--batch-rows", "options": "command line"}).startswith(
+        "mlmon: error: --batch-rows must be at least 1, got 0 (command line)")

@@ -15,7 +15,7 @@ import logging
 import os
 from typing import List, Optional
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.io.stream import Piece, TableStream
 
 CONNECT_TIMEOUT_S = 20
@@ -94,13 +94,13 @@ class _client:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:
-            raise MlmonError("--engine dask needs the dask[distributed] package", "dask",
+            raise MlmonError(f"{option('engine')} dask needs the dask[distributed] package", "dask",
                              "install it in mlmon's environment: pip install 'dask[distributed]'") from exc
         if self.scheduler:
             try:
                 self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S)
             except (OSError, TimeoutError, ValueError) as exc:
-                raise MlmonError(f"cannot reach the Dask scheduler: {exc}", f"--dask-scheduler {self.scheduler}",
+                raise MlmonError(f"cannot reach the Dask scheduler: {exc}", f"{option('dask_scheduler')} {self.scheduler}",
                                  "check the address (tcp://HOST:PORT) and that the scheduler is running") from exc
             return self.client
         n = self.workers or max(1, os.cpu_count() or 1)

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Protocol, Sequence, Tuple
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.io.tables import Table
 
 INTEGER_CARDINALITY_LIMIT = 10
@@ -158,16 +158,16 @@ def assign_types_from(
 ) -> Typing:
     """Type every shared column of two sides described by ``facts`` (the one typing rule)."""
     known = set(facts.reference_columns) | set(facts.current_columns)
-    for flag, cols in (("--numerical", numerical), ("--categorical", categorical), ("--exclude", exclude)):
-        _check_known(flag, cols, known, facts)
-    for flag, col in (("--target", target), ("--prediction", prediction)):
+    for field, cols in (("numerical", numerical), ("categorical", categorical), ("exclude", exclude)):
+        _check_known(option(field), cols, known, facts)
+    for field, col in (("target", target), ("prediction", prediction)):
         if col is not None:
-            _check_known(flag, [col], known, facts)
+            _check_known(option(field), [col], known, facts)
     both = set(numerical) & set(categorical)
     if both:
         raise MlmonError(
-            "column given as both --numerical and --categorical: " + ", ".join(sorted(both)),
-            "command line",
+            f"column given as both {option('numerical')} and {option('categorical')}: " + ", ".join(sorted(both)),
+            OPTIONS,
             "name each column in one of the two",
         )
 
@@ -184,9 +184,9 @@ def assign_types_from(
             if rk not in NUMBER_LIKE or ck not in NUMBER_LIKE:
                 bad_kind, where = (rk, facts.reference_where) if rk not in NUMBER_LIKE else (ck, facts.current_where)
                 raise MlmonError(
-                    f"--numerical {name}: column holds {bad_kind} values, not numbers",
+                    f"{option('numerical')} {name}: column holds {bad_kind} values, not numbers",
                     where,
-                    "drop it from --numerical or fix the column",
+                    f"drop it from {option('numerical')} or fix the column",
                 )
             columns.append(ColumnSpec(name, "numerical", role))
             continue
@@ -196,7 +196,8 @@ def assign_types_from(
         if role == "feature" and ck not in ("datetime", "empty", "bool") and looks_like_id_name(name):
             n, count, more = facts.distinct(name)
             if count >= ID_MIN_ROWS and (more or n == count):
-                force = f"--categorical {name}" + ("" if ck in ("string", "category") else f" or --numerical {name}")
+                force = f"{option('categorical')} {name}" + ("" if ck in ("string", "category")
+                                                             else f" or {option('numerical')} {name}")
                 skipped[name] = f"id-like: named like an identifier and unique per row ({count} rows); use {force} to test it anyway"
                 continue
         inferred, reason = _infer(facts, name, ck)

@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 
 INFRA_METRICS = (
     "latency_p95_ms", "latency_p99_ms", "error_rate", "cpu_utilization",
@@ -104,9 +104,9 @@ def read_infra(path: str) -> pd.DataFrame:
     """The infra series in ``path``: a ``timestamp`` column (UTC, sorted) and the metrics of
     :data:`INFRA_METRICS` it holds, as floats. Utilizations given in percent (any value above
     1.5) are divided by 100."""
-    records = _records(path, "--infra")
+    records = _records(path, option("infra"))
     frame = pd.DataFrame.from_records(records) if isinstance(records, list) else records
-    return _infra_frame(frame, f"--infra {path}")
+    return _infra_frame(frame, f"{option('infra')} {path}")
 
 
 def _infra_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -176,12 +176,12 @@ def query_prometheus(url: str, start: pd.Timestamp, end: pd.Timestamp, *, step: 
         step = math.ceil(span / MAX_PROMETHEUS_POINTS)
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise MlmonError("not an http(s) URL", f"--prometheus {url}", "give the server's base URL, e.g. http://localhost:9090")
+        raise MlmonError("not an http(s) URL", f"{option('prometheus')} {url}", "give the server's base URL, e.g. http://localhost:9090")
     if not (allow_remote or is_loopback(url) or any(same_server(url, a) for a in allowed if a)):
         # a GET to any host carries the query (and the data's period) out: only a server on this
         # machine, or the one the config names, without the user's explicit consent
         raise MlmonError(f"refusing to query Prometheus on {parsed.hostname}: not a loopback address nor the "
-                         "config's integrations.prometheus.url", f"--prometheus {url}",
+                         "config's integrations.prometheus.url", f"{option('prometheus')} {url}",
                          "name it as integrations.prometheus.url in the config, or pass --allow-remote-prometheus")
     endpoint = url.rstrip("/") + "/api/v1/query_range"
     open_url = opener or urllib.request.urlopen
@@ -192,7 +192,7 @@ def query_prometheus(url: str, start: pd.Timestamp, end: pd.Timestamp, *, step: 
         body = _get_json(open_url, f"{endpoint}?{params}", timeout, url, name)
         if body.get("status") != "success":
             raise MlmonError(f"Prometheus refused the {name} query: {body.get('error', 'no reason given')}",
-                             f"--prometheus {url}", f"fix it with --prometheus-query {name}=PROMQL")
+                             f"{option('prometheus')} {url}", f"fix it with {option('prometheus_query')} {name}=PROMQL")
         results = (body.get("data") or {}).get("result") or []
         if not results:
             continue
@@ -200,11 +200,11 @@ def query_prometheus(url: str, start: pd.Timestamp, end: pd.Timestamp, *, step: 
         s = pd.Series({float(t): _number(v) for t, v in values}, dtype=float)
         series[name] = s
     if not series:
-        raise MlmonError("Prometheus returned no data for any infra query", f"--prometheus {url}",
+        raise MlmonError("Prometheus returned no data for any infra query", f"{option('prometheus')} {url}",
                          "check the metric names with --prometheus-query NAME=PROMQL, or pass --infra FILE")
     frame = pd.DataFrame(series).sort_index()
     frame.insert(0, "timestamp", frame.index.to_numpy())
-    return _infra_frame(frame.reset_index(drop=True), f"--prometheus {url}")
+    return _infra_frame(frame.reset_index(drop=True), f"{option('prometheus')} {url}")
 
 
 def _get_json(open_url, full_url: str, timeout: float, base: str, name: str) -> Dict[str, Any]:

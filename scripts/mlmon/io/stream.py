@@ -28,7 +28,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.io import DEFAULT_BATCH_ROWS
 from mlmon.io.tables import _check_duplicates, _short, locate_source, source_where
 
@@ -130,7 +130,8 @@ def open_stream(path: str, *, batch_rows: int = DEFAULT_BATCH_ROWS, encoding: Op
     """
     where = source_where(path, role)
     if batch_rows < 1:
-        raise MlmonError(f"--batch-rows must be at least 1, got {batch_rows}", "command line", "pass a positive row count such as 1000000")
+        raise MlmonError(f"{option('batch_rows')} must be at least 1, got {batch_rows}", OPTIONS,
+                         "pass a positive row count such as 1000000")
     fmt, files = locate_source(path, where)
     if fmt == "parquet":
         return _open_parquet(path, files, batch_rows, role)

@@ -29,7 +29,7 @@ from datetime import date as Date
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.services import alerting, notify, recording
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def parse_date(text: str) -> Date:
     try:
         return Date.fromisoformat(text)
     except ValueError:
-        raise MlmonError(f"not a date: {text!r}", "--date", "write it as YYYY-MM-DD") from None
+        raise MlmonError(f"not a date: {text!r}", option("date"), "write it as YYYY-MM-DD") from None
 
 
 def data_time(day: Date) -> float:

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from mlmon.errors import MlmonError
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.io.columns import ColumnSpec, Typing, assign_types_from, check_same_columns
 from mlmon.services.drift.options import check_options
 from mlmon.services.drift.recommendations import recommendations
@@ -251,7 +251,8 @@ def _multivariate(source, features: Dict[str, ColumnDrift], options: DriftOption
     from mlmon.stats.mmd import mmd_test
 
     if options.multivariate != "mmd":
-        raise MlmonError(f"unknown multivariate method {options.multivariate!r}", "--multivariate", "use --multivariate mmd")
+        raise MlmonError(f"unknown multivariate method {options.multivariate!r}", option("multivariate"),
+                         f"use {option('multivariate')} mmd")
     cols = [n for n, r in features.items() if r.type == NUMERICAL]
     if not cols:
         warnings.append("multivariate MMD skipped: no numerical feature columns")
@@ -275,18 +276,19 @@ def _check_column_methods(typing: Typing, options: DriftOptions, header: str) ->
     types = {c.name: c.type for c in typing.columns}
     for col, method in options.column_methods.items():
         if col not in types:
-            where = "command line"
+            where = OPTIONS
             if col in typing.skipped:
-                raise MlmonError(f"--column-method {col}={method}: column is skipped ({typing.skipped[col]})", where,
+                raise MlmonError(f"{option('column_method')} {col}={method}: column is skipped ({typing.skipped[col]})", where,
                                  "drop the option or type the column explicitly")
-            raise MlmonError(f"--column-method names unknown column {col!r}", where, f"check the spelling against {header}")
+            raise MlmonError(f"{option('column_method')} names unknown column {col!r}", where,
+                             f"check the spelling against {header}")
         test = univariate.get(method)
         if types[col] not in test.column_types:
             from mlmon.stats.univariate import catalog
 
             fits = [t.id for t in catalog.CATALOG if types[col] in t.column_types]
             raise MlmonError(
-                f"--column-method {col}={method}: {method} does not apply to {types[col]} columns",
-                "command line",
+                f"{option('column_method')} {col}={method}: {method} does not apply to {types[col]} columns",
+                OPTIONS,
                 f"use one of: {', '.join(fits)}",
             )

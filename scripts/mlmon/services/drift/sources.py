@@ -286,16 +286,16 @@ class ProfileSource:
         return Outcome(r.score, r.drifted, r.statistic, exactness, r.note)
 
     def check_methods(self, options) -> None:
-        from mlmon.errors import MlmonError
+        from mlmon.errors import OPTIONS, MlmonError, option
         from mlmon.stats.univariate import catalog
 
         if options.multivariate:
-            raise MlmonError("the multivariate test needs the rows, a profile holds summaries", "--multivariate",
-                             "run the drift check on the data files, or drop --multivariate")
+            raise MlmonError("the multivariate test needs the rows, a profile holds summaries", option("multivariate"),
+                             f"run the drift check on the data files, or drop {option('multivariate')}")
         answerable = catalog.profile_ids()
         for m in [options.method, *options.column_methods.values()]:
             if m is not None and m in catalog.BY_ID and m not in answerable:
-                raise MlmonError(f"drift method {m!r} needs the rows, a profile holds summaries", "command line",
+                raise MlmonError(f"drift method {m!r} needs the rows, a profile holds summaries", OPTIONS,
                                  "with profiles use one of: " + ", ".join(answerable))
 
 
