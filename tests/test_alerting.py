@@ -336,7 +336,7 @@ def test_a_store_at_schema_version_1_gains_the_clean_count_and_keeps_its_alert_s
     import time
 
     from mlmon.store.backends import statements
-    from mlmon.store.history import MIGRATIONS
+    from mlmon.store.history import LATEST_VERSION, MIGRATIONS
 
     db = tmp_path / "v1.db"
     with sqlite3.connect(db) as conn:  # what the previous mlmon made: migration 1 only, one rule firing
@@ -349,7 +349,7 @@ def test_a_store_at_schema_version_1_gains_the_clean_count_and_keeps_its_alert_s
                      " last_fired_at, last_value, threshold, updated_at) VALUES"
                      " ('fraud/drift_score/critical', 'fraud', 'drift_score', 'critical', 4, 1, 1, 0, 0, 0.9, 0.5, 0)")
     store = HistoryStore(str(db))
-    assert store.schema_version() == 2
+    assert store.schema_version() == LATEST_VERSION
     row = store.alert_states()["fraud/drift_score/critical"]
     assert (row["consecutive"], row["firing"], row["clean"]) == (4, 1, 0)
     state = alerting.state_from_row(row)

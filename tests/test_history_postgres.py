@@ -84,8 +84,10 @@ def state(key, consecutive, firing, updated_at):
 
 def test_drift_runs_and_their_columns(store):
     first = store.append_drift(drift_result(0.0, [("amount", 0.02, False)]), created_at=1000.0)
+    period = {"model": "fraud", "version": "3", "period_start": "2026-03-01T00:00:00",
+              "period_end": "2026-03-02T00:00:00"}
     second = store.append_drift(drift_result(0.5, [("amount", 0.34, True), ("age", 0.02, False)],
-                                             target=("label", 0.2, True)), created_at=2000.0)
+                                             target=("label", 0.2, True)), created_at=2000.0, identity=period)
     assert second > first
     assert store.drift_runs() == [
         {"id": second, "created_at": 2000.0, "reference_path": "ref.parquet", "current_path": "cur.parquet",
@@ -96,8 +98,9 @@ def test_drift_runs_and_their_columns(store):
     scores = store.column_scores(second)
     assert sorted(scores) == ["age", "amount", "label"]
     assert scores["amount"] == {"run_id": second, "column_name": "amount", "role": "feature", "type": "numerical",
-                                "method": "wasserstein", "score": 0.34, "threshold": 0.1, "drifted": 1}
+                                "method": "wasserstein", "score": 0.34, "threshold": 0.1, "drifted": 1, **period}
     assert scores["label"]["role"] == "target"
+    assert store.column_scores(first)["amount"]["model"] is None  # a run by hand names no model
     stored = store.query("SELECT result_json FROM runs WHERE id=?", (second,))[0]["result_json"]
     assert json.loads(stored)["drift_share"] == 0.5
 
@@ -241,7 +244,7 @@ def test_a_new_store_is_at_the_latest_schema_version_once(store):
     assert store.schema_version() == LATEST_VERSION == MIGRATIONS[-1][0]
     store.append_diagnosis({"primary_cause": "none"})
     rows = store.query("SELECT version, description FROM schema_version ORDER BY version")
-    assert [(r["version"], r["description"]) for r in rows] == [(v, d) for v, d, _ in MIGRATIONS]
+    assert [(r["version"], r["description"]) for r in rows] == [(v, d) for v, d, *_ in MIGRATIONS]
 
 
 def test_a_store_newer_than_this_mlmon_is_refused_in_one_line(location, tmp_path, monkeypatch):

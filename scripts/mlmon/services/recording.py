@@ -1,7 +1,8 @@
 """Writing results into the history store: one function per kind of result, the same for a
 command run by hand and for a scheduled ``mlmon run``.
 
-Each ``record_*`` takes the store and a result's ``to_dict()`` and returns the run id. A result
+Each ``record_*`` takes the store and a result's ``to_dict()`` and returns the run id; the run's
+model, version and data period come from the result or from the caller's ``identity``. A result
 whose texts still name options by field (a surface shows them as it names them, e.g. the CLI's
 flags, before recording) is stored with the field names.
 :func:`record_or_warn` is what a single command uses: the computed result stands even when it
@@ -15,20 +16,24 @@ from typing import Any, Callable, Dict, Iterable, Optional
 from mlmon.errors import render_options_in
 
 
-def record_drift(store, data: Dict[str, Any], created_at: Optional[float] = None) -> int:
-    return store.append_drift(render_options_in(data), created_at=created_at)
+def record_drift(store, data: Dict[str, Any], created_at: Optional[float] = None,
+                 identity: Optional[Dict[str, Any]] = None) -> int:
+    return store.append_drift(render_options_in(data), created_at=created_at, identity=identity)
 
 
 def record_performance(store, data: Dict[str, Any], reference_path: Optional[str] = None,
                        current_path: Optional[str] = None, created_at: Optional[float] = None,
-                       rows: Optional[Iterable[Dict[str, Any]]] = None) -> int:
+                       rows: Optional[Iterable[Dict[str, Any]]] = None,
+                       identity: Optional[Dict[str, Any]] = None) -> int:
     """A performance run and its ``ml_metrics`` rows (from :func:`mlmon.store.rows.metric_rows`
-    unless ``rows`` are given), in one transaction."""
+    unless ``rows`` are given), in one transaction. ``identity``: model, version and data period
+    where the caller knows them (see :func:`mlmon.store.rows.run_identity`)."""
     from mlmon.store.rows import metric_rows
 
     with store.transaction():
         return store.append_metrics(render_options_in(data), metric_rows(data) if rows is None else rows,
-                                    created_at=created_at, reference_path=reference_path, current_path=current_path,
+                                    created_at=created_at, identity=identity,
+                                    reference_path=reference_path, current_path=current_path,
                                     reference_rows=(data.get("baseline") or {}).get("n"),
                                     current_rows=data.get("rows"), severity=data.get("severity"))
 

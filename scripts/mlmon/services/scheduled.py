@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 from mlmon.errors import MlmonError, option
 from mlmon.services import alerting, notify, recording
+from mlmon.store.rows import day_period
 
 if TYPE_CHECKING:
     from mlmon.services.config.model import Config
@@ -158,6 +159,8 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
             decisions += alerting.retire(rows, rules, model_name, store.notified_channels(), now, context)
         return decisions
 
+    period_start, period_end = day_period(day)
+    identity = {"model": model.name, "version": model.version, "period_start": period_start, "period_end": period_end}
     wall = settings.clock()
     now = data_time(settings.date) if settings.date else wall  # the engine's clock (see the module docstring)
     if settings.dry_run:
@@ -177,10 +180,11 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
             result.update(_outcome(decisions, warnings))
             run_id = store.append_scheduled(result, created_at=wall)
             result["run_id"] = run_id
-            result["drift"]["run_id"] = recording.record_drift(store, drift, created_at=wall)
+            result["drift"]["run_id"] = recording.record_drift(store, drift, created_at=wall, identity=identity)
             if perf is not None:
-                result["performance"]["run_id"] = recording.record_performance(store, perf, created_at=wall,
-                                                                               rows=perf_rows)
+                result["performance"]["run_id"] = recording.record_performance(
+                    store, perf, created_at=wall, rows=perf_rows,
+                    identity={"model": model.name, "version": model.version})
             record_decisions(store, decisions, run_id, now, wall)
     except (sqlite3.Error, OSError, StoreError) as exc:
         # alert state lives in the store: a run that cannot record cannot decide either

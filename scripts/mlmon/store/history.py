@@ -34,7 +34,7 @@ import contextlib
 import json
 import os
 import time
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from mlmon.errors import MlmonError
 from mlmon.store.backends import (
@@ -163,6 +163,84 @@ ALTER TABLE alert_state ADD COLUMN clean INTEGER NOT NULL DEFAULT 0   -- clean c
 """
 
 
+# Migration 3: every run and row knows its model, the model's version and the data period it
+# describes (not only when it was computed), so history is read by model and date; a performance
+# row keeps its severity and when its value became known (data time: an estimate made on day D,
+# the realized value once the labels are in); an alert transition keeps its model, condition,
+# tier and data period, so a watcher can describe it without joining state that may be gone.
+_MODEL_AND_PERIOD = """
+ALTER TABLE runs ADD COLUMN model TEXT;
+ALTER TABLE runs ADD COLUMN version TEXT;
+ALTER TABLE runs ADD COLUMN period_start TEXT;      -- the data period, ISO 8601, end exclusive
+ALTER TABLE runs ADD COLUMN period_end TEXT;
+CREATE INDEX IF NOT EXISTS runs_model_period ON runs(model, kind, period_start);
+ALTER TABLE drift_columns ADD COLUMN model TEXT;
+ALTER TABLE drift_columns ADD COLUMN version TEXT;
+ALTER TABLE drift_columns ADD COLUMN period_start TEXT;
+ALTER TABLE drift_columns ADD COLUMN period_end TEXT;
+CREATE INDEX IF NOT EXISTS drift_columns_model_period ON drift_columns(model, column_name, period_start);
+ALTER TABLE ml_metrics ADD COLUMN severity TEXT;    -- healthy | degraded | critical, where assessed
+ALTER TABLE ml_metrics ADD COLUMN known_at TEXT;    -- when this value became known (data time)
+CREATE INDEX IF NOT EXISTS ml_metrics_model_metric_time ON ml_metrics(model, metric, timestamp);
+ALTER TABLE alert_events ADD COLUMN model TEXT;
+ALTER TABLE alert_events ADD COLUMN rule TEXT;
+ALTER TABLE alert_events ADD COLUMN tier TEXT;
+ALTER TABLE alert_events ADD COLUMN period_start TEXT;
+ALTER TABLE alert_events ADD COLUMN period_end TEXT;
+CREATE INDEX IF NOT EXISTS alert_events_id_model ON alert_events(model, id)
+"""
+
+
+def _backfill_model_and_period(conn: Connection) -> None:
+    """Migration 3's data: model, version and period of the runs and rows written before it,
+    from what each run's stored result says (a scheduled run names its model and date; a
+    performance run its model and windows); an alert event's model, condition and tier from
+    its dedup key (``model/condition/tier``)."""
+    from mlmon.store.rows import run_identity
+
+    # a scheduled run writes its summary, drift run and performance run in one transaction with
+    # one created_at: the parts take the scheduled run's model and period
+    scheduled: Dict[float, Dict[str, Any]] = {}
+    parsed = []
+    for row in conn.execute("SELECT id, kind, created_at, result_json FROM runs ORDER BY id").fetchall():
+        try:
+            result = json.loads(row["result_json"])
+        except ValueError:
+            result = {}
+        ident = run_identity(row["kind"], result if isinstance(result, dict) else {})
+        if row["kind"] == "scheduled":
+            scheduled[row["created_at"]] = ident
+        parsed.append((row, ident))
+    updates = []
+    for row, ident in parsed:
+        if row["kind"] in ("drift", "perf") and row["created_at"] in scheduled:
+            ident = {**ident, **{k: v for k, v in scheduled[row["created_at"]].items() if v is not None}}
+        updates.append((ident["model"], ident["version"], ident["period_start"], ident["period_end"], row["id"]))
+    conn.executemany("UPDATE runs SET model=?, version=?, period_start=?, period_end=? WHERE id=?", updates)
+    conn.execute("UPDATE drift_columns SET model = (SELECT r.model FROM runs r WHERE r.id = drift_columns.run_id),"
+                 " version = (SELECT r.version FROM runs r WHERE r.id = drift_columns.run_id),"
+                 " period_start = (SELECT r.period_start FROM runs r WHERE r.id = drift_columns.run_id),"
+                 " period_end = (SELECT r.period_end FROM runs r WHERE r.id = drift_columns.run_id)")
+    conn.execute("UPDATE ml_metrics SET model = (SELECT r.model FROM runs r WHERE r.id = ml_metrics.run_id)"
+                 " WHERE model IS NULL")
+    events = []
+    for row in conn.execute("SELECT e.id, e.key, r.period_start, r.period_end FROM alert_events e"
+                            " LEFT JOIN runs r ON r.id = e.run_id").fetchall():
+        model, rule, tier = split_alert_key(row["key"])
+        events.append((model, rule, tier, row["period_start"], row["period_end"], row["id"]))
+    conn.executemany("UPDATE alert_events SET model=?, rule=?, tier=?, period_start=?, period_end=? WHERE id=?", events)
+
+
+def split_alert_key(key: str) -> Tuple[str, str, str]:
+    """``(model, condition, tier)`` of an alert's dedup key (the model may hold a ``/``).
+
+    >>> split_alert_key("fraud/eu/accuracy_drop/critical")
+    ('fraud/eu', 'accuracy_drop', 'critical')
+    """
+    parts = key.rsplit("/", 2)
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (key, "", "")
+
+
 _VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
@@ -171,10 +249,13 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )
 """
 
-#: (version, what it adds, DDL): applied in order, each once, on SQLite and PostgreSQL alike.
+#: (version, what it adds, DDL[, backfill]): applied in order, each once, on SQLite and PostgreSQL
+#: alike; a backfill (a function of the connection) fills new columns from what is stored.
 MIGRATIONS = [
     (1, "runs, drift columns, performance metrics, alerting state and outbox, A/B comparisons", _SCHEMA),
     (2, "alert_state.clean: clean checks in a row toward alerts.resolve_after", _ALERT_CLEAN_COUNT),
+    (3, "model, version and data period on runs, drift columns and alert events; metric severity and known_at",
+     _MODEL_AND_PERIOD, _backfill_model_and_period),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 _MIGRATION_LOCK = 7461016  # PostgreSQL advisory lock key: one migrating process at a time
@@ -206,11 +287,13 @@ def migrate(conn: Connection) -> int:
         for statement in statements(_VERSION_TABLE):
             conn.execute(conn.dialect.render(statement))
         version = _applied_version(conn)
-        for number, description, ddl in MIGRATIONS:
+        for number, description, ddl, *backfill in MIGRATIONS:
             if number <= version:
                 continue
             for statement in statements(ddl):
                 conn.execute(conn.dialect.render(statement))
+            for fill in backfill:  # the data a migration derives from what is already stored
+                fill(conn)
             conn.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
                          (number, description, time.time()))
             version = number
@@ -337,18 +420,30 @@ class HistoryStore:
             return _applied_version(conn)
 
     def _insert_run(self, conn: Connection, kind: str, result: Dict[str, Any],
-                    created_at: Optional[float] = None, **columns: Any) -> int:
+                    created_at: Optional[float] = None, identity: Optional[Dict[str, Any]] = None,
+                    **columns: Any) -> int:
+        """One ``runs`` row; its model, version and period from ``identity`` where given, else
+        from what ``result`` says of itself (:func:`mlmon.store.rows.run_identity`)."""
+        from mlmon.store.rows import run_identity
+
+        columns = {**run_identity(kind, result, identity), **columns}
         names = ["kind", "created_at", "result_json", *columns]
         values = [kind, time.time() if created_at is None else created_at, json.dumps(result), *columns.values()]
         return conn.insert(f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
 
+    def _identity_of(self, conn: Connection, run_id: int) -> Tuple[Any, ...]:
+        row = conn.execute("SELECT model, version, period_start, period_end FROM runs WHERE id=?", (run_id,)).fetchone()
+        return (row["model"], row["version"], row["period_start"], row["period_end"])
+
     # ------------------------------------------------------------------------ drift
 
-    def append_drift(self, result: Dict[str, Any], created_at: Optional[float] = None) -> int:
-        """Record one drift result (its ``to_dict()``); returns the run id."""
+    def append_drift(self, result: Dict[str, Any], created_at: Optional[float] = None,
+                     identity: Optional[Dict[str, Any]] = None) -> int:
+        """Record one drift result (its ``to_dict()``); returns the run id. ``identity``: the
+        model, version and data period, where the caller knows them better than the result."""
         with self._connection() as conn:
             run_id = self._insert_run(
-                conn, "drift", result, created_at,
+                conn, "drift", result, created_at, identity,
                 reference_path=result["reference"]["path"],
                 current_path=result["current"]["path"],
                 reference_rows=result["reference"]["rows"],
@@ -364,7 +459,11 @@ class HistoryStore:
                 c = result.get(key)
                 if c:
                     rows.append((run_id, c["column"], c["role"], c["type"], c["method"], c["score"], c["threshold"], int(c["drifted"])))
-            conn.executemany("INSERT INTO drift_columns VALUES (?,?,?,?,?,?,?,?)", rows)
+            ident = self._identity_of(conn, run_id)
+            conn.executemany(
+                "INSERT INTO drift_columns (run_id, column_name, role, type, method, score, threshold, drifted,"
+                " model, version, period_start, period_end) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(*r, *ident) for r in rows])
         return run_id
 
     def drift_runs(self, limit: int = 50) -> List[Dict[str, Any]]:
@@ -382,17 +481,23 @@ class HistoryStore:
     # ------------------------------------------------------------------------ performance
 
     def append_metrics(self, result: Dict[str, Any], metric_rows: Iterable[Dict[str, Any]],
-                       created_at: Optional[float] = None, **run_columns: Any) -> int:
+                       created_at: Optional[float] = None, identity: Optional[Dict[str, Any]] = None,
+                       **run_columns: Any) -> int:
         """Record one performance run: the result in ``runs`` and one ``ml_metrics`` row per
         dict in ``metric_rows`` (keys: timestamp, window_end, model, version, window, metric,
-        value, lower, upper, kind, n; missing keys are NULL). Returns the run id."""
-        keys = ("timestamp", "window_end", "model", "version", "window", "metric", "value", "lower", "upper", "kind", "n")
+        value, lower, upper, kind, n, severity, known_at; missing keys are NULL, a missing model
+        or version is the run's). Returns the run id."""
+        keys = ("timestamp", "window_end", "model", "version", "window", "metric", "value", "lower", "upper", "kind",
+                "n", "severity", "known_at")
         columns = ", ".join(f'"{k}"' if k == "window" else k for k in keys)
         with self._connection() as conn:
-            run_id = self._insert_run(conn, "perf", result, created_at, **run_columns)
+            run_id = self._insert_run(conn, "perf", result, created_at, identity, **run_columns)
+            model, version, _, _ = self._identity_of(conn, run_id)
+            fallback = {"model": model, "version": version}
             conn.executemany(
                 f"INSERT INTO ml_metrics (run_id, {columns}) VALUES (?, {', '.join('?' * len(keys))})",
-                [(run_id, *(row.get(k) for k in keys)) for row in metric_rows],
+                [(run_id, *(row.get(k) if row.get(k) is not None else fallback.get(k) for k in keys))
+                 for row in metric_rows],
             )
         return run_id
 
@@ -445,10 +550,17 @@ class HistoryStore:
         return out
 
     def append_alert_event(self, key: str, status: str, value: Optional[float], threshold: Optional[float],
-                           created_at: float, run_id: Optional[int] = None) -> None:
+                           created_at: float, run_id: Optional[int] = None,
+                           period: Tuple[Optional[str], Optional[str]] = (None, None)) -> None:
+        """One alert transition; its model, condition and tier come from the dedup key, its data
+        period from ``period`` (else from the run's)."""
+        model, rule, tier = split_alert_key(key)
         with self._connection() as conn:
-            conn.execute("INSERT INTO alert_events (run_id, key, status, value, threshold, created_at)"
-                         " VALUES (?,?,?,?,?,?)", (run_id, key, status, value, threshold, created_at))
+            if period == (None, None) and run_id is not None:
+                period = self._identity_of(conn, run_id)[2:]
+            conn.execute("INSERT INTO alert_events (run_id, key, status, value, threshold, created_at, model, rule, tier,"
+                         " period_start, period_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                         (run_id, key, status, value, threshold, created_at, model, rule, tier, *period))
 
     def enqueue_notification(self, alert_key: str, channel: str, payload: Dict[str, Any],
                              created_at: float, run_id: Optional[int] = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as Date
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
@@ -28,9 +29,55 @@ def metric_rows(result: Dict[str, Any], model: Optional[str] = None, version: Op
                 iv = (ivs or {}).get(metric) or {}
                 rows.append({"timestamp": _utc(w["start"]), "window_end": _utc(w.get("end")), "model": model, "version": version,
                              "window": result.get("window"), "metric": metric, "value": value,
-                             "lower": iv.get("lower"), "upper": iv.get("upper"), "kind": kind, "n": n})
+                             "lower": iv.get("lower"), "upper": iv.get("upper"), "kind": kind, "n": n,
+                             # the window's severity belongs to the values it was judged on
+                             "severity": w.get("severity") if w.get("severity_basis") == kind else None})
     return rows
 
+
+def run_identity(kind: str, result: Dict[str, Any],
+                 identity: Optional[Dict[str, Any]] = None) -> Dict[str, Optional[str]]:
+    """``{"model", "version", "period_start", "period_end"}`` of a stored result, from what it says
+    of itself: a scheduled run names its model and date (the period is that day); a performance
+    or windowed drift run its windows (first start to last end); a result may carry
+    ``identity`` given by the caller (e.g. the scheduled job for its drift run) wins.
+
+    >>> run_identity("scheduled", {"model": {"name": "fraud", "version": "3"}, "date": "2026-03-01"})
+    {'model': 'fraud', 'version': '3', 'period_start': '2026-03-01T00:00:00', 'period_end': '2026-03-02T00:00:00'}
+    >>> run_identity("perf", {"model": "m", "windows": [{"start": "2024-01-01T00:00:00", "end": "2024-01-02T00:00:00"},
+    ...                                                   {"start": "2024-01-02T00:00:00", "end": "2024-01-03T00:00:00"}]})
+    {'model': 'm', 'version': None, 'period_start': '2024-01-01T00:00:00', 'period_end': '2024-01-03T00:00:00'}
+    """
+    out: Dict[str, Optional[str]] = {"model": None, "version": None, "period_start": None, "period_end": None}
+    model = result.get("model")
+    if isinstance(model, dict):
+        out["model"], out["version"] = _text(model.get("name")), _text(model.get("version"))
+    else:
+        out["model"], out["version"] = _text(model), _text(result.get("version"))
+    if kind == "scheduled" and isinstance(result.get("date"), str):
+        out["period_start"], out["period_end"] = day_period(result["date"])
+    else:
+        windows = [w for w in result.get("windows") or [] if isinstance(w, dict) and w.get("start")]
+        if windows:
+            out["period_start"] = _utc(str(windows[0]["start"]))
+            end = windows[-1].get("end")
+            out["period_end"] = _utc(str(end)) if end else None
+    out.update({k: _text(v) for k, v in (identity or {}).items() if k in out and v is not None})
+    return out
+
+
+def day_period(day: "str | Date") -> "tuple[str, str]":
+    """The period of a calendar day as the store writes it: ``[D 00:00, D+1 00:00)``.
+
+    >>> day_period("2026-12-31")
+    ('2026-12-31T00:00:00', '2027-01-01T00:00:00')
+    """
+    d = Date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{d.isoformat()}T00:00:00", f"{(d + timedelta(days=1)).isoformat()}T00:00:00"
+
+
+def _text(value: Any) -> Optional[str]:
+    return None if value is None else str(value)
 
 
 def _utc(text: Optional[str]) -> Optional[str]:
