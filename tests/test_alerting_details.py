@@ -55,7 +55,7 @@ def test_the_performance_services_own_drops_are_used_from_the_latest_assessed_wi
                 {"start": "w3", "drops": {}, "metrics": {}},  # not assessed
             ]}
     assert alerting.accuracy_drop(perf, ["accuracy"]) == Observation(
-        0.25, "accuracy 0.675 (estimated) vs baseline 0.9 (window w2)")
+        0.25, "accuracy 0.675 (estimated) vs baseline 0.9 (window w2)", "estimated")
     realized = {"baseline": None, "windows": [{"start": "w1", "drops": {"accuracy": 0.2, "f1_score": 0.1},
                                                "metrics": {"accuracy": {"value": 0.72}}}]}
     assert alerting.accuracy_drop(realized, ["accuracy"]) == Observation(
@@ -72,7 +72,7 @@ def test_a_decision_reports_its_rule_observation_and_message():
                  {"status": "firing"})
     assert d.to_dict() == {
         "key": "fraud/drift_score/critical", "condition": "drift_score", "tier": "critical", "threshold": 0.5,
-        "threshold_text": "0.5", "rule": "drift_score > 0.5", "value": 0.75, "detail": "3 of 4 features drifted",
+        "threshold_text": "0.5", "rule": "drift_score > 0.5", "value": 0.75, "detail": "3 of 4 features drifted", "estimated": False,
         "breached": True, "consecutive": 3, "clean": 0, "status": "firing", "notify": ["pagerduty", "slack"],
         "message": "firing"}
     quiet = Decision(RULE, Observation(0.75, "3 of 4 features drifted"), True, state, "firing")
@@ -225,7 +225,7 @@ def test_a_firing_message_in_full():
         "schema_version": alerting.SCHEMA_VERSION, "key": rule.key, "fingerprint": alerting.fingerprint(rule.key),
         "status": "firing", "repeat": False, "model": "fraud", "model_version": "3", "condition": "drift_score",
         "tier": "critical", "value": 0.75, "threshold": 0.5, "threshold_text": "0.5", "rule": "drift_score > 0.5",
-        "consecutive": 3, "detail": "3 of 4 features drifted",
+        "consecutive": 3, "detail": "3 of 4 features drifted", "estimated": False,
         "summary": "[CRITICAL] fraud: drift_score 0.75 above 0.5", "response_time": "15m",
         "starts_at": "1970-01-01T00:01:00Z", "ends_at": None, "sent_for": "1970-01-01T00:02:00Z",
         "run_date": "2026-01-01"}

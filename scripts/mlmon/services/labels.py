@@ -57,12 +57,13 @@ def parse_timestamps(series: pd.Series, column: str, role: str = "data") -> Tupl
 
 
 def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, on: str, columns: Sequence[str],
-                where: str = option("labels")) -> Tuple[pd.DataFrame, Dict[str, Any], List[str]]:
+                where: str = option("labels"), require_match: bool = True) -> Tuple[pd.DataFrame, Dict[str, Any], List[str]]:
     """Left-join ``columns`` of ``labels`` onto ``predictions`` by the id column ``on``.
 
     Returns the joined frame (prediction order kept), a summary
     ``{"on", "predictions", "labels", "matched", "unmatched_labels"}`` and warnings. No match
-    at all, a missing id column or duplicate label ids are errors.
+    at all (unless ``require_match`` is False: labels not in yet), a missing id column or duplicate
+    label ids are errors.
 
     >>> p = pd.DataFrame({"id": [1, 2, 3], "proba": [0.2, 0.7, 0.9]})
     >>> l = pd.DataFrame({"id": ["1", "3", "4"], "y": [0, 1, 1]})
@@ -99,12 +100,15 @@ def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, on: str, column
         values = col.to_numpy()
         if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
             values = values.astype(np.float64)  # unmatched rows become NaN
+        if not len(values):  # no label yet: every prediction waits
+            joined[c] = pd.Series(np.nan, index=joined.index)
+            continue
         out = pd.Series(values.take(np.where(hit, positions, 0)), index=joined.index)
         joined[c] = out.where(hit)
     matched = int(hit.sum())
     summary = {"on": on, "predictions": int(len(predictions)), "labels": int(len(labels)), "matched": matched,
                "unmatched_labels": int(len(labels) - np.unique(positions[hit]).size)}
-    if matched == 0:
+    if matched == 0 and require_match and len(predictions):
         raise MlmonError(f"labels and predictions do not join: 0 of {len(predictions)} prediction ids found "
                          f"among {len(labels)} label ids", f"{option('join_on')} {on}",
                          "check that both files use the same ids in that column")

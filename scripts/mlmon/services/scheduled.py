@@ -120,7 +120,15 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
     options, warnings = drift_options(config, reference.columns, current.columns)
     drift = run_two_files(reference, current, options, calibrate_by_config=True).to_dict()
     warnings = list(warnings) + list(drift.get("warnings") or [])
-    perf, perf_rows, perf_note = performance(config, reference, current)
+    perf_view = None
+    if config.data.labels.path:  # labels of their own, arriving late (see mlmon.services.late_labels)
+        from mlmon.services import late_labels
+
+        late = late_labels.performance(config, store, reference, current, day, base)
+        perf, perf_rows, perf_note, perf_view = late.result, late.rows, None, late.alert_view
+        warnings.extend(late.notes)
+    else:
+        perf, perf_rows, perf_note = performance(config, reference, current)
     if perf_note:
         warnings.append(perf_note)
 
@@ -149,7 +157,7 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
 
     def decide() -> List[alerting.Decision]:
         change, detail = traffic_change(store, str(model.name), current.rows)
-        observations = alerting.observe(drift, perf, primary, change, detail)
+        observations = alerting.observe(drift, perf if perf_view is None else perf_view, primary, change, detail)
         result["observations"] = {k: {"value": o.value, "detail": o.detail} for k, o in sorted(observations.items())}
         rows = store.alert_states()
         states = {k: alerting.state_from_row(r) for k, r in rows.items()}
@@ -283,10 +291,10 @@ def traffic_change(store, model: str, rows: int) -> Tuple[Optional[float], str]:
     """Relative change of this run's row count against the median of the last scheduled runs."""
     try:
         past = store.query(
-            f"SELECT current_rows FROM runs WHERE kind='scheduled' AND {store.json_text('result_json', 'model.name')}=?"
-            " ORDER BY created_at DESC, id DESC LIMIT ?", (model, TRAFFIC_RUNS))
-    except Exception:  # a SQLite without JSON functions: no traffic baseline
-        return None, "no traffic baseline (SQLite lacks JSON functions)"
+            "SELECT current_rows FROM runs WHERE kind='scheduled' AND model=? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (model, TRAFFIC_RUNS))
+    except Exception as exc:  # a store that cannot be read: no traffic baseline, the rest of the run goes on
+        return None, f"no traffic baseline ({exc})"
     counts = [r["current_rows"] for r in past if r["current_rows"]]
     if len(counts) < TRAFFIC_MIN_RUNS:
         return None, f"{len(counts)} earlier runs; {TRAFFIC_MIN_RUNS} needed for a traffic baseline"
@@ -381,4 +389,6 @@ def perf_summary(perf: Optional[Mapping[str, Any]], note: Optional[str]) -> Opti
             "metrics": latest.get("metrics"), "severity": latest.get("severity")},
         "severity": max((w.get("severity") or "healthy" for w in windows),
                         key=["healthy", "degraded", "critical"].index, default="healthy"),
+        # with data.labels: which windows got realized values and estimates, and how the labels joined
+        "late_labels": perf.get("late_labels"),
     }

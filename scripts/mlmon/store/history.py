@@ -501,6 +501,15 @@ class HistoryStore:
             )
         return run_id
 
+    def metric_counts(self, model: Optional[str], since: str) -> Dict[Tuple[str, str], Optional[int]]:
+        """``(window start, kind) -> n`` of the latest ``ml_metrics`` rows of ``model`` for windows
+        starting at ``since`` or later: what a run with late labels compares its counts with to
+        record only what changed."""
+        rows = self.query(
+            "SELECT timestamp, kind, n FROM ml_metrics WHERE model = ? AND timestamp >= ? ORDER BY run_id",
+            (model, since))
+        return {(r["timestamp"], r["kind"]): r["n"] for r in rows}
+
     # ------------------------------------------------------------------------ alerting
 
     def append_scheduled(self, result: Dict[str, Any], created_at: Optional[float] = None) -> int:

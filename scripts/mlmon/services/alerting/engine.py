@@ -44,6 +44,7 @@ class Decision:
             "rule": self.rule.text,
             "value": self.observation.value,
             "detail": self.observation.detail,
+            "estimated": self.observation.source == "estimated",
             "breached": self.breached,
             "consecutive": self.state.consecutive,
             "clean": self.state.clean,

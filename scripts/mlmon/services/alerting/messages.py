@@ -25,8 +25,9 @@ def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, An
                    + f" ({d.observation.detail})")
     else:
         verb = "above" if firing else "no longer above"  # resolved: at or under, "0.5 back under 0.5" misread
-        summary = (f"[{r.tier.upper()}] {r.model}: {r.condition} {_show(r, value)} {verb} "
-                   f"{r.threshold_text}" + ("" if firing else " (resolved)"))
+        summary = (f"[{r.tier.upper()}] {r.model}: {r.condition} {_show(r, value)}"
+                   + (" (estimated)" if d.observation.source == "estimated" else "")
+                   + f" {verb} {r.threshold_text}" + ("" if firing else " (resolved)"))
     return {
         "schema_version": SCHEMA_VERSION,
         "key": r.key,
@@ -43,6 +44,7 @@ def message(d: Decision, now: float, context: Mapping[str, Any]) -> Dict[str, An
         "rule": r.text,
         "consecutive": s.consecutive,
         "detail": d.observation.detail,
+        "estimated": d.observation.source == "estimated",  # the value is an estimate: labels not in yet
         "summary": summary,
         "response_time": r.response_time,
         "starts_at": iso(started),

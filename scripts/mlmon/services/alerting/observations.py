@@ -12,6 +12,7 @@ class Observation(NamedTuple):
 
     value: Optional[float]
     detail: str
+    source: Optional[str] = None  # "estimated" when the value is an estimate made before the labels
 
 
 NAMED_FEATURES = 10  # drifted features a message names; the rest are counted
@@ -75,7 +76,7 @@ def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> 
     >>> perf = {"baseline": {"metrics": {"accuracy": 0.9, "log_loss": 0.2}},
     ...         "windows": [{"start": "d1", "metrics": {"accuracy": 0.72, "log_loss": 0.22}}]}
     >>> accuracy_drop(perf, ["accuracy", "log_loss"])
-    Observation(value=0.2, detail='accuracy 0.72 vs baseline 0.9 (window d1)')
+    Observation(value=0.2, detail='accuracy 0.72 vs baseline 0.9 (window d1)', source=None)
     """
     if perf is None:
         return Observation(None, "no performance result")
@@ -87,7 +88,8 @@ def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> 
         values = (w.get("estimated") if basis == "estimated" else w.get("metrics")) or {}
         base = ((perf.get("baseline") or {}).get("metrics") or {}).get(metric)
         return Observation(round(drop, 12), f"{metric} {_g(_value(values.get(metric)))} ({basis}) vs baseline "
-                                            f"{_g(_value(base))} (window {w.get('start')})")
+                                            f"{_g(_value(base))} (window {w.get('start')})",
+                           "estimated" if basis == "estimated" else None)
     primary = list(primary)
     labeled = [w for w in perf.get("windows") or []
                if any(_value((w.get("metrics") or {}).get(m)) is not None for m in primary)]

@@ -63,10 +63,22 @@ class Columns:
 
 
 @dataclass(frozen=True)
+class Labels:
+    """``data.labels``: late ground truth in files of its own (``path`` None: labels, if any,
+    sit in the current data)."""
+    path: Optional[str]
+    format: Optional[str]
+    date_format: Optional[str]
+    join_on: Optional[str]
+    timestamp: Optional[str]
+
+
+@dataclass(frozen=True)
 class Data:
     format: str
     reference: Source
     current: Source
+    labels: Labels
     columns: Columns
 
 
@@ -151,6 +163,7 @@ class Alerts:
     consecutive_failures: int
     cooldown: str
     resolve_after: int
+    on_estimated: bool
     runbook_url: Optional[str]
     critical: Tier
     warning: Tier
