@@ -174,6 +174,7 @@ ALTER TABLE runs ADD COLUMN version TEXT;
 ALTER TABLE runs ADD COLUMN period_start TEXT;      -- the data period, ISO 8601, end exclusive
 ALTER TABLE runs ADD COLUMN period_end TEXT;
 CREATE INDEX IF NOT EXISTS runs_model_period ON runs(model, kind, period_start);
+CREATE INDEX IF NOT EXISTS runs_model_time ON runs(model, kind, created_at);
 ALTER TABLE drift_columns ADD COLUMN model TEXT;
 ALTER TABLE drift_columns ADD COLUMN version TEXT;
 ALTER TABLE drift_columns ADD COLUMN period_start TEXT;
@@ -182,6 +183,7 @@ CREATE INDEX IF NOT EXISTS drift_columns_model_period ON drift_columns(model, co
 ALTER TABLE ml_metrics ADD COLUMN severity TEXT;    -- healthy | degraded | critical, where assessed
 ALTER TABLE ml_metrics ADD COLUMN known_at TEXT;    -- when this value became known (data time)
 CREATE INDEX IF NOT EXISTS ml_metrics_model_metric_time ON ml_metrics(model, metric, timestamp);
+CREATE INDEX IF NOT EXISTS ml_metrics_model_time ON ml_metrics(model, timestamp);
 ALTER TABLE alert_events ADD COLUMN model TEXT;
 ALTER TABLE alert_events ADD COLUMN rule TEXT;
 ALTER TABLE alert_events ADD COLUMN tier TEXT;
