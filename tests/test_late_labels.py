@@ -204,3 +204,21 @@ def test_one_labels_file_holding_every_label_is_read_as_of_each_day(tmp_path):
                                                       int((truth["labeled_at"] >= end).sum()))
     assert [r["performance"]["late_labels"]["realized_windows"] for r in results[19:]] == [
         [], ["2026-03-01T00:00:00"], ["2026-03-02T00:00:00"], ["2026-03-03T00:00:00"]]
+
+
+def test_a_labels_source_without_a_target_name_is_refused_by_validate_and_run(tmp_path):
+    config, _ = scenario.write(str(tmp_path), days=1)
+    text = open(config, encoding="utf-8").read().replace("target: default, ", "")
+    open(config, "w", encoding="utf-8").write(text)
+    r = run_mlmon("validate", config)
+    assert r.code == 2 and "data.labels needs the label column's name: set data.columns.target" in r.out + r.err
+    r = _run(config)
+    assert r.code == 2 and r.err.count("\n") == 1 and "data.columns.target" in r.err
+
+
+def test_a_labels_path_with_an_unknown_placeholder_is_refused(tmp_path):
+    config, _ = scenario.write(str(tmp_path), days=1)
+    text = open(config, encoding="utf-8").read().replace("labels/{date}.parquet", "labels/{day}.parquet")
+    open(config, "w", encoding="utf-8").write(text)
+    r = run_mlmon("validate", config)
+    assert r.code == 2 and "unknown placeholder {day}; the only one is {date}" in r.out + r.err

@@ -27,8 +27,17 @@ def run_report(d: Dict[str, Any]) -> str:
         out.append(f"- performance: {prose(perf['skipped'])}")
     elif perf.get("latest_window"):
         w = perf["latest_window"]
-        metrics = ", ".join(f"{k} {_num(_value(v))}" for k, v in (w.get("metrics") or {}).items())
-        out.append(f"- performance (window {w.get('start')}): {metrics or 'no labeled rows'}; severity {perf['severity']}")
+        metrics = ", ".join(f"{k} {_num(_value(v))}" for k, v in (w.get("metrics") or {}).items() if _value(v) is not None)
+        estimated = ", ".join(f"{k} {_num(_value(v))}" for k, v in (w.get("estimated") or {}).items() if _value(v) is not None)
+        shown = metrics or (f"estimated {estimated}" if estimated else "no labeled rows")
+        out.append(f"- performance (window {w.get('start')}): {shown}; severity {perf['severity']}")
+    late = perf.get("late_labels")
+    if late:
+        labels = late["labels"]
+        realized = ", ".join(s[:10] for s in late["realized_windows"]) or "none"
+        out.append(f"- labels known by {late['known_at']}: {_num(labels['known'])} ({_num(labels['matched'])} joined); "
+                   f"realized values for {realized}; {late['waiting_windows']} window(s) still waiting "
+                   f"for labels (estimated)")
     if d.get("run_id") is not None:
         out.append(f"- recorded as run {d['run_id']} in {code(d['history'])}")
     out.append("")

@@ -386,7 +386,7 @@ def perf_summary(perf: Optional[Mapping[str, Any]], note: Optional[str]) -> Opti
         "baseline": (perf.get("baseline") or {}).get("metrics"),
         "latest_window": None if latest is None else {
             "start": latest.get("start"), "end": latest.get("end"), "n": latest.get("n"),
-            "metrics": latest.get("metrics"), "severity": latest.get("severity")},
+            "metrics": latest.get("metrics"), "estimated": latest.get("estimated"), "severity": latest.get("severity")},
         "severity": max((w.get("severity") or "healthy" for w in windows),
                         key=["healthy", "degraded", "critical"].index, default="healthy"),
         # with data.labels: which windows got realized values and estimates, and how the labels joined

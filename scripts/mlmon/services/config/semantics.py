@@ -54,6 +54,7 @@ def check_semantics(data: Dict[str, Any], report: Report) -> None:
     _check_tiers(data, report)
     _check_column_methods(data, report)
     _check_columns(data, report)
+    _check_labels(data, report)
     _check_templates(data, report)
     _check_traffic_split(data, report)
     _check_channels(data, report)
@@ -137,8 +138,13 @@ def _check_columns(data, report: Report) -> None:
                                 f"'{name}' is also listed in data.columns.numerical; name it in one of the two")
 
 
+def _check_labels(data, report: Report) -> None:
+    if isinstance(_get(data, "data", "labels"), dict) and not _get(data, "data", "columns", "target"):
+        report.at_key(("data", "labels"), "data.labels needs the label column's name: set data.columns.target")
+
+
 def _check_templates(data, report: Report) -> None:
-    for side in ("reference", "current"):
+    for side in ("reference", "current", "labels"):
         path = _get(data, "data", side, "path")
         if not isinstance(path, str):
             continue
