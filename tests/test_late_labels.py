@@ -222,3 +222,17 @@ def test_a_labels_path_with_an_unknown_placeholder_is_refused(tmp_path):
     open(config, "w", encoding="utf-8").write(text)
     r = run_mlmon("validate", config)
     assert r.code == 2 and "unknown placeholder {day}; the only one is {date}" in r.out + r.err
+
+
+def test_one_predictions_file_for_every_day_is_read_up_to_the_end_of_each_day(tmp_path):
+    config, truth = scenario.write(str(tmp_path), days=22)
+    truth.drop(columns=["default", "labeled_at"]).to_parquet(tmp_path / "all-predictions.parquet")
+    text = open(config, encoding="utf-8").read().replace('"cur/{date}.parquet"', "all-predictions.parquet")
+    open(config, "w", encoding="utf-8").write(text)
+    history = str(tmp_path / "one-file.db")
+    results = [run_scheduled(RunSettings(config, date=d, history=history, env={})) for d in scenario.dates(22)]
+    assert [r["performance"]["late_labels"]["labels"]["predictions"]["outside"] for r in results[:2]] == [21 * 300, 20 * 300]
+    assert [r["performance"]["late_labels"]["estimated_windows"] for r in results[:2]] == [
+        ["2026-03-01T00:00:00"], ["2026-03-02T00:00:00"]]
+    assert results[-1]["performance"]["late_labels"]["realized_windows"] == ["2026-03-02T00:00:00"]
+    assert latest(history) == latest(replay(tmp_path / "daily", days=22)[2])  # the same as one file per day

@@ -110,7 +110,20 @@ def read_predictions(config: "Config", day: Date, base: str, current) -> Tuple[p
             frame = read_table(path, role="current").frame
         frames.append(frame.assign(**{DAY_COLUMN: pd.Timestamp(d)}))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return frame, {"days": len(days), "days_read": len(frames), "days_missing": missing}
+    report: Dict[str, Any] = {"days": len(days), "days_read": len(frames), "days_missing": missing, "outside": 0}
+    ts = config.data.columns.timestamp
+    if ts and ts in frame.columns:
+        # one file holding every day: a run of D sees the predictions made in its lookback up to
+        # D's end, as the real day would have
+        from mlmon.services.labels import parse_timestamps
+
+        ns, _ = parse_timestamps(frame[ts], ts, role="current")
+        first = pd.Timestamp(_days(day, lookback(config))[0]).value
+        inside = (ns >= first) & (ns < pd.Timestamp(end_of(day)).value)
+        if not inside.all():
+            report["outside"] = int((~inside).sum())
+            frame = frame.loc[inside].reset_index(drop=True)
+    return frame, report
 
 
 def read_known_labels(config: "Config", day: Date, base: str) -> Tuple[pd.DataFrame, Dict[str, Any], List[str]]:
