@@ -4,6 +4,8 @@ and how a rule removed from the config is retired."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from mlmon.services import alerting
@@ -236,3 +238,20 @@ def test_a_model_without_a_version_has_rules_without_one():
     (rule,) = alerting.rules_from_config(config)
     # the tier's response time is the schema's default for a warning when the config is silent
     assert (rule.model, rule.model_version, rule.notify, rule.response_time) == ("fraud", None, (), "4h")
+
+
+def test_alert_times_are_utc_whatever_the_machines_time_zone(tmp_path):
+    """A scheduler on a machine set to Tokyo or Los Angeles writes the same UTC times (the Z
+    means it); checked in fresh interpreters with TZ set, since the zone is read at start."""
+    import subprocess
+    import sys
+
+    code = ("from mlmon.services.alerting.messages import iso; from mlmon.services.scheduled import data_time;"
+            "from datetime import date; print(iso(1767225600.5), iso(data_time(date(2026, 3, 29))))")
+    seen = set()
+    for zone in ("UTC", "Asia/Tokyo", "America/Los_Angeles", "Europe/London"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "TZ": zone}).stdout.strip()
+        seen.add(out)
+    # 1767225600 is 2026-01-01T00:00:00Z; the end of 2026-03-29 (a DST change in Europe) is midnight UTC after it
+    assert seen == {"2026-01-01T00:00:00Z 2026-03-30T00:00:00Z"}
