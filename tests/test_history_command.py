@@ -225,7 +225,7 @@ def test_markdown_summary_lists_firing_alerts_and_label_coverage(sqlite_history)
     lines = run.out.splitlines()
     assert lines[0] == "**2 models; alerts firing for `credit`.**"
     assert ("last run 2026-03-02: critical; last drift check 2026-03-02: drift share 1.0000 (age, amount); "
-            "labels: 1 of 2 windows realized, 1 waiting, realized through 2026-03-02.") in lines
+            "labels: 1 of 2 windows realized, 1 waiting, the latest realized window ends 2026-03-02.") in lines
     assert "| drift_score/warning | 2026-03-03T00:00:00Z | 0.4000 | 0.3000 |" in lines
 
 

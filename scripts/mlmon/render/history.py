@@ -148,7 +148,7 @@ def summary_report(data: Dict[str, Any], note: Optional[str] = None) -> str:
         cov = m["label_coverage"]
         if cov["windows"]:
             facts.append(f"labels: {cov['realized']} of {cov['windows']} windows realized, {cov['waiting']} waiting"
-                         + (f", realized through {_day(cov['latest_realized_end'])}" if cov["latest_realized_end"] else ""))
+                         + (f", the latest realized window ends {_day(cov['latest_realized_end'])}" if cov["latest_realized_end"] else ""))
         lines.append("; ".join(facts) + "." if facts else "Nothing recorded with a data period.")
         if m["alerts_firing"]:
             lines += ["", "| alert firing | since | value | threshold |", "|---|---|---|---|"]
