@@ -311,3 +311,47 @@ def test_the_config_names_the_store(sqlite_history, tmp_path, monkeypatch):
     config.write_text("version: 1\nmodel: {name: credit, task: binary}\ndata:\n  reference: {path: ref.parquet}\n"
                       f"  current: {{path: cur.parquet}}\nstorage: {{history_url: 'sqlite:///{os.path.basename(sqlite_history)}'}}\n")
     assert history_json("--config", config, "--model", "fraud")["points"][0]["value"] == 0.95
+
+
+# ---------------------------------------------------------------------------- the as-of rule, as a property
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mlmon.services.history import latest_by_window, points  # noqa: E402
+
+_ROWS = st.lists(st.tuples(st.sampled_from(["accuracy", "f1_score"]), st.integers(1, 3),
+                           st.sampled_from(["realized", "estimated"]), st.integers(1, 30),
+                           st.floats(0, 1, allow_nan=False)), min_size=1, max_size=12)
+
+
+def _expected(rows):
+    """The as-of rule written plainly: per (metric, window) the realized rows if any, else the
+    estimated ones; of those, the one with the largest (known_at, run)."""
+    out = {}
+    for metric, day in {(r[0], r[1]) for r in rows}:
+        mine = [(i, r) for i, r in enumerate(rows) if (r[0], r[1]) == (metric, day)]
+        realized = [(i, r) for i, r in mine if r[2] == "realized"]
+        i, r = max(realized or mine, key=lambda ir: (D(ir[1][3]), ir[0] + 1))
+        out[(metric, D(day))] = (r[2], r[4])
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(_ROWS, st.randoms())
+def test_the_point_of_a_window_is_its_latest_realized_else_latest_estimated_in_any_order(rows, rnd):
+    dicts = [{"metric": m, "timestamp": D(day), "kind": kind, "known_at": D(known), "run_id": i + 1, "value": v}
+             for i, (m, day, kind, known, v) in enumerate(rows)]
+    rnd.shuffle(dicts)
+    got = {(r["metric"], r["timestamp"]): (r["kind"], r["value"]) for r in latest_by_window(dicts)}
+    assert got == _expected(rows)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_ROWS)
+def test_points_read_from_a_store_follow_the_same_rule(tmp_path_factory, rows):
+    store = HistoryStore(str(tmp_path_factory.mktemp("h") / "h.db"))
+    for m, day, kind, known, v in rows:  # one run per row, in order: run ids 1, 2, ...
+        store.append_metrics({}, [metric(day, v, kind, known, 10, name=m)], identity=period(day))
+    got = {(p["name"], p["start"]): (p["source"], p["value"]) for p in points(store, "credit")["points"]}
+    assert got == _expected(rows)

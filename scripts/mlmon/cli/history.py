@@ -47,7 +47,7 @@ def register(sub) -> None:
     h.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     h.set_defaults(func=run_history, group_parser=h)
 
-    sub_h = h.add_subparsers(dest="history_command", metavar="SUBCOMMAND", parser_class=type(h))
+    sub_h = h.add_subparsers(dest="history_command", metavar="[copy]", parser_class=type(h))
     c = sub_h.add_parser(
         "copy", help="copy the history into another database (SQLite into PostgreSQL)",
         description="Copy every run, row, alert state and queued message into the store --to names (migrated "
