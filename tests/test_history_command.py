@@ -190,9 +190,10 @@ def test_summary_gives_each_models_state_now(location):
                                                                         "models": SUMMARY["models"][1:]}
 
 
-def test_a_single_model_history_needs_no_model_flag(tmp_path):
+def test_a_history_naming_one_model_needs_no_model_flag(tmp_path):
     store = HistoryStore(str(tmp_path / "h.db"))
     store.append_metrics({}, [metric(5, 0.95, "realized", 6, 300)], identity=period(5, "fraud", "7"))
+    store.append_drift(drift_result(0.0, [("amount", 0.02, False)]))  # a check by hand: no model, no period
     got = history_json("--history", tmp_path / "h.db")
     assert got == {"schema_version": 1, "model": "fraud",
                    "points": [pt("accuracy", "metric", 5, 0.95, "realized", n=300)]}

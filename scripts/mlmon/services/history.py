@@ -74,18 +74,19 @@ def bounds(since: Optional[Date], until: Optional[Date]) -> Tuple[Optional[str],
 
 
 def choose_model(store, model: Optional[str]) -> Optional[str]:
-    """The model to read: ``model`` when the history has it; the only one when none is named;
-    otherwise one line (exit 2) listing the models there are."""
+    """The model to read: ``model`` when the history has it; when none is named, the only model
+    the history names (else the rows without one); otherwise one line (exit 2) listing them."""
     known = store.models()
     names = ", ".join("(no model)" if m is None else m for m in known) or "none"
     if model is not None:
         if model not in known:
             raise MlmonError(f"no model {model!r} in the history", store.path, f"models recorded: {names}")
         return model
-    if len(known) > 1:
+    named = [m for m in known if m is not None]  # rows without a model (runs by hand) do not count
+    if len(named) > 1:
         raise MlmonError("the history holds several models", store.path,
                          f"pass {option('model')} NAME, one of: {names}")
-    return known[0] if known else None
+    return named[0] if named else None
 
 
 # ---------------------------------------------------------------------------- points
