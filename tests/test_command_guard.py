@@ -28,6 +28,7 @@ def bash(command: str, mode: str = "default") -> dict:
     "mlmon ab analyze 'e.csv' --variant-col v --metric-col m --format json",
     "mlmon diagnose --reference a.csv --current b.csv --prometheus http://localhost:9090 --timestamp t",
     "mlmon validate monitoring.yaml",
+    "mlmon history --metric accuracy --since 2026-03-01 --format json",
     "ls -la",
     "echo mlmon drift --output x",  # not an mlmon invocation
 ])
@@ -45,6 +46,7 @@ def test_read_only_analysis_is_left_to_the_permission_rules(command):
     ("mlmon diagnose --reference a --current b --prometheus http://evil.example.com --allow-remote-prometheus",
      "--allow-remote-prometheus lets mlmon query a Prometheus server on another host"),
     ("cd proj && MLMON_HOME=/x ./bin/mlmon drift a b --output r.md; ls", "--output writes a file"),
+    ("mlmon history copy --to postgresql://mlmon@db/h", "--to writes into another history store"),
 ])
 def test_writes_and_remote_queries_are_put_to_the_user(command, reason):
     answer = json.loads(decide(bash(command)))["hookSpecificOutput"]
@@ -75,7 +77,7 @@ def test_the_process_filters_in_shell_and_answers_in_python():
 def test_commands_pre_approve_only_their_own_subcommands():
     import re
 
-    for name, expected in (("drift-check", "Bash(mlmon drift:*), Read"), ("perf-check", "Bash(mlmon perf:*), Read"),
+    for name, expected in (("drift-check", "Bash(mlmon drift:*), Read"), ("perf-check", "Bash(mlmon perf:*), Bash(mlmon history:*), Read"),
                            ("ab-test", "Bash(mlmon ab:*), Read")):
         text = (ROOT / "commands" / f"{name}.md").read_text()
         assert re.search(r"^allowed-tools: (.*)$", text, re.M).group(1) == expected

@@ -103,6 +103,41 @@ def test_the_timeline_reads_past_runs_from_the_history_store(tmp_path):
     assert len(recorded) == 1 and recorded[0]["severity"] == json.loads(recorded[0]["result_json"])["primary_cause"]
 
 
+def test_the_timeline_reads_windows_and_drift_periods_of_the_configs_model(tmp_path):
+    files = rs.build(rs.Scenario("healthy", "none", [], 7), tmp_path)
+    store = HistoryStore(str(tmp_path / "h.db"))
+
+    def row(day, value, kind, severity, known):
+        return {"timestamp": f"2026-03-0{day}T00:00:00+00:00", "window_end": f"2026-03-0{day + 1}T00:00:00+00:00",
+                "window": "1D", "metric": "accuracy", "value": value, "kind": kind, "n": 500, "severity": severity,
+                "known_at": f"2026-03-{known:02d}T00:00:00"}
+
+    credit = {"model": "credit", "version": "1"}
+    store.append_metrics({}, [row(5, 0.83, "realized", "healthy", 6), row(6, 0.80, "estimated", "healthy", 7)],
+                         created_at=1.0, identity=credit)
+    # the labels of 03-06 arrive: the realized value (degraded) supersedes the estimate
+    store.append_metrics({}, [row(6, 0.77, "realized", "degraded", 26), row(7, 0.69, "realized", "critical", 27)],
+                         created_at=2.0, identity=credit)
+    store.append_metrics({}, [row(4, 0.5, "realized", "critical", 5)], created_at=3.0, identity={"model": "fraud"})
+    store.append_drift({"reference": {"path": "r", "rows": 1}, "current": {"path": "c", "rows": 1}, "dataset_drift": True,
+                        "drift_share": 0.6, "severity": "critical", "columns": {}}, created_at=4.0,
+                       identity={**credit, "period_start": "2026-03-06T00:00:00", "period_end": "2026-03-07T00:00:00"})
+    config = tmp_path / "monitoring.yaml"
+    config.write_text("version: 1\nmodel: {name: credit, task: binary}\ndata:\n"
+                      f"  reference: {{path: {files['--reference']}}}\n  current: {{path: {files['--current']}}}\n")
+    run = run_mlmon("diagnose", "--config", config, "--target", "label", "--prediction", "predicted", "--proba", "score",
+                    "--history", str(tmp_path / "h.db"), "--format", "json")
+    assert run.code == 0, run.err
+    assert run.json()["timeline"] == [  # fraud's critical window of 03-04 is not credit's
+        {"timestamp": "2026-03-06T00:00:00Z", "event": "history: drift check of the data 2026-03-06T00:00:00Z to "
+                                                        "2026-03-07T00:00:00Z, severity critical, drift share 0.6"},
+        {"timestamp": "2026-03-06T00:00:00Z", "event": "last healthy window ends (window from 2026-03-05T00:00:00Z, "
+                                                        "accuracy 0.83, history)"},
+        {"timestamp": "2026-03-06T00:00:00Z", "event": "first anomaly: performance window degraded (accuracy 0.77, history)"},
+        {"timestamp": "2026-03-08T00:00:00Z", "event": "degradation confirmed: 2 non-healthy windows in a row (critical)"},
+    ]
+
+
 def test_without_timestamps_or_history_there_is_no_timeline(tmp_path):
     files = rs.build(rs.Scenario("healthy", "none", [], 8), tmp_path)
     run = run_mlmon("diagnose", "--reference", files["--reference"], "--current", files["--current"],

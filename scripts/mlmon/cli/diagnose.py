@@ -97,7 +97,8 @@ def run_diagnose(args) -> int:
     inputs = RcaInputs(
         reference=ref, current=cur, task=options.task, exclude=exclude,
         infra=infra, infra_source=source, events=events,
-        history=_history_for_reading(args), thresholds=thresholds, **roles,
+        history=_history_for_reading(args), model=config.model.name if config is not None else None,
+        thresholds=thresholds, **roles,
     )
     data = diagnose(inputs).to_dict()
     record(data, args, record_diagnosis)

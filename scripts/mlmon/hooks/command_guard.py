@@ -22,7 +22,7 @@ import json
 import shlex
 import sys
 
-WRITE_FLAGS = ("--output", "-o", "--html", "--out", "--force", "--allow-remote-prometheus")
+WRITE_FLAGS = ("--output", "-o", "--html", "--out", "--force", "--allow-remote-prometheus", "--to")
 WRITING_COMMANDS = ("init", "generate", "run", "serve", "demo")
 _SEPARATORS = (";", "&&", "||", "|", "&", "(", ")")
 
@@ -78,8 +78,8 @@ def risky(args: list[str]) -> list[str]:
     for arg in args:
         flag = arg.split("=", 1)[0]
         if flag in WRITE_FLAGS:
-            what = ("lets mlmon query a Prometheus server on another host" if flag == "--allow-remote-prometheus"
-                    else "writes a file")
+            what = {"--allow-remote-prometheus": "lets mlmon query a Prometheus server on another host",
+                    "--to": "writes into another history store"}.get(flag, "writes a file")
             reason = f"{flag} {what}"
             if reason not in reasons:
                 reasons.append(reason)

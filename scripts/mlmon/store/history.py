@@ -655,3 +655,213 @@ class HistoryStore:
         cause. Returns the run id."""
         with self._connection() as conn:
             return self._insert_run(conn, "diagnose", result, created_at, severity=result["primary_cause"])
+
+    # ------------------------------------------------------------------------ reading by model and period
+    # What ``mlmon history`` reads (:mod:`mlmon.services.history` shapes it): every query names
+    # the model first, so it walks one of the (model, ...) indexes of migration 3, and a year of
+    # history costs what its rows for that model and period cost. ``model`` None reads the rows
+    # recorded without a model. Periods and window starts are ISO text (UTC when zoned), so a
+    # bound ``[start_from, start_before)`` compares as text.
+
+    def exists(self) -> bool:
+        """False for a SQLite file that was never written (reading it must not create it)."""
+        return self.dialect_name == "postgresql" or os.path.exists(self.location)
+
+    @staticmethod
+    def _model_is(model: Optional[str], column: str = "model") -> Tuple[str, Tuple[Any, ...]]:
+        return (f"{column} IS NULL", ()) if model is None else (f"{column} = ?", (model,))
+
+    @staticmethod
+    def _among(column: str, names: Sequence[str]) -> Tuple[str, Tuple[Any, ...]]:
+        return (f" AND {column} IN ({', '.join('?' * len(names))})", tuple(names)) if names else ("", ())
+
+    @staticmethod
+    def _between(column: str, start_from: Optional[str], start_before: Optional[str]) -> Tuple[str, Tuple[Any, ...]]:
+        sql, params = "", ()
+        if start_from is not None:
+            sql, params = sql + f" AND {column} >= ?", params + (start_from,)
+        if start_before is not None:
+            sql, params = sql + f" AND {column} < ?", params + (start_before,)
+        return sql, params
+
+    def models(self) -> List[Optional[str]]:
+        """Every model the history holds rows of (runs or metric rows), named ones sorted, then
+        None when some rows have no model."""
+        found = {r["model"] for r in self.query("SELECT DISTINCT model FROM runs")}
+        found |= {r["model"] for r in self.query("SELECT DISTINCT model FROM ml_metrics")}
+        return sorted(m for m in found if m is not None) + ([None] if None in found else [])
+
+    def metric_rows_of(self, model: Optional[str], metrics: Sequence[str] = (), start_from: Optional[str] = None,
+                       start_before: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Every ``ml_metrics`` row of ``model`` (of ``metrics``, windows starting in the bounds):
+        realized and estimated, each with the run that wrote it, in (metric, window start) order."""
+        where, params = self._model_is(model)
+        among, p2 = self._among("metric", metrics)
+        between, p3 = self._between("timestamp", start_from, start_before)
+        return self.query(
+            "SELECT run_id, metric, timestamp, window_end, value, lower, upper, kind, n, severity, known_at"
+            f" FROM ml_metrics WHERE {where}{among}{between} ORDER BY metric, timestamp, run_id",
+            params + p2 + p3)
+
+    def drift_column_rows_of(self, model: Optional[str], columns: Sequence[str] = (), start_from: Optional[str] = None,
+                             start_before: Optional[str] = None) -> List[Dict[str, Any]]:
+        """``drift_columns`` rows of ``model`` that have a data period, with the run's row count."""
+        where, params = self._model_is(model, "d.model")
+        among, p2 = self._among("d.column_name", columns)
+        between, p3 = self._between("d.period_start", start_from, start_before)
+        return self.query(
+            "SELECT d.run_id, d.column_name, d.period_start, d.period_end, d.score, d.threshold, d.drifted,"
+            " r.current_rows FROM drift_columns d JOIN runs r ON r.id = d.run_id"
+            f" WHERE {where} AND d.period_start IS NOT NULL{among}{between}"
+            " ORDER BY d.column_name, d.period_start, d.run_id", params + p2 + p3)
+
+    def drift_share_rows_of(self, model: Optional[str], start_from: Optional[str] = None,
+                            start_before: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Drift runs of ``model`` that have a data period: share, verdict, its threshold, rows."""
+        where, params = self._model_is(model)
+        between, p2 = self._between("period_start", start_from, start_before)
+        threshold = self.json_text("result_json", "drift_share_threshold")
+        return self.query(
+            f"SELECT id AS run_id, period_start, period_end, drift_share, dataset_drift, current_rows,"
+            f" {threshold} AS share_threshold FROM runs WHERE {where} AND kind = 'drift'"
+            f" AND period_start IS NOT NULL{between} ORDER BY period_start, id", params + p2)
+
+    def alert_event_rows_of(self, model: Optional[str], start_from: Optional[str] = None,
+                            start_before: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Alert transitions of ``model`` that have a data period, oldest first."""
+        where, params = self._model_is(model)
+        between, p2 = self._between("period_start", start_from, start_before)
+        return self.query(
+            "SELECT id, key, rule, tier, status, value, threshold, period_start, period_end FROM alert_events"
+            f" WHERE {where} AND period_start IS NOT NULL{between} ORDER BY id", params + p2)
+
+    def firing_alerts(self, model: Optional[str]) -> List[Dict[str, Any]]:
+        """The rules of ``model`` firing now (``alert_state``), by key."""
+        where, params = self._model_is(model)
+        return self.query("SELECT key, rule, tier, started_at, last_value, threshold FROM alert_state"
+                          f" WHERE {where} AND firing = 1 ORDER BY key", params)
+
+    def latest_run_of(self, model: Optional[str], kind: str) -> Optional[Dict[str, Any]]:
+        """``model``'s run of ``kind`` with the latest data period (the last written among equals)."""
+        where, params = self._model_is(model)
+        rows = self.query(
+            "SELECT id, version, period_start, period_end, severity, drift_share FROM runs"
+            f" WHERE {where} AND kind = ? AND period_start IS NOT NULL"
+            " ORDER BY period_start DESC, id DESC LIMIT 1", params + (kind,))
+        return rows[0] if rows else None
+
+    def drifted_columns(self, run_id: int) -> List[str]:
+        return [r["column_name"] for r in self.query(
+            "SELECT column_name FROM drift_columns WHERE run_id = ? AND drifted = 1 ORDER BY column_name", (run_id,))]
+
+    def metric_names_of(self, model: Optional[str]) -> List[str]:
+        where, params = self._model_is(model)
+        return [r["metric"] for r in self.query(f"SELECT DISTINCT metric FROM ml_metrics WHERE {where} ORDER BY metric",
+                                                params)]
+
+    def latest_metric_row(self, model: Optional[str], metric: str, kind: str) -> Optional[Dict[str, Any]]:
+        """The ``kind`` row of ``metric`` for ``model``'s latest window that has one (the latest
+        known of that window)."""
+        where, params = self._model_is(model)
+        rows = self.query(
+            "SELECT timestamp, window_end, value, lower, upper, n, known_at, run_id FROM ml_metrics"
+            f" WHERE {where} AND metric = ? AND kind = ?"
+            " ORDER BY timestamp DESC, COALESCE(known_at, '') DESC, run_id DESC LIMIT 1", params + (metric, kind))
+        return rows[0] if rows else None
+
+    def window_coverage(self, model: Optional[str]) -> List[Dict[str, Any]]:
+        """Per window start of ``model``'s metric rows: whether a realized value exists, and the
+        latest realized window end."""
+        where, params = self._model_is(model)
+        return self.query(
+            "SELECT timestamp, MAX(CASE WHEN kind = 'realized' THEN 1 ELSE 0 END) AS realized,"
+            " MAX(CASE WHEN kind = 'realized' THEN window_end END) AS realized_end"
+            f" FROM ml_metrics WHERE {where} GROUP BY timestamp ORDER BY timestamp", params)
+
+    # ------------------------------------------------------------------------ retention and copy
+
+    # children of ``runs`` in the order a copy writes them (parents first); the tables whose ``id``
+    # is an identity are copied with their ids
+    COPIED_TABLES = ("runs", "drift_columns", "ml_metrics", "alert_state", "alert_events", "notifications",
+                     "ab_comparisons")
+    _IDENTITY_TABLES = ("runs", "alert_events", "notifications")
+
+    def enforce_retention(self, days: int, now: float) -> Dict[str, int]:
+        """Delete the runs whose data period ended more than ``days`` days before ``now`` (Unix
+        seconds; a run without a period by its ``created_at``), with their drift columns, metric
+        rows, A/B comparisons, alert transitions and delivered messages, in one transaction.
+        The alert state (a rule may fire for longer than the retention) and undelivered messages
+        stay, no longer pointing at the deleted run. Returns the rows deleted per table."""
+        from datetime import datetime, timezone
+
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise MlmonError(f"retention of {days!r} days", "storage.retention_days", "give a whole number of days, 1 or more")
+        cutoff = now - days * 86400.0
+        cutoff_iso = datetime.fromtimestamp(cutoff, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        old = ("SELECT id FROM runs WHERE (period_end IS NOT NULL AND period_end <= ?)"
+               " OR (period_end IS NULL AND created_at < ?)")
+        params = (cutoff_iso, cutoff)
+        deleted: Dict[str, int] = {}
+        with self.transaction():
+            with self._connection() as conn:
+                for table in ("drift_columns", "ml_metrics", "ab_comparisons", "alert_events"):
+                    deleted[table] = conn.execute(f"DELETE FROM {table} WHERE run_id IN ({old})", params).rowcount
+                deleted["notifications"] = conn.execute(
+                    f"DELETE FROM notifications WHERE status = 'sent' AND run_id IN ({old})", params).rowcount
+                conn.execute(f"UPDATE notifications SET run_id = NULL WHERE run_id IN ({old})", params)
+                conn.execute(f"UPDATE alert_state SET run_id = NULL WHERE run_id IN ({old})", params)
+                deleted["runs"] = conn.execute(f"DELETE FROM runs WHERE id IN ({old})", params).rowcount
+        return deleted
+
+    def row_counts(self) -> Dict[str, int]:
+        """Rows per history table (the migration log aside)."""
+        return {t: int(self.query(f"SELECT COUNT(*) AS n FROM {t}")[0]["n"]) for t in self.COPIED_TABLES}
+
+    def copy_into(self, target: "HistoryStore", replace: bool = False, batch: int = 5000) -> Dict[str, int]:
+        """Copy every row of this store into ``target`` (migrated to the latest version first),
+        ids preserved (PostgreSQL: ``OVERRIDING SYSTEM VALUE``, then each identity restarts after
+        the largest id copied), in ONE transaction of the target: a failure leaves it as it was.
+        A target holding any row is refused unless ``replace``, which empties it in that same
+        transaction. Returns the rows copied per table."""
+        if target.dialect_name == self.dialect_name and target.location == self.location:
+            raise MlmonError("the copy's target is its source", target.path, "name another store with --to")
+        source_version = self.schema_version()  # migrates the source: both sides then have one schema
+        counts: Dict[str, int] = {}
+        with self.transaction(), target.transaction():
+            with target._connection() as out:
+                if _applied_version(out) != source_version:
+                    raise MlmonError(f"the target is at schema version {_applied_version(out)}, the source at"
+                                     f" {source_version}", target.path, "upgrade mlmon where the older one runs")
+                held = {t: out.execute(f"SELECT COUNT(*) AS n FROM {t}").fetchone()["n"] for t in self.COPIED_TABLES}
+                if any(held.values()) and not replace:
+                    rows = ", ".join(f"{t} {n}" for t, n in held.items() if n)
+                    raise MlmonError(f"the target history is not empty ({rows})", target.path,
+                                     "copy into an empty database, or pass --force to replace what it holds")
+                for table in reversed(self.COPIED_TABLES):  # children first: PostgreSQL checks the keys
+                    out.execute(f"DELETE FROM {table}")
+                with self._connection() as src:
+                    for table in self.COPIED_TABLES:
+                        counts[table] = self._copy_table(src, out, table, batch)
+                for table in self._IDENTITY_TABLES:
+                    if out.dialect is not SQLITE:  # SQLite's AUTOINCREMENT follows the largest id inserted
+                        out.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                                    f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+                copied = {t: out.execute(f"SELECT COUNT(*) AS n FROM {t}").fetchone()["n"] for t in self.COPIED_TABLES}
+                if copied != counts:
+                    raise MlmonError(f"the copy is incomplete ({copied} of {counts})", target.path,
+                                     "nothing was written; run it again")
+        return counts
+
+    def _copy_table(self, src: Connection, out: Connection, table: str, batch: int) -> int:
+        cursor = src.execute(f"SELECT * FROM {table}")
+        names = [d[0] for d in cursor.description]
+        quoted = ", ".join(f'"{n}"' for n in names)
+        overriding = " OVERRIDING SYSTEM VALUE" if out.dialect is not SQLITE and table in self._IDENTITY_TABLES else ""
+        sql = f"INSERT INTO {table} ({quoted}){overriding} VALUES ({', '.join('?' * len(names))})"
+        total = 0
+        while True:
+            rows = cursor.fetchmany(batch)
+            if not rows:
+                return total
+            out.executemany(sql, [tuple(r[n] for n in names) for r in rows])
+            total += len(rows)

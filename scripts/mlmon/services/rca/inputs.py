@@ -147,6 +147,7 @@ class RcaInputs:
     infra_source: Optional[str] = None
     events: Optional[List[ChangeEvent]] = None  # None: no change log; []: a log listing no change
     history: Any = None                   # a HistoryStore, read for the timeline
+    model: Optional[str] = None           # whose past runs the timeline reads (None: every model's)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 

@@ -22,33 +22,69 @@ def _t(text) -> Optional[pd.Timestamp]:
         return None
 
 
-def _history_windows(store) -> Tuple[List[Dict], List[Tuple[pd.Timestamp, str]]]:
-    """Performance windows of past perf runs, and one line per past drift run."""
+def _history_windows(store, model: Optional[str] = None) -> Tuple[List[Dict], List[Tuple[pd.Timestamp, str]]]:
+    """Performance windows of past perf runs, and one line per past drift run, of ``model`` (and
+    of runs recorded without a model) or, without one, of every model.
+
+    A window is what the store says of it (``ml_metrics``: the window's period, each metric's
+    latest value, realized superseding estimated, and its severity); runs recorded before rows
+    kept their severity (schema version 3) fall back to the windows of their stored result. A
+    drift check is placed at the start of the data period it describes, or, without one, when
+    it was recorded."""
     if store is None:
         return [], []
+    where, params = ("AND (model = ? OR model IS NULL) ", (model,)) if model else ("", ())
     try:
-        rows = store.query("SELECT kind, created_at, severity, drift_share, result_json FROM runs "
-                           "WHERE kind IN ('perf', 'drift') ORDER BY created_at DESC, id DESC LIMIT ?", (HISTORY_RUNS,))
+        runs = store.query("SELECT id, kind, created_at, severity, drift_share, period_start, period_end FROM runs "
+                           f"WHERE kind IN ('perf', 'drift') {where}ORDER BY created_at DESC, id DESC LIMIT ?",
+                           params + (HISTORY_RUNS,))
+        perf = [r["id"] for r in runs if r["kind"] == "perf"]
+        rows = store.query("SELECT run_id, metric, timestamp, window_end, value, kind, n, severity, known_at"
+                           f" FROM ml_metrics WHERE run_id IN ({', '.join('?' * len(perf))})", perf) if perf else []
     except Exception:
         return [], []
-    windows: List[Dict] = []
+    windows = _windows_of(rows)
+    judged = {r["run_id"] for r in rows if r["severity"]}
     drift_lines: List[Tuple[pd.Timestamp, str]] = []
-    for r in reversed(rows):
-        when = pd.Timestamp(r["created_at"], unit="s", tz="UTC")
+    for r in reversed(runs):
         if r["kind"] == "drift":
-            share = r.get("drift_share")
-            drift_lines.append((when, f"history: drift check recorded, severity {r.get('severity')}, "
-                                      f"drift share {share:.3g}" if isinstance(share, float) else
-                                f"history: drift check recorded, severity {r.get('severity')}"))
-            continue
-        try:
-            result = json.loads(r["result_json"])
-        except (TypeError, ValueError):
-            continue
-        for w in result.get("windows") or []:
-            if w.get("start") and w.get("severity"):
-                windows.append(dict(w, source="history"))
+            drift_lines.append(_drift_line(r))
+        elif r["id"] not in judged:
+            windows += _result_windows(store, r["id"])
     return windows, drift_lines
+
+
+def _windows_of(rows: List[Dict]) -> List[Dict]:
+    from mlmon.services.history import latest_by_window
+
+    rank = {"healthy": 0, "degraded": 1, "critical": 2}
+    windows: Dict[str, Dict] = {}
+    for r in sorted(latest_by_window(rows), key=lambda r: (r["timestamp"], r["metric"])):
+        w = windows.setdefault(r["timestamp"], {"start": r["timestamp"], "end": r["window_end"], "n": r["n"],
+                                                "severity": None, "metrics": {}, "estimated": {}, "source": "history"})
+        w["metrics" if r["kind"] == "realized" else "estimated"][r["metric"]] = r["value"]
+        if r["severity"] and rank.get(r["severity"], 0) >= rank.get(w["severity"] or "healthy", 0):
+            w["severity"] = r["severity"]
+    return [w for w in windows.values() if w["severity"]]
+
+
+def _result_windows(store, run_id: int) -> List[Dict]:
+    try:
+        result = json.loads(store.query("SELECT result_json FROM runs WHERE id = ?", (run_id,))[0]["result_json"])
+    except (IndexError, TypeError, ValueError):
+        return []
+    return [dict(w, source="history") for w in result.get("windows") or [] if w.get("start") and w.get("severity")]
+
+
+def _drift_line(r: Dict) -> Tuple[pd.Timestamp, str]:
+    share = r.get("drift_share")
+    facts = f"severity {r.get('severity')}" + (f", drift share {share:.3g}" if isinstance(share, float) else "")
+    start = _t(r["period_start"]) if r.get("period_start") else None
+    if start is not None:
+        end = _t(r["period_end"]) if r.get("period_end") else None
+        span = f"{iso(start)} to {iso(end)}" if end is not None else f"from {iso(start)}"
+        return start, f"history: drift check of the data {span}, {facts}"
+    return pd.Timestamp(r["created_at"], unit="s", tz="UTC"), f"history: drift check recorded, {facts}"
 
 
 def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
@@ -57,7 +93,7 @@ def build_timeline(ctx, findings, verdict) -> List[Dict[str, str]]:
         entries.append((ctx.ref_time.min(), f"reference data begins ({len(ctx.ref)} rows until {iso(ctx.ref_time.max())})"))
     if ctx.cur_time is not None:
         entries.append((ctx.cur_time.min(), f"current data begins ({len(ctx.cur)} rows until {iso(ctx.cur_time.max())})"))
-    past, drift_lines = _history_windows(ctx.inputs.history)
+    past, drift_lines = _history_windows(ctx.inputs.history, ctx.inputs.model)
     entries += drift_lines
     windows = {}
     for w in past + [dict(w, source="current data") for w in findings.performance.windows]:
