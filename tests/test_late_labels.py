@@ -236,3 +236,16 @@ def test_one_predictions_file_for_every_day_is_read_up_to_the_end_of_each_day(tm
         ["2026-03-01T00:00:00"], ["2026-03-02T00:00:00"]]
     assert results[-1]["performance"]["late_labels"]["realized_windows"] == ["2026-03-02T00:00:00"]
     assert latest(history) == latest(replay(tmp_path / "daily", days=22)[2])  # the same as one file per day
+
+
+def test_retention_days_bounds_the_history_on_the_runs_own_clock(tmp_path):
+    config, _ = scenario.write(str(tmp_path), days=30)
+    text = open(config, encoding="utf-8").read() + "storage: {retention_days: 10}\n"
+    open(config, "w", encoding="utf-8").write(text)
+    history = str(tmp_path / "h.db")
+    results = [run_scheduled(RunSettings(config, date=d, history=history, env={})) for d in scenario.dates(30)]
+    conn = sqlite3.connect(history)
+    periods = [r[0] for r in conn.execute("SELECT DISTINCT period_start FROM runs WHERE kind='scheduled' ORDER BY 1")]
+    # the last run is of 2026-03-30, its clock the end of that day: periods ending on or before 03-21 are gone
+    assert periods[0] == "2026-03-21T00:00:00" and len(periods) == 10
+    assert results[-1]["retention"]["runs"] == 3  # the scheduled run of 03-20, its drift run, its performance run

@@ -194,6 +194,8 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
                     store, perf, created_at=wall, rows=perf_rows,
                     identity={"model": model.name, "version": model.version})
             record_decisions(store, decisions, run_id, now, wall)
+            if config.storage.retention_days:  # on the engine's clock: a backfill keeps what those days kept
+                result["retention"] = store.enforce_retention(config.storage.retention_days, now)
     except (sqlite3.Error, OSError, StoreError) as exc:
         # alert state lives in the store: a run that cannot record cannot decide either
         todo = ("pass --history PATH to a writable SQLite file" if store.dialect_name == "sqlite"

@@ -184,6 +184,8 @@ ALTER TABLE ml_metrics ADD COLUMN severity TEXT;    -- healthy | degraded | crit
 ALTER TABLE ml_metrics ADD COLUMN known_at TEXT;    -- when this value became known (data time)
 CREATE INDEX IF NOT EXISTS ml_metrics_model_metric_time ON ml_metrics(model, metric, timestamp);
 CREATE INDEX IF NOT EXISTS ml_metrics_model_time ON ml_metrics(model, timestamp);
+CREATE INDEX IF NOT EXISTS ml_metrics_run ON ml_metrics(run_id);           -- retention deletes by run
+CREATE INDEX IF NOT EXISTS alert_events_run ON alert_events(run_id);
 ALTER TABLE alert_events ADD COLUMN model TEXT;
 ALTER TABLE alert_events ADD COLUMN rule TEXT;
 ALTER TABLE alert_events ADD COLUMN tier TEXT;
