@@ -292,6 +292,7 @@ def test_grafana_dashboard_uses_the_fixed_datasource_uid_everywhere(tmp_path):
     panels = [p for p in dashboard["panels"] if p["type"] != "row"]
     assert panels and {p["datasource"]["uid"] for p in panels} == {"mlmon-prometheus"}
     assert {t["datasource"]["uid"] for p in panels for t in p["targets"]} == {"mlmon-prometheus"}
+    assert dashboard["templating"]["list"][0]["datasource"]["uid"] == "mlmon-prometheus"  # the model variable's query
     exprs = " ".join(t["expr"] for p in panels for t in p["targets"])
     for family in ("ml_predictions_total", "ml_prediction_latency_seconds_bucket", "ml_model_accuracy_ratio",
                    "ml_drift_score", "ml_drift_share_ratio", "ml_experiment_lift_ratio"):
