@@ -446,3 +446,16 @@ def test_the_port_flag_beats_the_config_and_the_config_beats_the_default():
     flagged = ServeOptions.from_config(configured).override(port=9300)
     assert (flagged.port, flagged.source("port"), flagged.path) == (9300, "flag", "/m")
     assert ServeOptions.from_config(configured).override(port=None).port == 9200  # a flag not given changes nothing
+
+
+def test_serve_exposes_every_model_unless_model_names_one(tmp_path, served):
+    store = HistoryStore(str(tmp_path / "h.db"))
+    store.append_drift(drift_result(0.5, [("amount", "psi", 0.3, 0.2, True)]), 1.0, identity={"model": "fraud", "version": "1"})
+    store.append_drift(drift_result(0.25, [("tenure", "ks", 0.01, 0.05, True)]), 2.0, identity={"model": "churn", "version": "4"})
+    _proc, _host, port, _path = served("--config", CONFIG, "--port", 0, "--history", store.path)
+    body = http_get(f"http://127.0.0.1:{port}/metrics").decode()
+    assert 'ml_drift_share_ratio{model="fraud",version="1"} 0.5' in body
+    assert 'ml_drift_share_ratio{model="churn",version="4"} 0.25' in body
+    _proc, _host, port, _path = served("--config", CONFIG, "--port", 0, "--history", store.path, "--model", "churn")
+    body = http_get(f"http://127.0.0.1:{port}/metrics").decode()
+    assert 'ml_drift_share_ratio{model="churn",version="4"} 0.25' in body and 'model="fraud"' not in body
