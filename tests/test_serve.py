@@ -160,6 +160,10 @@ def test_two_models_in_one_store_keep_their_own_latest_drift(store):
     assert got[mkey("ml_drift_score", model="fraud", version="2", drift_type="psi", feature="amount")] == 0.05
     assert mkey("ml_drift_share_ratio", model="fraud", version="1") not in got
     assert got[mkey("ml_drift_last_run_timestamp_seconds", model="churn", version="4")] == 2.0
+    store.append_drift(drift_result(0.4, [("amount", "psi", 0.25, 0.2, True)]), 4.0)  # by hand, no model: beside them
+    got = samples(registry_for(store.path))
+    assert got[mkey("ml_drift_share_ratio")] == 0.4 and got[mkey("ml_drift_share_ratio", model="churn", version="4")] == 0.25
+    assert got[key("mlmon_history_up")] == 1
 
 
 def test_latest_ab_analysis_per_experiment(store):

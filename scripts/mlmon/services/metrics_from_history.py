@@ -116,7 +116,7 @@ class HistoryCollector:
             return [{**r, "model": None, "version": None} for r in rows if self.model_name is None]
         models = [r["model"] for r in q("SELECT DISTINCT model FROM runs WHERE kind=?", (kind,))]
         out = []
-        for model in sorted(m for m in models if self._wanted(m)):
+        for model in sorted((m for m in models if self._wanted(m)), key=lambda m: (m is not None, m or "")):
             where, params = ("model=?", (kind, model)) if model is not None else ("model IS NULL", (kind,))
             out += q(f"SELECT * FROM runs WHERE kind=? AND {where} ORDER BY created_at DESC, id DESC LIMIT 1", params)
         return out
