@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mlmon.exporter import LATENCY_BUCKETS, MetricsExporter, histogram_counts
 from mlmon_testing import ROOT
 
-LABELS = dict(model_name="fraud", model_version="1.2.0")
+LABELS = dict(model="fraud", version="1.2.0")
 
 
 def families(exporter: MetricsExporter):
@@ -51,22 +51,24 @@ def test_families_have_the_issue_names_types_and_labels(exporter):
     exporter.set_drift_score("amount", 0.31, "psi")
     exporter.set_drift_share(0.25)
     found = {name: f for name, f in families(exporter).items() if not name.endswith("_created")}
+    who = {"model", "version"}  # on every series, so models sharing a Prometheus stay apart
     expected = {  # parser names counters without _total
-        "ml_predictions": ("counter", {"model_name", "model_version", "status"}),
-        "ml_prediction_latency_seconds": ("histogram", {"model_name", "model_version"}),
-        "ml_prediction_confidence": ("histogram", {"predicted_class"}),
-        "ml_feature_value": ("histogram", {"feature"}),
-        "ml_feature_category": ("counter", {"feature", "category"}),
-        "ml_model_accuracy_ratio": ("gauge", {"window"}),
-        "ml_model_f1_score_ratio": ("gauge", {"window"}),
-        "ml_drift_score": ("gauge", {"drift_type", "feature"}),
-        "ml_drift_share_ratio": ("gauge", set()),
+        "ml_predictions": ("counter", who | {"status"}),
+        "ml_prediction_latency_seconds": ("histogram", who),
+        "ml_prediction_confidence": ("histogram", who | {"predicted_class"}),
+        "ml_feature_value": ("histogram", who | {"feature"}),
+        "ml_feature_category": ("counter", who | {"feature", "category"}),
+        "ml_model_accuracy_ratio": ("gauge", who | {"window"}),
+        "ml_model_f1_score_ratio": ("gauge", who | {"window"}),
+        "ml_drift_score": ("gauge", who | {"drift_type", "feature"}),
+        "ml_drift_share_ratio": ("gauge", who),
     }
     assert set(found) == set(expected)
     for name, (kind, labels) in expected.items():
         assert found[name].type == kind, name
         sample = next(s for s in found[name].samples if not s.name.endswith(("_created", "_bucket")))
         assert set(sample.labels) == labels, name
+        assert (sample.labels["model"], sample.labels["version"]) == ("fraud", "1.2.0"), name
     assert exporter.value("ml_model_accuracy_ratio", window="1d") == 0.93
     assert exporter.value("ml_drift_score", drift_type="psi", feature="amount") == 0.31
 
@@ -146,8 +148,9 @@ def test_extract_feeds_the_confidence_histogram(exporter):
 def test_exporters_are_isolated_from_each_other_and_the_default_registry():
     a, b = MetricsExporter("a", "1"), MetricsExporter("b", "1")  # same family names: no clash
     a.observe_prediction(0.01)
-    assert b.value("ml_predictions_total", model_name="a", model_version="1", status="success") is None
-    assert REGISTRY.get_sample_value("ml_predictions_total", {"model_name": "a", "model_version": "1", "status": "success"}) is None
+    assert b.value("ml_predictions_total", model="a", version="1", status="success") is None
+    assert a.value("ml_predictions_total", status="success") == 1
+    assert REGISTRY.get_sample_value("ml_predictions_total", {"model": "a", "version": "1", "status": "success"}) is None
 
 
 def test_features_numbers_to_histogram_categories_counted_with_a_cap():
@@ -162,7 +165,8 @@ def test_features_numbers_to_histogram_categories_counted_with_a_cap():
 
 
 def test_drift_share_is_not_exported_before_it_is_set(exporter):
-    assert "ml_drift_share_ratio" not in exporter.generate_latest().decode()  # a 0 would read as "no drift"
+    lines = exporter.generate_latest().decode().splitlines()
+    assert not [x for x in lines if x.startswith("ml_drift_share_ratio")]  # no sample: a 0 would read as "no drift"
     exporter.set_drift_share(0.4)
     exporter.set_drift_share(0.6)
     assert exporter.value("ml_drift_share_ratio") == 0.6
@@ -221,7 +225,7 @@ def test_start_http_server_binds_loopback():
         host, port = server.server_address[:2]
         assert host == "127.0.0.1"
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-        assert 'ml_predictions_total{model_name="m",model_version="1",status="success"} 1.0' in body
+        assert 'ml_predictions_total{model="m",status="success",version="1"} 1.0' in body
     finally:
         server.shutdown()
         server.server_close()
@@ -274,7 +278,7 @@ def test_multiprocess_mode_sums_real_worker_processes(tmp_path):
     assert samples[key("success")] == 4 + 7 + 9
     assert samples[key("error")] == 1 + 0 + 2
     assert samples[("ml_prediction_latency_seconds_count", tuple(sorted(LABELS.items())))] == 23
-    assert samples[("ml_model_accuracy_ratio", (("window", "1h"),))] == 0.93  # most recent write wins
+    assert samples[("ml_model_accuracy_ratio", tuple(sorted({**LABELS, "window": "1h"}.items())))] == 0.93  # most recent write wins
 
 
 def test_importing_the_exporter_imports_no_pandas_scipy_or_numpy():

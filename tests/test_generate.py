@@ -66,7 +66,7 @@ def test_rule_unit_tests_fail_when_an_alert_would_not_fire(tmp_path):
     """The generated tests can fail: with a threshold doubled in the rules only, promtool says so."""
     out, _ = gen(tmp_path, "prometheus-rules")
     rules = out / "prometheus/rules/mlmon.rules.yml"
-    rules.write_text(rules.read_text().replace("ml_drift_share_ratio > 0.5", "ml_drift_share_ratio > 0.9"))
+    rules.write_text(rules.read_text().replace('"fraud-detector"} > 0.5', '"fraud-detector"} > 0.9'))
     code, text = tool("promtool", "test", "rules", "mlmon.rules.test.yml", cwd=out / "prometheus/rules")
     assert code != 0 and "MLDataDriftHigh" in text
 
@@ -96,19 +96,20 @@ def test_one_rule_per_tier_condition_with_the_configs_thresholds(tmp_path):
         ("warning", "accuracy_drop"), ("warning", "latency_p95"), ("warning", "error_rate"), ("warning", "drift_score"),
         ("info", "feature_distribution_shift"), ("info", "traffic_pattern_change"),
     }
-    assert rules[("critical", "drift_score")]["expr"] == "ml_drift_share_ratio > 0.5"
-    assert rules[("warning", "drift_score")]["expr"] == "ml_drift_share_ratio > 0.2"
+    # every rule selects the config's model and keeps its label: rules of several models share one Prometheus
+    assert rules[("critical", "drift_score")]["expr"] == 'ml_drift_share_ratio{model="fraud-detector"} > 0.5'
+    assert rules[("warning", "drift_score")]["expr"] == 'ml_drift_share_ratio{model="fraud-detector"} > 0.2'
     assert rules[("critical", "latency_p99")]["expr"] == (
-        "histogram_quantile(0.99, sum by (le, model_name, model_version) "
-        "(rate(ml_prediction_latency_seconds_bucket[5m]))) > 2.0")
+        "histogram_quantile(0.99, sum by (le, model, version) "
+        '(rate(ml_prediction_latency_seconds_bucket{model="fraud-detector"}[5m]))) > 2.0')
     assert rules[("warning", "latency_p95")]["expr"].endswith("> 0.5")  # 500ms in seconds
     assert rules[("warning", "error_rate")]["expr"] == (
-        'sum by (model_name, model_version) (rate(ml_predictions_total{status="error"}[5m])) '
-        "/ sum by (model_name, model_version) (rate(ml_predictions_total[5m])) > 0.01")
+        'sum by (model, version) (rate(ml_predictions_total{model="fraud-detector", status="error"}[5m])) '
+        '/ sum by (model, version) (rate(ml_predictions_total{model="fraud-detector"}[5m])) > 0.01')
     # primary classification metrics: accuracy, f1_score, auc_roc, all higher-is-better
     assert rules[("critical", "accuracy_drop")]["expr"] == (
-        '(1 - ml_model_metric{metric=~"accuracy|f1_score|auc_roc"} / on(metric) group_left() '
-        "ml_model_baseline_metric) > 0.15")
+        '(1 - ml_model_metric{model="fraud-detector", metric=~"accuracy|f1_score|auc_roc"} / on(model, metric) group_left() '
+        'ml_model_baseline_metric{model="fraud-detector"}) > 0.15')
     for (tier, condition), rule in rules.items():
         assert rule["for"] == "3m"  # consecutive_failures 3 x evaluation interval 1m
         assert rule["labels"] == {"severity": tier, "model": "fraud-detector", "condition": condition}
@@ -149,8 +150,9 @@ def test_regression_primary_metrics_alert_on_a_rise_of_errors(tmp_path):
     (tmp_path / "m.yaml").write_text(text)
     out, _ = gen(tmp_path, "prometheus-rules", config=tmp_path / "m.yaml")
     expr = rules_by_tier(out)[("critical", "accuracy_drop")]["expr"]
-    assert '(1 - ml_model_metric{metric=~"r2_score"}' in expr
-    assert '(ml_model_metric{metric=~"rmse|mae"} / on(metric) group_left() ml_model_baseline_metric - 1) > 0.15' in expr
+    assert '(1 - ml_model_metric{model="fraud-detector", metric=~"r2_score"}' in expr
+    assert ('(ml_model_metric{model="fraud-detector", metric=~"rmse|mae"} / on(model, metric) group_left() '
+            'ml_model_baseline_metric{model="fraud-detector"} - 1) > 0.15') in expr
     code, text = tool("promtool", "test", "rules", "mlmon.rules.test.yml", cwd=out / "prometheus/rules")
     assert code == 0, text
 
@@ -290,6 +292,7 @@ def test_grafana_dashboard_uses_the_fixed_datasource_uid_everywhere(tmp_path):
     panels = [p for p in dashboard["panels"] if p["type"] != "row"]
     assert panels and {p["datasource"]["uid"] for p in panels} == {"mlmon-prometheus"}
     assert {t["datasource"]["uid"] for p in panels for t in p["targets"]} == {"mlmon-prometheus"}
+    assert dashboard["templating"]["list"][0]["datasource"]["uid"] == "mlmon-prometheus"  # the model variable's query
     exprs = " ".join(t["expr"] for p in panels for t in p["targets"])
     for family in ("ml_predictions_total", "ml_prediction_latency_seconds_bucket", "ml_model_accuracy_ratio",
                    "ml_drift_score", "ml_drift_share_ratio", "ml_experiment_lift_ratio"):

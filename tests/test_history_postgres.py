@@ -412,9 +412,9 @@ def test_mlmon_serve_reads_postgresql(pg, tmp_path):
                          created_at=3000.0)
     store.save_alert_state(state("churn/drift_score/critical", 2, True, 3.0))
     text = generate_latest(registry_for(url)).decode()
-    assert 'ml_drift_score{drift_type="wasserstein",feature="amount"} 0.34' in text
-    assert 'ml_model_accuracy_ratio{window="1D"} 0.9' in text  # the newest window
-    assert 'ml_alert_consecutive_breaches{model="churn",rule="drift_score",tier="critical"} 2.0' in text
+    assert 'ml_drift_score{drift_type="wasserstein",feature="amount",model="",version=""} 0.34' in text
+    assert 'ml_model_accuracy_ratio{model="",version="",window="1D"} 0.9' in text  # the newest window
+    assert 'ml_alert_consecutive_breaches{model="churn",rule="drift_score",tier="critical",version=""} 2.0' in text
     assert "mlmon_history_up 1.0" in text
 
     env = dict(os.environ, PYTHONPATH=str(ROOT / "scripts"), MLMON_DB_URL=url)
@@ -424,7 +424,7 @@ def test_mlmon_serve_reads_postgresql(pg, tmp_path):
         line = proc.stderr.readline()
         assert "history postgresql://mlmon:***@" in line and postgres_server.PASSWORD not in line, line
         port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
-        assert b"ml_drift_share_ratio 0.5" in http_get(f"http://127.0.0.1:{port}/metrics")
+        assert b'ml_drift_share_ratio{model="",version=""} 0.5' in http_get(f"http://127.0.0.1:{port}/metrics")
     finally:
         assert stop_process(proc) == 0
 

@@ -65,8 +65,12 @@ def test_prometheus_scrapes_serve_and_an_instrumented_app_and_fires_generated_ru
     # batch results: the latest drift run drifted 3 of 4 features (critical 0.5 and warning 0.2 breached)
     store = HistoryStore(str(tmp_path / "history.db"))
     store.append_drift(drift_result(0.75, [("amount", "wasserstein", 0.42, 0.1, True), ("age", "wasserstein", 0.3, 0.1, True),
-                                           ("country", "jensenshannon", 0.2, 0.1, True), ("device", "jensenshannon", 0.01, 0.1, False)]))
-    store.append_metrics({"baseline": {"metrics": {"accuracy": 0.95}}}, [metric_row("accuracy", "1D", "2026-01-02", 0.93)])
+                                           ("country", "jensenshannon", 0.2, 0.1, True), ("device", "jensenshannon", 0.01, 0.1, False)]),
+                       identity={"model": "fraud-detector", "version": "1.0.0"})
+    store.append_metrics({"baseline": {"metrics": {"accuracy": 0.95}}}, [metric_row("accuracy", "1D", "2026-01-02", 0.93)],
+                         identity={"model": "fraud-detector", "version": "1.0.0"})
+    # another model in the same store, drifted as much: the fraud model's rules must not alert on it
+    store.append_drift(drift_result(1.0, [("tenure", "ks", 0.001, 0.05, True)]), identity={"model": "churn", "version": "2"})
     serve, _host, serve_port, _path = start_serve("--config", CONFIG, "--port", 0, "--history", store.path, cwd=tmp_path)
     processes.append(serve)
 
@@ -113,16 +117,19 @@ def test_prometheus_scrapes_serve_and_an_instrumented_app_and_fires_generated_ru
         return float(result[0]["value"][1]) if len(result) == 1 else None
 
     # from the instrumented app
-    assert wait_for(lambda: value('ml_predictions_total{job="model-server", status="success", model_name="fraud-detector"}'),
+    assert wait_for(lambda: value('ml_predictions_total{job="model-server", status="success", model="fraud-detector"}'),
                     what="predictions scraped") == 5
     assert value('ml_predictions_total{status="error"}') == 2
-    assert value('ml_prediction_latency_seconds_count{model_version="1.0.0"}') == 7
+    assert value('ml_prediction_latency_seconds_count{version="1.0.0"}') == 7
     assert value('ml_prediction_confidence_count{predicted_class="fraud"}') == 2  # 900 and 700
     # from mlmon serve
-    assert value('ml_drift_score{job="mlmon-serve", feature="amount", drift_type="wasserstein"}') == 0.42
-    assert value('ml_drift_share_ratio{job="mlmon-serve"}') == 0.75
-    assert value('ml_model_accuracy_ratio{window="1D"}') == 0.93
-    assert value('ml_model_baseline_metric{metric="accuracy"}') == 0.95
+    fraud = 'model="fraud-detector", version="1.0.0"'
+    assert value(f'ml_drift_score{{job="mlmon-serve", {fraud}, feature="amount", drift_type="wasserstein"}}') == 0.42
+    assert value(f'ml_drift_share_ratio{{job="mlmon-serve", {fraud}}}') == 0.75
+    assert value('ml_drift_share_ratio{job="mlmon-serve", model="churn", version="2"}') == 1.0
+    assert value(f'ml_model_accuracy_ratio{{{fraud}, window="1D"}}') == 0.93
+    assert value(f'ml_model_metric{{{fraud}, metric="accuracy", window="1D", source="realized"}}') == 0.93
+    assert value(f'ml_model_baseline_metric{{{fraud}, metric="accuracy"}}') == 0.95
     assert value("mlmon_history_up") == 1
     assert query(url, 'ml_drift_share_ratio{job="model-server"}') == []  # the app never set one
 
@@ -130,7 +137,8 @@ def test_prometheus_scrapes_serve_and_an_instrumented_app_and_fires_generated_ru
     firing = wait_for(lambda: (lambda v: v if len(v) == 2 else None)(
         query(url, 'ALERTS{alertname="MLDataDriftHigh", alertstate="firing"}')), timeout=60, what="drift alerts firing")
     assert {s["metric"]["severity"] for s in firing} == {"critical", "warning"}
-    assert {s["metric"]["model"] for s in firing} == {"fraud-detector"}
+    assert {s["metric"]["model"] for s in firing} == {"fraud-detector"}  # churn drifted too: not this config's model
+    assert {s["metric"]["version"] for s in firing} == {"1.0.0"}  # the series' label, kept by the rule
     features = {s["metric"]["feature"] for s in query(url, 'ALERTS{alertname="MLFeatureDrifted"}')}
     assert features <= {"amount", "age", "country"} and "device" not in features
     # a 2.1% accuracy drop is under both tiers (5%, 15%): no alert

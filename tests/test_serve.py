@@ -51,6 +51,12 @@ def key(name, **labels):
     return (name, tuple(sorted(labels.items())))
 
 
+def mkey(name, model="", version="", **labels):
+    """A model's series: every family but mlmon_history_up carries model and version ("" when the
+    run recorded none)."""
+    return key(name, model=model, version=version, **labels)
+
+
 @pytest.fixture
 def store(tmp_path):
     return HistoryStore(str(tmp_path / "history.db"))
@@ -61,20 +67,20 @@ def test_latest_drift_run_becomes_scores_detections_and_share(store):
     store.append_drift(drift_result(0.5, [("amount", "wasserstein", 0.34, 0.1, True), ("age", "wasserstein", 0.02, 0.1, False)],
                                     target=("is_fraud", "jensenshannon", 0.2, 0.1, True)), created_at=2000.0)
     got = samples(registry_for(store.path))
-    assert got[key("ml_drift_score", drift_type="wasserstein", feature="amount")] == 0.34
-    assert got[key("ml_drift_score", drift_type="wasserstein", feature="age")] == 0.02
-    assert got[key("ml_drift_score", drift_type="jensenshannon", feature="is_fraud")] == 0.2
-    assert got[key("ml_drift_detected", drift_type="wasserstein", feature="amount")] == 1
-    assert got[key("ml_drift_detected", drift_type="wasserstein", feature="age")] == 0
-    assert got[key("ml_drift_threshold", drift_type="wasserstein", feature="amount")] == 0.1
-    assert got[key("ml_drift_share_ratio")] == 0.5
-    assert got[key("ml_dataset_drift_detected")] == 1
-    assert got[key("ml_drift_last_run_timestamp_seconds")] == 2000.0
-    assert key("ml_drift_score", drift_type="ks", feature="amount") not in got  # the older run is gone
+    assert got[mkey("ml_drift_score", drift_type="wasserstein", feature="amount")] == 0.34
+    assert got[mkey("ml_drift_score", drift_type="wasserstein", feature="age")] == 0.02
+    assert got[mkey("ml_drift_score", drift_type="jensenshannon", feature="is_fraud")] == 0.2
+    assert got[mkey("ml_drift_detected", drift_type="wasserstein", feature="amount")] == 1
+    assert got[mkey("ml_drift_detected", drift_type="wasserstein", feature="age")] == 0
+    assert got[mkey("ml_drift_threshold", drift_type="wasserstein", feature="amount")] == 0.1
+    assert got[mkey("ml_drift_share_ratio")] == 0.5
+    assert got[mkey("ml_dataset_drift_detected")] == 1
+    assert got[mkey("ml_drift_last_run_timestamp_seconds")] == 2000.0
+    assert mkey("ml_drift_score", drift_type="ks", feature="amount") not in got  # the older run is gone
     assert got[key("mlmon_history_up")] == 1
 
 
-def test_latest_perf_run_newest_window_per_metric_and_the_baseline(store):
+def test_newest_window_per_model_metric_and_source_and_the_latest_runs_baseline(store):
     store.append_metrics({"baseline": {"metrics": {"accuracy": 0.95, "f1_score": 0.8}}},
                          [metric_row("accuracy", "1D", "2026-01-01", 0.94), metric_row("accuracy", "1D", "2026-01-02", 0.90),
                           metric_row("f1_score", "1D", "2026-01-02", 0.70),
@@ -84,14 +90,80 @@ def test_latest_perf_run_newest_window_per_metric_and_the_baseline(store):
                           metric_row("auc_roc", "1D", "2026-01-02", None)],
                          created_at=3000.0)
     got = samples(registry_for(store.path, "fraud-detector"))
-    assert got[key("ml_model_accuracy_ratio", window="1D")] == 0.90  # realized preferred to estimated
-    assert got[key("ml_model_accuracy_ratio", window="7D")] == 0.92
-    assert got[key("ml_model_f1_score_ratio", window="1D")] == 0.70  # the other model's row is not ours
-    assert got[key("ml_model_metric", metric="accuracy", window="1D", kind="estimated")] == 0.88
-    assert got[key("ml_model_metric", metric="accuracy", window="1D", kind="realized")] == 0.90
-    assert key("ml_model_metric", metric="auc_roc", window="1D", kind="realized") not in got  # NULL value
-    assert got[key("ml_model_baseline_metric", metric="accuracy")] == 0.95
-    assert got[key("ml_perf_last_run_timestamp_seconds")] == 3000.0
+    fraud = dict(model="fraud-detector")
+    assert got[mkey("ml_model_accuracy_ratio", window="1D", **fraud)] == 0.90  # realized preferred to estimated
+    assert got[mkey("ml_model_accuracy_ratio", window="7D", **fraud)] == 0.92
+    assert got[mkey("ml_model_f1_score_ratio", window="1D", **fraud)] == 0.70  # the other model's row is not ours
+    assert got[mkey("ml_model_metric", metric="accuracy", window="1D", source="estimated", **fraud)] == 0.88
+    assert got[mkey("ml_model_metric", metric="accuracy", window="1D", source="realized", **fraud)] == 0.90
+    assert mkey("ml_model_metric", metric="auc_roc", window="1D", source="realized", **fraud) not in got  # NULL value
+    assert not [k for k in got if ("model", "another-model") in k[1]]  # --model keeps one model's series
+    # the run itself names no model: its baseline and time are the unnamed model's, so --model leaves them out
+    assert not [k for k in got if k[0] in ("ml_model_baseline_metric", "ml_perf_last_run_timestamp_seconds")]
+    every = samples(registry_for(store.path))
+    assert every[mkey("ml_model_f1_score_ratio", window="1D", model="another-model")] == 0.50
+    assert every[mkey("ml_model_baseline_metric", metric="accuracy")] == 0.95
+    assert every[mkey("ml_perf_last_run_timestamp_seconds")] == 3000.0
+
+
+def perf_result(model, version, baseline, primary=("accuracy",), tiers=None):
+    return {"model": model, "version": version, "primary": list(primary), "baseline": {"metrics": baseline},
+            "tiers": tiers or {"warning": 0.05, "critical": 0.15}, "windows": []}
+
+
+def test_realized_supersedes_estimated_and_the_estimate_known_last_wins(store):
+    def row(value, kind, known_at, timestamp="2026-01-01T00:00:00"):
+        return {"timestamp": timestamp, "window": "1D", "metric": "accuracy", "value": value, "kind": kind,
+                "known_at": known_at}
+
+    # day 1: the window is estimated; day 2: estimated again (more rows seen); day 21: its labels arrive
+    store.append_metrics(perf_result("credit", "1", {"accuracy": 0.9}), [row(0.80, "estimated", "2026-01-02T00:00:00")], 1.0)
+    store.append_metrics(perf_result("credit", "1", {"accuracy": 0.9}), [row(0.82, "estimated", "2026-01-03T00:00:00")], 2.0)
+    store.append_metrics(perf_result("credit", "2", {"accuracy": 0.9}),
+                         [row(0.84, "realized", "2026-01-22T00:00:00"),
+                          row(0.79, "estimated", "2026-01-22T00:00:00", timestamp="2026-01-21T00:00:00")], 3.0)
+    got = samples(registry_for(store.path))
+    credit = dict(model="credit", metric="accuracy", window="1D")
+    assert got[mkey("ml_model_metric", version="2", source="realized", **credit)] == 0.84
+    assert got[mkey("ml_model_metric", version="2", source="estimated", **credit)] == 0.79  # the newest window's estimate
+    assert mkey("ml_model_metric", version="1", source="estimated", **credit) not in got  # an older window's estimates
+    assert got[mkey("ml_model_accuracy_ratio", model="credit", version="2", window="1D")] == 0.84
+
+
+def test_baseline_and_tier_thresholds_per_primary_metric_and_model(store):
+    # severity drop = (baseline - value) / |baseline| (lower is better: its negative): the tier's
+    # threshold is the value at which the drop equals the tier. By hand: 0.9 x (1 - 0.05) = 0.855,
+    # 0.9 x (1 - 0.15) = 0.765; log loss 0.4 x (1 + 0.05) = 0.42, 0.4 x (1 + 0.15) = 0.46
+    store.append_metrics(perf_result("fraud", "3", {"accuracy": 0.9, "log_loss": 0.4, "recall": 0.7},
+                                     primary=("accuracy", "log_loss")), [], 1.0)
+    store.append_metrics(perf_result("churn", "7", {"rmse": 2.0}, primary=("rmse",), tiers={"warning": 0.1}), [], 2.0)
+    got = samples(registry_for(store.path))
+    fraud = dict(model="fraud", version="3")
+    assert got[mkey("ml_model_baseline_metric", metric="recall", **fraud)] == 0.7
+    assert got[mkey("ml_model_metric_threshold", metric="accuracy", tier="warning", **fraud)] == pytest.approx(0.855, abs=1e-12)
+    assert got[mkey("ml_model_metric_threshold", metric="accuracy", tier="critical", **fraud)] == pytest.approx(0.765, abs=1e-12)
+    assert got[mkey("ml_model_metric_threshold", metric="log_loss", tier="warning", **fraud)] == pytest.approx(0.42, abs=1e-12)
+    assert got[mkey("ml_model_metric_threshold", metric="log_loss", tier="critical", **fraud)] == pytest.approx(0.46, abs=1e-12)
+    assert mkey("ml_model_metric_threshold", metric="recall", tier="warning", **fraud) not in got  # not primary
+    assert got[mkey("ml_model_metric_threshold", metric="rmse", tier="warning", model="churn", version="7")] == pytest.approx(2.2)
+    assert got[mkey("ml_perf_last_run_timestamp_seconds", model="churn", version="7")] == 2.0
+
+
+def test_two_models_in_one_store_keep_their_own_latest_drift(store):
+    store.append_drift(drift_result(0.5, [("amount", "psi", 0.3, 0.2, True)]), 1.0, identity={"model": "fraud", "version": "1"})
+    store.append_drift(drift_result(0.25, [("tenure", "ks", 0.01, 0.05, True)]), 2.0, identity={"model": "churn", "version": "4"})
+    store.append_drift(drift_result(0.0, [("amount", "psi", 0.05, 0.2, False)]), 3.0, identity={"model": "fraud", "version": "2"})
+    got = samples(registry_for(store.path))
+    assert got[mkey("ml_drift_share_ratio", model="fraud", version="2")] == 0.0
+    assert got[mkey("ml_drift_share_ratio", model="churn", version="4")] == 0.25
+    assert got[mkey("ml_drift_score", model="churn", version="4", drift_type="ks", feature="tenure")] == 0.01
+    assert got[mkey("ml_drift_score", model="fraud", version="2", drift_type="psi", feature="amount")] == 0.05
+    assert mkey("ml_drift_share_ratio", model="fraud", version="1") not in got
+    assert got[mkey("ml_drift_last_run_timestamp_seconds", model="churn", version="4")] == 2.0
+    store.append_drift(drift_result(0.4, [("amount", "psi", 0.25, 0.2, True)]), 4.0)  # by hand, no model: beside them
+    got = samples(registry_for(store.path))
+    assert got[mkey("ml_drift_share_ratio")] == 0.4 and got[mkey("ml_drift_share_ratio", model="churn", version="4")] == 0.25
+    assert got[key("mlmon_history_up")] == 1
 
 
 def test_latest_ab_analysis_per_experiment(store):
@@ -109,6 +181,7 @@ def test_latest_ab_analysis_per_experiment(store):
     ab(1.5, "ranking", -0.02, "REVERT")
     got = samples(registry_for(store.path))
     cmp = dict(control="A", treatment="B", metric="conversion")
+    key = mkey  # an A/B run names no model: model="" (no label once scraped)
     assert got[key("ml_experiment_lift_ratio", experiment="checkout", **cmp)] == 0.03
     assert got[key("ml_experiment_lift_ratio", experiment="ranking", **cmp)] == -0.02
     assert got[key("ml_experiment_p_value", experiment="checkout", **cmp)] == 0.01
@@ -154,7 +227,7 @@ def _alerting_data(tmp_path):
 
 def test_the_alert_engines_state_from_mlmon_run_becomes_firing_and_breach_metrics(tmp_path):
     config, db = _alerting_data(tmp_path)
-    labels = {tier: dict(rule="drift_score", tier=tier, model="churn") for tier in ("critical", "warning")}
+    labels = {tier: dict(rule="drift_score", tier=tier, model="churn", version="3") for tier in ("critical", "warning")}
 
     def scrape_after(date):
         r = run_mlmon("run", "--config", config, "--date", date, "--format", "json")
@@ -193,7 +266,7 @@ def test_odd_ab_results_are_read_defensively(store):
         store._insert_run(conn, "ab", {"comparisons": ["not a dict", {"lift": "n/a", "significant": "yes"}]}, 1.0)
         conn.execute("INSERT INTO runs (kind, created_at, result_json) VALUES ('ab', 2.0, 'not json')")
     got = samples(registry_for(store.path))
-    assert got[key("ml_experiment_last_run_timestamp_seconds", experiment="default")] == 2.0
+    assert got[mkey("ml_experiment_last_run_timestamp_seconds", experiment="default")] == 2.0
     assert got[key("mlmon_history_up")] == 1
 
 
@@ -212,7 +285,7 @@ def test_missing_store_is_down_and_missing_tables_give_only_the_up_metric(tmp_pa
                      " dataset_drift INTEGER, result_json TEXT)")
         conn.execute("INSERT INTO runs VALUES (1, 'drift', 5.0, 0.25, 0, '{}')")
     got = samples(registry_for(str(bare)))
-    assert got[key("ml_drift_share_ratio")] == 0.25 and got[key("mlmon_history_up")] == 1
+    assert got[mkey("ml_drift_share_ratio")] == 0.25 and got[key("mlmon_history_up")] == 1
     with sqlite3.connect(bare) as conn:  # a scrape reads only: no table was added
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["runs"]
 
@@ -251,7 +324,7 @@ def test_serve_finds_the_store_mlmon_run_writes_beside_the_config(tmp_path, serv
     proc, _host, port, _path = start_serve("--config", tmp_path / "conf" / "monitoring.yaml", "--port", 0,
                                            cwd=tmp_path / "elsewhere")
     try:
-        assert b"ml_drift_share_ratio 0.25" in http_get(f"http://127.0.0.1:{port}/metrics")
+        assert b'ml_drift_share_ratio{model="",version=""} 0.25' in http_get(f"http://127.0.0.1:{port}/metrics")
     finally:
         assert stop_process(proc) == 0
 
@@ -291,10 +364,11 @@ def test_serve_binds_loopback_reads_fresh_and_stops_on_sigterm(tmp_path, served)
     proc, host, port, path = served("--config", CONFIG, "--port", 0, "--history", store.path)
     assert host == "127.0.0.1" and path == "/metrics"
     body = http_get(f"http://127.0.0.1:{port}/metrics").decode()
-    assert 'ml_drift_score{drift_type="psi",feature="amount"} 0.05' in body
+    assert 'ml_drift_score{drift_type="psi",feature="amount",model="",version=""} 0.05' in body
     store.append_drift(drift_result(0.75, [("amount", "psi", 0.4, 0.1, True)]), created_at=2.0)
     body = http_get(f"http://127.0.0.1:{port}/metrics").decode()  # no restart: read at each scrape
-    assert 'ml_drift_score{drift_type="psi",feature="amount"} 0.4' in body and "ml_drift_share_ratio 0.75" in body
+    assert 'ml_drift_score{drift_type="psi",feature="amount",model="",version=""} 0.4' in body
+    assert 'ml_drift_share_ratio{model="",version=""} 0.75' in body
     assert http_get(f"http://127.0.0.1:{port}/-/healthy") == b"ok\n"
     with pytest.raises(Exception, match="404"):
         http_get(f"http://127.0.0.1:{port}/other")
@@ -376,3 +450,16 @@ def test_the_port_flag_beats_the_config_and_the_config_beats_the_default():
     flagged = ServeOptions.from_config(configured).override(port=9300)
     assert (flagged.port, flagged.source("port"), flagged.path) == (9300, "flag", "/m")
     assert ServeOptions.from_config(configured).override(port=None).port == 9200  # a flag not given changes nothing
+
+
+def test_serve_exposes_every_model_unless_model_names_one(tmp_path, served):
+    store = HistoryStore(str(tmp_path / "h.db"))
+    store.append_drift(drift_result(0.5, [("amount", "psi", 0.3, 0.2, True)]), 1.0, identity={"model": "fraud", "version": "1"})
+    store.append_drift(drift_result(0.25, [("tenure", "ks", 0.01, 0.05, True)]), 2.0, identity={"model": "churn", "version": "4"})
+    _proc, _host, port, _path = served("--config", CONFIG, "--port", 0, "--history", store.path)
+    body = http_get(f"http://127.0.0.1:{port}/metrics").decode()
+    assert 'ml_drift_share_ratio{model="fraud",version="1"} 0.5' in body
+    assert 'ml_drift_share_ratio{model="churn",version="4"} 0.25' in body
+    _proc, _host, port, _path = served("--config", CONFIG, "--port", 0, "--history", store.path, "--model", "churn")
+    body = http_get(f"http://127.0.0.1:{port}/metrics").decode()
+    assert 'ml_drift_share_ratio{model="churn",version="4"} 0.25' in body and 'model="fraud"' not in body

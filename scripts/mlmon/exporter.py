@@ -7,10 +7,10 @@ Families (names follow Prometheus conventions: base units, ``_total`` counters, 
 for 0-1 values):
 
 =====================================  =========  ======================================
-family                                 type       labels
+family                                 type       labels (besides model, version)
 =====================================  =========  ======================================
-``ml_predictions_total``               counter    model_name, model_version, status
-``ml_prediction_latency_seconds``      histogram  model_name, model_version
+``ml_predictions_total``               counter    status
+``ml_prediction_latency_seconds``      histogram  (none)
 ``ml_prediction_confidence``           histogram  predicted_class
 ``ml_feature_value``                   histogram  feature
 ``ml_feature_category_total``          counter    feature, category
@@ -19,6 +19,10 @@ family                                 type       labels
 ``ml_drift_score``                     gauge      drift_type, feature
 ``ml_drift_share_ratio``               gauge      (none)
 =====================================  =========  ======================================
+
+Every series carries ``model`` and ``version``, the exporter's ``model_name`` and
+``model_version``: the same labels ``mlmon serve`` puts on the batch results, so one Prometheus
+holds several models apart and one dashboard variable selects a model everywhere.
 
 Multiprocess servers (gunicorn, uvicorn ``--workers N``): set ``PROMETHEUS_MULTIPROC_DIR`` to an
 empty directory *before* the server starts (prometheus_client reads it when it is first
@@ -69,7 +73,7 @@ class MetricsExporter:
     Parameters
     ----------
     model_name, model_version : str
-        Values of the ``model_name`` / ``model_version`` labels.
+        Values of the ``model`` / ``version`` labels of every series.
     latency_buckets, confidence_buckets, feature_buckets : sequence of float, optional
         Histogram upper bounds. Latency defaults to 1 ms ... 1 s: a latency alert whose
         threshold is above the largest bucket can never fire, so widen them for slow models.
@@ -85,7 +89,7 @@ class MetricsExporter:
     ...     return x * 2
     >>> predict(21)
     42
-    >>> exporter.value("ml_predictions_total", model_name="fraud", model_version="1.0.0", status="success")
+    >>> exporter.value("ml_predictions_total", model="fraud", version="1.0.0", status="success")
     1.0
     """
 
@@ -100,28 +104,30 @@ class MetricsExporter:
         self.registry = CollectorRegistry(auto_describe=True)
         self.multiprocess = multiprocess_dir() is not None
         r = self.registry
+        who = ["model", "version"]
         self.predictions = Counter(
             "ml_predictions_total", "Predictions served, by outcome (success or error).",
-            ["model_name", "model_version", "status"], registry=r)
+            [*who, "status"], registry=r)
         self.latency = Histogram(
             "ml_prediction_latency_seconds", "Time to compute one prediction, errors included.",
-            ["model_name", "model_version"], buckets=tuple(latency_buckets), registry=r)
+            who, buckets=tuple(latency_buckets), registry=r)
         self.confidence = Histogram(
             "ml_prediction_confidence", "Model confidence (probability of the predicted class).",
-            ["predicted_class"], buckets=tuple(confidence_buckets), registry=r)
+            [*who, "predicted_class"], buckets=tuple(confidence_buckets), registry=r)
         self.feature_values = Histogram(
             "ml_feature_value", "Values of numerical input features.",
-            ["feature"], buckets=tuple(feature_buckets), registry=r)
+            [*who, "feature"], buckets=tuple(feature_buckets), registry=r)
         self.feature_categories = Counter(
             "ml_feature_category_total", "Occurrences of each category of categorical input features.",
-            ["feature", "category"], registry=r)
+            [*who, "feature", "category"], registry=r)
         gauge = functools.partial(Gauge, registry=r, multiprocess_mode="mostrecent")
-        self.accuracy = gauge("ml_model_accuracy_ratio", "Model accuracy over a window (0-1).", ["window"])
-        self.f1_score = gauge("ml_model_f1_score_ratio", "Model F1 score over a window (0-1).", ["window"])
+        self.accuracy = gauge("ml_model_accuracy_ratio", "Model accuracy over a window (0-1).", [*who, "window"])
+        self.f1_score = gauge("ml_model_f1_score_ratio", "Model F1 score over a window (0-1).", [*who, "window"])
         self.drift_score = gauge("ml_drift_score", "Drift score of one feature by one test (p-value or distance).",
-                                 ["drift_type", "feature"])
-        self._gauge = gauge
-        self.drift_share: Optional[Gauge] = None  # created on first use: an unlabelled gauge would export 0 at once
+                                 [*who, "drift_type", "feature"])
+        # labelled, so nothing is exported before the first set_drift_share (an unlabelled gauge exports 0 at once)
+        self.drift_share = gauge("ml_drift_share_ratio", "Share of features that drifted (0-1).", who)
+        self._who = (self.model_name, self.model_version)
         self._seen: Dict[str, set] = {}
         self._exposition = None
 
@@ -130,11 +136,11 @@ class MetricsExporter:
     def observe_prediction(self, latency_seconds: Optional[float] = None, *, status: str = "success",
                            predicted_class: Any = None, confidence: Optional[float] = None) -> None:
         """Record one prediction made outside :meth:`track_prediction`."""
-        self.predictions.labels(self.model_name, self.model_version, status).inc()
+        self.predictions.labels(*self._who, status).inc()
         if latency_seconds is not None:
-            self.latency.labels(self.model_name, self.model_version).observe(latency_seconds)
+            self.latency.labels(*self._who).observe(latency_seconds)
         if confidence is not None:
-            self.confidence.labels(str(predicted_class)).observe(float(confidence))
+            self.confidence.labels(*self._who, str(predicted_class)).observe(float(confidence))
 
     def observe_features(self, features: Mapping[str, Any]) -> None:
         """Numbers go to ``ml_feature_value``, strings and booleans to ``ml_feature_category_total``;
@@ -144,9 +150,9 @@ class MetricsExporter:
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 if value == value:  # NaN != NaN
-                    self.feature_values.labels(name).observe(float(value))
+                    self.feature_values.labels(*self._who, name).observe(float(value))
                 continue
-            self.feature_categories.labels(name, self._category(name, str(value))).inc()
+            self.feature_categories.labels(*self._who, name, self._category(name, str(value))).inc()
 
     def _category(self, feature: str, value: str) -> str:
         seen = self._seen.setdefault(feature, set())
@@ -158,20 +164,18 @@ class MetricsExporter:
         return value
 
     def set_accuracy(self, value: float, window: str = "1d") -> None:
-        self.accuracy.labels(window).set(value)
+        self.accuracy.labels(*self._who, window).set(value)
 
     def set_f1_score(self, value: float, window: str = "1d") -> None:
-        self.f1_score.labels(window).set(value)
+        self.f1_score.labels(*self._who, window).set(value)
 
     def set_drift_score(self, feature: str, score: float, drift_type: str = "psi") -> None:
         """``drift_type`` is the test id that computed ``score`` (``psi``, ``ks``, ``wasserstein``...):
         p-values are small when drifted, distances large, so never mix them in one threshold."""
-        self.drift_score.labels(drift_type, feature).set(score)
+        self.drift_score.labels(*self._who, drift_type, feature).set(score)
 
     def set_drift_share(self, share: float) -> None:
-        if self.drift_share is None:
-            self.drift_share = self._gauge("ml_drift_share_ratio", "Share of features that drifted (0-1).")
-        self.drift_share.set(share)
+        self.drift_share.labels(*self._who).set(share)
 
     def record_drift(self, result: Mapping[str, Any]) -> None:
         """Set the drift gauges from an ``mlmon drift`` result (its JSON as a dict)."""
@@ -200,7 +204,7 @@ class MetricsExporter:
             if status == "success" and extract is not None:
                 pair = extract(result)
                 if pair is not None:
-                    self.confidence.labels(str(pair[0])).observe(float(pair[1]))
+                    self.confidence.labels(*self._who, str(pair[0])).observe(float(pair[1]))
 
         if inspect.iscoroutinefunction(func):
             @functools.wraps(func)
@@ -268,8 +272,10 @@ class MetricsExporter:
         return start_http_server(port, addr=addr, registry=self.exposition_registry)
 
     def value(self, name: str, **labels: str) -> Optional[float]:
-        """One sample's current value (tests, debugging), or None when it has none yet."""
-        return self.exposition_registry.get_sample_value(name, labels)
+        """One sample's current value (tests, debugging), or None when it has none yet; ``model``
+        and ``version`` are this exporter's unless given."""
+        return self.exposition_registry.get_sample_value(
+            name, {"model": self.model_name, "version": self.model_version, **labels})
 
 
 def histogram_counts(exporter: MetricsExporter, name: str, **labels: str) -> Dict[str, float]:

@@ -42,13 +42,16 @@ def register(sub) -> None:
     s = sub.add_parser(
         "serve", help="serve the latest drift, performance and A/B results as Prometheus metrics",
         description="Expose the latest drift, performance and experiment results of the history store as "
-                    "Prometheus metrics, read afresh at every scrape. Binds 127.0.0.1 unless --host says "
+                    "Prometheus metrics, per model (a model and a version label on every series), read afresh at "
+                    "every scrape. Binds 127.0.0.1 unless --host says "
                     "otherwise; stops cleanly on SIGTERM or Ctrl-C.")
-    s.add_argument("--config", metavar="FILE", required=True, help="monitoring config (model name, storage)")
+    s.add_argument("--config", metavar="FILE", required=True, help="monitoring config (storage, integrations.prometheus)")
     s.add_argument("--port", type=_port, help="port to listen on (default: integrations.prometheus.port, else 9108; 0 = any free port)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 to accept remote scrapes)")
     s.add_argument("--history", metavar="PATH", help="history database, a SQLite file or postgresql:// URL (default: "
                                                      "$MLMON_DB_URL, else the config's storage, else .mlmon/history.db)")
+    s.add_argument("--model", metavar="NAME", help="expose this model's results only (default: every model in the "
+                                                   "history, each series labelled with its model)")
     s.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     s.set_defaults(func=run_serve)
 
@@ -63,7 +66,7 @@ def run_serve(args) -> int:
     options = ServeOptions.from_config(config).override(port=args.port)
     metrics_path = "/" + options.path.strip("/")
     path = resolve(config, args.history, os.path.dirname(os.path.abspath(args.config)), os.environ)
-    registry = registry_for(path, config.model.name)
+    registry = registry_for(path, args.model)
     server = _make_server(args.host, options.port, _app(registry, metrics_path))
     host, bound = server.server_address[:2]
     print(f"mlmon: serving metrics on http://{host}:{bound}{metrics_path} (history {redact(path)}); "

@@ -31,6 +31,28 @@ def prometheus_literal(text: str) -> str:
     """
     return re.sub(r"\{\{|\}\}", lambda m: '{{ "%s" }}' % m.group(0), text)
 
+def promql_string(text: str) -> str:
+    r"""``text`` as a PromQL string literal (Go's double-quoted escapes), e.g. a label matcher's value.
+
+    >>> print(promql_string('fraud "eu"\\v2'))
+    "fraud \"eu\"\\v2"
+    """
+    out = ['"']
+    for ch in str(text):
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out) + '"'
+
+
+def model_matcher(config) -> str:
+    """The label matcher selecting a typed config's model: ``model="NAME"``."""
+    return f"model={promql_string(config.model.name or 'model')}"
+
+
 RULES_FILE = "prometheus/rules/mlmon.rules.yml"
 RULES_TEST_FILE = "prometheus/rules/mlmon.rules.test.yml"
 PROMETHEUS_FILE = "prometheus/prometheus.yml"

@@ -1,6 +1,8 @@
 """The ``promtool test rules`` file for the generated rules: for each condition, synthetic series
-that breach every tier's threshold, and the alerts expected pending, then firing, with their
-annotations expanded as Prometheus expands them."""
+of the config's model that breach every tier's threshold (and, where the condition reads batch
+results or errors, another model's series that breach too and must raise nothing), and the alerts
+expected pending, then firing, with their labels and annotations expanded as Prometheus expands
+them."""
 
 from __future__ import annotations
 
@@ -8,18 +10,23 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from mlmon.errors import option
-from mlmon.services.stack.common import StackOptions, primary_metrics, prometheus_duration, seconds, yaml_text
+from mlmon.services.stack.common import (StackOptions, primary_metrics, prometheus_duration, promql_string, seconds,
+                                         yaml_text)
 
 # from which its expression holds, and the value the expression then has (None: not in the summary)
 def _test_input(condition: str, thresholds: List[float], config, step: float):
     top = max(thresholds) if thresholds else 0.0
-    model = {"model_name": "m", "model_version": "v"}
+    name = str(config.model.name or "model")
+    model = {"model": name, "version": "v"}  # the labels mlmon serve and the exporter put on every series
     if condition == "accuracy_drop":
         higher, lower = primary_metrics(config)
-        labels = {"metric": (higher or lower)[0], "window": "1d", "kind": "realized"}
+        labels = {**model, "metric": (higher or lower)[0], "window": "1d", "source": "realized"}
         value = (1 - top) / 2 if higher else 2 + 2 * top
         return ([_series("ml_model_metric", labels, f"{value!r}x60"),
-                 _series("ml_model_baseline_metric", {"metric": labels["metric"]}, "1x60")],
+                 _series("ml_model_baseline_metric", {**model, "metric": labels["metric"]}, "1x60"),
+                 # another model on the same Prometheus, as bad: its alert is not this rule's
+                 _series("ml_model_metric", {**labels, "model": "other"}, f"{value!r}x60"),
+                 _series("ml_model_baseline_metric", {**model, "model": "other", "metric": labels["metric"]}, "1x60")],
                 labels, 0, 1 - value if higher else value - 1)
     if condition in ("latency_p99", "latency_p95"):
         edges = [top / 2, top * 2, top * 4]  # every observation lands in (2t, 4t]: the quantile is above t
@@ -30,17 +37,21 @@ def _test_input(condition: str, thresholds: List[float], config, step: float):
     if condition == "error_rate":
         share = (1 + top) / 2
         return ([_series("ml_predictions_total", {**model, "status": "error"}, f"0+{share * 100!r}x60"),
-                 _series("ml_predictions_total", {**model, "status": "success"}, f"0+{(1 - share) * 100!r}x60")],
+                 _series("ml_predictions_total", {**model, "status": "success"}, f"0+{(1 - share) * 100!r}x60"),
+                 _series("ml_predictions_total", {**model, "model": "other", "status": "error"}, "0+100x60")],
                 model, 1, share)
     if condition == "drift_score":
-        return [_series("ml_drift_share_ratio", {}, f"{(1 + top) / 2!r}x60")], {}, 0, (1 + top) / 2
+        return ([_series("ml_drift_share_ratio", model, f"{(1 + top) / 2!r}x60"),
+                 _series("ml_drift_share_ratio", {**model, "model": "other"}, "1x60")],
+                model, 0, (1 + top) / 2)
     if condition == "feature_distribution_shift":
-        labels = {"drift_type": "psi", "feature": "amount"}
-        return [_series("ml_drift_detected", labels, "1x60")], labels, 0, None
+        labels = {**model, "drift_type": "psi", "feature": "amount"}
+        return ([_series("ml_drift_detected", labels, "1x60"), _series("ml_drift_detected", {**labels, "model": "other"}, "1x60")],
+                labels, 0, None)
     if condition == "traffic_pattern_change":  # a day at 10 per step, then 100 times that
         day = int(86400 / step)
         return ([_series("ml_predictions_total", {**model, "status": "success"},
-                         f"0+10x{day} {10 * day}+1000x60")], {"model_name": "m"}, day + 1, None)
+                         f"0+10x{day} {10 * day}+1000x60")], {"model": name}, day + 1, None)
     raise AssertionError(condition)
 
 
@@ -94,7 +105,7 @@ def _le(value: float) -> str:
 
 
 def _series(name: str, labels: Dict[str, str], values: str) -> Dict[str, str]:
-    inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
+    inner = ", ".join(f"{k}={promql_string(v)}" for k, v in labels.items())
     return {"series": f"{name}{{{inner}}}" if inner else name, "values": values}
 
 

@@ -1,6 +1,8 @@
 """Prometheus alerting rules: each condition of each tier in ``alerts`` becomes one rule labelled
 ``severity: <tier>``; the rule's ``for:`` is ``alerts.consecutive_failures`` x the evaluation
-interval, the Prometheus reading of "the condition held on that many checks in a row"."""
+interval, the Prometheus reading of "the condition held on that many checks in a row". Each rule
+selects the config's model (``model="NAME"``) and keeps the model label, so several models' rules
+share one Prometheus and Alertmanager groups their alerts by model."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import string
 from typing import Dict, List, Optional, Tuple
 
 from mlmon.errors import option
-from mlmon.services.stack.common import (TIERS, StackOptions, number, primary_metrics, prometheus_duration,
+from mlmon.services.stack.common import (TIERS, StackOptions, model_matcher, number, primary_metrics, prometheus_duration,
                                          prometheus_literal, seconds, slug, template, yaml_text)
 from mlmon.services.stack.rule_tests import rules_test
 
@@ -59,16 +61,18 @@ def _rule_specs(config, options: StackOptions):
                     f"latency bucket ({DEFAULT_LATENCY_TOP_BUCKET:g}s); histogram_quantile cannot exceed it, so give "
                     "MetricsExporter(latency_buckets=...) buckets beyond the threshold or the rule never fires")
             fill = {"threshold": number(threshold) if threshold is not None else "0", "rate_window": options.rate_window,
+                    "model": model_matcher(config),
                     "higher": "|".join(map(re.escape, higher)), "lower": "|".join(map(re.escape, lower))}
+            # the template's line breaks become spaces before filling: a model name keeps its own
+            expand = lambda text: string.Template(" ".join(text.split())).safe_substitute(fill)  # noqa: E731
             if "expr" in entry:
-                expr = string.Template(entry["expr"]).safe_substitute(fill)
+                expr = expand(entry["expr"])
             else:  # accuracy_drop: one branch per direction that has primary metrics
-                branches = [string.Template(entry[f"expr_{side}"]).safe_substitute(fill)
-                            for side, metrics in (("higher", higher), ("lower", lower)) if metrics]
-                expr = " or ".join(branches)
+                expr = " or ".join(expand(entry[f"expr_{side}"])
+                                   for side, metrics in (("higher", higher), ("lower", lower)) if metrics)
             rule = {
                 "alert": entry["alert"],
-                "expr": " ".join(expr.split()),
+                "expr": expr,
                 "for": hold,
                 "labels": {"severity": tier, "model": prometheus_literal(model), "condition": condition},
                 "annotations": {
