@@ -155,17 +155,17 @@ def test_pagerduty_severity_follows_the_tier(tier, severity):
 
 
 def test_alertmanager_webhook_json_version_4():
-    labels = {"alertname": "MlmonDriftScore", "model_name": "fraud", "severity": "critical",
-              "condition": "drift_score", "model_version": "2.1"}
+    labels = {"alertname": "MlmonDriftScore", "model": "fraud", "severity": "critical",
+              "condition": "drift_score", "version": "2.1"}
     annotations = {"summary": "[CRITICAL] fraud: drift_score 0.75 above 0.5", "description": "6 of 8 features drifted",
                    "value": "0.75", "threshold": "0.5", "rule": "drift_score > 0.5", "response_time": "15m"}
     assert notify.alertmanager_payload(FIRING) == {
         "version": "4",
-        "groupKey": '{}:{alertname="MlmonDriftScore", model_name="fraud"}',
+        "groupKey": '{}:{alertname="MlmonDriftScore", model="fraud"}',
         "truncatedAlerts": 0,
         "status": "firing",
         "receiver": "mlmon",
-        "groupLabels": {"alertname": "MlmonDriftScore", "model_name": "fraud"},
+        "groupLabels": {"alertname": "MlmonDriftScore", "model": "fraud"},
         "commonLabels": labels,
         "commonAnnotations": annotations,
         "externalURL": "",

@@ -162,9 +162,9 @@ def test_two_breaching_runs_notify_once_and_recovery_resolves_once(data, rx):
     assert trigger["routing_key"] == "routing-key-1"
     assert resolve == {"routing_key": "routing-key-1", "event_action": "resolve", "dedup_key": "churn/drift_score/critical"}
     assert [b["status"] for b in r.am.bodies] == ["firing", "resolved"]
-    assert r.am.bodies[0]["alerts"][0]["labels"] == {"alertname": "MlmonDriftScore", "model_name": "churn",
+    assert r.am.bodies[0]["alerts"][0]["labels"] == {"alertname": "MlmonDriftScore", "model": "churn",
                                                      "severity": "critical", "condition": "drift_score",
-                                                     "model_version": "3"}
+                                                     "version": "3"}
     assert r.am.bodies[0]["alerts"][0]["fingerprint"] == r.am.bodies[1]["alerts"][0]["fingerprint"]
     assert r.slack.bodies[0]["channel"] == "#ml" and r.slack.bodies[1]["blocks"][0]["text"]["text"].startswith(
         ":white_check_mark: RESOLVED [CRITICAL] churn: drift_score")

@@ -17,14 +17,18 @@ SECRET = Secret(key="url_env", default_env="MLMON_WEBHOOK_URL", what="the webhoo
 
 def alertmanager_payload(event: Mapping[str, Any], receiver: str = "mlmon") -> Dict[str, Any]:
     """The body Alertmanager's webhook receiver posts (version 4), with this one alert."""
-    labels = {"alertname": alertname(event["condition"]), "model_name": event["model"],
+    # the labels the generated Prometheus rules put on the same alert (model, version), so one
+    # Alertmanager route serves both ways of alerting
+    labels = {"alertname": alertname(event["condition"]), "model": event["model"],
               "severity": event["tier"], "condition": event["condition"]}
     if event.get("model_version"):
-        labels["model_version"] = str(event["model_version"])
+        labels["version"] = str(event["model_version"])
     annotations = {"summary": event["summary"], "description": event["detail"] or event["summary"],
                    "value": show(event["value"]), "threshold": event["threshold_text"], "rule": event["rule"]}
     if event.get("response_time"):
         annotations["response_time"] = event["response_time"]
+    if event.get("estimated"):
+        annotations["estimated"] = "true"  # the value is an estimate: the labels are not in yet
     if event.get("runbook_url"):
         annotations["runbook_url"] = event["runbook_url"]  # Alertmanager's usual annotation name
     alert = {
@@ -36,7 +40,7 @@ def alertmanager_payload(event: Mapping[str, Any], receiver: str = "mlmon") -> D
         "generatorURL": "",
         "fingerprint": event["fingerprint"],
     }
-    group_labels = {"alertname": labels["alertname"], "model_name": labels["model_name"]}
+    group_labels = {"alertname": labels["alertname"], "model": labels["model"]}
     return {
         "version": "4",
         "groupKey": "{}:{" + ", ".join(f'{k}="{v}"' for k, v in group_labels.items()) + "}",
