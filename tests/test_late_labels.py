@@ -249,3 +249,30 @@ def test_retention_days_bounds_the_history_on_the_runs_own_clock(tmp_path):
     # the last run is of 2026-03-30, its clock the end of that day: periods ending on or before 03-21 are gone
     assert periods[0] == "2026-03-21T00:00:00" and len(periods) == 10
     assert results[-1]["retention"]["runs"] == 3  # the scheduled run of 03-20, its drift run, its performance run
+
+
+def test_mlmon_history_gives_the_realized_accuracy_then_the_estimates_day_by_day(replayed):
+    """The check a team runs after a backfill: ``mlmon history --metric accuracy --format json``
+    against scikit-learn on each day's predictions and the labels they got."""
+    config, truth, history, _ = replayed
+    r = run_mlmon("history", "--history", history, "--metric", "accuracy", "--format", "json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["model"] == "credit"
+    by_day = {p["start"][:10]: p for p in data["points"]}
+    assert sorted(by_day) == [d.isoformat() for d in scenario.dates(DAYS)]
+    last = scenario.dates(DAYS)[-1]
+    for day, group in truth.groupby(truth["ts"].dt.date):
+        p, truth_value = by_day[day.isoformat()], accuracy_score(group["default"], group["pred"])
+        if day + timedelta(days=20) <= last:
+            assert (p["source"], p["n"]) == ("realized", 300)
+            assert p["value"] == pytest.approx(truth_value, abs=1e-9)
+        else:
+            assert p["source"] == "estimated" and abs(p["value"] - truth_value) < 0.08
+    # --config reads the config's model from the store the config names (relative to its folder)
+    named = os.path.join(os.path.dirname(config), "named.yaml")
+    with open(named, "w", encoding="utf-8") as fh:
+        fh.write(open(config, encoding="utf-8").read() + "storage: {history_url: \"sqlite:///history.db\"}\n")
+    r2 = run_mlmon("history", "--config", named, "--metric", "accuracy", "--format", "json")
+    assert r2.code == 0, r2.err
+    assert json.loads(r2.out) == data

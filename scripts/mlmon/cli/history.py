@@ -82,6 +82,10 @@ def run_history(args) -> int:
         raise MlmonError("--summary is each model's state now: it takes no series or dates", "--summary",
                          "drop --metric/--column/--since/--until/--all-sources, or drop --summary")
     check_output_paths(args, [], flags=("--output",))
+    if args.model is None and getattr(args, "config", None):  # a config is one model's: read that one
+        from mlmon.services.config import load_config
+
+        args.model = load_config(args.config).model.name
     store = _store(args)
     try:
         if args.summary:
