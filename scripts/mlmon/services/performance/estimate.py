@@ -234,6 +234,11 @@ def _multiclass(cur: Encoded, ref: Encoded, win: Windows):
 def _regression(cur: Encoded, ref: Encoded, win: Windows, feats: Optional[Features]):
     from mlmon.stats import dle
 
+    try:
+        import sklearn.ensemble  # noqa: F401  (a dependency of evidently, so normally present)
+    except ImportError:
+        raise MlmonError("regression estimation needs scikit-learn, which is not installed", option("estimate"),
+                         "install scikit-learn >= 1.4 into mlmon's environment") from None
     rl = ref.labeled & ~np.isnan(ref.y)
     if rl.sum() < dle.MIN_REFERENCE_ROWS:
         raise MlmonError(f"only {int(rl.sum())} labeled reference rows for the error model", option("reference"),

@@ -108,6 +108,6 @@ def _unusable(series: pd.Series) -> Optional[str]:
 def _floats(series: pd.Series) -> Optional[np.ndarray]:
     if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        values[np.isinf(values)] = np.nan
-        return values
+        inf = np.isinf(values)
+        return np.where(inf, np.nan, values) if inf.any() else values
     return None
