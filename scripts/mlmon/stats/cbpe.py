@@ -239,7 +239,8 @@ def choose_multiclass_calibration(proba, label, n_classes: int, n_folds: int = 5
     return MulticlassCalibration(tuple(choices))
 
 
-def estimate_multiclass(proba, y_pred, score, groups, n_groups: int, z: float = Z95) -> WindowMetrics:
+def estimate_multiclass(proba, y_pred, score, groups, n_groups: int, z: float = Z95,
+                        reference_se: float = 0.0) -> WindowMetrics:
     """Estimated accuracy, macro precision/recall/F1 and macro one-vs-rest AUC per window.
 
     ``proba`` (n, k) are the calibrated class probabilities (rows summing to 1), ``y_pred`` the
@@ -256,7 +257,11 @@ def estimate_multiclass(proba, y_pred, score, groups, n_groups: int, z: float = 
     ``Y_j = Σ_{ŷ≠j} B_ij`` (delta method); row ``i`` then contributes ``L_i = Σ_j c_ij B_ij``
     whose variance under one multinomial draw is ``Σ_j c_ij² P_ij - (Σ_j c_ij P_ij)²``, and rows
     are independent. AUC: the mean of the classes' Hanley-McNeil errors, an upper bound on the
-    error of their average whatever their correlation.
+    error of their average whatever their correlation. ``reference_se`` (the standard error with
+    which held-back reference rows could check the calibration) is added in quadrature to the
+    accuracy, precision, recall and F1 bands: the calibration is learnt from a finite reference,
+    and a bias smaller than that error is one the reference cannot rule out (one-vs-rest
+    calibration conditions each class on its own column only, which leaves such a bias).
 
     >>> P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1]])
     >>> est = estimate_multiclass(P, P.argmax(axis=1), P, np.zeros(4, dtype=int), 1)
@@ -294,10 +299,11 @@ def estimate_multiclass(proba, y_pred, score, groups, n_groups: int, z: float = 
         return np.sqrt(np.maximum(np.bincount(groups, weights=var, minlength=n_groups), 0.0))
 
     zero = np.zeros_like(x)
-    se_acc = np.sqrt(_div(np.bincount(groups, weights=p_hat * (1 - p_hat), minlength=n_groups), n * n))
-    se_prec = band_se(_div(np.ones_like(m), m, 0.0), zero)
-    se_rec = band_se(_div(y_, (x + y_) ** 2, 0.0), -_div(x, (x + y_) ** 2, 0.0))
-    se_f1 = band_se(_div(2 * (y_ + m), d * d, 0.0), -_div(2 * x, d * d, 0.0))
+    r2 = reference_se * reference_se
+    se_acc = np.sqrt(_div(np.bincount(groups, weights=p_hat * (1 - p_hat), minlength=n_groups), n * n) + r2)
+    se_prec = np.sqrt(band_se(_div(np.ones_like(m), m, 0.0), zero) ** 2 + r2)
+    se_rec = np.sqrt(band_se(_div(y_, (x + y_) ** 2, 0.0), -_div(x, (x + y_) ** 2, 0.0)) ** 2 + r2)
+    se_f1 = np.sqrt(band_se(_div(2 * (y_ + m), d * d, 0.0), -_div(2 * x, d * d, 0.0)) ** 2 + r2)
     aucs, ses = [], []
     for j in range(k):
         auc_j, n_pos, n_neg = grouped_auc(S[:, j], P[:, j], 1.0 - P[:, j], groups, n_groups)

@@ -21,7 +21,9 @@ row errors around ``â_i``; their variance is taken proportional to the square o
 level, ``Var(|e_i|) = κ·â_i²`` (for a normal error ``κ = π/2 - 1``), with ``κ`` measured on
 reference rows held out of the fit, so the band carries the error model's own imprecision.
 The same holds for ``e²`` (band on MSE, mapped through the square root for RMSE) and the
-percentage error. The bands do not show concept drift.
+percentage error. Added in quadrature: the error model's own uncertainty, the standard error of
+its mean gap on the held-out rows as a share of the level (:func:`reference_error`), since the
+reference cannot rule out a bias below it. The bands do not show concept drift.
 
 Examples
 --------
@@ -135,26 +137,47 @@ def kappa(predicted: PredictedErrors, y_true, y_pred) -> Kappa:
     return Kappa(k(err, predicted.abs), k(err * err, predicted.sq), ape)
 
 
+def reference_error(predicted: PredictedErrors, y_true, y_pred) -> Kappa:
+    """Per loss, the standard error of the mean gap ``loss - predicted`` on held-out reference
+    rows, relative to the mean predicted loss: how closely the reference can vouch for the error
+    model's level (a bias below it is one the reference cannot rule out).
+
+    >>> p = PredictedErrors(np.array([1.0, 1.0, 1.0, 1.0]), np.array([1.0, 1.0, 1.0, 1.0]), None)
+    >>> reference_error(p, np.zeros(4), np.array([0.5, 1.5, 0.5, 1.5]))
+    Kappa(abs=0.25, sq=0.5, ape=None)
+    """
+    y = np.asarray(y_true, dtype=np.float64)
+    err = np.abs(y - np.asarray(y_pred, dtype=np.float64))
+
+    def rel(loss, pred):
+        return float(_div(np.std(loss - pred) / np.sqrt(loss.size), np.mean(pred), 0.0))
+
+    ape = rel(err / np.abs(y), predicted.ape) if predicted.ape is not None else None
+    return Kappa(rel(err, predicted.abs), rel(err * err, predicted.sq), ape)
+
+
 def estimate_regression(pred_abs, pred_sq, pred_ape, groups, n_groups: int, kap: Kappa,
-                        z: float = Z95) -> WindowMetrics:
+                        z: float = Z95, reference: Optional[Kappa] = None) -> WindowMetrics:
     """Estimated ``mae``, ``rmse`` and (where ``pred_ape`` is given) ``mape`` per window, with
-    the bands of the module docstring."""
+    the bands of the module docstring; ``reference`` (:func:`reference_error`) adds, in
+    quadrature, the error model's own uncertainty as a share of each window's level."""
     groups = np.asarray(groups, dtype=np.int64)
     n = np.bincount(groups, minlength=n_groups).astype(np.float64)
 
-    def mean_and_se(pred, k):
+    def mean_and_se(pred, k, rel):
         pred = np.asarray(pred, dtype=np.float64)
         mean = _div(np.bincount(groups, weights=pred, minlength=n_groups), n)
-        se = np.sqrt(_div(k * np.bincount(groups, weights=pred * pred, minlength=n_groups), n * n))
-        return mean, se
+        var = _div(k * np.bincount(groups, weights=pred * pred, minlength=n_groups), n * n)
+        return mean, np.sqrt(var + (rel * mean) ** 2 if rel else var)
 
+    ref = reference or Kappa(0.0, 0.0, 0.0)
     values, lower, upper = {}, {}, {}
-    mae, se = mean_and_se(pred_abs, kap.abs)
+    mae, se = mean_and_se(pred_abs, kap.abs, ref.abs)
     values["mae"], lower["mae"], upper["mae"] = mae, np.maximum(mae - z * se, 0.0), mae + z * se
-    mse, se = mean_and_se(pred_sq, kap.sq)
+    mse, se = mean_and_se(pred_sq, kap.sq, ref.sq)
     values["rmse"] = np.sqrt(mse)
     lower["rmse"], upper["rmse"] = np.sqrt(np.maximum(mse - z * se, 0.0)), np.sqrt(mse + z * se)
     if pred_ape is not None and kap.ape is not None:
-        mape, se = mean_and_se(pred_ape, kap.ape)
+        mape, se = mean_and_se(pred_ape, kap.ape, ref.ape)
         values["mape"], lower["mape"], upper["mape"] = mape, np.maximum(mape - z * se, 0.0), mape + z * se
     return WindowMetrics(values, lower, upper, n)

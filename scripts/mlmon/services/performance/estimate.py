@@ -201,7 +201,6 @@ def _multiclass(cur: Encoded, ref: Encoded, win: Windows):
     P = cal(raw)
     groups = win.groups[usable]
     yhat = cur.yhat[usable].astype(np.int64)
-    est = cbpe.estimate_multiclass(P, yhat, raw, groups, win.count)
     eces = [c.ece_calibrated if c.calibrate else c.ece_raw for c in cal.choices]
     ece = float(np.nanmax(eces)) if k else float("nan")
     # held-back: per-class calibration chosen and fitted on three quarters, accuracy on the rest
@@ -212,6 +211,7 @@ def _multiclass(cur: Encoded, ref: Encoded, win: Windows):
     p_correct = ph[np.arange(ph.shape[0]), yhat_ref]
     check = held_back_check(p_correct.mean(), float((yhat_ref == ref_y[held]).mean()),
                             np.sqrt((p_correct * (1 - p_correct)).sum()) / ph.shape[0], "accuracy", ph.shape[0])
+    est = cbpe.estimate_multiclass(P, yhat, raw, groups, win.count, reference_se=check["se"])
     info.update({
         "method": "cbpe",
         "calibration": "isotonic per class" if any(cal.calibrated) else "none",
@@ -259,7 +259,8 @@ def _regression(cur: Encoded, ref: Encoded, win: Windows, feats: Optional[Featur
     usable = ~np.isnan(cur.yhat)
     Xc = feats.current[usable] if feats is not None else np.zeros((int(usable.sum()), 0))
     pred = dle.predict_errors(models, Xc, cur.yhat[usable])
-    est = dle.estimate_regression(pred.abs, pred.sq, pred.ape, win.groups[usable], win.count, kap)
+    est = dle.estimate_regression(pred.abs, pred.sq, pred.ape, win.groups[usable], win.count, kap,
+                                  reference=dle.reference_error(pred_b, y[held], yhat_ref[held]))
     info = {
         "method": "dle",
         "error_model": "HistGradientBoostingRegressor",
