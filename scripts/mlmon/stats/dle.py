@@ -1,6 +1,7 @@
 """Direct loss estimation (DLE) for regression models, before labels arrive.
 
-A second model learns, on the labeled reference, how large the deployed model's error is for
+A second model learns, on the labeled reference (its first three quarters; the last is held
+out to check it), how large the deployed model's error is for
 given inputs: one gradient-boosted regressor for the absolute error ``|y - ŷ|``, one for the
 squared error ``(y - ŷ)²`` and, where the reference target is never zero, one for the absolute
 percentage error ``|y - ŷ| / |y|``. Each takes the features and the prediction ``ŷ``. For a window

@@ -255,10 +255,11 @@ def _regression(cur: Encoded, ref: Encoded, win: Windows, feats: Optional[Featur
     err_b = np.abs(y[held] - yhat_ref[held])
     check = held_back_check(pred_b.abs.mean(), err_b.mean(), float(np.std(err_b - pred_b.abs) / np.sqrt(err_b.size)),
                             "mae", err_b.size)
-    models = dle.fit_error_models(Xr, y, yhat_ref, cat, with_ape)
+    # the models checked on the held-back quarter are the ones that estimate: what the check and
+    # the bands say is about them, and each loss is fitted once
     usable = ~np.isnan(cur.yhat)
     Xc = feats.current[usable] if feats is not None else np.zeros((int(usable.sum()), 0))
-    pred = dle.predict_errors(models, Xc, cur.yhat[usable])
+    pred = dle.predict_errors(part, Xc, cur.yhat[usable])
     est = dle.estimate_regression(pred.abs, pred.sq, pred.ape, win.groups[usable], win.count, kap,
                                   reference=dle.reference_error(pred_b, y[held], yhat_ref[held]))
     info = {
