@@ -106,3 +106,15 @@ def test_windows_without_labels_are_skipped_not_counted_as_agreement():
     off = (0.9, (0.88, 0.92), 0.80)
     assert persistent_disagreement([off, (0.9, (0.88, 0.92), None), off, off]).windows == 3
     assert persistent_disagreement([off, off, (0.9, (0.88, 0.92), 0.95)]) is None   # the newest is off the other way
+
+
+def test_stored_metric_rows_give_the_same_disagreement_as_the_run_that_wrote_them():
+    from mlmon.services.performance.disagreement import disagreement_from_rows
+    from mlmon.store.rows import metric_rows
+
+    ref = multiclass_frame(10000, seed=63)
+    d = compute_performance(multiclass_frame(12000, seed=64, days=6, concept=1.5), PerfOptions(**MC, estimate=True),
+                            ref).to_dict()
+    found = disagreement_from_rows(metric_rows(d))
+    assert found is not None and found.windows == d["estimation"]["disagreement"]["windows"]
+    assert found.gap == pytest.approx(d["estimation"]["disagreement"]["gap"], abs=1e-12)

@@ -6,7 +6,7 @@ looks like; sampling noise alone leaves the band about one window in twenty, on 
 :func:`persistent_disagreement` is pure: it takes the recent windows' ``(estimate, (lower,
 upper), realized)`` triples, oldest first, from wherever they are kept (one ``mlmon perf`` run
 with partly labeled windows, or the history store), and says whether and how the estimate has
-been off.
+been off. :func:`disagreement_from_rows` reads the same from stored ``ml_metrics`` rows.
 """
 
 from __future__ import annotations
@@ -74,3 +74,32 @@ def persistent_disagreement(triples: Iterable[Triple], metric: str = "accuracy",
     gap = sum(real - est for _, est, real, _ in run) / len(run)
     starts = [keys[i] if keys is not None else i for i, _, _, _ in run]
     return Disagreement(metric, len(run), float(gap), starts)
+
+
+def disagreement_from_rows(rows: Iterable[Dict[str, Any]], metric: str = "accuracy", min_labeled: int = 30,
+                           min_windows: int = MIN_WINDOWS) -> Optional[Disagreement]:
+    """:func:`persistent_disagreement` over ``ml_metrics`` rows as the history store keeps them
+    (``timestamp``, ``metric``, ``value``, ``lower``, ``upper``, ``kind`` estimated|realized, ``n``;
+    see :func:`mlmon.store.rows.metric_rows`) for one model: windows in time order, realized
+    values counted once they rest on ``min_labeled`` labels.
+
+    >>> rows = [{"timestamp": f"2024-01-0{d}", "metric": "accuracy", "kind": "estimated", "value": 0.9,
+    ...          "lower": 0.88, "upper": 0.92, "n": 500} for d in range(1, 5)]
+    >>> rows += [{"timestamp": f"2024-01-0{d}", "metric": "accuracy", "kind": "realized", "value": 0.83,
+    ...           "lower": 0.8, "upper": 0.86, "n": 400} for d in range(2, 5)]
+    >>> d = disagreement_from_rows(rows)
+    >>> d.windows, d.starts
+    (3, ['2024-01-02', '2024-01-03', '2024-01-04'])
+    """
+    est: Dict[Any, Dict[str, Any]] = {}
+    real: Dict[Any, Optional[float]] = {}
+    for r in rows:
+        if r.get("metric") != metric:
+            continue
+        if r.get("kind") == "estimated":
+            est[r["timestamp"]] = r
+        elif r.get("kind") == "realized" and (r.get("n") or 0) >= min_labeled:
+            real[r["timestamp"]] = r.get("value")
+    keys = sorted(est)
+    triples = [(est[k].get("value"), (est[k].get("lower"), est[k].get("upper")), real.get(k)) for k in keys]
+    return persistent_disagreement(triples, metric, min_windows, keys=keys)
