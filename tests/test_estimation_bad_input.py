@@ -95,3 +95,15 @@ def test_regression_estimation_without_scikit_learn_says_what_to_install(tmp_pat
     cur_path, ref_path = _files(tmp_path, regression_frame(600, seed=82), regression_frame(200, seed=83))
     line = _error_line(run_mlmon("perf", cur_path, "--reference", ref_path, *REG_ARGS))
     assert "regression estimation needs scikit-learn" in line and "install scikit-learn" in line
+
+
+def test_the_report_says_which_estimates_are_unreliable_and_why(tmp_path):
+    cur = regression_frame(900, seed=84, days=3)
+    cur.loc[cur["ts"] >= "2024-01-03", "x1"] += 6   # the last day's inputs leave the reference's range
+    cur_path, ref_path = _files(tmp_path, regression_frame(800, seed=85), cur.assign(y=np.nan))
+    run = run_mlmon("perf", cur_path, "--reference", ref_path, *REG_ARGS, "--timestamp", "ts", "--window", "1D")
+    assert run.code == 0, run.err
+    assert "Estimation: DLE (error model on 3 input column(s) plus the prediction, fitted on the first 600 of 800" in run.out
+    assert "**Estimates unreliable in 1 of 3 window(s)**: " in run.out
+    assert "of the window's rows have inputs outside the reference's support (x1 " in run.out
+    assert run.out.count("(unreliable)") == 1

@@ -69,8 +69,9 @@ def _estimation_line(est: Dict[str, Any]) -> str:
         held = (f"; on {check['rows']:,} held-back reference rows estimated {check['metric']} {_num(check['estimated'])} "
                 f"vs realized {_num(check['realized'])}" + ("" if check["held"] else " — DID NOT HOLD"))
     if est.get("method") == "dle":
-        return (f"Estimation: DLE (error model fitted on {est['reference_rows']:,} labeled reference rows, "
-                f"{len(est.get('features') or [])} input column(s) plus the prediction){held}.")
+        fitted = est["reference_rows"] - check.get("rows", 0)
+        return (f"Estimation: DLE (error model on {len(est.get('features') or [])} input column(s) plus the prediction, "
+                f"fitted on the first {fitted:,} of {est['reference_rows']:,} labeled reference rows){held}.")
     return (f"Estimation: CBPE, calibration {est['calibration']} (reference ECE raw {_num(est['ece_raw'])}, "
             f"calibrated {_num(est['ece_calibrated'])}){'' if est['calibrated'] else ' — UNRELIABLE: model not calibrated'}"
             f"{held}.")
@@ -97,9 +98,12 @@ def perf_report(d: Dict[str, Any]) -> str:
         judged = [w for w in d["windows"] if w.get("estimation")]
         shaky = [w for w in judged if not w["estimation"]["reliable"]]
         if shaky:
-            first = shaky[-1]["estimation"]["reasons"]
-            out.append(f"**Estimates unreliable in {len(shaky)} of {len(judged)} window(s)**; the newest: "
-                       f"{prose('; '.join(first))}.")
+            counts: Dict[str, int] = {}
+            for w in shaky:
+                for reason in w["estimation"]["reasons"]:
+                    counts[reason] = counts.get(reason, 0) + 1
+            why = "; ".join(f"{prose(r)} ({c} window{'s' if c > 1 else ''})" for r, c in counts.items())
+            out.append(f"**Estimates unreliable in {len(shaky)} of {len(judged)} window(s)**: {why}.")
     delay = d.get("label_delay")
     if delay:
         out.append(f"Label delay: median {_duration(delay['median_seconds'])}, p95 {_duration(delay['p95_seconds'])}; "
@@ -119,7 +123,7 @@ def perf_report(d: Dict[str, Any]) -> str:
         if est:
             e = _value(w.get("estimated"), w.get("estimated_intervals"), shown_est)
             if w.get("estimation") and not w["estimation"]["reliable"]:
-                e += " (unreliable: " + cell("; ".join(w["estimation"]["reasons"]), 160) + ")"
+                e += " (unreliable)"  # the reasons are listed once above the table
             cells.append(e)
         sev = w["severity"] + (f" ({w['severity_basis']})" if w.get("severity_basis") == "estimated" else "")
         cells += [sev, cell("; ".join(w.get("notes") or []), 200)]
