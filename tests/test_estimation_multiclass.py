@@ -8,6 +8,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.isotonic import IsotonicRegression
 
 from estimation_data import CLASSES, MC, multiclass_frame
@@ -145,3 +147,20 @@ def test_a_window_that_never_predicts_a_class_is_still_estimated():
                                                                  estimate=True), ref).to_dict()
     assert d["columns"]["classes"] == list(CLASSES)
     assert d["windows"][0]["estimated"]["accuracy"] is not None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(1, 60), st.integers(0, 10**6))
+def test_estimates_lie_in_their_bands_and_ignore_row_order(k, n, seed):
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.full(k, 0.7), n)
+    yhat = rng.integers(0, k, n)
+    g = rng.integers(0, 3, n)
+    est = cbpe.estimate_multiclass(P, yhat, P, g, 3)
+    order = rng.permutation(n)
+    again = cbpe.estimate_multiclass(P[order], yhat[order], P[order], g[order], 3)
+    for name, v in est.values.items():
+        ok = ~np.isnan(v)
+        assert np.all((v[ok] >= -1e-12) & (v[ok] <= 1 + 1e-12)), name
+        assert np.all(est.lower[name][ok] <= v[ok] + 1e-12) and np.all(v[ok] <= est.upper[name][ok] + 1e-12), name
+        np.testing.assert_allclose(again.values[name], v, atol=1e-12, equal_nan=True)
