@@ -78,8 +78,8 @@ def test_unlabeled_windows_get_estimated_severity():
         assert w["severity_basis"] == "estimated"
 
 
-def test_estimate_needs_binary_proba_and_reference():
-    with pytest.raises(MlmonError, match="binary classification only"):
+def test_estimate_needs_class_probabilities_and_reference():
+    with pytest.raises(MlmonError, match="one probability column per class"):
         compute_performance(frame(n=200), PerfOptions(**{**BIN, "task": "multiclass"}, estimate=True), frame(n=200))
     with pytest.raises(MlmonError, match="needs a labeled reference"):
         compute_performance(frame(n=200), PerfOptions(**BIN, estimate=True))

@@ -24,7 +24,7 @@ def _add_roles(p: argparse.ArgumentParser) -> None:
 def register(sub) -> None:
     p = sub.add_parser("perf", help="model performance per window, against a baseline",
                        description="Realized metrics per window where labels exist (with 95% intervals), "
-                                   "estimated ones (CBPE) where they do not yet, degradation against a "
+                                   "estimated ones where they do not yet, degradation against a "
                                    "reference baseline, and label delay.")
     p.add_argument("predictions", metavar="PREDICTIONS", help="predictions (parquet file or directory, .csv, .jsonl)")
     add_common(p)
@@ -36,7 +36,10 @@ def register(sub) -> None:
     _add_roles(p)
     p.add_argument("--reference", metavar="FILE", help="labeled baseline period")
     p.add_argument("--estimate", action="store_true", default=None,
-                   help="estimate binary metrics without labels (CBPE; needs --reference)")
+                   help="estimate metrics without labels (needs --reference): classification from calibrated "
+                        "probabilities (CBPE), regression from an error model (DLE); each window says if it is reliable")
+    p.add_argument("--features", metavar="COLS", type=csv_list,
+                   help="--estimate: the model's input columns (default: every column without a role)")
     p.add_argument("--positive-label", metavar="V", help="binary: the positive class (default 1/True, else the larger label)")
     p.add_argument("--threshold", metavar="T", type=float, help="binary: proba >= T predicts positive when no --prediction (default 0.5)")
     # dests are PerfOptions' field names, so flags map onto options (and errors name them) by name

@@ -57,6 +57,26 @@ def _verdict(d: Dict[str, Any]) -> str:
     return text
 
 
+def _estimated_metric(d: Dict[str, Any]) -> str:
+    return "mae" if d.get("task") == "regression" else "accuracy"
+
+
+def _estimation_line(est: Dict[str, Any]) -> str:
+    """How the estimates were made and whether the estimator held on the reference."""
+    check = est.get("held_back") or {}
+    held = ""
+    if check:
+        held = (f"; on {check['rows']:,} held-back reference rows estimated {check['metric']} {_num(check['estimated'])} "
+                f"vs realized {_num(check['realized'])}" + ("" if check["held"] else " — DID NOT HOLD"))
+    if est.get("method") == "dle":
+        fitted = est["reference_rows"] - check.get("rows", 0)
+        return (f"Estimation: DLE (error model on {len(est.get('features') or [])} input column(s) plus the prediction, "
+                f"fitted on the first {fitted:,} of {est['reference_rows']:,} labeled reference rows){held}.")
+    return (f"Estimation: CBPE, calibration {est['calibration']} (reference ECE raw {_num(est['ece_raw'])}, "
+            f"calibrated {_num(est['ece_calibrated'])}){'' if est['calibrated'] else ' — UNRELIABLE: model not calibrated'}"
+            f"{held}.")
+
+
 def perf_report(d: Dict[str, Any]) -> str:
     """Render a performance result dict (``PerfResult.to_dict()``)."""
     out: List[str] = [_verdict(d), ""]
@@ -74,8 +94,16 @@ def perf_report(d: Dict[str, Any]) -> str:
                    f"({j['unmatched_labels']:,} labels matched no prediction).")
     est = d.get("estimation")
     if est:
-        out.append(f"Estimation: CBPE, calibration {est['calibration']} (reference ECE raw {_num(est['ece_raw'])}, "
-                   f"isotonic {_num(est['ece_calibrated'])}){'' if est['calibrated'] else ' — UNRELIABLE: model not calibrated'}.")
+        out.append(_estimation_line(est))
+        judged = [w for w in d["windows"] if w.get("estimation")]
+        shaky = [w for w in judged if not w["estimation"]["reliable"]]
+        if shaky:
+            counts: Dict[str, int] = {}
+            for w in shaky:
+                for reason in w["estimation"]["reasons"]:
+                    counts[reason] = counts.get(reason, 0) + 1
+            why = "; ".join(f"{prose(r)} ({c} window{'s' if c > 1 else ''})" for r, c in counts.items())
+            out.append(f"**Estimates unreliable in {len(shaky)} of {len(judged)} window(s)**: {why}.")
     delay = d.get("label_delay")
     if delay:
         out.append(f"Label delay: median {_duration(delay['median_seconds'])}, p95 {_duration(delay['p95_seconds'])}; "
@@ -85,16 +113,17 @@ def perf_report(d: Dict[str, Any]) -> str:
     if len(d["windows"]) > MAX_ROWS:
         out.append(f"Latest {MAX_ROWS} of {len(d['windows'])} windows (all of them are in `--format json`).")
         out.append("")
-    cols = ["window start", "rows", "labeled"] + primary + (["estimated accuracy"] if est else []) + ["severity", "notes"]
+    shown_est = _estimated_metric(d) if est else None
+    cols = ["window start", "rows", "labeled"] + primary + ([f"estimated {shown_est}"] if est else []) + ["severity", "notes"]
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "---|" * len(cols))
     for w in shown:
         cells = [w["start"], f"{w['n']:,}", f"{w['n_labeled']:,}"]
         cells += [_value(w["metrics"], w["intervals"], m, w.get("too_small")) for m in primary]
         if est:
-            e = _value(w.get("estimated"), w.get("estimated_intervals"), "accuracy")
+            e = _value(w.get("estimated"), w.get("estimated_intervals"), shown_est)
             if w.get("estimation") and not w["estimation"]["reliable"]:
-                e += " (unreliable)"
+                e += " (unreliable)"  # the reasons are listed once above the table
             cells.append(e)
         sev = w["severity"] + (f" ({w['severity_basis']})" if w.get("severity_basis") == "estimated" else "")
         cells += [sev, cell("; ".join(w.get("notes") or []), 200)]

@@ -194,3 +194,128 @@ def unseen_share(reference_score, score, groups, n_groups: int, n_bins: int = 20
     thin = counts < max(5.0, min_share * ref.size)
     n = np.bincount(groups, minlength=n_groups)
     return _div(np.bincount(groups, weights=thin[binned(cur)].astype(np.float64), minlength=n_groups), n)
+
+
+class MulticlassCalibration(NamedTuple):
+    """One-vs-rest calibration of ``k`` class probabilities: per class, the choice on the
+    reference (:func:`choose_calibration` on ``P[:, j]`` against ``y == j``)."""
+
+    choices: tuple
+
+    @property
+    def calibrated(self) -> list:
+        return [c.calibrate for c in self.choices]
+
+    def __call__(self, proba) -> np.ndarray:
+        """Each class's column through its own map (where calibration was kept), then every row
+        divided by its sum so it is a distribution again (uniform where the sum is 0), as
+        NannyML's CBPE does for multiclass.
+
+        >>> cal = MulticlassCalibration((CalibrationChoice(False, 0, 0, None),) * 2)
+        >>> cal(np.array([[0.2, 0.6], [0.0, 0.0]])).round(4).tolist()
+        [[0.25, 0.75], [0.5, 0.5]]
+        """
+        p = np.asarray(proba, dtype=np.float64)
+        out = np.column_stack([c.fit(p[:, j]) if c.calibrate else p[:, j] for j, c in enumerate(self.choices)])
+        total = out.sum(axis=1, keepdims=True)
+        uniform = np.full_like(out, 1.0 / out.shape[1])
+        return np.divide(out, total, out=uniform, where=total != 0)
+
+
+def choose_multiclass_calibration(proba, label, n_classes: int, n_folds: int = 5, seed: int = 0
+                                  ) -> MulticlassCalibration:
+    """Per class, isotonic calibration of ``P[:, j]`` against ``label == j``, kept where it
+    lowers the cross-fitted ECE (:func:`choose_calibration`); a class whose reference labels are
+    all one value keeps its raw column."""
+    p = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(label, dtype=np.int64)
+    choices = []
+    for j in range(n_classes):
+        yj = (y == j).astype(np.float64)
+        if yj.min(initial=1.0) == yj.max(initial=0.0):
+            choices.append(CalibrationChoice(False, expected_calibration_error(p[:, j], yj), float("nan"), None))
+            continue
+        choices.append(choose_calibration(p[:, j], yj, n_folds=n_folds, seed=seed))
+    return MulticlassCalibration(tuple(choices))
+
+
+def estimate_multiclass(proba, y_pred, score, groups, n_groups: int, z: float = Z95,
+                        reference_se: float = 0.0) -> WindowMetrics:
+    """Estimated accuracy, macro precision/recall/F1 and macro one-vs-rest AUC per window.
+
+    ``proba`` (n, k) are the calibrated class probabilities (rows summing to 1), ``y_pred`` the
+    predicted class codes ``0..k-1``, ``score`` (n, k) the model's raw probabilities that rank
+    rows for each class's AUC.
+
+    Given the probabilities each row's label is one multinomial draw; per class ``j``
+    ``E[TP_j] = Σ_{ŷ=j} P_ij``, ``E[FP_j] = Σ_{ŷ=j} (1-P_ij)``, ``E[FN_j] = Σ_{ŷ≠j} P_ij``, and
+    precision, recall and F1 of class ``j`` follow as in :func:`estimate_binary` (0 where their
+    denominator is 0); the macro metrics average them over classes, AUC averages the classes'
+    expected one-vs-rest AUCs (NannyML's CBPE, multiclass). Accuracy is ``mean_i P_{i,ŷ_i}``.
+
+    Bands (95 %): the macro metric is linearised in the counts ``X_j = Σ_{ŷ=j} B_ij`` and
+    ``Y_j = Σ_{ŷ≠j} B_ij`` (delta method); row ``i`` then contributes ``L_i = Σ_j c_ij B_ij``
+    whose variance under one multinomial draw is ``Σ_j c_ij² P_ij - (Σ_j c_ij P_ij)²``, and rows
+    are independent. AUC: the mean of the classes' Hanley-McNeil errors, an upper bound on the
+    error of their average whatever their correlation. ``reference_se`` (the standard error with
+    which held-back reference rows could check the calibration) is added in quadrature to the
+    accuracy, precision, recall and F1 bands: the calibration is learnt from a finite reference,
+    and a bias smaller than that error is one the reference cannot rule out (one-vs-rest
+    calibration conditions each class on its own column only, which leaves such a bias).
+
+    >>> P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1]])
+    >>> est = estimate_multiclass(P, P.argmax(axis=1), P, np.zeros(4, dtype=int), 1)
+    >>> round(float(est.values["accuracy"][0]), 4), round(float(est.values["precision"][0]), 4)
+    (0.6, 0.6)
+    """
+    P = np.asarray(proba, dtype=np.float64)
+    S = np.asarray(score, dtype=np.float64)
+    yhat = np.asarray(y_pred, dtype=np.int64)
+    groups = np.asarray(groups, dtype=np.int64)
+    n_rows, k = P.shape
+    rows = np.arange(n_rows)
+    n = np.bincount(groups, minlength=n_groups).astype(np.float64)
+    onehot = np.zeros((n_rows, k))
+    onehot[rows, yhat] = 1.0
+
+    def per_window(values):   # (n, k) -> (G, k): sums per window and class
+        flat = groups[:, None] * k + np.arange(k)[None, :]
+        return np.bincount(flat.ravel(), weights=values.ravel(), minlength=n_groups * k).reshape(n_groups, k)
+
+    x = per_window(onehot * P)                 # E[TP_j]
+    m = per_window(onehot)                     # predicted as j (fixed)
+    y_ = per_window((1 - onehot) * P)          # E[FN_j]
+    p_hat = P[rows, yhat]
+    acc = _div(np.bincount(groups, weights=p_hat, minlength=n_groups), n)
+    prec_j = _div(x, m, 0.0)
+    rec_j = _div(x, x + y_, 0.0)
+    d = x + y_ + m
+    f1_j = _div(2 * x, d, 0.0)
+
+    def band_se(gx, gy):   # gradients (G, k) of the macro metric in X_j and Y_j
+        c = gy[groups] / k
+        c[rows, yhat] = gx[groups, yhat] / k
+        var = (c * c * P).sum(axis=1) - ((c * P).sum(axis=1)) ** 2
+        return np.sqrt(np.maximum(np.bincount(groups, weights=var, minlength=n_groups), 0.0))
+
+    zero = np.zeros_like(x)
+    r2 = reference_se * reference_se
+    se_acc = np.sqrt(_div(np.bincount(groups, weights=p_hat * (1 - p_hat), minlength=n_groups), n * n) + r2)
+    se_prec = np.sqrt(band_se(_div(np.ones_like(m), m, 0.0), zero) ** 2 + r2)
+    se_rec = np.sqrt(band_se(_div(y_, (x + y_) ** 2, 0.0), -_div(x, (x + y_) ** 2, 0.0)) ** 2 + r2)
+    se_f1 = np.sqrt(band_se(_div(2 * (y_ + m), d * d, 0.0), -_div(2 * x, d * d, 0.0)) ** 2 + r2)
+    aucs, ses = [], []
+    for j in range(k):
+        auc_j, n_pos, n_neg = grouped_auc(S[:, j], P[:, j], 1.0 - P[:, j], groups, n_groups)
+        aucs.append(auc_j)
+        ses.append(hanley_mcneil_se(auc_j, n_pos, n_neg))
+    auc = np.mean(np.column_stack(aucs), axis=1)
+    se_auc = np.mean(np.column_stack(ses), axis=1)
+    values, lower, upper = {}, {}, {}
+    for name, v, se in (("accuracy", acc, se_acc), ("precision", prec_j.mean(axis=1), se_prec),
+                        ("recall", rec_j.mean(axis=1), se_rec), ("f1_score", f1_j.mean(axis=1), se_f1),
+                        ("auc_roc", auc, se_auc)):
+        v = np.where(n > 0, v, np.nan)
+        values[name] = v
+        lower[name], upper[name] = normal(v, se, z, 0.0, 1.0)
+    return WindowMetrics(values, lower, upper, n)

@@ -40,6 +40,8 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
     if labels is not None:
         current, join = _join_labels(current, labels, o, warnings)
     enc = Encoder(o)
+    if o.estimate and o.task == "multiclass" and reference is not None:
+        _seed_classes(enc, current, reference, o)
     cur = enc.encode(current, "current")
     if cur.dropped:
         warnings.append(f"{cur.dropped} labeled rows without a usable prediction were left out")
@@ -61,12 +63,14 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
 
     estimation, est, est_flags = None, None, None
     if o.estimate:
-        estimation, est, est_flags = estimate(cur, ref_enc, win)
+        estimation, est, est_flags = estimate(cur, ref_enc, win, o, current, reference)
         warnings.extend(estimation.pop("warnings"))
 
     primary = list(o.primary) if o.primary else list(DEFAULT_PRIMARY[o.task])
     smallest = _smallest_class(cur, lab, win.groups, G, enc, o)
     windows = _judge_windows(win, n_rows, n_labeled, realized, est, est_flags, baseline, primary, o, smallest)
+    if estimation is not None:
+        _disagreement(windows, estimation, o, warnings)
     delay = _label_delay(current, ts_ns, o, warnings)
     sparse = sparse_latest(n_rows.tolist(), n_labeled.tolist(), o.min_labeled_share, o.min_labeled)
     if delay is not None:
@@ -143,7 +147,7 @@ def _baseline(ref: Encoded, rows: int, o: PerfOptions) -> Dict[str, Any]:
 
 
 def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, realized: cls.WindowMetrics,
-                   est: Optional[cls.WindowMetrics], est_flags: Optional[Dict[str, Any]],
+                   est: Optional[cls.WindowMetrics], est_flags: Optional[List[Dict[str, Any]]],
                    baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions,
                    smallest: Optional[np.ndarray] = None) -> List[PerfWindow]:
     """Every window against the reference, or (``previous_window``) against the last window
@@ -204,3 +208,47 @@ def _columns(o: PerfOptions, cur: Encoded, enc: Encoder) -> Dict[str, Any]:
     if o.task == "binary" and enc.positive is not None:
         columns["positive_label"] = str(enc.positive)
     return columns
+
+
+def _seed_classes(enc: Encoder, current: pd.DataFrame, reference: pd.DataFrame, o: PerfOptions) -> None:
+    """Estimating multiclass: the classes are those of the reference and the current data together
+    (a current period without labels, or one that never predicts a class, still has all of them)."""
+    from mlmon.services.performance.encoding import _uniques
+
+    def col(frame, name):
+        return frame[name] if name is not None and name in frame.columns else None
+
+    enc.classes = _uniques(col(reference, o.target), col(reference, o.prediction), col(current, o.target),
+                           col(current, o.prediction))
+    cols = enc._proba_columns()
+    if cols and len(cols) != len(enc.classes):
+        raise MlmonError(f"{len(cols)} probability columns for {len(enc.classes)} classes "
+                         f"({', '.join(map(str, enc.classes[:10]))}) in the reference and current data", option("proba"),
+                         "give one column per class; a class the reference never saw cannot be estimated")
+
+
+def _disagreement(windows: List[PerfWindow], estimation: Dict[str, Any], o: PerfOptions, warnings: List[str]) -> None:
+    """Where windows have both labels (enough of them) and an estimate: has the realized value
+    left the estimate's band on the same side for the last few windows?"""
+    from mlmon.services.performance.disagreement import persistent_disagreement
+
+    metric = "mae" if o.task == "regression" else "accuracy"
+    triples = []
+    for w in windows:
+        if w.estimated is None:
+            continue
+        band = (w.estimated_intervals or {}).get(metric) or {}
+        real = w.metrics.get(metric) if w.n_labeled >= o.min_labeled else None
+        triples.append((w.estimated.get(metric), (band.get("lower"), band.get("upper")), real))
+    keyed = [w for w in windows if w.estimated is not None]
+    found = persistent_disagreement(triples, metric)
+    if found is None:
+        estimation["disagreement"] = None
+        return
+    first = found.starts[0]
+    found.starts = [keyed[i].start for i in found.starts]
+    estimation["disagreement"] = found.to_dict()
+    warnings.append(found.message)
+    for w in keyed[first:]:   # the run and every window after it
+        w.estimation["reliable"] = False
+        w.estimation["reasons"].append(found.message)

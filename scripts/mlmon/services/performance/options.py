@@ -49,6 +49,7 @@ class PerfOptions(Options):
     warning_drop: float = 0.05
     critical_drop: float = 0.15
     estimate: bool = False
+    features: Optional[Sequence[str]] = None           # estimation: the model's inputs (default: columns without a role)
     min_labeled_share: float = MIN_LABELED_SHARE
     min_labeled: int = MIN_LABELED
     join_on: Optional[str] = None                      # id column joining a separate labels frame
@@ -112,12 +113,12 @@ def check_options(o: PerfOptions) -> None:
     if not 0 <= o.warning_drop <= o.critical_drop:
         raise MlmonError(f"tiers out of order: warning {o.warning_drop}, critical {o.critical_drop}", "tiers",
                          "warning must be at most critical")
-    if o.estimate and o.task != "binary":
-        raise MlmonError(f"{option('estimate')} supports binary classification only", option("estimate"),
-                         f"drop {option('estimate')} or use {option('task')} binary")
-    if o.estimate and o.proba is None:
+    if o.estimate and o.task != "regression" and o.proba is None:
         raise MlmonError(f"{option('estimate')} needs the predicted probability", option("estimate"),
-                         f"pass {option('proba')} COL")
+                         f"pass {option('proba')} COL" + (" (one per class)" if o.task == "multiclass" else ""))
+    if o.estimate and o.task == "multiclass" and (isinstance(o.proba, str) or len(o.proba) < 2):
+        raise MlmonError(f"multiclass {option('estimate')} needs one probability column per class", option("proba"),
+                         f"pass {option('proba')} COL1,COL2,... (proba_<class> columns are matched by name)")
     known = set(cls.BINARY_METRICS if o.task != "regression" else reg.REGRESSION_METRICS)
     unknown = [m for m in (o.primary or []) if m not in known]
     if unknown:

@@ -12,7 +12,6 @@ from typing import Any, Dict, List, Optional
 
 from mlmon.errors import option
 from mlmon.jsonsafe import finite
-from mlmon.services.performance.estimate import UNSEEN_UNRELIABLE
 from mlmon.services.performance.options import LOWER_IS_BETTER, PerfOptions
 from mlmon.services.performance.result import PerfWindow
 from mlmon.services.performance.windows import Windows
@@ -26,7 +25,7 @@ MIN_PER_CLASS_AUC = 5
 
 
 def judge_window(w: int, win: Windows, n: int, n_labeled: int, realized: cls.WindowMetrics,
-                 est: Optional[cls.WindowMetrics], flags: Optional[Dict[str, Any]],
+                 est: Optional[cls.WindowMetrics], flags: Optional[List[Dict[str, Any]]],
                  baseline: Optional[Dict[str, Any]], primary: List[str], o: PerfOptions,
                  smallest_class: Optional[int] = None) -> PerfWindow:
     """Window ``w``'s metrics and severity against ``baseline`` (``{"metrics": {...}}`` or None).
@@ -77,17 +76,13 @@ def _realized(row: PerfWindow, w: int, realized: cls.WindowMetrics, o: PerfOptio
                          f"(fewer than {MIN_PER_CLASS_AUC})")
 
 
-def _estimated(row: PerfWindow, w: int, est: cls.WindowMetrics, flags: Dict[str, Any]) -> None:
+def _estimated(row: PerfWindow, w: int, est: cls.WindowMetrics, reliability: List[Dict[str, Any]]) -> None:
     row.estimated = {k: finite(v[w]) for k, v in est.values.items()}
     row.estimated_intervals = {k: {"lower": finite(est.lower[k][w]), "upper": finite(est.upper[k][w])}
                                for k in est.values}
-    reasons = []
-    if not flags["calibrated"]:
-        reasons.append("model not calibrated on the reference")
-    unseen = float(flags["unseen"][w])
-    if unseen > UNSEEN_UNRELIABLE:
-        reasons.append(f"{unseen:.0%} of the window's scores fall where the reference had almost none")
-    row.estimation = {"reliable": not reasons, "reasons": reasons, "unseen_share": finite(unseen)}
+    r = reliability[w]
+    row.estimation = {"reliable": r["reliable"], "reasons": list(r["reasons"]),
+                      **{k: finite(v) for k, v in r.items() if k.endswith("_share")}}
 
 
 def relative_drop(metric: str, base: float, value: float) -> float:
