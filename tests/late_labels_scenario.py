@@ -6,7 +6,9 @@ per day the labels became known (``labels/YYYY-MM-DD.parquet``: id, labeled_at, 
 ``monitoring.yaml`` with ``data.labels`` and ``performance.label_delay: 20d``. The probabilities
 are the true ones (the labels are drawn from them), so confidence-based estimates are calibrated.
 ``shift_from`` moves utilization up from that day on (more defaults predicted: accuracy falls).
-``jitter_days`` spreads the delay uniformly over 20 ± jitter days.
+``jitter_days`` spreads the delay uniformly over 20 ± jitter days. ``concept_from`` makes
+defaults more likely than the scores say from that day on (the input-label relation changes;
+the inputs do not).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ START = date(2026, 3, 1)
 DELAY = timedelta(days=20)
 
 
-def _rows(rng, n, day, first_id, shift=0.0):
+def _rows(rng, n, day, first_id, shift=0.0, concept=0.0):
     income = rng.lognormal(10.5, 0.4, n)
     utilization = np.clip(rng.beta(2, 5, n) + shift, 0, 1)
     region = rng.choice(["north", "south", "east", "west"], n, p=[0.4, 0.3, 0.2, 0.1])
     logit = -1.2 + 4.0 * (utilization - 0.3) - 0.8 * (np.log(income) - 10.5) + (region == "east") * 0.4
     proba = 1 / (1 + np.exp(-logit))
-    default = (rng.uniform(size=n) < proba).astype(int)
+    truth = 1 / (1 + np.exp(-(logit + concept)))  # concept != 0: the label no longer follows the score
+    default = (rng.uniform(size=n) < truth).astype(int)
     ts = pd.Timestamp(day) + pd.to_timedelta(np.sort(rng.uniform(0, 86_399, n)), unit="s")
     return pd.DataFrame({"id": np.arange(first_id, first_id + n), "ts": ts, "income": income,
                          "utilization": utilization, "region": region, "proba": proba,
@@ -54,7 +57,8 @@ alerts:
 """
 
 
-def write(folder, days=45, per_day=300, shift_from=None, jitter_days=0, seed=11, on_estimated=True):
+def write(folder, days=45, per_day=300, shift_from=None, jitter_days=0, seed=11, on_estimated=True,
+          concept_from=None):
     """Write the scenario under ``folder``; returns ``(config path, truth)`` where ``truth`` is
     the frame of every prediction with its label and the time the label became known."""
     rng = np.random.default_rng(seed)
@@ -65,7 +69,8 @@ def write(folder, days=45, per_day=300, shift_from=None, jitter_days=0, seed=11,
     for i in range(days):
         day = START + timedelta(days=i)
         shift = 0.25 if shift_from is not None and i >= shift_from else 0.0
-        frame = _rows(rng, per_day, day, next_id, shift)
+        concept = 1.5 if concept_from is not None and i >= concept_from else 0.0
+        frame = _rows(rng, per_day, day, next_id, shift, concept)
         next_id += per_day
         frame.drop(columns=["default"]).to_parquet(os.path.join(folder, "cur", f"{day.isoformat()}.parquet"))
         days_all.append(frame)

@@ -119,12 +119,14 @@ SUMMARY = {"schema_version": 1, "models": [
                               "estimated": {"start": D(2), "end": D(3), "value": 0.78, "lower": 0.72, "upper": 0.84, "n": 480}},
                  "f1_score": {"realized": {"start": D(1), "end": D(2), "value": 0.70, "lower": None, "upper": None, "n": 410},
                               "estimated": None}},
-     "label_coverage": {"windows": 2, "realized": 1, "waiting": 1, "latest_realized_end": D(2)}},
+     "label_coverage": {"windows": 2, "realized": 1, "waiting": 1, "latest_realized_end": D(2)},
+     "estimate_disagreement": []},
     {"model": "fraud", "version": "7", "alerts_firing": [],
      "last_run": {"period_start": D(5), "period_end": D(6), "severity": "healthy"}, "last_drift": None,
      "metrics": {"accuracy": {"realized": {"start": D(5), "end": D(6), "value": 0.95, "lower": None, "upper": None, "n": 300},
                               "estimated": None}},
-     "label_coverage": {"windows": 1, "realized": 1, "waiting": 0, "latest_realized_end": D(6)}}]}
+     "label_coverage": {"windows": 1, "realized": 1, "waiting": 0, "latest_realized_end": D(6)},
+     "estimate_disagreement": []}]}
 
 
 @pytest.fixture(scope="module")

@@ -276,3 +276,23 @@ def test_mlmon_history_gives_the_realized_accuracy_then_the_estimates_day_by_day
     r2 = run_mlmon("history", "--config", named, "--metric", "accuracy", "--format", "json")
     assert r2.code == 0, r2.err
     assert json.loads(r2.out) == data
+
+
+def test_labels_that_keep_leaving_the_estimates_band_are_reported_as_a_changed_relation(tmp_path):
+    """From day 3 defaults follow a different relation than the scores (the inputs do not move):
+    once those days' labels arrive (day 23 on), realized accuracy sits below every estimate's
+    band, and from the third such window the run says the estimate cannot be trusted."""
+    _, _, history, results = replay(tmp_path, days=26, concept_from=2)
+    found = {r["date"]: r["performance"]["late_labels"]["estimate_disagreement"] for r in results}
+    assert all(not found[d.isoformat()] for d in scenario.dates(24))
+    (d,) = found["2026-03-26"]
+    assert d["metric"] == "accuracy" and d["windows"] >= 3 and d["gap"] < -0.05
+    assert d["starts"][-1] == "2026-03-06T00:00:00"
+    assert any(w.startswith("accuracy: the estimate has been off by") for w in results[-1]["warnings"])
+    summary = json.loads(run_mlmon("history", "--history", history, "--summary", "--format", "json").out)
+    (model,) = summary["models"]
+    assert [x["metric"] for x in model["estimate_disagreement"]] == ["accuracy", "precision", "recall"]
+    md = run_mlmon("history", "--history", history, "--summary").out
+    assert "**estimates not to be trusted**: accuracy: the estimate has been off by" in md
+    _, _, _, calm = replay(tmp_path / "calm", days=26)
+    assert all(not r["performance"]["late_labels"]["estimate_disagreement"] for r in calm)

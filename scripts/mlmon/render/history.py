@@ -8,7 +8,7 @@ import io
 from typing import Any, Dict, List, Optional, Tuple
 
 from mlmon.render.markdown import _num
-from mlmon.render.text import cell, code
+from mlmon.render.text import cell, code, prose
 
 MAX_SERIES = 40         # series in the trend table; the rest are counted (JSON has them all)
 RECENT_WINDOWS = 10     # rows of the recent-windows table
@@ -150,6 +150,8 @@ def summary_report(data: Dict[str, Any], note: Optional[str] = None) -> str:
             facts.append(f"labels: {cov['realized']} of {cov['windows']} windows realized, {cov['waiting']} waiting"
                          + (f", the latest realized window ends {_day(cov['latest_realized_end'])}" if cov["latest_realized_end"] else ""))
         lines.append("; ".join(facts) + "." if facts else "Nothing recorded with a data period.")
+        for d in m.get("estimate_disagreement") or []:
+            lines.append(f"- **estimates not to be trusted**: {cell(d['metric'])}: {prose(d['message'])}")
         if m["alerts_firing"]:
             lines += ["", "| alert firing | since | value | threshold |", "|---|---|---|---|"]
             lines += [f"| {cell(a['rule'])}/{cell(a['tier'])} | {cell(a['since'] or 'n/a')} | {_num(a['value'])} | "

@@ -205,7 +205,8 @@ def summary(store, model: Optional[str] = None) -> Dict[str, Any]:
     "tier", "since", "value", "threshold"}], "last_run": {"period_start", "period_end",
     "severity"} | None, "last_drift": {"period_start", "period_end", "drift_share", "drifted"} |
     None, "metrics": {name: {"realized": WINDOW | None, "estimated": WINDOW | None}},
-    "label_coverage": {"windows", "realized", "waiting", "latest_realized_end"}}]}`` where WINDOW
+    "label_coverage": {"windows", "realized", "waiting", "latest_realized_end"},
+    "estimate_disagreement": [{"metric", "windows", "gap", "starts", "message"}]}]}`` where WINDOW
     is ``{"start", "end", "value", "lower", "upper", "n"}``: the latest window that has a value of
     that source. ``last_run`` is the latest scheduled run (``mlmon run``), else the latest drift or
     performance run; ``since`` is when the firing episode began (data time, UTC).
@@ -242,7 +243,22 @@ def _model_state(store, model: Optional[str]) -> Dict[str, Any]:
         "metrics": {name: {kind: _window(store.latest_metric_row(model, name, kind)) for kind in ("realized", "estimated")}
                     for name in store.metric_names_of(model)},
         "label_coverage": _coverage(store.window_coverage(model)),
+        "estimate_disagreement": _disagreement(store, model),
     }
+
+
+def _disagreement(store, model: Optional[str]) -> List[Dict[str, Any]]:
+    """Metrics whose labels, once in, keep landing outside the estimates' bands on one side (see
+    :mod:`mlmon.services.performance.disagreement`): the estimates are not to be trusted."""
+    from mlmon.services.performance.disagreement import disagreement_from_rows
+
+    rows = store.metric_rows_since(model, "")
+    found = []
+    for metric in sorted({r["metric"] for r in rows if r["kind"] == "estimated"}):
+        d = disagreement_from_rows(rows, metric)
+        if d is not None:
+            found.append(d.to_dict())
+    return found
 
 
 def _window(row: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:

@@ -222,9 +222,17 @@ def performance(config: "Config", store, reference, current, day: Date, base: st
     fields: Dict[str, Any] = {"target": target}
     if not options.timestamp:
         fields.update(timestamp=DAY_COLUMN, window="1D")
-    fields["estimate"] = options.task == "binary" and bool(options.proba)
-    options = options.override(**fields) if hasattr(options, "override") else options
-    perf = compute_performance(joined, options, reference=reference.frame).to_dict()
+    # estimates where the task can have them: classification from its probabilities, regression
+    # from a model of its error; a reference they cannot be fitted on leaves realized values only
+    fields["estimate"] = options.task == "regression" or bool(options.proba)
+    options = options.override(**fields)
+    try:
+        perf = compute_performance(joined, options, reference=reference.frame).to_dict()
+    except MlmonError as exc:
+        if not fields["estimate"]:
+            raise
+        notes.append(f"no estimates while labels are missing: {exc.what}")
+        perf = compute_performance(joined, options.override(estimate=False), reference=reference.frame).to_dict()
 
     model = config.model
     as_of = end_of(day)
@@ -258,8 +266,34 @@ def performance(config: "Config", store, reference, current, day: Date, base: st
                                "realized_windows": [_start(w) for w in realized_new],
                                "estimated_windows": [_start(w) for w in estimated_new],
                                "waiting_windows": waiting, "labels": report}
+    disagreements = _disagreements(store, model.name, perf, rows, primary_metrics(config))
+    recorded["late_labels"]["estimate_disagreement"] = disagreements
+    notes += [f"{d['metric']}: {d['message']}" for d in disagreements]
     alert_view = _alert_view(perf, realized_new, today, config.alerts.on_estimated)
     return LatePerformance(recorded, rows, alert_view, report, notes)
+
+
+def primary_metrics(config: "Config") -> List[str]:
+    perf = config.performance
+    return list((perf.regression if config.model.task == "regression" else perf.classification).primary)
+
+
+def _disagreements(store, model: Optional[str], perf: Dict[str, Any], new_rows: List[Dict[str, Any]],
+                   metrics: List[str]) -> List[Dict[str, Any]]:
+    """Once labels come in for windows that were estimated: the primary metrics whose realized
+    values have left the estimate's band on several recent windows in a row (see
+    :mod:`mlmon.services.performance.disagreement`), over the lookback's windows."""
+    from mlmon.services.performance.disagreement import disagreement_from_rows
+
+    if not perf.get("windows"):
+        return []
+    rows = store.metric_rows_since(model, _window_floor(perf)) + new_rows
+    found = []
+    for metric in metrics:
+        d = disagreement_from_rows(rows, metric)
+        if d is not None:
+            found.append(d.to_dict())
+    return found
 
 
 def _start(w: Dict[str, Any]) -> str:

@@ -505,6 +505,13 @@ class HistoryStore:
             )
         return run_id
 
+    def metric_rows_since(self, model: Optional[str], since: str) -> List[Dict[str, Any]]:
+        """``ml_metrics`` rows of ``model`` for windows starting at ``since`` or later, in the
+        order they were written (estimated beside realized: what estimate-vs-label checks read)."""
+        return self.query(
+            "SELECT timestamp, metric, value, lower, upper, kind, n, known_at FROM ml_metrics"
+            " WHERE model = ? AND timestamp >= ? ORDER BY run_id", (model, since))
+
     def metric_counts(self, model: Optional[str], since: str) -> Dict[Tuple[str, str], Optional[int]]:
         """``(window start, kind) -> n`` of the latest ``ml_metrics`` rows of ``model`` for windows
         starting at ``since`` or later: what a run with late labels compares its counts with to
