@@ -48,7 +48,7 @@ def test_the_broken_segment_is_the_worst_and_beyond_its_interval(files):
     assert worst[0]["rows"] == int((_table(10_000, 1)["country"] == "IT").sum())
     it = d["segments"]["IT"]
     assert set(it) == set(d) - {"segments", "segmentation"}  # the whole run's contract
-    assert it["baseline"]["rows"] == int((_table(10_000, 0)["country"] == "IT").sum())  # its own baseline
+    assert it["baseline"]["n"] == int((_table(10_000, 0)["country"] == "IT").sum())  # its own baseline
 
 
 def test_without_segments_perf_json_has_no_segment_keys(files):
