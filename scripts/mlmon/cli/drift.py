@@ -51,6 +51,9 @@ def register(sub) -> None:
                         "the reference (default: on with --window/--chunk-size, off for two files)")
     d.add_argument("--false-alarm-rate", metavar="R", type=float,
                    help="calibrated thresholds: chance a stable window flags a column (default 0.01)")
+    d.add_argument("--embedding", metavar="PREFIX", type=csv_list, default=None,
+                   help="columns sharing this prefix are one embedding, tested as one vector column "
+                        "(parquet list<float> columns are found without it)")
     d.add_argument("--segment-by", metavar="COLS", type=csv_list, default=None,
                    help="also check drift inside every segment of these columns (COL, or COL:TOP20 for the 20 most "
                         "frequent values, the rest pooled); false discoveries controlled across segments x columns")
@@ -174,6 +177,7 @@ def _drift_options(args, columns):
         "calibrate": getattr(args, "calibrate", None),
         "false_alarm_rate": getattr(args, "false_alarm_rate", None),
         "segment_by": getattr(args, "segment_by", None) or None,
+        "embedding": getattr(args, "embedding", None) or None,
         "segment_min_rows": getattr(args, "segment_min_rows", None),
         "segment_fdr": getattr(args, "segment_fdr", None),
     }

@@ -103,9 +103,12 @@ class ColumnDrift:
     p_value_adjusted: Optional[float] = None
     new_categories: Optional[List[str]] = None
     threshold_source: str = "default"  # default | calibrated | config | flag
+    details: Optional[Dict[str, Any]] = None  # embeddings: what the test used (rows, dimension, interval)
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
+        if d["details"] is None:
+            del d["details"]
         if d["p_value_adjusted"] is None:
             del d["p_value_adjusted"]
         if not d["new_categories"]:

@@ -39,7 +39,7 @@ from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.drift.recommendations import recommendations
 from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, severity_of
 from mlmon.services.segments import MAX_SEGMENTS, Partition, parse_segment_by, partition
-from mlmon.stats.univariate import NUMERICAL, drift_rule
+from mlmon.stats.univariate import CATEGORICAL, NUMERICAL, drift_rule
 
 #: Null draws a distance threshold may take (the rate ``q/m`` needs ``2m/q`` of them).
 MAX_DRAWS = 20_000
@@ -76,13 +76,13 @@ def run_segments(reference, current, options: DriftOptions, whole: DriftResult) 
         if r is not None:
             typed[r.column] = r
     numerical = [n for n, r in typed.items() if r.type == NUMERICAL and n not in segment_columns]
-    categorical = [n for n, r in typed.items() if r.type != NUMERICAL and n not in segment_columns]
+    categorical = [n for n, r in typed.items() if r.type == CATEGORICAL and n not in segment_columns]
     keep = set(numerical) | set(categorical)
     everything = list(dict.fromkeys([*reference.columns, *current.columns]))
     base = with_fields(options, numerical=numerical, categorical=categorical,
                        exclude=[c for c in everything if c not in keep],
                        column_methods={c: m for c, m in options.column_methods.items() if c in keep},
-                       fdr=None, multivariate=None, segment_by=())
+                       fdr=None, multivariate=None, segment_by=(), embedding=())
 
     tested, not_tested = _sizes(part, options.segment_min_rows)
     m = max(1, len(tested) * len(keep))
