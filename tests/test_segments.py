@@ -158,7 +158,7 @@ def test_segments_with_windows_or_profiles_are_refused(shifted, tmp_path):
     err = _error(*shifted, "--segment-by", "country", "--chunk-size", "1000")
     assert "--segment-by with windows is not supported yet" in err
     err = _error(*shifted, "--segment-by", "country", "--engine", "local")
-    assert "segments need rows, not profiles or an engine" in err
+    assert "segments and text descriptors need rows, not profiles or an engine" in err
 
 
 # ---------------------------------------------------------------------------- false discoveries

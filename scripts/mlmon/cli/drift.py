@@ -54,6 +54,9 @@ def register(sub) -> None:
     d.add_argument("--embedding", metavar="PREFIX", type=csv_list, default=None,
                    help="columns sharing this prefix are one embedding, tested as one vector column "
                         "(parquet list<float> columns are found without it)")
+    d.add_argument("--text", metavar="COLS", type=csv_list, default=None,
+                   help="test these text columns through descriptors: length, share of non-letters, share of words "
+                        "outside the reference's vocabulary")
     d.add_argument("--segment-by", metavar="COLS", type=csv_list, default=None,
                    help="also check drift inside every segment of these columns (COL, or COL:TOP20 for the 20 most "
                         "frequent values, the rest pooled); false discoveries controlled across segments x columns")
@@ -93,11 +96,11 @@ def run_drift(args) -> int:
     if is_profile_path(args.reference) or is_profile_path(args.current) or engine_options(args).asked:
         from mlmon.cli.profile import run_profile_drift
 
-        if args.segment_by:
+        if args.segment_by or args.text:
             from mlmon.errors import MlmonError
 
-            raise MlmonError("segments need rows, not profiles or an engine", "command line",
-                             "compare the data files to use --segment-by")
+            raise MlmonError("segments and text descriptors need rows, not profiles or an engine", "command line",
+                             "compare the data files to use --segment-by or --text")
         if args.window or args.chunk_size is not None or args.calibrate:
             from mlmon.errors import MlmonError
 
@@ -108,6 +111,10 @@ def run_drift(args) -> int:
     reference = read_table(args.reference, encoding=args.encoding, role="reference")
     current = read_table(args.current, encoding=args.encoding, role="current")
     options, config_warnings = _drift_options(args, both_sides(reference.columns, current.columns))
+    if options.text:
+        from mlmon.services.drift.text import with_text_descriptors
+
+        reference, current = with_text_descriptors(reference, current, options.text)
     if options.segment_by:
         from mlmon.services.drift.segments import check_not_windowed, check_segment_options
 
@@ -178,6 +185,7 @@ def _drift_options(args, columns):
         "false_alarm_rate": getattr(args, "false_alarm_rate", None),
         "segment_by": getattr(args, "segment_by", None) or None,
         "embedding": getattr(args, "embedding", None) or None,
+        "text": getattr(args, "text", None) or None,
         "segment_min_rows": getattr(args, "segment_min_rows", None),
         "segment_fdr": getattr(args, "segment_fdr", None),
     }

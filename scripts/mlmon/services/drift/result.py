@@ -52,6 +52,7 @@ class DriftOptions(Options):
     segment_min_rows: int = 100  # a segment with fewer rows on either side is reported, not tested
     segment_fdr: float = 0.05  # false discovery rate across (segment, column) pairs
     embedding: Sequence[str] = ()  # column-name prefixes whose columns make one embedding each
+    text: Sequence[str] = ()  # text columns tested through their descriptors (see .text)
     config_warnings: Sequence[str] = ()  # config names not in the data (from_config)
 
     @classmethod
