@@ -166,23 +166,24 @@ def _vectors(table, spec: ColumnSpec) -> Tuple[np.ndarray, int]:
                              "fill or drop those rows before the check, or --exclude the columns")
         return (values[~empty] if empty.any() else values), int(empty.sum())
     series = table.frame[spec.name]
-    cells = series.to_numpy(dtype=object)
-    present = np.fromiter((c is not None and not (isinstance(c, float) and c != c) for c in cells),
-                          dtype=bool, count=cells.size)
-    cells = cells[present]
+    present = series.notna().to_numpy()
+    cells = series.to_numpy(dtype=object)[present]
     if not cells.size:
         return np.zeros((0, 0)), int((~present).sum())
-    lengths = np.fromiter((len(c) for c in cells), dtype=np.int64, count=cells.size)
+    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=cells.size)
     if (lengths != lengths[0]).any():
         i = int(np.flatnonzero(lengths != lengths[0])[0])
         raise MlmonError(f"embedding column {spec.name!r} holds vectors of different lengths ({int(lengths[0])} and "
                          f"{int(lengths[i])} values, row {int(np.flatnonzero(present)[i])})", where,
                          "export every vector with the same length (one model, one dimension), or --exclude the column")
-    first = np.asarray(cells[0])
-    matrix = np.empty((cells.size, int(lengths[0])), dtype=np.float32 if first.dtype == np.float32 else np.float64)
-    for start in range(0, cells.size, 65_536):  # stacked in blocks: no second list of a million arrays
-        block = cells[start:start + 65_536]
-        matrix[start:start + block.size] = np.stack([np.asarray(c, dtype=matrix.dtype) for c in block])
+    matrix = np.concatenate(cells).reshape(cells.size, int(lengths[0]))  # one copy, in C
+    if matrix.dtype not in (np.float32, np.float64):
+        try:
+            matrix = matrix.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise MlmonError(f"embedding column {spec.name!r} holds values that are not numbers inside its vectors",
+                             where, "export the vectors as lists of floats (missing values as NaN rows dropped), "
+                                    "or --exclude the column") from exc
     bad = np.isnan(matrix).any(axis=1) if matrix.dtype.kind == "f" else np.zeros(len(matrix), dtype=bool)
     if bad.any():
         raise MlmonError(f"embedding column {spec.name!r} has NaN inside {int(bad.sum())} vector(s) (first at row "
