@@ -164,31 +164,36 @@ def test_segments_with_windows_or_profiles_are_refused(shifted, tmp_path):
 # ---------------------------------------------------------------------------- false discoveries
 
 
-def test_p_value_pairs_get_benjamini_hochberg_at_their_share_of_the_level():
-    """Three p-value pairs of m = 6: BH at 0.05 * 3/6; adjusted values from statsmodels."""
+def test_every_pair_gets_an_empirical_p_value_and_benjamini_hochberg_runs_over_all_of_them():
+    """A p-value pair and two distance pairs, nulls of 19 draws each: (1 + extreme) / 20 by hand,
+    then statsmodels' BH; a pair with a threshold from a flag keeps its own verdict."""
     from statsmodels.stats.multitest import multipletests
 
     from mlmon.services.drift.result import ColumnDrift
     from mlmon.services.drift.segments import _control
 
-    def col(name, score, kind="p_value"):
-        return ColumnDrift(name, "numerical", "feature", "ks", "ks", score, 0.05, False, kind, "<=", None,
-                           100, 100, 0, 0, 0)
+    def col(name, score, kind, rule, source="default"):
+        return ColumnDrift(name, "numerical", "feature", "ks" if kind == "p_value" else "wasserstein", "t", score,
+                           0.05, False, kind, rule, None, 100, 100, 0, 0, 0, threshold_source=source)
 
     class R:
         def __init__(self, cols):
             self.columns, self.target_drift, self.prediction_drift = cols, None, None
 
-    p = [0.001, 0.02, 0.3]
-    results = {"a": R({"x": col("x", p[0]), "y": col("y", p[1])}), "b": R({"x": col("x", p[2]),
-                                                                          "d": col("d", 0.5, "distance")})}
-    out = _control(results, 0.05, 6, "default")
-    expected = multipletests(p, method="fdr_bh")[1]
-    got = [results["a"].columns["x"].p_value_adjusted, results["a"].columns["y"].p_value_adjusted,
-           results["b"].columns["x"].p_value_adjusted]
-    assert got == pytest.approx(expected, rel=1e-12)
-    assert out["level"] == pytest.approx(0.025)
-    assert [results["a"].columns["x"].drifted, results["a"].columns["y"].drifted] == [True, False]  # 0.003 <= 0.025 < 0.03
+    grid = np.arange(1, 20) / 20  # 0.05 ... 0.95
+    results = {"a": R({"x": col("x", 0.001, "p_value", "<="), "y": col("y", 0.97, "distance", ">=")}),
+               "b": R({"x": col("x", 0.5, "distance", ">="), "z": col("z", 9.0, "distance", ">=", "flag")})}
+    nulls = {("a", "x"): (grid, "<="), ("a", "y"): (grid, ">="), ("b", "x"): (grid, ">=")}
+    out = _control(results, nulls, 0.1, "default")
+    raw = [1 / 20, 1 / 20, 11 / 20]  # none at or below 0.001; none at or above 0.97; 10 at or above 0.5
+    assert [results["a"].columns["x"].details["null_p_value"], results["a"].columns["y"].details["null_p_value"],
+            results["b"].columns["x"].details["null_p_value"]] == pytest.approx(raw)
+    expected = multipletests(raw, method="fdr_bh")[1]
+    assert [results["a"].columns["x"].p_value_adjusted, results["a"].columns["y"].p_value_adjusted,
+            results["b"].columns["x"].p_value_adjusted] == pytest.approx(expected, rel=1e-12)
+    assert [results["a"].columns["x"].drifted, results["a"].columns["y"].drifted, results["b"].columns["x"].drifted] == [
+        True, True, False]  # 0.075, 0.075 <= 0.1 < 0.55
+    assert results["b"].columns["z"].p_value_adjusted is None and out == {"tested": 4, "flagged": 2}
 
 
 def _null_run(seed, q):
@@ -217,7 +222,9 @@ def test_with_no_change_the_share_of_flagged_pairs_stays_at_or_below_the_rate_as
 
     Under no change every flag is false, so the FDR is the chance that a run flags anything:
     at most q = 0.1. Observed: the runs with a flag, with the one-sided 99 % Clopper-Pearson
-    bound, and the mean share of flagged pairs."""
+    bound, and the mean share of flagged pairs. The smaller segments (under 1000 reference rows)
+    use Evidently's chisquare, whose own p-values reject 4 of these 24 runs at this level: the
+    empirical p-values are what keeps the rate."""
     from scipy.stats import beta
 
     q, runs = 0.1, 24

@@ -8,24 +8,24 @@ which were too small to test, and which drifted most.
 
 False discoveries. Testing ``S`` segments × ``C`` columns makes ``m = S·C`` pairs (an upper
 bound: a column missing in a segment is not tested), and by chance alone some cross any fixed
-threshold. The level ``q`` (``segment_fdr``, default 0.05) is split between the two kinds of
-score so that the false discovery rate over all pairs stays at or below ``q``:
+threshold. Every pair gets an *empirical* p-value from its own null distribution, and
+Benjamini-Hochberg runs over all of them at level ``q`` (``segment_fdr``, default 0.05):
 
-- p-value tests (``ks``, ``chisquare``, ``z``, ...): Benjamini-Hochberg over their ``m_p``
-  pairs at level ``q·m_p/m``;
-- distance tests (``wasserstein``, ``jensenshannon``, ``psi``, ...) have no p-value: each pair's
-  threshold is *calibrated* on the segment's own reference (:mod:`mlmon.stats.calibration`:
-  windows of the segment's current size drawn from a held-out part of its reference, scored
-  against the rest) at the false-alarm rate ``q/m`` (Bonferroni), so that ``P(any distance
-  pair flagged | no change) <= q·m_d/m``.
+- the null: ``B`` windows of the segment's current size drawn from its reference, each scored
+  by the column's test against the rest of that reference (:func:`mlmon.stats.calibration.null_scores`);
+  ``p = (1 + #{null scores at least as extreme}) / (B + 1)``, valid for a current window
+  exchangeable with the draws whatever the test (``B + 1 >= 2m/q`` draws, so the smallest
+  p-value can pass BH's first step);
+- a test's own p-value is not used: Evidently's ``chisquare`` (and ``g_test``) take the
+  reference proportions as exact, so on a segment whose current side is not much smaller than
+  its reference they reject far more often than their level; distances have no p-value at all;
+- when the current side is larger than half the reference, the draws are half the reference:
+  smaller windows score further from it under no change, so the p-value is conservative.
 
-The false discovery proportion of the union is at most that of the BH part plus the chance of
-any false distance flag, so ``FDR <= q·m_p/m + q·m_d/m = q`` (for BH under independence or
-positive dependence of the p-values). When the current side of a segment is larger than half
-its reference, the calibration draws windows of half the reference: smaller windows score
-higher under no change, so the threshold is conservative. A threshold set explicitly (flag or
-config) is kept as given and falls outside this control. A simulation test checks that on
-data with no change the share of flagged pairs stays at or below ``q``.
+BH controls the FDR at ``q`` for independent or positively dependent p-values (Benjamini &
+Hochberg 1995; Benjamini & Yekutieli 2001). A threshold set explicitly (flag or config) is kept
+as given and falls outside this control. A simulation test checks that on data with no change
+the share of flagged pairs stays at or below ``q``.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, 
 from mlmon.services.segments import MAX_SEGMENTS, Partition, parse_segment_by, partition
 from mlmon.stats.univariate import CATEGORICAL, NUMERICAL, drift_rule
 
-#: Null draws a distance threshold may take (the rate ``q/m`` needs ``2m/q`` of them).
+#: Null draws a pair may take (BH's first step at ``q/m`` needs ``2m/q`` of them).
 MAX_DRAWS = 20_000
 #: Segments the whole-table result names as drifted most.
 MOST_DRIFTED = 5
-PROCEDURE = ("Benjamini-Hochberg over the p-value tests' pairs at level q*m_p/m; thresholds of distance tests "
-             "calibrated on each segment's reference at false-alarm rate q/m (Bonferroni); m = segments x columns")
+PROCEDURE = ("Benjamini-Hochberg at level q over every (segment, column) pair's empirical p-value: its score "
+             "against the scores of windows of the same size drawn from the segment's own reference")
 
 
 def check_segment_options(options: DriftOptions) -> None:
@@ -87,24 +87,22 @@ def run_segments(reference, current, options: DriftOptions, whole: DriftResult) 
     tested, not_tested = _sizes(part, options.segment_min_rows)
     m = max(1, len(tested) * len(keep))
     q = float(options.segment_fdr)
-    rate = q / m
-    draws = max(199, math.ceil(2 / rate) - 1)
+    draws = max(199, math.ceil(2 * m / q) - 1)
     warnings: List[str] = []
     if draws > MAX_DRAWS:
         draws = MAX_DRAWS
-        rate_used = 2 / (MAX_DRAWS + 1)
-        warnings.append(f"{m} (segment, column) pairs: distance thresholds are calibrated at a false-alarm rate of "
-                        f"{rate_used:.2g} per pair, not {rate:.2g}; segment by fewer values to keep the false "
-                        f"discovery rate at {q:g}")
-        rate = rate_used
+        warnings.append(f"{m} (segment, column) pairs: {MAX_DRAWS} null draws a pair resolve p-values down to "
+                        f"{1 / (MAX_DRAWS + 1):.2g}, above the {q / m:.2g} the first flag needs; segment by fewer "
+                        f"values to keep the false discovery rate at {q:g} with power")
 
     results: Dict[str, DriftResult] = {}
+    nulls: Dict[Tuple[str, str], Any] = {}
     for name in tested:
         ref_rows, cur_rows = part.rows[name]
         ref = Table(path=f"{reference.path} [{name}]", frame=reference.frame.iloc[ref_rows], kinds=reference.kinds)
         cur = Table(path=f"{current.path} [{name}]", frame=current.frame.iloc[cur_rows], kinds=current.kinds)
-        results[name] = run(RowSource(ref, cur), base, calibrator=_calibrator(name, rate, draws))
-    adjusted = _control(results, q, m, options.source("segment_fdr"))
+        results[name] = run(RowSource(ref, cur), base, calibrator=_null_recorder(name, draws, nulls))
+    adjusted = _control(results, nulls, q, options.source("segment_fdr"))
     for r in results.values():
         _refresh(r)
     whole.segments = {name: r.to_dict() for name, r in results.items()}
@@ -116,8 +114,7 @@ def run_segments(reference, current, options: DriftOptions, whole: DriftResult) 
         "pairs": m,
         "pairs_tested": adjusted["tested"],
         "pairs_flagged": adjusted["flagged"],
-        "distance_false_alarm_rate": rate,
-        "p_value_level": adjusted["level"],
+        "null_draws": draws,
         "values": {name: part.values[name] for name in part.names},
         "not_tested": not_tested,
         "most_drifted": most_drifted(results),
@@ -144,24 +141,36 @@ def _sizes(part: Partition, min_rows: int) -> Tuple[List[str], Dict[str, Dict[st
     return tested, not_tested
 
 
-def _calibrator(segment: str, rate: float, draws: int):
-    """Thresholds of distance tests at false-alarm rate ``rate``, from the segment's reference."""
-    from mlmon.stats.calibration import null_scores, seed_for, threshold_from_scores
+def _null_recorder(segment: str, draws: int, nulls: Dict[Tuple[str, str], Any]):
+    """A pipeline calibrator that keeps no threshold but records each column's empirical p-value.
 
-    def calibrate(spec, test, data):
-        if test.score_kind != "distance":
-            return None  # p-values: Benjamini-Hochberg afterwards
+    It runs before the column's test, so it draws the null and stores it; the observed score
+    is compared with it in :func:`_control`."""
+    from mlmon.stats.calibration import null_scores, seed_for
+
+    def record(spec, test, data):
         N = data.n_reference
         n = min(data.n_current, N // 2)
-        if n < 2:
-            return None
-        pool = null_scores(data.reference, test, spec.type, n, draws=draws, method="random",
-                           seed=seed_for(f"{segment}\x00{spec.name}"), presorted=spec.type == NUMERICAL, fast=True)
-        if math.floor(rate * (pool.scores.size + 1) + 1e-9) < 1:
-            return float(np.nextafter(pool.scores[-1], np.inf)) if pool.scores.size else None
-        return threshold_from_scores(pool.scores, drift_rule(test), rate)[0]
+        if n >= 2:
+            pool = null_scores(data.reference, test, spec.type, n, draws=draws, method="random",
+                               seed=seed_for(f"{segment}\x00{spec.name}"), presorted=spec.type == NUMERICAL, fast=True)
+            nulls[(segment, spec.name)] = (pool.scores, drift_rule(test))
+        return None  # the test's own threshold stays until the adjustment replaces the verdict
 
-    return calibrate
+    return record
+
+
+def empirical_p_value(null: np.ndarray, score: float, rule: str) -> float:
+    """``(1 + #{null scores at least as extreme as score}) / (B + 1)``; "extreme" follows the drift rule.
+
+    >>> empirical_p_value(np.array([0.1, 0.2, 0.3, 0.4]), 0.3, ">="), empirical_p_value(np.array([0.01, 0.5]), 0.02, "<")
+    (0.6, 0.6666666666666666)
+    """
+    s = np.asarray(null, dtype=np.float64)
+    if np.isnan(score):
+        return 1.0
+    extreme = int((s >= score).sum()) if rule in (">=", ">") else int((s <= score).sum())
+    return (1 + extreme) / (1 + s.size)
 
 
 def _pairs(r: DriftResult) -> List[ColumnDrift]:
@@ -170,22 +179,27 @@ def _pairs(r: DriftResult) -> List[ColumnDrift]:
     return out
 
 
-def _control(results: Dict[str, DriftResult], q: float, m: int, origin: str) -> Dict[str, Any]:
-    """Benjamini-Hochberg over the p-value pairs at ``q·m_p/m`` (distance pairs were calibrated)."""
+def _control(results: Dict[str, DriftResult], nulls, q: float, origin: str) -> Dict[str, Any]:
+    """Benjamini-Hochberg at ``q`` over the pairs' empirical p-values (a pair without a null: p = 1)."""
     from mlmon.stats.multiple_testing import benjamini_hochberg
 
-    pairs = [c for r in results.values() for c in _pairs(r)]
-    p_pairs = [c for c in pairs if c.score_kind == "p_value" and c.threshold_source not in ("config", "flag")]
-    level = q * len(p_pairs) / m if m else q
-    if p_pairs:
-        adjusted = benjamini_hochberg(np.array([c.score for c in p_pairs]))
-        for c, p_adj in zip(p_pairs, adjusted):
+    pairs = [(name, c) for name, r in results.items() for c in _pairs(r)]
+    adjustable = [(name, c) for name, c in pairs if c.threshold_source not in ("config", "flag")]
+    if adjustable:
+        p = []
+        for name, c in adjustable:
+            null = nulls.get((name, c.column))
+            p.append(1.0 if null is None else empirical_p_value(null[0], c.score, null[1]))
+        adjusted = benjamini_hochberg(np.array(p))
+        for (name, c), raw, p_adj in zip(adjustable, p, adjusted):
+            null = nulls.get((name, c.column))
+            c.details = dict(c.details or {}, null_p_value=raw, null_draws=0 if null is None else int(null[0].size))
             c.p_value_adjusted = float(p_adj)
-            c.threshold = level
+            c.threshold = q
             c.threshold_source = origin
             c.drift_rule = "<="
-            c.drifted = bool(p_adj <= level)
-    return {"tested": len(pairs), "flagged": sum(1 for c in pairs if c.drifted), "level": level}
+            c.drifted = bool(p_adj <= q)
+    return {"tested": len(pairs), "flagged": sum(1 for _, c in pairs if c.drifted)}
 
 
 def _refresh(r: DriftResult) -> None:
