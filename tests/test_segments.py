@@ -223,8 +223,8 @@ def test_with_no_change_the_share_of_flagged_pairs_stays_at_or_below_the_rate_as
     Under no change every flag is false, so the FDR is the chance that a run flags anything:
     at most q = 0.1. Observed: the runs with a flag, with the one-sided 99 % Clopper-Pearson
     bound, and the mean share of flagged pairs. The smaller segments (under 1000 reference rows)
-    use Evidently's chisquare, whose own p-values reject 4 of these 24 runs at this level: the
-    empirical p-values are what keeps the rate."""
+    use Evidently's chisquare, whose own p-values (BH over them at their share of the level)
+    flagged 4 of these 24 runs: the empirical p-values are what keeps the rate."""
     from scipy.stats import beta
 
     q, runs = 0.1, 24
