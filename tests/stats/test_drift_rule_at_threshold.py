@@ -17,6 +17,8 @@ RULES = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.g
 
 def _samples(test):
     rng = np.random.default_rng(5)
+    if "embedding" in test.column_types:  # vectors: (rows, dimension)
+        return rng.normal(0, 1, (200, 4)), rng.normal(0.2, 1, (200, 4)), "embedding"
     if U.NUMERICAL in test.column_types:
         return np.sort(rng.normal(0, 1, 200)), np.sort(rng.normal(0.2, 1, 200)), U.NUMERICAL
     # two categories: the z and Fisher tests accept no more

@@ -24,8 +24,8 @@ def test_default_method_follows_evidentlys_choice_at_each_boundary(n_reference, 
 
 def test_known_ids_are_every_test_in_case_insensitive_order():
     assert U.known_ids() == [
-        "anderson", "chisquare", "chisquare_pooled", "cramer_von_mises", "ed", "empirical_mmd", "es", "fisher_exact",
-        "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "psi", "psi_quantile", "t_test", "TVD",
-        "wasserstein", "z"]
+        "anderson", "chisquare", "chisquare_pooled", "cramer_von_mises", "domain_classifier", "ed", "empirical_mmd",
+        "es", "fisher_exact", "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "mmd", "mmd_linear",
+        "psi", "psi_quantile", "t_test", "TVD", "wasserstein", "z"]
     assert sorted(U.available(), key=str.lower) == U.known_ids()
     assert all(U.available()[k].id == k for k in U.known_ids())

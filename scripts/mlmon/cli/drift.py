@@ -51,6 +51,19 @@ def register(sub) -> None:
                         "the reference (default: on with --window/--chunk-size, off for two files)")
     d.add_argument("--false-alarm-rate", metavar="R", type=float,
                    help="calibrated thresholds: chance a stable window flags a column (default 0.01)")
+    d.add_argument("--embedding", metavar="PREFIX", type=csv_list, default=None,
+                   help="columns sharing this prefix are one embedding, tested as one vector column "
+                        "(parquet list<float> columns are found without it)")
+    d.add_argument("--text", metavar="COLS", type=csv_list, default=None,
+                   help="test these text columns through descriptors: length, share of non-letters, share of words "
+                        "outside the reference's vocabulary")
+    d.add_argument("--segment-by", metavar="COLS", type=csv_list, default=None,
+                   help="also check drift inside every segment of these columns (COL, or COL:TOP20 for the 20 most "
+                        "frequent values, the rest pooled); false discoveries controlled across segments x columns")
+    d.add_argument("--segment-min-rows", metavar="N", type=int,
+                   help="segments with fewer rows on a side are reported, not tested (default 100)")
+    d.add_argument("--segment-fdr", metavar="Q", type=float,
+                   help="false discovery rate across (segment, column) pairs (default 0.05)")
     d.add_argument("--fail-on", choices=["drift", "critical"],
                    help="exit 1 on dataset drift / critical severity (for CI gates)")
     d.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
@@ -83,6 +96,11 @@ def run_drift(args) -> int:
     if is_profile_path(args.reference) or is_profile_path(args.current) or engine_options(args).asked:
         from mlmon.cli.profile import run_profile_drift
 
+        if args.segment_by or args.text:
+            from mlmon.errors import MlmonError
+
+            raise MlmonError("segments and text descriptors need rows, not profiles or an engine", "command line",
+                             "compare the data files to use --segment-by or --text")
         if args.window or args.chunk_size is not None or args.calibrate:
             from mlmon.errors import MlmonError
 
@@ -93,10 +111,23 @@ def run_drift(args) -> int:
     reference = read_table(args.reference, encoding=args.encoding, role="reference")
     current = read_table(args.current, encoding=args.encoding, role="current")
     options, config_warnings = _drift_options(args, both_sides(reference.columns, current.columns))
+    if options.text:
+        from mlmon.services.drift.text import with_text_descriptors
+
+        reference, current = with_text_descriptors(reference, current, options.text)
+    if options.segment_by:
+        from mlmon.services.drift.segments import check_not_windowed, check_segment_options
+
+        check_not_windowed(options)
+        check_segment_options(options)
     if options.windowed:
         result = run_windowed(reference, current, options)
     else:
         result = run_two_files(reference, current, options)
+    if options.segment_by:
+        from mlmon.services.drift.segments import run_segments
+
+        result = run_segments(reference, current, options, result)
     data = result.to_dict()
     data["warnings"].extend(config_warnings)
     if args.html:
@@ -152,6 +183,11 @@ def _drift_options(args, columns):
         "timezone": getattr(args, "timezone", None),
         "calibrate": getattr(args, "calibrate", None),
         "false_alarm_rate": getattr(args, "false_alarm_rate", None),
+        "segment_by": getattr(args, "segment_by", None) or None,
+        "embedding": getattr(args, "embedding", None) or None,
+        "text": getattr(args, "text", None) or None,
+        "segment_min_rows": getattr(args, "segment_min_rows", None),
+        "segment_fdr": getattr(args, "segment_fdr", None),
     }
     lists = {"numerical": list(options.numerical), "categorical": list(options.categorical)}
     for key, given in (("numerical", args.numerical), ("categorical", args.categorical), ("exclude", args.exclude)):

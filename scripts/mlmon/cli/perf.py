@@ -63,6 +63,10 @@ def register(sub) -> None:
                    help="windows with fewer labels than this share are sparsely labeled (default 0.5)")
     p.add_argument("--model", metavar="NAME", help="model name recorded in the history")
     p.add_argument("--model-version", metavar="V", dest="version", help="model version recorded in the history")
+    p.add_argument("--segment-by", metavar="COLS", type=csv_list,
+                   help="also compute the metrics inside every segment of these columns (COL, or COL:TOP20)")
+    p.add_argument("--segment-min-rows", metavar="N", type=int,
+                   help="segments with fewer rows are reported, not computed (default 100)")
     p.add_argument("--fail-on", choices=["degraded", "critical"], help="exit 1 when a window is at least this severe")
     add_history(p)
     p.set_defaults(func=run_perf)
@@ -122,6 +126,11 @@ def run_perf(args) -> int:
     reference = _read(options.reference, args, "reference")
     labels = _read(args.labels, args, "labels")
     data = compute_performance(current, options, reference, labels=labels).to_dict()
+    if options.segment_by:
+        from mlmon.services.performance.segments import add_segments
+
+        add_segments(data, current, options, reference, labels,
+                     wheres=(args.predictions, options.reference or "reference"))
     record(data, args, lambda store, d: record_performance(store, d, options.reference, args.predictions))
     emit(data, args, _render)
     rank = {"healthy": 0, "degraded": 1, "critical": 2}

@@ -57,11 +57,15 @@ def looks_like_id_name(name: str) -> bool:
     return bool(ID_NAME.search(str(name)))
 
 
+EMBEDDING = "embedding"
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
-    type: str  # "numerical" | "categorical"
+    type: str  # "numerical" | "categorical" | "embedding"
     role: str  # "feature" | "target" | "prediction"
+    members: Tuple[str, ...] = ()  # an embedding made of several columns: their names, in order
 
 
 @dataclass
@@ -125,6 +129,10 @@ class TableFacts:
         series = self.current.frame[name]
         return int(series.nunique()), int(series.count()), False
 
+    def is_vector(self, name: str) -> bool:
+        """Whether the current side's first value is a list of numbers (a parquet list<float>)."""
+        return holds_vectors(self.current.frame[name])
+
     def categories_are_numbers(self, name: str) -> bool:
         table = self.reference if self.reference.kinds[name] in ("string", "category") else self.current
         accessor = getattr(table.frame[name], "cat", None)
@@ -155,9 +163,16 @@ def assign_types_from(
     exclude: Sequence[str] = (),
     target: Optional[str] = None,
     prediction: Optional[str] = None,
+    embedding: Sequence[str] = (),
 ) -> Typing:
-    """Type every shared column of two sides described by ``facts`` (the one typing rule)."""
+    """Type every shared column of two sides described by ``facts`` (the one typing rule).
+
+    A column of lists of numbers is an ``embedding``; so are the columns sharing a prefix named
+    in ``embedding`` (one embedding per prefix, named by it, its columns in file order)."""
     known = set(facts.reference_columns) | set(facts.current_columns)
+    groups = _embedding_groups(facts, embedding, exclude)
+    grouped = {c for members in groups.values() for c in members}
+    first_of = {members[0]: prefix for prefix, members in groups.items()}
     for field, cols in (("numerical", numerical), ("categorical", categorical), ("exclude", exclude)):
         _check_known(option(field), cols, known, facts)
     for field, col in (("target", target), ("prediction", prediction)):
@@ -176,6 +191,11 @@ def assign_types_from(
     in_reference = set(facts.reference_columns)
     for name in facts.current_columns:
         if name in exclude or name not in in_reference:
+            continue
+        if name in grouped:  # an embedding stands where its first column is
+            if name in first_of:
+                prefix = first_of[name]
+                columns.append(ColumnSpec(prefix, EMBEDDING, "feature", tuple(groups[prefix])))
             continue
         rk, ck = facts.kinds(name)
         _check_compatible(name, rk, ck, facts)
@@ -228,6 +248,9 @@ def _infer(facts: ColumnFacts, name: str, kind: str):
         return None, "datetime column: not a feature to drift-test"
     if kind == "empty":
         return None, "all values missing"
+    is_vector = getattr(facts, "is_vector", None)
+    if kind == "other" and is_vector is not None and is_vector(name):
+        return EMBEDDING, ""
     return None, "mixed or nested values: cannot be typed; use --categorical to test it as categories"
 
 
@@ -253,3 +276,37 @@ def _check_known(flag: str, cols: Iterable[str], known: set, facts: ColumnFacts)
             facts.current_where,
             f"check the spelling against {facts.header}",
         )
+
+
+def holds_vectors(series) -> bool:
+    """Whether ``series``' first non-missing value is a non-empty list or array of numbers."""
+    import numpy as np
+
+    values = series.dropna()
+    if not len(values):
+        return False
+    first = values.iloc[0]
+    if not isinstance(first, (list, tuple, np.ndarray)) or len(first) == 0:
+        return False
+    return np.asarray(first).dtype.kind in "fiu"
+
+
+def _embedding_groups(facts: ColumnFacts, prefixes: Sequence[str], exclude: Sequence[str]) -> Dict[str, List[str]]:
+    """Columns of each embedding prefix (both sides, not excluded); a prefix matching nothing is an error."""
+    groups: Dict[str, List[str]] = {}
+    in_reference = set(facts.reference_columns)
+    for prefix in prefixes:
+        members = [c for c in facts.current_columns
+                   if str(c).startswith(prefix) and c in in_reference and c not in exclude]
+        if not members:
+            shown = ", ".join(map(str, facts.current_columns[:8])) + (", ..." if len(facts.current_columns) > 8 else "")
+            raise MlmonError(f"{option('embedding')} {prefix!r} matches no column", facts.current_where,
+                             f"name the prefix the vector's columns share (emb_ for emb_0, emb_1, ...); columns: {shown}")
+        for c in members:
+            kinds = facts.kinds(c)
+            bad = [k for k in kinds if k not in NUMBER_LIKE]
+            if bad:
+                raise MlmonError(f"{option('embedding')} {prefix!r}: column {c!r} holds {bad[0]} values, not numbers",
+                                 facts.current_where, f"use a prefix only the vector's number columns share")
+        groups[prefix] = members
+    return groups

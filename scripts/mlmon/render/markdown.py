@@ -84,6 +84,8 @@ def drift_report(d: Dict[str, Any]) -> str:
     elif d.get("calibration"):
         out.append(_thresholds_line(d["calibration"]))
         out.append("")
+    if d.get("segmentation") is not None:
+        out.extend(_segments_section(d))
     if d.get("warnings"):
         out.append("## Warnings")
         out.extend(f"- {prose(w)}" for w in d["warnings"])
@@ -93,6 +95,25 @@ def drift_report(d: Dict[str, Any]) -> str:
         out.extend(f"- {prose(r)}" for r in d["recommendations"])
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _segments_section(d: Dict[str, Any]) -> List[str]:
+    """One line per tested segment (drifted first), then the segments too small to test."""
+    seg = d["segmentation"]
+    out = [f"## Segments by {', '.join(cell(b) for b in seg['by'])}", "",
+           f"{seg['pairs_flagged']} of {seg['pairs_tested']} (segment, column) pairs drifted; false discovery rate "
+           f"held at {_num(seg['false_discovery_rate'])} across them.", "",
+           "| segment | reference rows | current rows | drifted columns |", "|---|---:|---:|---|"]
+    ranked = sorted(d["segments"].items(), key=lambda kv: (-kv[1]["n_drifted"], -kv[1]["drift_share"]))
+    for name, r in ranked:
+        cols = ", ".join(cell(c) for c, x in r["columns"].items() if x["drifted"]) or "none"
+        out.append(f"| {cell(name)} | {r['reference']['rows']:,} | {r['current']['rows']:,} | {cols} |")
+    out.append("")
+    if seg["not_tested"]:
+        out.append("Not tested: " + "; ".join(f"{cell(n)} ({prose(x['reason'])}, {x['reference_rows']:,} / "
+                                             f"{x['current_rows']:,} rows)" for n, x in seg["not_tested"].items()))
+        out.append("")
+    return out
 
 
 #: Windows listed in full up to this many; beyond, the drifted ones and the last few.

@@ -132,6 +132,17 @@ def perf_report(d: Dict[str, Any]) -> str:
     out.append("Brackets are 95% intervals. All metrics per window: `--format json`.")
     for warning in d.get("warnings") or []:
         out.append(f"- warning: {prose(warning)}")
+    if d.get("segmentation") is not None:
+        seg = d["segmentation"]
+        out += ["", f"## Segments by {', '.join(cell(b) for b in seg['by'])}", ""]
+        for w in seg["worst"]:
+            beyond = "beyond its interval" if w["beyond_interval"] else "within its interval"
+            out.append(f"- {cell(w['segment'])}: {w['metric']} dropped {100 * w['drop']:.1f} % ({beyond}; "
+                       f"{w['rows']:,} rows, {w['severity']})")
+        if not seg["worst"]:
+            out.append("- no segment's primary metric dropped")
+        if seg["not_tested"]:
+            out.append("- not computed (too few rows): " + ", ".join(cell(n) for n in seg["not_tested"]))
     return "\n".join(out) + "\n"
 
 

@@ -42,6 +42,9 @@ def diagnosis_report(d: Dict[str, Any]) -> str:
                 lines.append(f"- {mark}{prose(e['summary'])} (strength {e['strength']:.2f})")
             if len(c["evidence"]) > EVIDENCE_SHOWN:
                 lines.append(f"- ... {len(c['evidence']) - EVIDENCE_SHOWN} more in the JSON output")
+    if d.get("segments"):
+        lines += ["", "## Segments that dropped most", ""]
+        lines += [f"- {prose(e['summary'])}" for e in d["segments"]]
     lines += ["", "## Timeline", ""]
     if d["timeline"]:
         lines += [f"- {prose(t['timestamp'], 40)}: {prose(t['event'])}" for t in d["timeline"]]

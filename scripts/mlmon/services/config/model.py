@@ -108,6 +108,13 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Segments:
+    by: Names
+    min_rows: int
+    false_discovery_rate: float
+
+
+@dataclass(frozen=True)
 class Business:
     false_positive_cost: float
     false_negative_cost: float
@@ -226,6 +233,7 @@ class Config:
     model: Model
     data: Data
     drift: Drift
+    segments: Segments
     performance: Performance
     alerts: Alerts
     notifications: Mapping[str, Mapping[str, Any]]

@@ -60,6 +60,17 @@ def options_from_config(config: Any, columns: Sequence[str]) -> Tuple[Dict[str, 
         out["calibrate"] = bool(drift.calibration.enabled)
     if config.given("drift", "calibration", "false_alarm_rate"):
         out["false_alarm_rate"] = drift.calibration.false_alarm_rate
+    segments = config.segments
+    if segments.by:
+        names = [str(b).split(":")[0] for b in segments.by]
+        missing = [n for n in names if n not in present]
+        if missing:
+            warnings.append(f"config segments.by not in the data, ignored: {', '.join(missing)}")
+        out["segment_by"] = [b for b, n in zip(segments.by, names) if n in present]
+    if config.given("segments", "min_rows"):
+        out["segment_min_rows"] = segments.min_rows
+    if config.given("segments", "false_discovery_rate"):
+        out["segment_fdr"] = segments.false_discovery_rate
     if drift.multivariate.enabled:
         out["multivariate"] = drift.multivariate.method or "mmd"
     return out, warnings

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mlmon.errors import OPTIONS, MlmonError, option
-from mlmon.io.columns import ColumnSpec, Typing, assign_types_from, check_same_columns
+from mlmon.io.columns import EMBEDDING, ColumnSpec, Typing, assign_types_from, check_same_columns
 from mlmon.services.drift.options import check_options
 from mlmon.services.drift.recommendations import recommendations
 from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, ProfileColumnDrift, severity_of
@@ -46,7 +46,8 @@ def run(source, options: Optional[DriftOptions] = None, calibrator=None) -> Drif
     check_same_columns(ref_side, cur_side, exclude, target=options.target)
     check_options(options)
     typing = assign_types_from(source, numerical=options.numerical, categorical=options.categorical,
-                               exclude=exclude, target=options.target, prediction=options.prediction)
+                               exclude=exclude, target=options.target, prediction=options.prediction,
+                               embedding=options.embedding)
     _check_column_methods(typing, options, source.header)
     warnings: List[str] = []
     skipped = dict(typing.skipped)
@@ -166,7 +167,10 @@ def _column_drift(source, spec: ColumnSpec, options: DriftOptions,
         warnings.append(f"{spec.name}: constant column (one value on both sides)")
     warnings.extend(f"{spec.name}: {note}" for note in data.notes)
 
-    method = _method_for(spec, options, data.n_reference, data.n_unique)
+    if spec.type == EMBEDDING:
+        method = _embedding_method(spec, options, data)
+    else:
+        method = _method_for(spec, options, data.n_reference, data.n_unique)
     test = univariate.get(method)
     threshold = options.column_thresholds.get(spec.name, options.threshold)
     threshold_source = options.threshold_origin(spec.name) or "default"
@@ -199,7 +203,7 @@ def _column_drift(source, spec: ColumnSpec, options: DriftOptions,
         reference_count=int(data.n_reference), current_count=int(data.n_current),
         reference_missing=int(data.reference_missing), current_missing=int(data.current_missing),
         infinite_dropped=int(data.infinite), new_categories=data.new_categories[:NEW_CATEGORIES_SHOWN] or None,
-        threshold_source=threshold_source,
+        threshold_source=threshold_source, details=out.details,
     )
     if out.exactness is None:
         return ColumnDrift(**fields), warnings, None
@@ -216,6 +220,17 @@ def _new_categories_warning(name: str, data: ColumnData, warnings: List[str]) ->
         f"{name}: {len(new)} categor{'y' if len(new) == 1 else 'ies'} only in current "
         f"({', '.join(shown)}{', ...' if len(new) > 5 else ''}{more}; {data.new_rows} rows)"
     )
+
+
+def _embedding_method(spec: ColumnSpec, options: DriftOptions, data: ColumnData) -> str:
+    """The embedding test asked for, else the automatic choice by size and dimension."""
+    from mlmon.stats.embedding import choose_method
+
+    if spec.name in options.column_methods:
+        return options.column_methods[spec.name]
+    if options.method and EMBEDDING in univariate.get(options.method).column_types:
+        return options.method
+    return choose_method(data.n_reference, data.n_current, data.reference.shape[1])
 
 
 def _method_for(spec: ColumnSpec, options: DriftOptions, n_reference: int, n_unique: int) -> str:

@@ -48,6 +48,11 @@ class DriftOptions(Options):
     window: Optional[str] = None
     chunk_size: Optional[int] = None
     timezone: Optional[str] = None
+    segment_by: Sequence[str] = ()  # columns (or COL:TOPK) whose values split the data (see .segments)
+    segment_min_rows: int = 100  # a segment with fewer rows on either side is reported, not tested
+    segment_fdr: float = 0.05  # false discovery rate across (segment, column) pairs
+    embedding: Sequence[str] = ()  # column-name prefixes whose columns make one embedding each
+    text: Sequence[str] = ()  # text columns tested through their descriptors (see .text)
     config_warnings: Sequence[str] = ()  # config names not in the data (from_config)
 
     @classmethod
@@ -99,9 +104,12 @@ class ColumnDrift:
     p_value_adjusted: Optional[float] = None
     new_categories: Optional[List[str]] = None
     threshold_source: str = "default"  # default | calibrated | config | flag
+    details: Optional[Dict[str, Any]] = None  # embeddings: what the test used (rows, dimension, interval)
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
+        if d["details"] is None:
+            del d["details"]
         if d["p_value_adjusted"] is None:
             del d["p_value_adjusted"]
         if not d["new_categories"]:
@@ -152,6 +160,8 @@ class DriftResult:
     windows: Optional[List[Dict[str, Any]]] = None      # windowed mode only
     onsets: Optional[Dict[str, Optional[str]]] = None
     calibration: Optional[Dict[str, Any]] = None
+    segments: Optional[Dict[str, Dict[str, Any]]] = None  # segment mode only: each segment's own result
+    segmentation: Optional[Dict[str, Any]] = None
 
     @property
     def drifted_columns(self) -> List[str]:
@@ -182,6 +192,9 @@ class DriftResult:
         if self.windows is not None:
             d["windows"] = self.windows
             d["onsets"] = self.onsets or {}
+        if self.segmentation is not None:
+            d["segmentation"] = self.segmentation
+            d["segments"] = self.segments or {}
         return strict_json(d)
 
 

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from mlmon.io.columns import ColumnSpec, TableFacts
+from mlmon.io.columns import EMBEDDING, ColumnSpec, TableFacts
 from mlmon.stats import univariate
 from mlmon.stats.univariate import NUMERICAL
 from mlmon.stats.univariate._binning import nunique_sorted, unique_sorted
@@ -59,6 +59,7 @@ class Outcome:
     statistic: Optional[float] = None
     exactness: Optional[Dict[str, Any]] = None  # profiles: approximate, bounds, basis, ...
     note: str = ""
+    details: Optional[Dict[str, Any]] = None  # embeddings: what the test used
 
 
 # ---------------------------------------------------------------------------- rows
@@ -81,6 +82,8 @@ class RowSource(TableFacts):
                 {"path": self.current.path, "rows": self.current.rows})
 
     def column(self, spec: ColumnSpec) -> ColumnData:
+        if spec.type == EMBEDDING:
+            return _embedding_data(self.reference, self.current, spec)
         ref_s, cur_s = self.reference.frame[spec.name], self.current.frame[spec.name]
         if spec.type == NUMERICAL:
             ref, ref_missing, ref_inf = _numeric(ref_s)
@@ -113,6 +116,11 @@ class RowSource(TableFacts):
         return data
 
     def run(self, method: str, spec: ColumnSpec, data: ColumnData, threshold: float) -> Outcome:
+        if spec.type == EMBEDDING:
+            from mlmon.stats.embedding import embedding_test
+
+            r = embedding_test(data.reference, data.current, method, alpha=threshold)
+            return Outcome(r.p_value, r.drifted, r.statistic, details=r.details)
         out = univariate.get(method)(data.reference, data.current, spec.type, threshold,
                                      presorted=spec.type == NUMERICAL)
         return Outcome(out.score, out.drifted, out.statistic)
@@ -122,6 +130,66 @@ class RowSource(TableFacts):
 
     def frames(self):
         return self.reference.frame, self.current.frame
+
+
+def _embedding_data(reference, current, spec: ColumnSpec) -> ColumnData:
+    """Both sides' vectors as ``(rows, dimension)`` arrays; rows without a vector count as missing."""
+    ref, ref_missing = _vectors(reference, spec)
+    cur, cur_missing = _vectors(current, spec)
+    if ref.size and cur.size and ref.shape[1] != cur.shape[1]:
+        from mlmon.errors import MlmonError
+
+        raise MlmonError(f"embedding {spec.name!r} has {ref.shape[1]} values a vector in the reference but "
+                         f"{cur.shape[1]} in current", f"{reference.path} vs {current.path}",
+                         "compare embeddings from the same model, or --exclude the column")
+    return ColumnData(ref, cur, len(ref), len(cur), ref_missing, cur_missing, 0)
+
+
+def _vectors(table, spec: ColumnSpec) -> Tuple[np.ndarray, int]:
+    """One side's vectors (float32 stays float32) and how many rows have none.
+
+    A vector of another length than the first, or with NaN inside, is an input error: one line
+    saying which row, and what to do."""
+    from mlmon.errors import MlmonError
+
+    where = table.path
+    if spec.members:
+        values = table.frame[list(spec.members)].to_numpy()
+        if values.dtype.kind not in "f":
+            values = values.astype(np.float64)
+        nan = np.isnan(values)
+        empty = nan.all(axis=1)
+        partial = nan.any(axis=1) & ~empty
+        if partial.any():
+            raise MlmonError(f"embedding {spec.name!r} has missing values inside {int(partial.sum())} vector(s) "
+                             f"(first at row {int(np.flatnonzero(partial)[0])})", where,
+                             "fill or drop those rows before the check, or --exclude the columns")
+        return (values[~empty] if empty.any() else values), int(empty.sum())
+    series = table.frame[spec.name]
+    present = series.notna().to_numpy()
+    cells = series.to_numpy(dtype=object)[present]
+    if not cells.size:
+        return np.zeros((0, 0)), int((~present).sum())
+    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=cells.size)
+    if (lengths != lengths[0]).any():
+        i = int(np.flatnonzero(lengths != lengths[0])[0])
+        raise MlmonError(f"embedding column {spec.name!r} holds vectors of different lengths ({int(lengths[0])} and "
+                         f"{int(lengths[i])} values, row {int(np.flatnonzero(present)[i])})", where,
+                         "export every vector with the same length (one model, one dimension), or --exclude the column")
+    matrix = np.concatenate(cells).reshape(cells.size, int(lengths[0]))  # one copy, in C
+    if matrix.dtype not in (np.float32, np.float64):
+        try:
+            matrix = matrix.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise MlmonError(f"embedding column {spec.name!r} holds values that are not numbers inside its vectors",
+                             where, "export the vectors as lists of floats (missing values as NaN rows dropped), "
+                                    "or --exclude the column") from exc
+    bad = np.isnan(matrix).any(axis=1) if matrix.dtype.kind == "f" else np.zeros(len(matrix), dtype=bool)
+    if bad.any():
+        raise MlmonError(f"embedding column {spec.name!r} has NaN inside {int(bad.sum())} vector(s) (first at row "
+                         f"{int(np.flatnonzero(present)[np.flatnonzero(bad)[0]])})", where,
+                         "fill or drop those rows before the check, or --exclude the column")
+    return matrix, int((~present).sum())
 
 
 def _numeric(series) -> Tuple[np.ndarray, int, int]:

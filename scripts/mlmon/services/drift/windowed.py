@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from mlmon.errors import OPTIONS, MlmonError, option
+from mlmon.io.columns import EMBEDDING
 from mlmon.services.drift.options import check_options
 from mlmon.services.drift.pipeline import SMALL_SAMPLE, run
 from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, severity_of
@@ -144,7 +145,7 @@ def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
         raise MlmonError(f"every window holds fewer than {MIN_WINDOW_ROWS} rows (the largest: {int(windows.counts.max())})",
                          OPTIONS, f"windows are tested from {MIN_WINDOW_ROWS} rows up: use a longer {option('window')} "
                                   f"or a larger {option('chunk_size')}")
-    columns = list(whole.columns.values())
+    columns = [c for c in whole.columns.values() if c.type != EMBEDDING]  # embeddings: the whole period only
     jobs = [(c, options) for c in columns]
     workers = options.workers or min(len(jobs), os.cpu_count() or 1) or 1
 

@@ -56,6 +56,8 @@ class PerfOptions(Options):
     model: Optional[str] = None
     version: Optional[str] = None
     reference: Optional[str] = None                    # the labeled baseline period's file (read by the caller)
+    segment_by: Optional[Sequence[str]] = None         # also per segment of these columns (see .segments)
+    segment_min_rows: int = 100                        # segments with fewer rows are reported, not computed
 
     @classmethod
     def from_config(cls, config, chunks: bool = False) -> "PerfOptions":
@@ -66,6 +68,11 @@ class PerfOptions(Options):
         settings = run_settings_from_config(config)
         if chunks:
             settings.pop("window", None)
+        segments = getattr(config, "segments", None)
+        if segments is not None and segments.by:
+            settings["segment_by"] = list(segments.by)
+        if segments is not None and config.given("segments", "min_rows"):
+            settings["segment_min_rows"] = segments.min_rows
         return cls().from_fields(**settings)
 
 

@@ -2,7 +2,8 @@
 
 :func:`diagnose` runs every diagnostic the inputs allow (performance change, feature, target and
 prediction drift, concept drift and label shift, pipeline faults, coverage of the reference,
-infrastructure and traffic, change events), ranks the candidate causes
+infrastructure and traffic, change events), looks for the segments whose metric dropped most
+(:func:`~mlmon.services.rca.segments.worst_segments`), ranks the candidate causes
 (:mod:`~mlmon.services.rca.ranking`), builds a timeline from real times
 (:mod:`~mlmon.services.rca.timeline`) and recommends actions naming what was found.
 """
@@ -41,9 +42,11 @@ class Diagnosis:
     timeline: List[Dict[str, str]]
     recommended_actions: List[str]
     warnings: List[str] = field(default_factory=list)
+    segments: List[Any] = field(default_factory=list)  # the segments whose metric dropped most
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> Dict[str, Any]:
+        extra = {"segments": [e.to_dict() for e in self.segments]} if self.segments else {}
         return strict_json({
             "schema_version": self.schema_version,
             "primary_cause": self.primary_cause,
@@ -52,6 +55,7 @@ class Diagnosis:
             "timeline": self.timeline,
             "recommended_actions": self.recommended_actions,
             "warnings": self.warnings,
+            **extra,
         })
 
 
@@ -81,10 +85,12 @@ def diagnose(inputs: RcaInputs) -> Diagnosis:
     if not findings.concept.available:
         ctx.warnings.append("no labels with a probability or prediction: concept drift and label shift not tested")
     verdict = ranking.rank(findings)
+    worst = segments.worst_segments(ctx, perf.available)
     warnings = list(dict.fromkeys(ctx.warnings + all_drift.result.get("warnings", [])))
     return Diagnosis(
         primary_cause=verdict.primary, confidence=verdict.confidence, candidates=verdict.candidates,
         timeline=timeline.build_timeline(ctx, findings, verdict),
         recommended_actions=actions.recommended_actions(verdict, ctx, findings.performance), warnings=warnings,
+        segments=worst,
     )
 

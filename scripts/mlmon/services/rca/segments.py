@@ -97,3 +97,57 @@ def coverage(ctx: Context, skip=()) -> CoverageFindings:
         f"inside the reference's range the {unit} is {fmt(b)} against {fmt(a)} in the reference (one-sided p {fmt(p_cov)})",
         pvalue_strength(p_cov), value=b, baseline=a, p_value=p_cov)
     return f
+
+
+# ---------------------------------------------------------------------------- worst segments
+
+#: Rows a segment needs on each side before its metric change counts.
+SEGMENT_MIN_ROWS = 100
+#: Categorical columns searched for segments (the first ones, in the data's order), and values kept per column.
+SEGMENT_COLUMNS = 10
+SEGMENT_TOP = 20
+#: Worst segments reported.
+SEGMENTS_SHOWN = 3
+
+
+def worst_segments(ctx: Context, perf_available: bool) -> List[Evidence]:
+    """The segments (a value of a categorical feature, its 20 most frequent values kept) whose
+    primary metric dropped most against the same segment in the reference, among those with at
+    least :data:`SEGMENT_MIN_ROWS` rows on each side and the reference value outside the current
+    value's interval; the largest drops first."""
+    from mlmon.services.performance import compute_performance
+    from mlmon.services.rca.performance import _assess, _options
+    from mlmon.services.segments import SegmentBy, partition
+
+    if not perf_available:
+        return []
+    found: List[Evidence] = []
+    options = _options(ctx, None)
+    for c in ctx.categorical[:SEGMENT_COLUMNS]:
+        part = partition([ctx.cur, ctx.ref], [SegmentBy(c, SEGMENT_TOP)])
+        if len(part.names) < 2:
+            continue
+        for name in part.names:
+            cur_rows, ref_rows = part.rows[name]
+            if cur_rows.size < SEGMENT_MIN_ROWS or ref_rows.size < SEGMENT_MIN_ROWS or cur_rows.size == len(ctx.cur):
+                continue
+            try:
+                r = compute_performance(ctx.cur.iloc[cur_rows], options, reference=ctx.ref.iloc[ref_rows]).to_dict()
+            except Exception:  # noqa: BLE001 - a segment the metrics cannot be computed on says nothing
+                continue
+            base = ((r.get("baseline") or {}).get("metrics")) or {}
+            windows = r.get("windows") or []
+            if not windows:
+                continue
+            label = f"in {c}={name}"
+            evidence, _, _ = _assess(ctx, base, windows[0], label)
+            clear = [e for e in evidence if e.supports]
+            if not clear:
+                continue
+            e = max(clear, key=lambda x: x.details.get("relative_drop", 0))
+            e.diagnostic, e.signal, e.segment, e.column = "segment", "segment_metric_drop", f"{c}={name}", c
+            e.summary = f"segment {c}={name} ({cur_rows.size} current rows): " + e.summary
+            e.details = dict(e.details, reference_rows=int(ref_rows.size), current_rows=int(cur_rows.size))
+            found.append(e)
+    found.sort(key=lambda e: -e.details.get("relative_drop", 0))
+    return found[:SEGMENTS_SHOWN]

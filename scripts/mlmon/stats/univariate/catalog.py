@@ -30,6 +30,7 @@ from typing import Dict, FrozenSet, List, NamedTuple, Tuple
 
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
+EMBEDDING = "embedding"  # a fixed-length vector per row, tested as one column
 COLUMN_TYPES = (CATEGORICAL, NUMERICAL)
 EXACT = "exact"
 APPROXIMATE = "approximate"
@@ -38,6 +39,7 @@ SUMMARY_KINDS = ("counts", "fine_bins", "sketch")
 _NUM = frozenset({NUMERICAL})
 _CAT = frozenset({CATEGORICAL})
 _BOTH = frozenset({NUMERICAL, CATEGORICAL})
+_EMB = frozenset({EMBEDDING})
 _COUNTS = {"counts": EXACT}
 _BINNED = {"counts": EXACT, "fine_bins": APPROXIMATE}
 _CDF = {"counts": EXACT, "fine_bins": APPROXIMATE, "sketch": APPROXIMATE}
@@ -68,6 +70,7 @@ CATALOG: Tuple[TestSpec, ...] = tuple(sorted((
     _t("chisquare", "chi-square p_value", _CAT, 0.05, "p_value", summaries=_COUNTS),
     _t("chisquare_pooled", "chi-square p_value (sparse categories pooled)", _CAT, 0.05, "p_value"),
     _t("cramer_von_mises", "Cramer-von Mises", _NUM, 0.1, "p_value", rule="<="),
+    _t("domain_classifier", "Domain classifier (held-out AUC) p_value", _EMB, 0.05, "p_value", module="embedding_tests"),
     _t("ed", "Energy-distance", _NUM, 0.1, "distance", rule=">"),
     _t("empirical_mmd", "empirical_mmd", _NUM, 0.1, "p_value"),
     _t("es", "Epps-Singleton", _NUM, 0.05, "p_value"),
@@ -78,6 +81,8 @@ CATALOG: Tuple[TestSpec, ...] = tuple(sorted((
     _t("kl_div", "Kullback-Leibler divergence", _BOTH, 0.1, "distance", summaries=_BINNED),
     _t("ks", "K-S p_value", _NUM, 0.05, "p_value", rule="<=", summaries=_CDF),
     _t("mannw", "Mann-Whitney U-rank test", _NUM, 0.05, "p_value"),
+    _t("mmd", "MMD p_value (permutation)", _EMB, 0.05, "p_value", module="embedding_tests"),
+    _t("mmd_linear", "Linear-time MMD p_value", _EMB, 0.05, "p_value", module="embedding_tests"),
     _t("psi", "PSI", _BOTH, 0.1, "distance", summaries=_BINNED),
     _t("psi_quantile", "PSI (reference deciles)", _NUM, 0.1, "distance"),
     _t("t_test", "t_test", _NUM, 0.05, "p_value"),
