@@ -22,7 +22,7 @@ import json
 import shlex
 import sys
 
-WRITE_FLAGS = ("--output", "-o", "--html", "--out", "--force", "--allow-remote-prometheus")
+WRITE_FLAGS = ("--output", "-o", "--html", "--evidently-html", "--out", "--force", "--allow-remote-prometheus")
 WRITING_COMMANDS = ("init", "generate", "run", "serve", "demo")
 _SEPARATORS = (";", "&&", "||", "|", "&", "(", ")")
 

@@ -1,0 +1,105 @@
+"""Open an mlmon page in headless Chromium (Debian's ``chromium`` driven by Playwright) and report
+what a reader's browser would meet: console errors, requests, the charts' sizes, the text.
+
+Missing Chromium or Playwright is a failure, not a skip: the pages are only checked when a
+browser looks at them (``.ci/run`` installs both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List
+
+CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium")
+
+
+def chromium_path() -> str:
+    """Debian's Chromium; an AssertionError (a failing test) when it is not installed."""
+    for path in (os.environ.get("MLMON_CHROMIUM"), *CANDIDATES, shutil.which("chromium")):
+        if path and os.access(path, os.X_OK):
+            return path
+    raise AssertionError("chromium is not installed: apt-get install chromium (the page tests need a real browser)")
+
+
+@dataclass
+class Opened:
+    """What the browser saw on one page."""
+
+    console_errors: List[str]
+    page_errors: List[str]
+    requests: List[str]           # every URL asked for other than the page itself
+    charts: List[Dict[str, float]]  # per <svg role="img">: width, height, its aria-label
+    text: str                      # the page's visible text
+    cells: List[List[str]]         # every table's cells, row by row (folded tables too)
+    data: Dict[str, Any]           # the page's embedded JSON, as JSON.parse reads it
+    load_seconds: float
+    screenshot: Path
+    titles: List[str] = field(default_factory=list)  # hover titles (title attributes and <title>)
+
+
+def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
+    """Load ``path`` from disk with every network request refused and recorded; open all folded
+    parts, take a full-page screenshot, and return what was seen."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # a failure: the page tests need the browser driver
+        raise AssertionError("playwright is not installed: pip install playwright (scripts/requirements-dev.txt)") from exc
+
+    errors: List[str] = []
+    page_errors: List[str] = []
+    requests: List[str] = []
+    url = Path(path).resolve().as_uri()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+
+            def route(r):
+                if r.request.url == url or r.request.url.startswith("data:"):
+                    r.continue_()
+                else:
+                    requests.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.on("request", lambda r: r.url != url and not r.url.startswith("data:") and requests.append(r.url))
+            started = time.perf_counter()
+            page.goto(url, wait_until="load")
+            load = time.perf_counter() - started
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            charts = page.evaluate("""[...document.querySelectorAll('svg[role=img]')].map(s => {
+                const r = s.getBoundingClientRect();
+                return {width: r.width, height: r.height, label: s.getAttribute('aria-label')};
+            })""")
+            text = page.inner_text("body")
+            cells = page.evaluate("""[...document.querySelectorAll('tr')].map(
+                tr => [...tr.children].map(c => c.textContent))""")
+            data = page.evaluate("JSON.parse(document.getElementById('mlmon-data').textContent)")
+            titles = page.evaluate("""[...document.querySelectorAll('[title]')].map(e => e.getAttribute('title'))
+                .concat([...document.querySelectorAll('svg title')].map(t => t.textContent))""")
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    return Opened(errors, page_errors, sorted(set(requests)), charts, text, cells, data, load, Path(screenshot), titles)
+
+
+def assert_clean(seen: Opened) -> None:
+    """No console error, no script error, no request, every chart drawn with a size."""
+    assert not seen.console_errors, seen.console_errors
+    assert not seen.page_errors, seen.page_errors
+    assert not seen.requests, seen.requests
+    assert seen.charts, "no chart on the page"
+    empty = [c["label"] for c in seen.charts if not (c["width"] > 0 and c["height"] > 0)]
+    assert not empty, f"charts drawn without a size: {empty}"
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values (the page's numbers are the result's, to the last digit)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
