@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record, write
+from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record, write, write_html
 
 
 def _column_method(text: str):
@@ -137,9 +137,8 @@ def report_drift(data: dict, args, render=_render, distributions=None) -> int:
 
 def write_page(data: dict, args, distributions=None) -> None:
     from mlmon.render.html.drift import drift_page
-    from mlmon.render.html.page import render_page
 
-    write(render_page(drift_page(data, distributions)), args.html)
+    write_html(data, args, lambda d: drift_page(d, distributions))
 
 
 def both_sides(reference_columns, current_columns) -> list:

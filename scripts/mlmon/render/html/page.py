@@ -192,6 +192,7 @@ class Page:
     sections: List[Section]
     data: Dict[str, Any]
     subtitle: str = ""
+    badge: Optional[str] = None  # the verdict's first word (default: the level)
 
 
 def data_json(data: Dict[str, Any]) -> str:
@@ -219,7 +220,7 @@ def render_page(page: Page) -> str:
         "img-src data:; script-src 'sha256-" + _SCRIPT_HASH + "'\">"
         f"<title>{esc(page.title, 200)}</title><style>{CSS}</style></head><body>{DEFS}"
         f"<header><h1>{esc(page.title, 200)}</h1>{sub}"
-        f'<p class="verdict {esc(page.level)}"><b>{esc(page.level.upper())}</b> {esc(page.verdict)}</p></header>'
+        f'<p class="verdict {esc(page.level)}"><b>{esc(page.badge or page.level.upper())}</b> {esc(page.verdict)}</p></header>'
         f"<main>{body}</main>"
         "<footer>Written by mlmon. Charts draw binned summaries; the numbers are in the tables under each "
         "chart and, as JSON, in this file.</footer>"
@@ -282,7 +283,7 @@ svg .s0{fill:none;stroke:var(--ref);stroke-width:2}
 svg .s1{fill:none;stroke:var(--cur);stroke-width:2;stroke-dasharray:7 3}
 svg .tier1{stroke:var(--warn);stroke-width:1.5;stroke-dasharray:2 3}
 svg .tier2{stroke:var(--bad);stroke-width:1.5;stroke-dasharray:8 3}
-svg .onset{stroke:var(--bad);stroke-width:2}
+svg .onset{stroke:#CC79A7;stroke-width:2.5}
 svg .mark{fill:var(--ink)}
 svg .dot{fill:var(--ref);stroke:#fff}
 svg .hit{fill:var(--cur);stroke:var(--ink)}

@@ -103,16 +103,26 @@ def _ylabel(x: float, y: float, label: str) -> str:
 def _xaxis(xt: Sequence[Tuple[float, str]], y0: float, x0: float, x1: float, label: str, width: int) -> str:
     out = [f'<g class="axis"><line x1="{_n(x0)}" x2="{_n(x1)}" y1="{_n(y0)}" y2="{_n(y0)}"/>']
     for px, text in xt:
+        half = 3.2 * min(len(text), 30)  # about half the label's width
+        anchor = "start" if px - half < 2 else "end" if px + half > width - 2 else "middle"
         out.append(f'<line x1="{_n(px)}" x2="{_n(px)}" y1="{_n(y0)}" y2="{_n(y0 + 4)}"/>')
-        out.append(f'<text x="{_n(px)}" y="{_n(y0 + 16)}" text-anchor="middle">{esc(text, 30)}</text>')
+        out.append(f'<text x="{_n(px)}" y="{_n(y0 + 16)}" text-anchor="{anchor}">{esc(text, 30)}</text>')
     out.append(f'<text x="{_n((x0 + x1) / 2)}" y="{_n(y0 + 32)}" text-anchor="middle">{esc(label, 80)}</text></g>')
     return "".join(out)
 
 
-def _legend(items: Sequence[Tuple[str, str]], x: float, y: float) -> str:
-    """``(kind, label)`` swatches in a row; kind: ``ref``/``cur`` (boxes) or a line class."""
-    out, px = [], x
+def _legend(items: Sequence[Tuple[str, str]], x: float, y: float, max_x: float = 10_000) -> str:
+    """``(kind, label)`` swatches in rows that wrap at ``max_x``; kind: ``ref``/``cur`` (boxes),
+    ``h0``.. (heat steps) or a line class."""
+    return _legend_rows(items, x, y, max_x)[0]
+
+
+def _legend_rows(items: Sequence[Tuple[str, str]], x: float, y: float, max_x: float = 10_000) -> Tuple[str, int]:
+    out, px, rows = [], x, 1
     for kind, label in items:
+        w = 26 + 6.2 * min(len(label), 60)
+        if px + w > max_x and px > x:
+            px, y, rows = x, y + 15, rows + 1
         if kind in ("ref", "cur", "cov", "hit", "dot"):
             out.append(f'<rect class="{kind}" x="{_n(px)}" y="{_n(y - 9)}" width="14" height="10"/>')
         elif kind.startswith("h"):
@@ -120,8 +130,8 @@ def _legend(items: Sequence[Tuple[str, str]], x: float, y: float) -> str:
         else:
             out.append(f'<line class="{kind}" x1="{_n(px)}" x2="{_n(px + 14)}" y1="{_n(y - 4)}" y2="{_n(y - 4)}"/>')
         out.append(f'<text x="{_n(px + 18)}" y="{_n(y)}">{esc(label, 60)}</text>')
-        px += 26 + 6.2 * min(len(label), 60)
-    return "".join(out)
+        px += w
+    return "".join(out), rows
 
 
 # ---------------------------------------------------------------------------- distributions
@@ -264,7 +274,7 @@ def _band(lo: Sequence[Optional[float]], hi: Sequence[Optional[float]], x: Calla
 
 def series_chart(labels: Sequence[str], series: Sequence[dict], title: str, ylabel: str, *,
                  hlines: Sequence[dict] = (), marks: Sequence[dict] = (), width: int = 560, height: int = 240,
-                 y_floor: Optional[float] = None) -> str:
+                 y_floor: Optional[float] = None, xlabel: str = "window start") -> str:
     """Values per window (x: the windows in order, labelled by ``labels``).
 
     ``series``: ``{"values", "label", "cls"}`` (cls ``s0``/``s1``/``thr``/``refline``), optional
@@ -272,6 +282,13 @@ def series_chart(labels: Sequence[str], series: Sequence[dict], title: str, ylab
     ``hlines``: ``{"y", "label", "cls"}`` across the chart; ``marks``: ``{"index", "label"}``
     vertical lines at windows (an onset, an alert)."""
     ml, mr, mt, mb = 58, 16, 30, 44
+    legend = [(s["cls"], s["label"]) for s in series]
+    legend += [(h["cls"], h["label"]) for h in hlines if h.get("y") is not None]
+    if marks:
+        legend.append(("onset", marks[0].get("legend", "marked window")))
+    legend_svg, legend_rows = _legend_rows(legend, ml, 14, width - mr)
+    mt += 15 * (legend_rows - 1)
+    height += 15 * (legend_rows - 1)
     vals = [v for s in series for v in s["values"] if v is not None]
     for s in series:
         for side in s.get("band") or ():
@@ -304,15 +321,12 @@ def series_chart(labels: Sequence[str], series: Sequence[dict], title: str, ylab
         if d:
             body.append(f'<path class="{s["cls"]}" d="{d}"/>')
         if s.get("points") and W <= 120:
-            dots = "".join(f'M{_n(x(i) - 2.2)} {_n(y(v))}a2.2 2.2 0 1 0 4.4 0a2.2 2.2 0 1 0 -4.4 0'
+            r = 4.5 if s.get("point_cls") == "hit" else 2.2
+            dots = "".join(f'M{_n(x(i) - r)} {_n(y(v))}a{r} {r} 0 1 0 {2 * r} 0a{r} {r} 0 1 0 {-2 * r} 0'
                            for i, v in enumerate(s["values"]) if v is not None)
             body.append(f'<path class="{s.get("point_cls", "mark")}" d="{dots}"/>')
-    body.append(_xaxis(_window_ticks(labels, x), height - mb, ml, width - mr, "window start", width))
-    legend = [(s["cls"], s["label"]) for s in series]
-    legend += [(h["cls"], h["label"]) for h in hlines if h.get("y") is not None]
-    if marks:
-        legend.append(("onset", marks[0].get("legend", "marked window")))
-    body.append(_legend(legend, ml, 14))
+    body.append(_xaxis(_window_ticks(labels, x), height - mb, ml, width - mr, xlabel, width))
+    body.append(legend_svg)
     return _svg(width, height, title, "".join(body))
 
 
