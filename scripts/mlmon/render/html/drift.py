@@ -140,10 +140,10 @@ def _window_sections(data, windows) -> List[Section]:
         flags.append([bool(f) for f in per["drifted"]])
     heat = svg.heatmap(names, labels, ratios, flags, "Score over threshold per column and window")
     table = Table(["window start", "rows", *names],
-                  [[labels[i], windows["n"][i],
-                    *[Raw(f"{fmt(windows['columns'][c]['score'][i])}{' *' if windows['columns'][c]['drifted'][i] else ''}")
-                      for c in names]] for i in range(len(labels))],
-                  caption="Score per column and window; * marks a drifted window.", numeric=tuple(range(1, len(names) + 2)))
+                  [[labels[i], windows["n"][i], *[Raw(_cell(windows["columns"][c], i)) for c in names]]
+                   for i in range(len(labels))],
+                  caption="Score / threshold per column and window; * marks a drifted window.",
+                  numeric=tuple(range(1, len(names) + 2)))
     first = Section("Drift over time", [Figure(
         heat, "Each cell is one column in one window; darker is closer to or past its threshold "
               "(score / threshold, p-values as threshold / p); a white square marks a drifted cell; "
@@ -160,13 +160,26 @@ def _window_sections(data, windows) -> List[Section]:
             {"values": per["score"], "label": f"{cols[c]['method']} score", "cls": "s0", "points": True},
             {"values": per["threshold"], "label": f"threshold ({_sources(data, c) or source})", "cls": "thr"},
         ], f"{c}: {cols[c]['method']} score per window", cols[c]["method"], marks=marks, width=540, height=220)
-        rows = [[labels[i], per["score"][i], per["threshold"][i], "yes" if per["drifted"][i] else
-                 ("not tested" if per["drifted"][i] is None else "no")] for i in range(len(labels))]
+        table = None
+        if len(labels) <= WINDOWS_IN_TABLES:  # more: the heatmap's table has them (the page stays small)
+            rows = [[labels[i], per["score"][i], per["threshold"][i], "yes" if per["drifted"][i] else
+                     ("not tested" if per["drifted"][i] is None else "no")] for i in range(len(labels))]
+            table = Table(["window start", "score", "threshold", "drifted"], rows, numeric=(1, 2))
         figures.append(Figure(chart, f"{c}: score per window against its threshold"
-                                     + (f"; drift began in the window starting {onsets[c]}." if onsets.get(c) else "."),
-                              Table(["window start", "score", "threshold", "drifted"], rows, numeric=(1, 2))))
+                                     + (f"; drift began in the window starting {onsets[c]}." if onsets.get(c) else ".")
+                                     + ("" if table else " The numbers are in the table under the heatmap."), table))
     lines = Section("Scores per column", figures)
     return [first, lines]
+
+
+#: Up to this many windows, each column's chart has its own table (beyond, the heatmap's table).
+WINDOWS_IN_TABLES = 60
+
+
+def _cell(per: Dict[str, list], i: int) -> str:
+    if per["score"][i] is None:
+        return "–"
+    return f"{fmt(per['score'][i])} / {fmt(per['threshold'][i])}{' *' if per['drifted'][i] else ''}"
 
 
 def _sources(data, column) -> str:
