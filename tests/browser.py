@@ -7,7 +7,6 @@ browser looks at them (``.ci/run`` installs both).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -40,6 +39,8 @@ class Opened:
     load_seconds: float
     screenshot: Path
     titles: List[str] = field(default_factory=list)  # hover titles (title attributes and <title>)
+    dialogs: List[str] = field(default_factory=list)  # alert()/confirm() a script opened (none may)
+    load_event_ms: float = 0.0  # the page's own navigation timing: start to the end of its load event
 
 
 def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
@@ -53,6 +54,7 @@ def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
     errors: List[str] = []
     page_errors: List[str] = []
     requests: List[str] = []
+    dialogs: List[str] = []
     url = Path(path).resolve().as_uri()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
@@ -69,10 +71,12 @@ def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
             page.route("**/*", route)
             page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
             page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.on("request", lambda r: r.url != url and not r.url.startswith("data:") and requests.append(r.url))
             started = time.perf_counter()
             page.goto(url, wait_until="load")
             load = time.perf_counter() - started
+            load_event = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
             page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
             charts = page.evaluate("""[...document.querySelectorAll('svg[role=img]')].map(s => {
                 const r = s.getBoundingClientRect();
@@ -87,7 +91,8 @@ def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
-    return Opened(errors, page_errors, sorted(set(requests)), charts, text, cells, data, load, Path(screenshot), titles)
+    return Opened(errors, page_errors, sorted(set(requests)), charts, text, cells, data, load, Path(screenshot), titles,
+                  dialogs, load_event)
 
 
 def assert_clean(seen: Opened) -> None:
@@ -95,11 +100,19 @@ def assert_clean(seen: Opened) -> None:
     assert not seen.console_errors, seen.console_errors
     assert not seen.page_errors, seen.page_errors
     assert not seen.requests, seen.requests
+    assert not seen.dialogs, seen.dialogs
     assert seen.charts, "no chart on the page"
     empty = [c["label"] for c in seen.charts if not (c["width"] > 0 and c["height"] > 0)]
     assert not empty, f"charts drawn without a size: {empty}"
 
 
 def same_json(a: Any, b: Any) -> bool:
-    """Equal as JSON values (the page's numbers are the result's, to the last digit)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    """Equal as JSON values, number by number to the last digit (JavaScript reads ``1.0`` as the
+    number 1, so an int and a float of the same value are equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return a == b and type(a) in (int, float, str, type(None)) and (a is None) == (b is None)

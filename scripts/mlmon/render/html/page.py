@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -130,7 +131,12 @@ class Figure:
         if self.table is not None:
             alt = f"<details class=\"alt\"><summary>Table of this chart</summary>{self.table.html()}</details>"
         cls = "chart wide" if self.wide else "chart"
-        return f'<figure class="{cls}">{self.svg}<figcaption>{esc(self.caption)}</figcaption>{alt}</figure>'
+        found = _WIDTH.search(self.svg)  # the caption wraps at the chart's width
+        size = f' style="width:{found.group(1)}px"' if found and not self.wide else ""
+        return f'<figure class="{cls}"{size}>{self.svg}<figcaption>{esc(self.caption)}</figcaption>{alt}</figure>'
+
+
+_WIDTH = re.compile(r'^<svg[^>]* width="(\d+)"')
 
 
 @dataclass
@@ -262,10 +268,10 @@ th,td{border-bottom:1px solid var(--rule);padding:3px 8px;text-align:left;vertic
 thead th{border-bottom:2px solid var(--ink)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .flag{font-weight:600}
-figure{margin:8px 0 16px;display:inline-block;vertical-align:top;max-width:100%}
+figure{margin:8px 24px 16px 0;display:inline-block;vertical-align:top;max-width:100%}
 figure.wide{display:block}
 figure svg{display:block;max-width:100%;height:auto}
-figcaption{color:var(--mute);font-size:12.5px;max-width:640px}
+figcaption{color:var(--mute);font-size:12.5px}
 details.alt summary{font-size:12px;color:var(--mute)}
 dl.stats{display:flex;flex-wrap:wrap;gap:8px 28px;margin:6px 0}
 dl.stats div{min-width:120px}dt{color:var(--mute);font-size:12px}dd{margin:0;font-size:18px;font-weight:600}

@@ -325,7 +325,9 @@ def series_chart(labels: Sequence[str], series: Sequence[dict], title: str, ylab
             dots = "".join(f'M{_n(x(i) - r)} {_n(y(v))}a{r} {r} 0 1 0 {2 * r} 0a{r} {r} 0 1 0 {-2 * r} 0'
                            for i, v in enumerate(s["values"]) if v is not None)
             body.append(f'<path class="{s.get("point_cls", "mark")}" d="{dots}"/>')
-    body.append(_xaxis(_window_ticks(labels, x), height - mb, ml, width - mr, xlabel, width))
+    longest = max((len(t) for t in labels), default=1)
+    fit = max(2, int((width - ml - mr) // (7 * longest + 16)))  # labels a gap apart, never overlapping
+    body.append(_xaxis(_window_ticks(labels, x, fit), height - mb, ml, width - mr, xlabel, width))
     body.append(legend_svg)
     return _svg(width, height, title, "".join(body))
 
