@@ -74,7 +74,8 @@ def test_bin_counts_equal_numpy_histogram_and_keep_every_value(ref, cur):
     assert rc.sum() == ref.size and cc.sum() == cur.size
     assert rc.tolist() == np.histogram(ref, edges)[0].tolist()  # numpy: [a, b) bins, the last closed
     assert cc.tolist() == np.histogram(cur, edges)[0].tolist()
-    assert rs.named_quantiles()["p50"] == np.quantile(ref, 0.5)
+    assert rs.quantiles.tolist() == np.quantile(ref, binning.BIN_PROBS).tolist()  # to the last digit
+    assert cs.quantiles.tolist() == np.quantile(cur, binning.BIN_PROBS).tolist()
 
 
 def test_category_shares_name_the_largest_moves_first():

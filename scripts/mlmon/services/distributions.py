@@ -8,6 +8,8 @@ the counts the test saw.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict
 
 import numpy as np
@@ -29,21 +31,28 @@ def drift_distributions(result: Dict[str, Any], reference_frame, current_frame) 
     for key in ("target_drift", "prediction_drift"):
         if result.get(key):
             cols[result[key]["column"]] = result[key]
-    out: Dict[str, Dict[str, Any]] = {}
-    for name, col in cols.items():
-        if name not in reference_frame.columns or name not in current_frame.columns:
-            continue
+    names = [n for n in cols if n in reference_frame.columns and n in current_frame.columns]
+
+    def one(name):
         ref, cur = reference_frame[name], current_frame[name]
-        out[name] = _numerical(ref, cur) if col["type"] == "numerical" else _categorical(ref, cur)
-    return strict_json(out)
+        return _numerical(ref, cur) if cols[name]["type"] == "numerical" else _categorical(ref, cur)
+
+    workers = min(len(names), os.cpu_count() or 1)
+    if workers > 1:  # numpy sorts without the GIL: columns in parallel, as the drift run does
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            found = list(pool.map(one, names))
+    else:
+        found = [one(n) for n in names]
+    return strict_json(dict(zip(names, found)))
 
 
 def _numerical(ref, cur) -> Dict[str, Any]:
     from mlmon.services.drift.sources import _numeric
 
-    r, _, _ = _numeric(ref)
+    r, _, _ = _numeric(ref)  # fresh arrays (copies of the column), ours to sort in place
     c, _, _ = _numeric(cur)
-    edges, rs, cs, rc, cc = binning.numeric_bins(r.astype(np.float64, copy=False), c.astype(np.float64, copy=False))
+    edges, rs, cs, rc, cc = binning.numeric_bins(r.astype(np.float64, copy=False), c.astype(np.float64, copy=False),
+                                                 owned=True)
     return {
         "type": "numerical",
         "edges": edges.tolist(),
