@@ -207,6 +207,16 @@ def test_a_bad_html_path_is_one_line_exit_2_and_records_nothing(tmp_path, comman
     assert open(an_input, "rb").read() == before
 
 
+@pytest.mark.parametrize("other", ["--output", "--evidently-html"])
+def test_the_page_and_another_output_on_one_file_is_one_line_and_exit_2(tmp_path, other):
+    ref, cur = drift_pair(tmp_path)
+    run = run_mlmon("drift", ref, cur, other, tmp_path / "r.html", "--html", tmp_path / "r.html", "--no-history")
+    assert run.code == 2 and run.err.count("\n") == 1
+    first, second = ("--output", "--html") if other == "--output" else ("--html", "--evidently-html")  # flag order
+    assert f"output would overwrite the {first} file ({second} {tmp_path / 'r.html'})" in run.err
+    assert not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("command", ["drift", "perf", "diagnose", "ab"])
 def test_every_page_carries_its_commands_json(tmp_path, command):
     argv, _ = _commands(tmp_path)[command]

@@ -124,6 +124,7 @@ def check_output_paths(args, inputs: Iterable[Optional[str]], flags=("--output",
             if _same_file(path, other):
                 raise MlmonError(f"output would overwrite {what}", where, "choose another file name")
         _check_writable(path, directory, where)
+        protected.append((path, f"the {flag} file"))  # two outputs never share a file
 
 
 def _check_writable(path: str, directory: str, where: str) -> None:

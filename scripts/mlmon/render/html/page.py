@@ -145,10 +145,9 @@ class Text:
 
     paragraphs: Sequence[str] = ()
     items: Sequence[str] = ()
-    raw: bool = False  # paragraphs are Raw markup already
 
     def html(self) -> str:
-        out = [f"<p>{p if self.raw else esc(p)}</p>" for p in self.paragraphs]
+        out = [f"<p>{esc(p)}</p>" for p in self.paragraphs]
         if self.items:
             out.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in self.items) + "</ul>")
         return "".join(out)
