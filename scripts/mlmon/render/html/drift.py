@@ -66,7 +66,9 @@ def drift_page(data: Dict[str, Any], distributions: Optional[Dict[str, Dict[str,
     subtitle = f"reference {ref.get('path', '')} ({ref.get('rows', '–')} rows) · current {cur.get('path', '')} " \
                f"({cur.get('rows', '–')} rows)"
     if windows is not None:
-        subtitle += f" · {cur.get('windows')} windows of {cur.get('window')} ({cur.get('zone') or 'row chunks'})"
+        label = str(cur.get("window") or "")
+        subtitle += (f" · {cur.get('windows')} chunks of {label.split(':', 1)[1]} rows" if label.startswith("chunk:")
+                     else f" · {cur.get('windows')} windows of {label} ({cur.get('zone')})")
     headline = [("severity", data["severity"]), ("columns drifted", f"{k} of {n}"),
                 ("drift share", pct(data["drift_share"])), ("reference rows", ref.get("rows")),
                 ("current rows", cur.get("rows"))]
@@ -146,7 +148,7 @@ def _window_sections(data, windows) -> List[Section]:
                   numeric=tuple(range(1, len(names) + 2)))
     first = Section("Drift over time", [Figure(
         heat, "Each cell is one column in one window; darker is closer to or past its threshold "
-              "(score / threshold, p-values as threshold / p); a white square marks a drifted cell; "
+              "(score / threshold, p-values as threshold / p); a black bar along its foot marks a drifted cell; "
               "blank cells were not tested.", table, wide=True)])
     figures = []
     onsets = data.get("onsets") or {}

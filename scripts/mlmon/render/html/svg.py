@@ -123,7 +123,9 @@ def _legend_rows(items: Sequence[Tuple[str, str]], x: float, y: float, max_x: fl
         w = 26 + 6.2 * min(len(label), 60)
         if px + w > max_x and px > x:
             px, y, rows = x, y + 15, rows + 1
-        if kind in ("ref", "cur", "cov", "hit", "dot"):
+        if kind == "drift-bar":
+            out.append(f'<rect x="{_n(px)}" y="{_n(y - 3)}" width="14" height="3" fill="#000"/>')
+        elif kind in ("ref", "cur", "cov", "hit", "dot"):
             out.append(f'<rect class="{kind}" x="{_n(px)}" y="{_n(y - 9)}" width="14" height="10"/>')
         elif kind.startswith("h"):
             out.append(f'<rect class="{kind}" x="{_n(px)}" y="{_n(y - 9)}" width="14" height="10" stroke="#999"/>')
@@ -370,8 +372,8 @@ def heat_class(ratio: Optional[float]) -> str:
 
 def heatmap(rows: Sequence[str], labels: Sequence[str], ratios: Sequence[Sequence[Optional[float]]],
             drifted: Sequence[Sequence[Optional[bool]]], title: str, width: int = 1100) -> str:
-    """Columns (rows) × windows: the colour says score/threshold, a white square marks a drifted
-    cell. Cells of one colour are one path, so 25 × 365 cells stay small."""
+    """Columns (rows) × windows: the colour says score/threshold, a black bar along its foot marks
+    a drifted cell. Cells of one colour are one path, so 25 × 365 cells stay small."""
     ml, mr, mt, mb = 170, 10, 30, 48
     row = 16 if len(rows) <= 40 else 10
     height = mt + mb + row * max(1, len(rows))
@@ -384,18 +386,17 @@ def heatmap(rows: Sequence[str], labels: Sequence[str], ratios: Sequence[Sequenc
         for w, v in enumerate(line):
             x0 = ml + w * cw
             paths.setdefault(heat_class(v), []).append(f"M{_n(x0)} {_n(y0)}h{_n(cw)}v{row - 1}h{_n(-cw)}z")
-            if flags[w]:
-                s = max(1.0, min(cw, row) * 0.4)
-                marks.append(f"M{_n(x0 + (cw - s) / 2)} {_n(y0 + (row - 1 - s) / 2)}h{_n(s)}v{_n(s)}h{_n(-s)}z")
+            if flags[w]:  # a bar along the cell's foot: visible however narrow the cell
+                marks.append(f"M{_n(x0)} {_n(y0 + row - 4)}h{_n(cw)}v3h{_n(-cw)}z")
     body = [f'<path class="{cls}" d="{"".join(d)}"/>' for cls, d in sorted(paths.items())]
     if marks:
-        body.append(f'<path fill="#fff" d="{"".join(marks)}"/>')
+        body.append(f'<path fill="#000" d="{"".join(marks)}"/>')
     for r, name in enumerate(rows):
         body.append(_text(ml - 6, mt + r * row + row * 0.7, name, "end", 26))
     xt = [(ml + (i + 0.5) * cw, t) for i, t in ((i, labels[i]) for i in range(0, W, max(1, math.ceil(W / 8))))]
     body.append(_xaxis(xt, height - mb, ml, width - mr, "window start", width))
     steps = ["<0.25", "<0.5", "<0.75", "<1", "<1.5", "<2", "<4", "≥4"]
-    legend = [(f"h{i}", s) for i, s in enumerate(steps)] + [("hn", "not tested")]
+    legend = [(f"h{i}", s) for i, s in enumerate(steps)] + [("hn", "not tested"), ("drift-bar", "drifted")]
     body.append(_legend(legend, ml, 14))
     body.append(f'<text x="{ml - 6}" y="14" text-anchor="end">score / threshold:</text>')
     return _svg(width, height, title, "".join(body))
