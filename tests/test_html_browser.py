@@ -164,3 +164,18 @@ def test_a_365_window_page_of_25_columns_opens_in_under_2_seconds(tmp_path):
     for name in result["columns"]:
         assert name in seen.text
     assert json.dumps(seen.data["windows"]["start"]) == json.dumps([w["start"] for w in result["windows"]])
+
+
+def test_a_missing_browser_fails_the_page_tests_instead_of_skipping_them(monkeypatch, tmp_path):
+    import sys
+
+    import browser
+
+    monkeypatch.delenv("MLMON_CHROMIUM", raising=False)
+    monkeypatch.setattr(browser, "CANDIDATES", ())
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    with pytest.raises(AssertionError, match="chromium is not installed"):
+        browser.chromium_path()
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # import fails as if not installed
+    with pytest.raises(AssertionError, match="playwright is not installed"):
+        browser.open_page(tmp_path / "p.html", tmp_path / "p.png")
