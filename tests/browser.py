@@ -41,6 +41,7 @@ class Opened:
     titles: List[str] = field(default_factory=list)  # hover titles (title attributes and <title>)
     dialogs: List[str] = field(default_factory=list)  # alert()/confirm() a script opened (none may)
     load_event_ms: float = 0.0  # the page's own navigation timing: start to the end of its load event
+    heat_tip: str = ""  # the hover text over a heatmap's first cell (first column, first window)
 
 
 def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
@@ -88,11 +89,20 @@ def open_page(path: Path, screenshot: Path, width: int = 1280) -> Opened:
             data = page.evaluate("JSON.parse(document.getElementById('mlmon-data').textContent)")
             titles = page.evaluate("""[...document.querySelectorAll('[title]')].map(e => e.getAttribute('title'))
                 .concat([...document.querySelectorAll('svg title')].map(t => t.textContent))""")
+            heat_tip = ""
+            if page.locator("svg[data-heat]").count():
+                heat = page.locator("svg[data-heat]").first
+                left, top, cw, row = map(float, heat.get_attribute("data-heat").split()[:4])
+                heat.scroll_into_view_if_needed()
+                box = heat.bounding_box()
+                scale = box["width"] / float(heat.get_attribute("width"))
+                page.mouse.move(box["x"] + (left + cw / 2) * scale, box["y"] + (top + row / 2) * scale)
+                heat_tip = page.inner_text(".tip")
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
     return Opened(errors, page_errors, sorted(set(requests)), charts, text, cells, data, load, Path(screenshot), titles,
-                  dialogs, load_event)
+                  dialogs, load_event, heat_tip)
 
 
 def assert_clean(seen: Opened) -> None:

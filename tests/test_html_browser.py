@@ -84,6 +84,11 @@ def test_drift_pages_show_every_column_with_the_jsons_numbers(pages, name):
         assert result["onsets"]["amount"] and "drift onset" in seen.text  # the onset is marked
         assert any("Score over threshold per column and window" == c["label"] for c in seen.charts)
         first = windows[0]
+        amount = first["columns"]["amount"]  # the first row of the heatmap, its first window, on hover
+        def js(x):  # the hover's number: 4 significant digits, as JavaScript prints them
+            return f"{float(format(x, '.4g')):g}"
+
+        assert seen.heat_tip == f"amount · {first['start']}: score {js(amount['score'])} / threshold {js(amount['threshold'])}"
         row = _row(seen.cells, first["start"][:10])  # the heatmap's table: score / threshold per cell
         assert f"{fmt(first['columns']['amount']['score'])} / {fmt(first['columns']['amount']['threshold'])}" in row
 

@@ -48,7 +48,7 @@ def compact_windows(data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return {
         "start": [w["start"] for w in windows], "end": [w["end"] for w in windows], "n": [w["n"] for w in windows],
         "tested": [w["tested"] for w in windows], "drift_share": [w.get("drift_share") for w in windows],
-        "columns": per,
+        "names": names, "columns": per,
     }
 
 

@@ -234,9 +234,22 @@ def render_page(page: Page) -> str:
     )
 
 
-#: Opens folded parts before printing (closed <details> would print empty).
-SCRIPT = ("addEventListener('beforeprint',function(){document.querySelectorAll('details')"
-          ".forEach(function(d){d.open=true})});")
+#: Opens folded parts before printing (closed <details> would print empty), and names the cell
+#: under the pointer on a heatmap (column, window, score and threshold, from the page's data).
+SCRIPT = """addEventListener('beforeprint',function(){document.querySelectorAll('details')\
+.forEach(function(d){d.open=true})});
+document.querySelectorAll('svg[data-heat]').forEach(function(s){
+var g=s.getAttribute('data-heat').split(' ').map(Number),w=JSON.parse(
+document.getElementById('mlmon-data').textContent).windows,t=document.createElement('div');
+function f(x){return x===null?'\u2013':String(Number(x.toPrecision(4)))}
+t.className='tip';t.setAttribute('role','status');document.body.appendChild(t);
+s.addEventListener('mousemove',function(e){var p=s.createSVGPoint();p.x=e.clientX;p.y=e.clientY;
+p=p.matrixTransform(s.getScreenCTM().inverse());var i=Math.floor((p.x-g[0])/g[2]),
+r=Math.floor((p.y-g[1])/g[3]);if(i<0||r<0||i>=g[5]||r>=g[4]){t.style.display='none';return}
+var n=w.names[r],c=w.columns[n];t.textContent=n+' \u00b7 '+w.start[i]+': score '+f(c.score[i])+
+' / threshold '+f(c.threshold[i])+(c.drifted[i]?' (drifted)':'');t.style.display='block';
+t.style.left=(e.pageX+14)+'px';t.style.top=(e.pageY+14)+'px'});
+s.addEventListener('mouseleave',function(){t.style.display='none'})});"""
 
 
 def _hash(script: str) -> str:
@@ -295,6 +308,8 @@ svg .hit{fill:var(--cur);stroke:var(--ink)}
 svg .cov{fill:#999}
 svg .h0{fill:#ffffe5}svg .h1{fill:#fff7bc}svg .h2{fill:#fee391}svg .h3{fill:#fec44f}svg .h4{fill:#fe9929}
 svg .h5{fill:#ec7014}svg .h6{fill:#cc4c02}svg .h7{fill:#8c2d04}svg .hn{fill:#fff;stroke:#bbb}
+.tip{position:absolute;display:none;background:#fff;border:1px solid #888;padding:3px 6px;font-size:12px;
+max-width:480px;overflow-wrap:anywhere;pointer-events:none;box-shadow:0 1px 4px rgba(0,0,0,.2)}
 footer{color:var(--mute);font-size:12px;border-top:1px solid var(--rule);padding-top:8px;margin-top:16px}
 @media print{body{max-width:none;padding:0;font-size:11px}section{break-inside:avoid-page}
 figure{break-inside:avoid}details::details-content{content-visibility:visible;display:contents}

@@ -31,10 +31,10 @@ def _n(x: float) -> str:
     return "0" if s in ("-0", "") else s
 
 
-def _svg(width: int, height: int, title: str, body: str, cls: str = "") -> str:
+def _svg(width: int, height: int, title: str, body: str, cls: str = "", extra: str = "") -> str:
     c = f' class="{cls}"' if cls else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
-            f' role="img" aria-label="{esc(title, 300)}"{c}><title>{esc(title, 300)}</title>{body}</svg>')
+            f' role="img" aria-label="{esc(title, 300)}"{c}{extra}><title>{esc(title, 300)}</title>{body}</svg>')
 
 
 def _text(x: float, y: float, label: str, anchor: str = "start", limit: int = 40, extra: str = "") -> str:
@@ -399,7 +399,9 @@ def heatmap(rows: Sequence[str], labels: Sequence[str], ratios: Sequence[Sequenc
     legend = [(f"h{i}", s) for i, s in enumerate(steps)] + [("hn", "not tested"), ("drift-bar", "drifted")]
     body.append(_legend(legend, ml, 14))
     body.append(f'<text x="{ml - 6}" y="14" text-anchor="end">score / threshold:</text>')
-    return _svg(width, height, title, "".join(body))
+    # where the cells are, for the page's hover (window and column of the cell under the pointer)
+    grid = f' data-heat="{ml} {mt} {_n(cw)} {row} {len(rows)} {W}"'
+    return _svg(width, height, title, "".join(body), extra=grid)
 
 
 # ---------------------------------------------------------------------------- experiments, causes, time
