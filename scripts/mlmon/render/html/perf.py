@@ -9,6 +9,10 @@ from mlmon.render.html import svg
 from mlmon.render.html.page import Figure, Page, Section, Stats, Table, Text, fmt, pct
 
 
+#: More windows than this: their table starts folded (the charts come first).
+FOLD_WINDOWS = 31
+
+
 def metric_names(data: Dict[str, Any]) -> List[str]:
     """Every metric any window or the baseline reports (realized or estimated), primary first."""
     seen: Dict[str, None] = {m: None for m in data.get("primary") or []}
@@ -52,7 +56,7 @@ def perf_page(data: Dict[str, Any]) -> Page:
     headline = [("severity", data.get("severity")), ("windows", len(windows)), ("rows", data.get("rows")),
                 ("labeled rows", data.get("labeled_rows")), ("baseline", data.get("baseline_kind")),
                 ("tiers (relative drop)", f"warning {pct(tiers.get('warning'))}, critical {pct(tiers.get('critical'))}")]
-    sections = [Section("At a glance", [Stats(headline), _window_table(data, labels)])]
+    sections = [Section("At a glance", [Stats(headline)])]
     figures = []
     marks = [{"index": worst[0], "label": windows[worst[0]].get("severity", ""), "legend": "first alert"}] if worst else []
     for m in metric_names(data):
@@ -65,6 +69,7 @@ def perf_page(data: Dict[str, Any]) -> Page:
         Table(["window start", "rows", "labeled", "labeled share"],
               [[labels[i], w.get("n"), w.get("n_labeled"), pct(coverage[i])] for i, w in enumerate(windows)],
               numeric=(1, 2, 3)))]))
+    sections.append(Section("Windows", [_window_table(data, labels)], folded=len(windows) > FOLD_WINDOWS))
     if data.get("estimation"):
         est = data["estimation"]
         sections.append(Section("Estimation", [Table(["setting", "value"], [[k, v if isinstance(v, (int, float)) or v is None
