@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record, write, write_html
+from mlmon.cli.common import add_common, add_history, add_html, check_output_paths, csv_list, emit, record, write, write_html
 
 
 def _column_method(text: str):
@@ -24,7 +24,7 @@ def register(sub) -> None:
     d.add_argument("reference", metavar="REFERENCE")
     d.add_argument("current", metavar="CURRENT")
     add_common(d)
-    d.add_argument("--html", metavar="FILE", help="also write mlmon's HTML report (one self-contained file)")
+    add_html(d)
     d.add_argument("--evidently-html", metavar="FILE", help="also write Evidently's interactive HTML drift report "
                                                              "(re-runs Evidently: slow on large data)")
     d.add_argument("--target", metavar="COL", help="target column (drift reported separately)")
