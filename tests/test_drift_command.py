@@ -235,9 +235,9 @@ def test_multivariate_mmd_in_the_result(files):
     assert 0 <= mv["p_value"] <= 1 and mv["statistic"] > 0
 
 
-def test_html_report_is_evidentlys(files, tmp_path):
+def test_evidently_html_report_is_evidentlys(files, tmp_path):
     out = tmp_path / "r.html"
-    run = run_mlmon("drift", *files, "--html", out, "--no-history")
+    run = run_mlmon("drift", *files, "--evidently-html", out, "--no-history")
     assert run.code == 0, run.err
     html = out.read_text()
     assert "<html" in html.lower() and "drift" in html.lower() and len(html) > 10_000

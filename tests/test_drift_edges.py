@@ -215,12 +215,13 @@ def test_a_profile_without_exclusions_keeps_its_bytes(pair):
 HOSTILE = "</script><script>alert(1)</script>"
 
 
-def test_html_report_escapes_hostile_column_names_and_values(tmp_path):
+@pytest.mark.parametrize("flag", ["--html", "--evidently-html"])
+def test_html_report_escapes_hostile_column_names_and_values(tmp_path, flag):
     rng = np.random.default_rng(4)
     for name, shift in (("ref.csv", 0.0), ("cur.csv", 1.0)):
         pd.DataFrame({HOSTILE: rng.normal(shift, 1, 60), "c": rng.choice([HOSTILE + "v", "<b>w</b>"], 60),
                       "x": rng.normal(0, 1, 60)}).to_csv(tmp_path / name, index=False)
-    run = run_mlmon("drift", tmp_path / "ref.csv", tmp_path / "cur.csv", "--html", tmp_path / "r.html",
+    run = run_mlmon("drift", tmp_path / "ref.csv", tmp_path / "cur.csv", flag, tmp_path / "r.html",
                     "--format", "json")
     d = _json(run)
     assert HOSTILE in d["columns"]  # the JSON keeps the name as it is

@@ -132,7 +132,7 @@ def test_profile_and_data_with_different_columns_is_one_line_and_exit_2(files):
 @pytest.mark.parametrize("extra, message", [
     (["--method", "mannw"], "drift method 'mannw' needs the rows, a profile holds summaries"),
     (["--multivariate", "mmd"], "the multivariate test needs the rows"),
-    (["--html", "r.html"], "the HTML report needs the rows"),
+    (["--evidently-html", "r.html"], "Evidently's report needs the rows"),
 ])
 def test_what_needs_rows_is_refused_for_profiles(files, extra, message):
     run_mlmon("profile", files / "ref.parquet", "--out", files / "ref.mlprofile")

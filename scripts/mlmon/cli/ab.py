@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Dict, List
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
+from mlmon.cli.common import add_common, add_history, add_html, check_output_paths, csv_list, emit, record, write_html
 
 
 
@@ -36,6 +36,7 @@ def register(sub) -> None:
                                       "NO_DECISION recommendation.")
     a.add_argument("events", metavar="EVENTS")
     add_common(a)
+    add_html(a)
     a.add_argument("--variant-col", metavar="COL", required=True, help="column naming each unit's variant")
     a.add_argument("--metric-col", metavar="COLS", action="append", type=csv_list, required=True, dest="metric_cols",
                    help="metric column(s), repeatable or comma-separated; the first is the primary metric")
@@ -126,12 +127,13 @@ def run_analyze(args) -> int:
     from mlmon.services.experiments import analyze
     from mlmon.services.recording import record_ab
 
-    check_output_paths(args, [args.events], flags=("--output",))
+    check_output_paths(args, [args.events], flags=("--output", "--html"))
     options = ab_options(args)
     options.guardrail_specs([])  # a bad bound fails before the data is read
     table = read_table(args.events, encoding=args.encoding)
     data = analyze(table, options).to_dict()
     record(data, args, record_ab)
+    write_html(data, args, _page)
     emit(data, args, ab_report)
     return 0
 
@@ -147,3 +149,9 @@ def run_plan(args) -> int:
     options = PlanOptions.from_config(_config(args)).override(**flags)
     emit(plan_from_options(options).to_dict(), args, plan_report)
     return 0
+
+
+def _page(data):
+    from mlmon.render.html.ab import ab_page
+
+    return ab_page(data)

@@ -83,6 +83,23 @@ def emit(data: dict, args, render: Callable[[dict], str]) -> None:
     write(text, args.output)
 
 
+def add_html(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--html", metavar="FILE", help="also write the report as one self-contained HTML page (charts, "
+                                                  "no network)")
+
+
+def write_html(data: dict, args, page: Callable[[dict], object]) -> None:
+    """With ``--html FILE``: ``page(data)`` (a :class:`mlmon.render.html.Page`) rendered and
+    written atomically, from the same result (options shown as flags) as the JSON."""
+    path = getattr(args, "html", None)
+    if not path:
+        return
+    from mlmon.render.html import render_page
+
+    present(data, args)
+    write(render_page(page(data)), path)
+
+
 def check_output_paths(args, inputs: Iterable[Optional[str]], flags=("--output", "--html")) -> None:
     """Refuse, before any work or side effect (a history row, a notification), an output that
     cannot be written or would overwrite something the user has: an input, the config, the
@@ -107,6 +124,7 @@ def check_output_paths(args, inputs: Iterable[Optional[str]], flags=("--output",
             if _same_file(path, other):
                 raise MlmonError(f"output would overwrite {what}", where, "choose another file name")
         _check_writable(path, directory, where)
+        protected.append((path, f"the {flag} file"))  # two outputs never share a file
 
 
 def _check_writable(path: str, directory: str, where: str) -> None:

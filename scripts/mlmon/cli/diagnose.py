@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
+from mlmon.cli.common import add_common, add_history, add_html, check_output_paths, csv_list, emit, record, write_html
 from mlmon.errors import MlmonError
 
 
@@ -46,6 +46,7 @@ def register(sub) -> None:
     p.add_argument("--fail-on", choices=["degraded"], help="exit 1 when the primary cause is not `none`")
     p.add_argument("--encoding", metavar="ENC", help="text encoding of CSV/JSONL inputs (default utf-8)")
     add_common(p)
+    add_html(p)
     add_history(p)
     p.set_defaults(func=run_diagnose)
 
@@ -71,7 +72,7 @@ def run_diagnose(args) -> int:
     options = DiagnoseOptions.from_config(config).override(
         **{f.name: getattr(args, f.name, None) for f in fields(DiagnoseOptions)})
     options.require_data()
-    check_output_paths(args, [options.reference, options.current, args.infra, args.events], flags=("--output",))
+    check_output_paths(args, [options.reference, options.current, args.infra, args.events], flags=("--output", "--html"))
     # read the small side inputs first: a bad events or infra file fails before the data is read
     events = read_events(args.events) if args.events else None  # None: no change log given
     infra = read_infra(args.infra) if args.infra else None
@@ -102,6 +103,7 @@ def run_diagnose(args) -> int:
     )
     data = diagnose(inputs).to_dict()
     record(data, args, record_diagnosis)
+    write_html(data, args, _page)
     emit(data, args, _render)
     if args.fail_on == "degraded" and data["primary_cause"] != "none":
         return 1
@@ -137,3 +139,9 @@ def _render(data: dict) -> str:
     from mlmon.render.rca import diagnosis_report
 
     return diagnosis_report(data)
+
+
+def _page(data):
+    from mlmon.render.html.diagnose import diagnose_page
+
+    return diagnose_page(data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record, write
+from mlmon.cli.common import add_common, add_history, add_html, check_output_paths, csv_list, emit, record, write, write_html
 
 
 def _column_method(text: str):
@@ -24,7 +24,9 @@ def register(sub) -> None:
     d.add_argument("reference", metavar="REFERENCE")
     d.add_argument("current", metavar="CURRENT")
     add_common(d)
-    d.add_argument("--html", metavar="FILE", help="also write Evidently's interactive HTML drift report")
+    add_html(d)
+    d.add_argument("--evidently-html", metavar="FILE", help="also write Evidently's interactive HTML drift report "
+                                                             "(re-runs Evidently: slow on large data)")
     d.add_argument("--target", metavar="COL", help="target column (drift reported separately)")
     d.add_argument("--prediction", metavar="COL", help="prediction column (drift reported separately)")
     d.add_argument("--numerical", metavar="COLS", type=csv_list, default=[], help="force columns numerical (comma-separated)")
@@ -89,7 +91,7 @@ def run_drift(args) -> int:
     from mlmon.profiles.magic import is_profile_path  # the first bytes: imports no profile machinery
     from mlmon.services.drift.windowed import run_two_files, run_windowed
 
-    check_output_paths(args, [args.reference, args.current])
+    check_output_paths(args, [args.reference, args.current], flags=OUTPUT_FLAGS)
     from mlmon.cli.profile import engine_options
 
     # a profile on either side, or --engine: compare profiles (data streamed, memory bounded)
@@ -130,19 +132,31 @@ def run_drift(args) -> int:
         result = run_segments(reference, current, options, result)
     data = result.to_dict()
     data["warnings"].extend(config_warnings)
-    if args.html:
-        from mlmon.render.html import write_evidently_html
+    if args.evidently_html:
+        from mlmon.render.html.evidently import write_evidently_html
 
-        write_evidently_html(reference, current, data, args.html)
-    return report_drift(data, args)
+        write_evidently_html(reference, current, data, args.evidently_html)
+    pictures = None
+    if args.html:  # binned summaries only for a page: the JSON-only run never computes them
+        from mlmon.services.distributions import drift_distributions
+
+        pictures = lambda: drift_distributions(data, reference.frame, current.frame)  # noqa: E731
+    return report_drift(data, args, distributions=pictures)
 
 
-def report_drift(data: dict, args, render=_render) -> int:
-    """Record a drift result, print it, and choose the exit code (1 only when ``--fail-on`` trips);
-    the same for drift from rows and drift from profiles."""
+#: The files ``mlmon drift`` may write.
+OUTPUT_FLAGS = ("--output", "--html", "--evidently-html")
+
+
+def report_drift(data: dict, args, render=_render, distributions=None) -> int:
+    """Record a drift result, print it, write its page (``--html``), and choose the exit code (1
+    only when ``--fail-on`` trips); the same for drift from rows and drift from profiles.
+    ``distributions()`` gives the page's binned summaries (None: a page without them)."""
     from mlmon.services.recording import record_drift
 
     record(data, args, record_drift)
+    if getattr(args, "html", None):
+        write_page(data, args, distributions() if distributions else None)
     emit(data, args, render)
     fail_on = getattr(args, "fail_on", None)
     if fail_on == "drift" and data["dataset_drift"]:
@@ -150,6 +164,12 @@ def report_drift(data: dict, args, render=_render) -> int:
     if fail_on == "critical" and data["severity"] == "critical":
         return 1
     return 0
+
+
+def write_page(data: dict, args, distributions=None) -> None:
+    from mlmon.render.html.drift import drift_page
+
+    write_html(data, args, lambda d: drift_page(d, distributions))
 
 
 def both_sides(reference_columns, current_columns) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict, Optional
 
-from mlmon.cli.common import add_common, add_history, check_output_paths, csv_list, emit, record
+from mlmon.cli.common import add_common, add_history, add_html, check_output_paths, csv_list, emit, record, write_html
 from mlmon.errors import MlmonError
 
 
@@ -28,6 +28,7 @@ def register(sub) -> None:
                                    "reference baseline, and label delay.")
     p.add_argument("predictions", metavar="PREDICTIONS", help="predictions (parquet file or directory, .csv, .jsonl)")
     add_common(p)
+    add_html(p)
     p.add_argument("--task", choices=["binary", "multiclass", "regression"], help="model task (or model.task in --config)")
     p.add_argument("--prediction", metavar="COL", help="predicted class or value")
     p.add_argument("--proba", metavar="COLS", type=csv_list,
@@ -118,7 +119,7 @@ def run_perf(args) -> int:
     from mlmon.services.performance.options import check_options
 
     options = perf_options(args)
-    check_output_paths(args, [args.predictions, options.reference, args.labels], flags=("--output",))
+    check_output_paths(args, [args.predictions, options.reference, args.labels], flags=("--output", "--html"))
     check_options(options)
     if args.labels and not options.join_on:
         raise MlmonError("a labels file needs the id column that joins it", "--labels", "pass --join-on ID")
@@ -132,11 +133,18 @@ def run_perf(args) -> int:
         add_segments(data, current, options, reference, labels,
                      wheres=(args.predictions, options.reference or "reference"))
     record(data, args, lambda store, d: record_performance(store, d, options.reference, args.predictions))
+    write_html(data, args, _page)
     emit(data, args, _render)
     rank = {"healthy": 0, "degraded": 1, "critical": 2}
     if args.fail_on and rank[data["severity"]] >= rank[args.fail_on]:
         return 1
     return 0
+
+
+def _page(data: Dict[str, Any]):
+    from mlmon.render.html.perf import perf_page
+
+    return perf_page(data)
 
 
 def _render(data: Dict[str, Any]) -> str:

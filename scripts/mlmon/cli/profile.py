@@ -112,9 +112,9 @@ def run_profile_drift(args, options_for) -> int:
     from mlmon.profiles import drift_from_profiles
     from mlmon.services.profiling import profiles_to_compare
 
-    if args.html:
-        raise MlmonError("the HTML report needs the rows, a profile holds summaries", f"--html {args.html}",
-                         "drop --html, or compare the data files")
+    if args.evidently_html:
+        raise MlmonError("Evidently's report needs the rows, a profile holds summaries",
+                         f"--evidently-html {args.evidently_html}", "drop --evidently-html, or compare the data files")
     reference, current = profiles_to_compare(args.reference, args.current, engine_options(args), args.encoding)
     options, config_warnings = options_for(list(current.columns) + [c for c in reference.columns if c not in current.columns])
     result = drift_from_profiles(reference, current, options, reference_path=args.reference, current_path=args.current)

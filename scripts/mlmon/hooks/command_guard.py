@@ -7,7 +7,7 @@ with ``--output ~/.bashrc`` appended. This hook answers ``"permissionDecision": 
 latter, so the user sees the command and confirms it (in a non-interactive run it is refused);
 the read-only invocation passes silently and the allow rule applies as before.
 
-Asked for: ``--output``/``-o``, ``--html``, ``--out`` (``generate``), ``--force``,
+Asked for: ``--output``/``-o``, ``--html``, ``--evidently-html``, ``--out`` (``generate``), ``--force``,
 ``--allow-remote-prometheus``, and the commands that write or send by nature
 (``init``, ``generate``, ``run``, ``serve``, ``demo``). ``--prometheus`` itself is restricted by
 ``mlmon diagnose`` (loopback or the config's URL) and needs no prompt.
@@ -22,7 +22,7 @@ import json
 import shlex
 import sys
 
-WRITE_FLAGS = ("--output", "-o", "--html", "--out", "--force", "--allow-remote-prometheus", "--to")
+WRITE_FLAGS = ("--output", "-o", "--html", "--evidently-html", "--out", "--force", "--allow-remote-prometheus", "--to")
 WRITING_COMMANDS = ("init", "generate", "run", "serve", "demo")
 _SEPARATORS = (";", "&&", "||", "|", "&", "(", ")")
 

@@ -1,6 +1,6 @@
-"""``--html FILE``: Evidently's interactive drift report for the same columns and methods.
+"""``--evidently-html FILE``: Evidently's interactive drift report for the same columns and methods.
 
-Evidently is imported here only (it costs seconds), and only when ``--html`` is asked for.
+Evidently is imported here only (it costs seconds), and only when ``--evidently-html`` is asked for.
 
 Column names and text values come from the data: they reach the page HTML-escaped (a column
 named ``</script><script>...`` would otherwise run in the reader's browser). Escaping is
@@ -31,7 +31,7 @@ def write_evidently_html(reference: Table, current: Table, result: Dict[str, Any
             from evidently import DataDefinition, Dataset, Report
             from evidently.presets import DataDriftPreset
         except ImportError as exc:  # pragma: no cover - evidently is a runtime dependency
-            raise MlmonError("evidently is not installed", "--html", "rebuild the environment (see TROUBLESHOOTING.md)") from exc
+            raise MlmonError("evidently is not installed", "--evidently-html", "rebuild the environment (see TROUBLESHOOTING.md)") from exc
 
         cols = dict(result["columns"])
         for key in ("target_drift", "prediction_drift"):
