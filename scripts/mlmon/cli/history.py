@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import sys
 
-from mlmon.cli.common import check_output_paths, history_location, write
+from mlmon.cli.common import add_html, check_output_paths, history_location, write, write_html
 from mlmon.errors import MlmonError
 
-# --format -> how the result becomes text; the HTML report (a page of trend charts) joins here as
-# "html" when it exists: (points renderer, summary renderer)
+# --format -> how the result becomes text; --html FILE adds the page of trend charts
 FORMATS = ("md", "json", "csv")
 
 
@@ -44,6 +43,7 @@ def register(sub) -> None:
                    help="per window, the latest realized AND the latest estimated value (estimate vs realized)")
     h.add_argument("--format", choices=FORMATS, default="md", help="md (default), json, or csv (one row per point)")
     h.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    add_html(h)
     h.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     h.set_defaults(func=run_history, group_parser=h)
 
@@ -81,7 +81,10 @@ def run_history(args) -> int:
     if args.summary and (args.metrics or args.columns or since or until or args.all_sources):
         raise MlmonError("--summary is each model's state now: it takes no series or dates", "--summary",
                          "drop --metric/--column/--since/--until/--all-sources, or drop --summary")
-    check_output_paths(args, [], flags=("--output",))
+    if args.summary and args.html:
+        raise MlmonError("the page draws each series over time; a summary is one state per model", "--summary",
+                         "drop --summary to draw the series, or drop --html")
+    check_output_paths(args, [], flags=("--output", "--html"))
     if args.model is None and getattr(args, "config", None):  # a config is one model's: read that one
         from mlmon.services.config import load_config
 
@@ -97,8 +100,16 @@ def run_history(args) -> int:
     note = None if store.exists() else f"no history at {store.path} yet: nothing recorded there"
     if note:
         print(f"mlmon: {note}", file=sys.stderr)
+    if not args.summary:
+        write_html(data, args, _page)
     write(_text(data, args, note), args.output)
     return 0
+
+
+def _page(data):
+    from mlmon.render.html.history import history_page
+
+    return history_page(data)
 
 
 def _text(data, args, note) -> str:
