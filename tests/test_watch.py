@@ -377,6 +377,18 @@ def test_the_monitor_command_exits_before_building_anything_without_monitoring(t
     assert monitor["when"] == "always"
 
 
+def test_the_monitor_is_turned_off_by_mlmon_watch_off(tmp_path):
+    [monitor] = json.loads((ROOT / "monitors" / "monitors.json").read_text())
+    command = monitor["command"].replace("${CLAUDE_PLUGIN_ROOT}", str(tmp_path / "no-plugin-here"))
+    (tmp_path / "monitoring.yaml").write_text("version: 1\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    off = subprocess.run(["sh", "-c", command], cwd=tmp_path, env={**env, "MLMON_WATCH": "off"},
+                         capture_output=True, text=True, timeout=10)
+    assert (off.returncode, off.stdout, off.stderr) == (0, "", "")
+    on = subprocess.run(["sh", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=10)
+    assert on.returncode == 127 and "no-plugin-here/bin/mlmon" in on.stderr  # it went on to the launcher
+
+
 def test_sigterm_stops_the_watch_with_exit_0_and_no_traceback_and_no_data_library():
     store = new_store()
     probe = ("import sys, runpy, atexit\n"
