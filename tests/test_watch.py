@@ -335,9 +335,23 @@ def test_a_config_whose_store_cannot_be_named_is_a_usage_error(tmp_path, monkeyp
     monkeypatch.delenv("NO_SUCH_DB_URL", raising=False)
     Path("monitoring.yaml").write_text("version: 1\nmodel: {name: m, task: binary}\ndata:\n  reference: {path: r.csv}\n"
                                       "  current: {path: c.csv}\nstorage: {history_url_env: NO_SUCH_DB_URL}\n")
-    r = run_mlmon("watch")
+    r = run_mlmon("watch", "--config", "monitoring.yaml")
     assert (r.code, r.out) == (2, "")
     assert r.err.startswith("mlmon: error: environment variable NO_SUCH_DB_URL is not set (storage.history_url_env)")
+
+
+def test_a_broken_monitoring_yaml_found_here_is_one_line_and_the_default_store_is_watched():
+    store = new_store()
+    fire(store, at=time.time())
+    Path("monitoring.yaml").write_text("version: 1\nmodel: [\n")
+    r = run_mlmon("watch", "--once", "--interval", "60")
+    assert r.code == 0 and r.err == ""
+    first, second = r.out.splitlines()
+    assert first.startswith('ml-monitoring: "monitoring.yaml" cannot be used here (invalid monitoring config: ')
+    assert first.endswith('; watching ".mlmon/history.db" instead')
+    assert second.startswith('ml-monitoring: alert FIRING: model "fraud"')
+    given = run_mlmon("watch", "--once", "--config", "monitoring.yaml")
+    assert given.code == 2 and given.err.startswith("mlmon: error: invalid monitoring config")
 
 
 def test_a_store_path_that_is_a_directory_is_a_usage_error():

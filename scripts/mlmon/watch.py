@@ -485,6 +485,12 @@ def has_monitoring(cwd: str, env: Dict[str, str]) -> bool:
     return any(os.path.exists(os.path.join(cwd, n)) for n in names)
 
 
+def config_problem_line(config: str, error: MlmonError, location: str) -> str:
+    """One line for a project config the watch could not read its store's location from."""
+    return (f"{PREFIX} {quote(config, PATH_LIMIT)} cannot be used here ({clean(error.what, ERROR_LIMIT)}); "
+            f"watching {quote(redact(location), PATH_LIMIT)} instead")
+
+
 def default_config(cwd: str) -> Optional[str]:
     for name in CONFIG_NAMES:
         if os.path.isfile(os.path.join(cwd, name)):
@@ -513,4 +519,4 @@ def check_openable(location: str) -> None:
 
 
 __all__ = ["Watch", "Reader", "Unavailable", "once", "has_monitoring", "quote", "alert_line", "flood_line",
-           "undelivered_line", "default_config", "check_openable", "FLOOD"]
+           "undelivered_line", "default_config", "config_problem_line", "check_openable", "FLOOD"]

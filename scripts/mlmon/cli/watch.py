@@ -45,6 +45,13 @@ def register(sub) -> None:
     w.set_defaults(func=watch_command)
 
 
+def default_location(args) -> str:
+    """The store without the config: ``MLMON_DB_URL``, else ``.mlmon/history.db``."""
+    from mlmon.store.location import resolve
+
+    return resolve(None, None, ".", os.environ)
+
+
 class _Stop(Exception):
     pass
 
@@ -61,7 +68,7 @@ def _emit(lines) -> None:
 
 
 def watch_command(args) -> int:
-    from mlmon.watch import Reader, Watch, check_openable, default_config, has_monitoring, once
+    from mlmon.watch import Reader, Watch, check_openable, config_problem_line, default_config, has_monitoring, once
 
     if not math.isfinite(args.interval) or args.interval < MIN_INTERVAL:
         raise MlmonError(f"--interval {args.interval:g} is not a positive number of seconds", "--interval",
@@ -73,21 +80,31 @@ def watch_command(args) -> int:
         return 0  # nothing to watch here: silent, at once
     if args.config and not os.path.isfile(args.config):
         raise MlmonError("config file not found", args.config, "check the path, or pass --history PATH")
+    given = bool(args.config)
     args.config = args.config or (None if args.history else default_config(cwd))
 
     from mlmon.cli.common import history_location
 
-    location = history_location(args)
+    notes = []
+    try:
+        location = history_location(args)
+    except MlmonError as exc:
+        if given or not args.config:
+            raise
+        # the project's own monitoring.yaml, found here, is broken: its runs fail too, which is
+        # worth one line; the default store is still watched
+        location = default_location(args)
+        notes.append(config_problem_line(args.config, exc, location))
     check_openable(location)
     watch = Watch(Reader(location), config=args.config)
     if args.once:
-        _emit(once(watch, args.since_id, args.interval))
+        _emit(notes + once(watch, args.since_id, args.interval))
         return 0
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, _stop)
     try:
-        _emit(watch.start())
+        _emit(notes + watch.start())
         while True:
             time.sleep(args.interval)
             _emit(watch.poll())
