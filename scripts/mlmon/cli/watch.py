@@ -108,7 +108,10 @@ def watch_command(args) -> int:
         while True:
             time.sleep(args.interval)
             _emit(watch.poll())
-    except (_Stop, BrokenPipeError):
+    except _Stop:
+        return 0
+    except BrokenPipeError:  # the reader went away (the session ended): nothing left to tell
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     finally:
         watch.reader.close()
