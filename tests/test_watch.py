@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from mlmon import watch as w
-from mlmon.store.history import HistoryStore
+from mlmon.store.history import LATEST_VERSION, HistoryStore
 from mlmon_testing import ROOT, run_mlmon
 
 DAY = ("2026-03-01T00:00:00", "2026-03-02T00:00:00")
@@ -240,7 +240,7 @@ def test_a_store_written_by_a_newer_mlmon_is_refused_with_exit_2():
         conn.execute("INSERT INTO schema_version VALUES (99, 'future', 0)")
     r = run_mlmon("watch", "--history", STORE, "--once")
     assert (r.code, r.out) == (2, "")
-    assert r.err.startswith("mlmon: error: the history store is at schema version 99, newer than this mlmon knows (3)"
+    assert r.err.startswith(f"mlmon: error: the history store is at schema version 99, newer than this mlmon knows ({LATEST_VERSION})"
                             " (.mlmon/history.db); upgrade mlmon")
 
 
