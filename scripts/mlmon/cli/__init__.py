@@ -22,7 +22,7 @@ from mlmon import __version__
 from mlmon.errors import MlmonError
 
 # Command-group modules, in the order `mlmon --help` lists them.
-COMMAND_MODULES = ["demo", "drift", "perf", "ab", "diagnose", "run", "serve", "generate", "config", "profile", "history"]
+COMMAND_MODULES = ["demo", "drift", "perf", "ab", "diagnose", "run", "watch", "serve", "generate", "config", "profile", "history"]
 
 
 class _Parser(argparse.ArgumentParser):
