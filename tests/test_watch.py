@@ -177,6 +177,26 @@ def test_a_real_scheduled_run_that_fires_names_its_config_and_data(tmp_path):
         '(threshold 0.5), data of 2026-03-01; to diagnose: /ml-monitoring:diagnose --config monitoring.yaml '
         '--current cur/2026-03-01.parquet']
     assert watch.poll() == []
+    # the next day's file never came: the run stops, records only that it failed, and the watch says so
+    r = run_mlmon("run", "--config", "monitoring.yaml", "--date", "2026-03-02")
+    assert r.code == 2 and r.err.count("\n") == 1
+    (line,) = watch.poll()
+    assert line.startswith('ml-monitoring: scheduled run failed: model "fraud", data of 2026-03-02: "')
+    assert "cur/2026-03-02.parquet" in line and line.endswith(
+        "nothing of it was recorded or sent; fix it and re-run: mlmon run --config monitoring.yaml --date 2026-03-02")
+    assert watch.poll() == []
+    kinds = [r["kind"] for r in HistoryStore(STORE).query("SELECT kind FROM runs ORDER BY id")]
+    assert kinds == ["scheduled", "drift", "failed"]  # no drift or performance row of the failed day
+    summary = json.loads(run_mlmon("history", "--summary", "--format", "json").out)
+    assert summary["models"][0]["last_run"]["period_start"] == "2026-03-01T00:00:00"
+
+
+def test_a_failed_run_does_not_create_a_store_that_did_not_exist(tmp_path):
+    (tmp_path / "monitoring.yaml").write_text(
+        'version: 1\nmodel: {name: fraud, task: binary}\ndata:\n  reference: {path: ref.parquet}\n'
+        '  current: {path: "cur/{date}.parquet"}\n', encoding="utf-8")
+    r = run_mlmon("run", "--config", "monitoring.yaml", "--date", "2026-03-02")
+    assert r.code == 2 and not os.path.exists(STORE)
 
 
 # ---------------------------------------------------------------------------- the store's health

@@ -16,8 +16,9 @@ gone) gives one line, then silence until it is readable again, which gives one l
 was recorded meanwhile follows. A store that does not exist yet is the normal state of a project
 before its first run: nothing is said, and everything it holds once it appears is new.
 
-A failed ``mlmon run`` records nothing (it fails before its one transaction or inside it), so the
-store cannot show it; the job's own exit code and stderr line are where it is seen.
+A ``mlmon run`` stopped by bad input records none of its results, only a ``failed`` run (model,
+day, the error line): the watch prints one line for it. A run whose config or store cannot be
+used leaves nothing; the job's own exit code and stderr line are where it is seen.
 
 Everything printed is data: model, condition and channel names are JSON strings (with ``<``,
 ``>`` and ``&`` escaped, so no name can close the markup a host wraps the line in), control
@@ -161,6 +162,27 @@ def alert_line(event: Dict[str, Any], config: Optional[str], run: Dict[str, Any]
     if status in ("firing", "repeat", "silenced", "inhibited"):
         text += f"; to diagnose: {diagnose_command(config, run)}"
     return text
+
+
+def failed_line(run: Dict[str, Any]) -> str:
+    """A scheduled run that stopped on an error, as one line (the error cut and quoted: it can
+    hold names from the data)."""
+    import json
+
+    try:
+        result = json.loads(run.get("result_json") or "{}")
+    except ValueError:
+        result = {}
+    error = str(result.get("error") or "unknown error").removeprefix("mlmon: error: ")
+    config = result.get("config")
+    day = str(run.get("period_start") or "")[:10]
+    again = f"mlmon run --config {shell_arg(config) or 'FILE'} --date {day}" if day else "mlmon run"
+    return (f"{PREFIX} scheduled run failed: model {quote(run.get('model'))}, "
+            f"{period(run.get('period_start'), run.get('period_end'))}: {quote(error, ERROR_LIMIT)}; "
+            f"nothing of it was recorded or sent; fix it and re-run: {again}")
+
+
+ERROR_LIMIT = 240
 
 
 def undelivered_line(group: Dict[str, Any]) -> str:
@@ -356,6 +378,7 @@ class Watch:
     clock: Callable[[], float] = time.time
     alert_cursor: Optional[int] = None      # newest alert event already accounted for
     outbox_cursor: Optional[int] = None     # outbox rows up to this id predate the watch
+    failed_cursor: int = 0                  # newest failed scheduled run already accounted for
     reported: set = field(default_factory=set)
     problem: Optional[str] = None           # the unavailability last reported
     failures: int = 0
@@ -404,7 +427,24 @@ class Watch:
         tables = s.tables()
         self.alert_cursor = int(s.value("SELECT MAX(id) AS m FROM alert_events") or 0) if "alert_events" in tables else 0
         self.outbox_cursor = int(s.value("SELECT MAX(id) AS m FROM notifications") or 0) if "notifications" in tables else 0
+        self.failed_cursor = int(s.value("SELECT MAX(id) AS m FROM runs WHERE kind = 'failed'") or 0) \
+            if "runs" in tables else 0
         return []
+
+    def failed_runs(self, s: _Session) -> List[str]:
+        """One line per scheduled run that stopped on an error since the cursor (``mlmon run``
+        records model, period and the error line as a ``failed`` run)."""
+        if "runs" not in s.tables() or s.version < 3:
+            return []
+        rows = s.rows("SELECT id, model, period_start, period_end, result_json FROM runs"
+                      " WHERE kind = 'failed' AND id > ? ORDER BY id LIMIT ?", (self.failed_cursor, self.flood + 1))
+        if not rows:
+            return []
+        self.failed_cursor = max(int(r["id"]) for r in rows)
+        if len(rows) > self.flood:
+            self.failed_cursor = int(s.value("SELECT MAX(id) AS m FROM runs WHERE kind = 'failed'") or 0)
+            return [f"{PREFIX} more than {self.flood} scheduled runs failed; the latest: {failed_line(rows[-1])}"]
+        return [failed_line(r) for r in rows]
 
     def _new_lines(self, s: _Session) -> List[str]:
         now = self.clock()
@@ -412,7 +452,7 @@ class Watch:
         self.last_poll = now
         if "alert_events" not in s.tables():
             return []
-        return self.report(s, "id > ?", (self.alert_cursor,), None, seconds)
+        return self.report(s, "id > ?", (self.alert_cursor,), None, seconds) + self.failed_runs(s)
 
     def report(self, s: _Session, where: str, params: Sequence[Any], since: Optional[float],
                seconds: float) -> List[str]:

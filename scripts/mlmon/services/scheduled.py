@@ -103,17 +103,45 @@ def history_path(config: "Config | Mapping[str, Any]", given: Optional[str], bas
 # ---------------------------------------------------------------------------- the run
 
 def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
-    """Check one period; returns the run's result dict (see references/alerting.md, "What one run does")."""
-    from mlmon.io.tables import read_table
+    """Check one period; returns the run's result dict (see references/alerting.md, "What one run does").
+    A run stopped by bad input leaves a ``failed`` row in a store that exists (see
+    :func:`_record_failure`) and nothing else."""
     from mlmon.services.config import load_config
-    from mlmon.services.drift.windowed import run_two_files
-    from mlmon.store.history import HistoryStore, StoreError
+    from mlmon.store.history import HistoryStore
 
     env = os.environ if settings.env is None else settings.env
     config = load_config(settings.config_path)
     base = os.path.dirname(os.path.abspath(settings.config_path))
     day = settings.date or Date.today()
     store = HistoryStore(history_path(config, settings.history, base, env))
+    try:
+        return _run(settings, config, base, day, store, env)
+    except MlmonError as exc:
+        if not settings.dry_run and not getattr(exc, "store_failure", False):
+            _record_failure(store, config, day, exc, settings)
+        raise
+
+
+def _record_failure(store, config: "Config", day: Date, exc: MlmonError, settings: RunSettings) -> None:
+    """A run that stopped on bad input leaves one ``failed`` row (model, day, the error line), so
+    whoever watches the store hears of it. A store that does not exist yet is not created for it;
+    if even that row cannot be written, the error stands alone."""
+    if store.dialect_name == "sqlite" and not os.path.exists(store.location):
+        return
+    start, end = day_period(day)
+    try:
+        store.append_failed(exc.line(), {"model": config.model.name, "version": config.model.version,
+                                         "period_start": start, "period_end": end},
+                            config=settings.config_path, created_at=settings.clock())
+    except Exception:  # the store is not writable: the error line on stderr is all there is
+        pass
+
+
+def _run(settings: RunSettings, config: "Config", base: str, day: Date, store, env) -> Dict[str, Any]:
+    from mlmon.io.tables import read_table
+    from mlmon.services.drift.windowed import run_two_files
+    from mlmon.store.history import StoreError
+
     reference = read_table(source_path(config, "reference", day, base), role="reference")
     current = read_table(source_path(config, "current", day, base), role="current")
 
@@ -200,8 +228,10 @@ def run_scheduled(settings: RunSettings) -> Dict[str, Any]:
         # alert state lives in the store: a run that cannot record cannot decide either
         todo = ("pass --history PATH to a writable SQLite file" if store.dialect_name == "sqlite"
                 else "check that the database user may create and write the history tables")
-        raise MlmonError(f"cannot record the run in the history store: {exc}", store.path,
-                         f"{todo}; nothing of this run was recorded or sent") from exc
+        error = MlmonError(f"cannot record the run in the history store: {exc}", store.path,
+                           f"{todo}; nothing of this run was recorded or sent")
+        error.store_failure = True  # nothing to record a failure into either
+        raise error from exc
     result["notifications"] = deliver_pending(store, config, env, settings.policy, settings.clock)
     result["undelivered"] = sum(1 for n in result["notifications"] if n["status"] != "sent")
     return result

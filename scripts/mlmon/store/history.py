@@ -6,7 +6,8 @@ Default location: ``.mlmon/history.db`` (SQLite) in the working directory; a
 the location is chosen, :mod:`mlmon.store.backends` for how one SQL text serves both). Tables:
 
 - ``runs``: one row per run of any kind (``drift``, ``perf``, ``ab``, ...), the whole result
-  as JSON too, for anything not broken out;
+  as JSON too, for anything not broken out; a scheduled run that stopped on an error leaves one
+  row of kind ``failed`` (its model, period and error) and nothing else;
 - ``drift_columns``: one row per tested column of a drift run;
 - ``ml_metrics``: one row per (window, metric) of a performance run, realized or estimated,
   so "accuracy over the last 7 days" is one query.
@@ -532,6 +533,14 @@ class HistoryStore:
                 reference_rows=result["reference"]["rows"], current_rows=result["current"]["rows"],
                 severity=result["severity"],
             )
+
+    def append_failed(self, error: str, identity: Dict[str, Any], config: Optional[str] = None,
+                      created_at: Optional[float] = None) -> int:
+        """Record that a scheduled run stopped before recording anything (kind ``failed``): its
+        model, data period and one-line error, so a watcher can say so. Nothing else is written."""
+        with self._connection() as conn:
+            return self._insert_run(conn, "failed", {"error": error, "config": config}, created_at, identity,
+                                    severity="failed")
 
     def lock_alert_state(self) -> None:
         """Inside ``transaction()``: take the write lock of the alert state before reading it (SQLite:
