@@ -155,3 +155,39 @@ def test_fail_on_degraded_exits_1_only_when_something_degraded(tmp_path, scenari
                     "--no-history", "--format", "json")
     assert run.code == code, run.err
     assert run.json()["primary_cause"] == scenario.cause
+
+
+def test_labels_that_kept_leaving_the_estimates_make_concept_drift_the_cause_when_inputs_held():
+    parted = Evidence("concept_drift", "estimate_vs_realized", "accuracy: the estimate has been off by 0.07 for 5 windows",
+                      1.0 - 0.5 ** 4, metric="accuracy", value=-0.07)
+    f = findings(perf=dropped(0.9))
+    f.disagreement = [parted]
+    v = rank(f)
+    assert v.primary == "concept_drift"
+    (concept,) = [c for c in v.candidates if c.cause == "concept_drift"]
+    assert concept.score == pytest.approx(0.9375) and parted in concept.evidence
+    # the same disagreement while the inputs moved is what a covariate shift does to no estimate:
+    # it is discounted by how much the inputs moved
+    g = findings(perf=dropped(0.9), drift=drifted(0.95))
+    g.disagreement = [parted]
+    (moved,) = [c for c in rank(g).candidates if c.cause == "concept_drift"]
+    assert moved.score < 0.1
+
+
+def test_diagnose_reads_the_disagreement_from_the_history_store(tmp_path):
+    import late_labels_scenario as scenario
+    from mlmon.services.scheduled import RunSettings, run_scheduled
+    from mlmon.store.history import HistoryStore
+    from mlmon.services.rca import estimate_disagreement
+
+    config, _ = scenario.write(str(tmp_path), days=26, concept_from=2)
+    for day in scenario.dates(26):
+        run_scheduled(RunSettings(config, date=day, history=str(tmp_path / "h.db"), env={}))
+
+    class Ctx:
+        warnings: list = []
+        inputs = type("I", (), {"history": HistoryStore(str(tmp_path / "h.db")), "model": "credit"})()
+
+    found = estimate_disagreement(Ctx())
+    assert [e.metric for e in found] == ["accuracy", "precision", "recall"]
+    assert found[0].signal == "estimate_vs_realized" and found[0].value < -0.05 and found[0].strength >= 0.75

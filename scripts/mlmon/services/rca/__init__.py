@@ -32,6 +32,7 @@ class Findings:
     operations: Any
     changes: Any
     consecutive: int
+    disagreement: List[Any] = field(default_factory=list)  # stored estimates the labels kept leaving
 
 
 @dataclass
@@ -59,6 +60,34 @@ class Diagnosis:
         })
 
 
+def estimate_disagreement(ctx) -> List[Any]:
+    """Evidence from the history: primary metrics whose realized values, once the labels came,
+    kept landing outside the estimates' bands on one side (see
+    :mod:`mlmon.services.performance.disagreement`). The estimates assume the input-label relation
+    held; labels that keep leaving them say it did not."""
+    from mlmon.services.performance.disagreement import disagreement_from_rows
+    from mlmon.services.rca.evidence import Evidence
+
+    store = ctx.inputs.history
+    if store is None:
+        return []
+    try:
+        rows = store.metric_rows_since(ctx.inputs.model, "")
+    except Exception as exc:  # an unreadable history: the diagnosis goes on without it
+        ctx.warnings.append(f"history not read for estimate-vs-label evidence: {exc}")
+        return []
+    found = []
+    for metric in sorted({r["metric"] for r in rows if r["kind"] == "estimated"}):
+        d = disagreement_from_rows(rows, metric)
+        if d is None:
+            continue
+        strength = 1.0 - 0.5 ** (d.windows - 1)  # 3 windows in a row: 0.75; 5: 0.94
+        found.append(Evidence("concept_drift", "estimate_vs_realized", f"{metric}: {d.message}", strength,
+                              metric=metric, value=d.gap,
+                              details={"windows": d.windows, "starts": [str(x) for x in d.starts]}))
+    return found
+
+
 def diagnose(inputs: RcaInputs) -> Diagnosis:
     from mlmon.services.rca import actions, changes, concept, drift, operations, performance, pipeline, ranking, segments, timeline
 
@@ -81,6 +110,7 @@ def diagnose(inputs: RcaInputs) -> Diagnosis:
         concept=concept.concept_evidence(ctx, cov.covered if covered is not None else None), coverage=cov,
         operations=operations.operations(ctx), changes=changes.changes(ctx),
         consecutive=inputs.thresholds.consecutive_windows,
+        disagreement=estimate_disagreement(ctx),
     )
     if not findings.concept.available:
         ctx.warnings.append("no labels with a probability or prediction: concept drift and label shift not tested")

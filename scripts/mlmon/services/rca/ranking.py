@@ -149,7 +149,10 @@ def concept_drift(f, s: Signals) -> Candidate:
     concept = f.concept
     # calibration breaking on its own speaks for concept drift only where the inputs held still
     cal_alone = s.calibration * (1.0 - s.target) * (1.0 - s.inputs_moved)
-    concept_raw = noisy_or(s.relations + [cal_alone])
+    # stored estimates that the labels kept leaving: the estimators assume the relation held, and a
+    # covariate shift alone leaves them right, so this speaks for concept drift where inputs held
+    parted = [e.strength * (1.0 - s.inputs_moved) for e in getattr(f, "disagreement", [])]
+    concept_raw = noisy_or(s.relations + [cal_alone] + parted)
     # residual structure means a changed concept only where the model sees the inputs it knows:
     # inputs that moved (on the rows measured) or arrive corrupted explain it as well
     source_moved = noisy_or(e.strength for e in s.source.features[:5])
@@ -160,6 +163,7 @@ def concept_drift(f, s: Signals) -> Candidate:
         c.evidence += [e for e in concept.relations]
         if concept.calibration and cal_alone > 0:
             c.evidence.append(concept.calibration)
+    c.evidence += list(getattr(f, "disagreement", []))
     if moved > 0.05 and concept_raw > 0:
         c.evidence.append(_counter("inputs_moved",
                                    f"the inputs moved or arrive corrupted (strength {fmt(moved)}), which changes the "
