@@ -122,10 +122,11 @@ def run_drift(args) -> int:
 
         check_not_windowed(options)
         check_segment_options(options)
+    counted: dict = {}  # a page's histograms, counted on each column while the run holds it sorted
     if options.windowed:
         result = run_windowed(reference, current, options)
     else:
-        result = run_two_files(reference, current, options)
+        result = run_two_files(reference, current, options, on_sorted=_counter(counted) if args.html else None)
     if options.segment_by:
         from mlmon.services.drift.segments import run_segments
 
@@ -140,8 +141,16 @@ def run_drift(args) -> int:
     if args.html:  # binned summaries only for a page: the JSON-only run never computes them
         from mlmon.services.distributions import drift_distributions
 
-        pictures = lambda: drift_distributions(data, reference.frame, current.frame)  # noqa: E731
+        pictures = lambda: drift_distributions(data, reference.frame, current.frame, counted)  # noqa: E731
     return report_drift(data, args, distributions=pictures)
+
+
+def _counter(counted: dict):
+    from mlmon.services.distributions import sorted_summary
+
+    def count(name, reference, current):
+        counted[name] = sorted_summary(reference, current)
+    return count
 
 
 #: The files ``mlmon drift`` may write.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import numpy as np
 
@@ -23,10 +23,13 @@ TOP_CATEGORIES = 12
 MOVED_CATEGORIES = 5
 
 
-def drift_distributions(result: Dict[str, Any], reference_frame, current_frame) -> Dict[str, Dict[str, Any]]:
+def drift_distributions(result: Dict[str, Any], reference_frame, current_frame,
+                        counted: Optional[Dict[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
     """Per column of a drift result (features, target, prediction): histogram bins and counts with
     mean and quantiles for numerical columns, shares of the largest categories and those that
-    moved most for categorical ones."""
+    moved most for categorical ones. ``counted``: numerical columns already summarized during the
+    drift run (see :func:`sorted_summary`), used as they are."""
+    presorted = counted or {}
     cols = dict(result.get("columns") or {})
     for key in ("target_drift", "prediction_drift"):
         if result.get(key):
@@ -34,6 +37,8 @@ def drift_distributions(result: Dict[str, Any], reference_frame, current_frame) 
     names = [n for n in cols if n in reference_frame.columns and n in current_frame.columns]
 
     def one(name):
+        if cols[name]["type"] == "numerical" and name in presorted:
+            return presorted[name]
         ref, cur = reference_frame[name], current_frame[name]
         return _numerical(ref, cur) if cols[name]["type"] == "numerical" else _categorical(ref, cur)
 
@@ -59,6 +64,15 @@ def _numerical(ref, cur) -> Dict[str, Any]:
         "reference": _side(rs, rc, edges),
         "current": _side(cs, cc, edges),
     }
+
+
+def sorted_summary(ref: np.ndarray, cur: np.ndarray) -> Dict[str, Any]:
+    """A numerical column's page summary from both sides' cleaned values, already sorted (the
+    drift run calls it while it holds them: ``run_two_files(on_sorted=...)``)."""
+    edges, rs, cs, rc, cc = binning.numeric_bins(ref.astype(np.float64, copy=False), cur.astype(np.float64, copy=False),
+                                                 presorted=True)
+    return strict_json({"type": "numerical", "edges": edges.tolist(), "reference": _side(rs, rc, edges),
+                        "current": _side(cs, cc, edges)})
 
 
 def _side(summary: binning.SampleSummary, counts: np.ndarray, edges: np.ndarray) -> Dict[str, Any]:

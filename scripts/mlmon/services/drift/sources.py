@@ -73,6 +73,10 @@ class RowSource(TableFacts):
     #: When a dict: each column's cleaned reference as the test saw it, by name (numbers: sorted,
     #: with the positions that sort them; categories: both sides' codes), for windowed drift.
     kept: Optional[Dict[str, Tuple[np.ndarray, np.ndarray]]] = None
+    #: When set: called as ``on_sorted(name, reference, current)`` with each numerical column's
+    #: cleaned values of both sides, sorted, while the run holds them (a page counts its
+    #: histograms there instead of sorting every column again; nothing is kept).
+    on_sorted: Optional[Any] = None
 
     def sides(self) -> Tuple[Named, Named]:
         return self.reference, self.current
@@ -97,6 +101,8 @@ class RowSource(TableFacts):
                 else:
                     ref.sort()
                 cur.sort()
+                if self.on_sorted is not None:
+                    self.on_sorted(spec.name, ref, cur)
                 data.n_unique = _n_unique_sorted(ref, cur)
                 if (self.reference.kinds.get(spec.name) == "int" and cur.size >= 100
                         and nunique_sorted(cur) > 0.95 * cur.size):

@@ -70,15 +70,24 @@ def with_fields(options: DriftOptions, **values: Any) -> DriftOptions:
 # ---------------------------------------------------------------------------- two files
 
 
-def run_two_files(reference, current, options: DriftOptions, *, calibrate_by_config: bool = False) -> DriftResult:
+def _rows(reference, current, on_sorted) -> RowSource:
+    source = RowSource(reference, current)
+    source.on_sorted = on_sorted
+    return source
+
+
+def run_two_files(reference, current, options: DriftOptions, *, calibrate_by_config: bool = False,
+                  on_sorted: Optional[Any] = None) -> DriftResult:
     """The two-file check. Calibrated thresholds only when ``calibrate`` came from a flag, or
     also from the config with ``calibrate_by_config`` (what ``mlmon run`` does: a scheduled check
-    is one window of a series). A named timestamp column is left out (it is never drift-tested)."""
+    is one window of a series). A named timestamp column is left out (it is never drift-tested).
+    ``on_sorted(name, reference, current)``: called with each numerical column's sorted values
+    (a page's histograms are counted there)."""
     ts = options.timestamp
     if ts and ts in current.columns and ts not in options.exclude:
         options = with_fields(options, exclude=[*options.exclude, ts])
     if not (options.calibrate and (options.source("calibrate") == "flag" or calibrate_by_config)):
-        return run(RowSource(reference, current), options)
+        return run(_rows(reference, current, on_sorted), options)
     check_options(options)
     cache = CalibrationCache(false_alarm_rate=options.false_alarm_rate, draws=draws_for(options.false_alarm_rate),
                              method="random", fast=True)
@@ -99,7 +108,7 @@ def run_two_files(reference, current, options: DriftOptions, *, calibrate_by_con
         used[spec.name] = cal
         return cal.threshold
 
-    result = run(RowSource(reference, current), options, calibrator=calibrator)
+    result = run(_rows(reference, current, on_sorted), options, calibrator=calibrator)
     if unserved:
         result.warnings.append(
             f"calibration skipped for {', '.join(sorted(unserved))}: the current data ({current.rows} rows) is more "
