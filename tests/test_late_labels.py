@@ -296,3 +296,52 @@ def test_labels_that_keep_leaving_the_estimates_band_are_reported_as_a_changed_r
     assert "**estimates not to be trusted**: accuracy: the estimate has been off by" in md
     _, _, _, calm = replay(tmp_path / "calm", days=26)
     assert all(not r["performance"]["late_labels"]["estimate_disagreement"] for r in calm)
+
+
+def test_a_multiclass_model_with_late_labels_gets_estimates_then_its_realized_accuracy(tmp_path):
+    """Three classes, one probability column per class, labels 2 days late: the waiting days are
+    estimated (multiclass confidence-based estimation), the labeled ones equal scikit-learn."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+
+    def rows(n, day, first):
+        logits = rng.normal(0, 1.5, (n, 3))
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        y = np.array([rng.choice(3, p=row) for row in p])
+        ts = pd.Timestamp(day) + pd.to_timedelta(np.sort(rng.uniform(0, 86_399, n)), unit="s")
+        return pd.DataFrame({"id": np.arange(first, first + n), "ts": ts, "x": logits[:, 0],
+                             "p_a": p[:, 0], "p_b": p[:, 1], "p_c": p[:, 2],
+                             "pred": np.array(["a", "b", "c"])[p.argmax(axis=1)],
+                             "label": np.array(["a", "b", "c"])[y]})
+
+    (tmp_path / "cur").mkdir()
+    (tmp_path / "labels").mkdir()
+    rows(3000, "2026-01-01", 10**6).to_parquet(tmp_path / "ref.parquet")
+    days = [date(2026, 3, 1) + timedelta(days=i) for i in range(5)]
+    truth = []
+    for i, d in enumerate(days):
+        frame = rows(400, d.isoformat(), 1 + 400 * i)
+        frame.drop(columns=["label"]).to_parquet(tmp_path / "cur" / f"{d}.parquet")
+        frame.assign(labeled_at=frame["ts"] + pd.Timedelta(days=2))[["id", "labeled_at", "label"]].to_parquet(
+            tmp_path / "labels" / f"{d + timedelta(days=2)}.parquet")
+        truth.append(frame)
+    (tmp_path / "monitoring.yaml").write_text(
+        'version: 1\nmodel: {name: tri, task: multiclass}\ndata:\n  reference: {path: ref.parquet}\n'
+        '  current: {path: "cur/{date}.parquet"}\n  labels: {path: "labels/{date}.parquet", join_on: id, '
+        'timestamp: labeled_at}\n  columns: {target: label, prediction: pred, prediction_proba: [p_a, p_b, p_c], '
+        'timestamp: ts, id: id}\nperformance:\n  label_delay: 2d\n  classification: {primary: [accuracy]}\n',
+        encoding="utf-8")
+    history = str(tmp_path / "h.db")
+    results = [run_scheduled(RunSettings(str(tmp_path / "monitoring.yaml"), date=d, history=history, env={}))
+               for d in days]
+    assert [r["performance"]["late_labels"]["estimated_windows"] for r in results] == [[f"{d}T00:00:00"] for d in days]
+    points = {p["start"][:10]: p for p in json.loads(run_mlmon(
+        "history", "--history", history, "--metric", "accuracy", "--format", "json").out)["points"]}
+    for d, frame in zip(days, truth):
+        p = points[d.isoformat()]
+        if d + timedelta(days=2) <= days[-1]:
+            assert p["source"] == "realized" and p["value"] == pytest.approx(
+                accuracy_score(frame["label"], frame["pred"]), abs=1e-9)
+        else:
+            assert p["source"] == "estimated" and abs(p["value"] - accuracy_score(frame["label"], frame["pred"])) < 0.08

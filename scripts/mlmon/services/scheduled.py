@@ -397,9 +397,11 @@ def perf_options(config: "Config", columns: List[str]):
     settings.setdefault("task", "binary")
     present = set(columns)
     for role in ("target", "prediction", "proba", "timestamp"):
-        if settings.get(role) not in present:
+        given = settings.get(role)
+        names = given if isinstance(given, (list, tuple)) else [given]
+        if not all(n in present for n in names):  # multiclass: every class's probability column
             settings.pop(role, None)
-    if settings["task"] != "binary":
+    if settings["task"] == "regression":
         settings.pop("proba", None)
     settings.pop("join_on", None)  # labels sit in the scheduled data itself
     if settings.get("timestamp"):
