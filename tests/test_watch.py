@@ -328,6 +328,15 @@ def test_once_without_since_id_prints_the_last_interval():
     r = run_mlmon("watch", "--once", "--interval", "60")
     assert r.code == 0
     assert [json.loads(x.split("model ")[1].split(",")[0]) for x in r.out.splitlines()] == ["new"]
+    store.append_failed("mlmon: error: file not found (cur/2026-03-02.parquet); check the path",
+                        {"model": "fraud", "period_start": "2026-03-02T00:00:00", "period_end": "2026-03-03T00:00:00"},
+                        config="monitoring.yaml", created_at=now - 5)
+    store.append_failed("mlmon: error: long ago", {"model": "fraud"}, created_at=now - 7200)
+    r = run_mlmon("watch", "--once", "--interval", "60")
+    assert r.out.splitlines()[1:] == [
+        'ml-monitoring: scheduled run failed: model "fraud", data of 2026-03-02: "file not found '
+        '(cur/2026-03-02.parquet); check the path"; nothing of it was recorded or sent; fix it and re-run: '
+        'mlmon run --config monitoring.yaml --date 2026-03-02']
 
 
 # ---------------------------------------------------------------------------- usage

@@ -506,7 +506,12 @@ def once(watch: Watch, since_id: Optional[int], seconds: float) -> List[str]:
             return watch.report(s, "id > ?", (since_id,), None, seconds)
         start = watch.clock() - seconds
         watch.alert_cursor = 0
-        return watch.report(s, "created_at >= ?", (start,), start, seconds)
+        failed = []
+        if "runs" in s.tables() and s.version >= 3:  # and the scheduled runs that failed meanwhile
+            failed = [failed_line(r) for r in s.rows(
+                "SELECT id, model, period_start, period_end, result_json FROM runs WHERE kind = 'failed'"
+                " AND created_at >= ? ORDER BY id LIMIT ?", (start, watch.flood))]
+        return watch.report(s, "created_at >= ?", (start,), start, seconds) + failed
 
     try:
         return watch.reader.read(work)
