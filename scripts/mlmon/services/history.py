@@ -250,15 +250,9 @@ def _model_state(store, model: Optional[str]) -> Dict[str, Any]:
 def _disagreement(store, model: Optional[str]) -> List[Dict[str, Any]]:
     """Metrics whose labels, once in, keep landing outside the estimates' bands on one side (see
     :mod:`mlmon.services.performance.disagreement`): the estimates are not to be trusted."""
-    from mlmon.services.performance.disagreement import disagreement_from_rows
+    from mlmon.services.performance.disagreement import disagreements_from_rows
 
-    rows = store.metric_rows_since(model, "")
-    found = []
-    for metric in sorted({r["metric"] for r in rows if r["kind"] == "estimated"}):
-        d = disagreement_from_rows(rows, metric)
-        if d is not None:
-            found.append(d.to_dict())
-    return found
+    return [d.to_dict() for d in disagreements_from_rows(store.metric_rows_since(model, ""))]
 
 
 def _window(row: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:

@@ -29,13 +29,14 @@ import math
 import os
 from dataclasses import dataclass, field
 from datetime import date as Date
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
 
 from mlmon.errors import MlmonError
+from mlmon.store.rows import day_end, day_period, utc_text
 
 if TYPE_CHECKING:
     from mlmon.services.config.model import Config
@@ -62,9 +63,7 @@ def lookback(config: "Config") -> timedelta:
     >>> lookback(from_dict({"performance": {"label_delay": "20d"}})).days, lookback(from_dict({})).days
     (40, 7)
     """
-    from mlmon.services.config.durations import parse_duration
-
-    delay = timedelta(seconds=parse_duration(config.performance.label_delay) or 0)
+    delay = label_delay(config)
     return delay + max(delay, MIN_MARGIN)
 
 
@@ -72,11 +71,6 @@ def label_delay(config: "Config") -> timedelta:
     from mlmon.services.config.durations import parse_duration
 
     return timedelta(seconds=parse_duration(config.performance.label_delay) or 0)
-
-
-def end_of(day: Date) -> datetime:
-    """Midnight after ``day``, UTC: the moment by which a run of that day knows its labels."""
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -119,7 +113,7 @@ def read_predictions(config: "Config", day: Date, base: str, current) -> Tuple[p
 
         ns, _ = parse_timestamps(frame[ts], ts, role="current")
         first = pd.Timestamp(_days(day, lookback(config))[0]).value
-        inside = (ns >= first) & (ns < pd.Timestamp(end_of(day)).value)
+        inside = (ns >= first) & (ns < pd.Timestamp(day_end(day)).value)
         if not inside.all():
             report["outside"] = int((~inside).sum())
             frame = frame.loc[inside].reset_index(drop=True)
@@ -169,7 +163,7 @@ def read_known_labels(config: "Config", day: Date, base: str) -> Tuple[pd.DataFr
     report["rows"] = int(len(labels))
     known_ns, _ = parse_timestamps(labels[spec.timestamp], spec.timestamp, role="labels")
     nat = np.iinfo(np.int64).min
-    cutoff = int(pd.Timestamp(end_of(day)).value)
+    cutoff = int(pd.Timestamp(day_end(day)).value)
     known = (known_ns != nat) & (known_ns < cutoff) & labels[target].notna().to_numpy()
     report["not_yet_known"] = int((known_ns >= cutoff).sum())
     labels = labels.loc[known, [spec.join_on, target]].assign(_known=known_ns[known])
@@ -216,7 +210,7 @@ def performance(config: "Config", store, reference, current, day: Date, base: st
         notes.append(f"{report['unmatched']} label(s) for ids not among the predictions of the last "
                      f"{pred_report['days']} days (counted, not used)")
 
-    from mlmon.services.scheduled import perf_options
+    from mlmon.services.scheduled import perf_options, primary_metrics
 
     options = perf_options(config, list(joined.columns) + [target])
     fields: Dict[str, Any] = {"target": target}
@@ -235,7 +229,7 @@ def performance(config: "Config", store, reference, current, day: Date, base: st
         perf = compute_performance(joined, options.override(estimate=False), reference=reference.frame).to_dict()
 
     model = config.model
-    as_of = end_of(day)
+    as_of = day_end(day)
     known_at = as_of.replace(tzinfo=None).isoformat()
     delay = label_delay(config)
     stored = store.metric_counts(model.name, _window_floor(perf)) if perf.get("windows") else {}
@@ -258,7 +252,7 @@ def performance(config: "Config", store, reference, current, day: Date, base: st
     for r in rows:
         r["known_at"] = known_at
 
-    today = [w for w in perf.get("windows") or [] if _start(w) >= _day_start(day)]
+    today = [w for w in perf.get("windows") or [] if _start(w) >= day_period(day)[0]]
     kept = {id(w) for w in realized_new + estimated_new + today}
     recorded = {**perf, "windows": [w for w in perf.get("windows") or [] if id(w) in kept]}
     waiting = sum(1 for w in perf.get("windows") or [] if w.get("n") and not _arrived(w, delay, as_of))
@@ -273,37 +267,21 @@ def performance(config: "Config", store, reference, current, day: Date, base: st
     return LatePerformance(recorded, rows, alert_view, report, notes)
 
 
-def primary_metrics(config: "Config") -> List[str]:
-    perf = config.performance
-    return list((perf.regression if config.model.task == "regression" else perf.classification).primary)
-
-
 def _disagreements(store, model: Optional[str], perf: Dict[str, Any], new_rows: List[Dict[str, Any]],
                    metrics: List[str]) -> List[Dict[str, Any]]:
     """Once labels come in for windows that were estimated: the primary metrics whose realized
     values have left the estimate's band on several recent windows in a row (see
     :mod:`mlmon.services.performance.disagreement`), over the lookback's windows."""
-    from mlmon.services.performance.disagreement import disagreement_from_rows
+    from mlmon.services.performance.disagreement import disagreements_from_rows
 
     if not perf.get("windows"):
         return []
     rows = store.metric_rows_since(model, _window_floor(perf)) + new_rows
-    found = []
-    for metric in metrics:
-        d = disagreement_from_rows(rows, metric)
-        if d is not None:
-            found.append(d.to_dict())
-    return found
+    return [d.to_dict() for d in disagreements_from_rows(rows, metrics)]
 
 
 def _start(w: Dict[str, Any]) -> str:
-    from mlmon.store.rows import _utc
-
-    return _utc(str(w["start"]))
-
-
-def _day_start(day: Date) -> str:
-    return f"{day.isoformat()}T00:00:00"
+    return utc_text(str(w["start"]))
 
 
 def _window_floor(perf: Dict[str, Any]) -> str:

@@ -26,12 +26,11 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import date as Date
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from mlmon.errors import MlmonError, option
 from mlmon.services import alerting, notify, recording
-from mlmon.store.rows import day_period
+from mlmon.store.rows import day_end, day_period
 
 if TYPE_CHECKING:
     from mlmon.services.config.model import Config
@@ -71,7 +70,7 @@ def data_time(day: Date) -> float:
     >>> data_time(Date(2026, 1, 1)) - data_time(Date(2025, 12, 31)), alerting.iso(data_time(Date(2026, 1, 1)))
     (86400.0, '2026-01-02T00:00:00Z')
     """
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() + timedelta(days=1).total_seconds()
+    return day_end(day).timestamp()
 
 
 # ---------------------------------------------------------------------------- where things are

@@ -27,7 +27,7 @@ def metric_rows(result: Dict[str, Any], model: Optional[str] = None, version: Op
                 if value is None:
                     continue
                 iv = (ivs or {}).get(metric) or {}
-                rows.append({"timestamp": _utc(w["start"]), "window_end": _utc(w.get("end")), "model": model, "version": version,
+                rows.append({"timestamp": utc_text(w["start"]), "window_end": utc_text(w.get("end")), "model": model, "version": version,
                              "window": result.get("window"), "metric": metric, "value": value,
                              "lower": iv.get("lower"), "upper": iv.get("upper"), "kind": kind, "n": n,
                              # the window's severity belongs to the values it was judged on
@@ -59,9 +59,9 @@ def run_identity(kind: str, result: Dict[str, Any],
     else:
         windows = [w for w in result.get("windows") or [] if isinstance(w, dict) and w.get("start")]
         if windows:
-            out["period_start"] = _utc(str(windows[0]["start"]))
+            out["period_start"] = utc_text(str(windows[0]["start"]))
             end = windows[-1].get("end")
-            out["period_end"] = _utc(str(end)) if end else None
+            out["period_end"] = utc_text(str(end)) if end else None
     out.update({k: _text(v) for k, v in (identity or {}).items() if k in out and v is not None})
     return out
 
@@ -76,15 +76,25 @@ def day_period(day: "str | Date") -> "tuple[str, str]":
     return f"{d.isoformat()}T00:00:00", f"{(d + timedelta(days=1)).isoformat()}T00:00:00"
 
 
+def day_end(day: Date) -> datetime:
+    """Midnight after ``day``, UTC: when a scheduled run of that day has its day's data (the
+    alert engine's clock for ``mlmon run --date``, and the moment its labels are known by).
+
+    >>> day_end(Date(2026, 12, 31)).isoformat()
+    '2027-01-01T00:00:00+00:00'
+    """
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+
+
 def _text(value: Any) -> Optional[str]:
     return None if value is None else str(value)
 
 
-def _utc(text: Optional[str]) -> Optional[str]:
+def utc_text(text: Optional[str]) -> Optional[str]:
     """A window bound as the store keeps it: UTC when it carries an offset (windows are cut in the
     data's own zone), so times of every model sort and compare alike; other text unchanged.
 
-    >>> _utc("2024-03-31T00:00:00+01:00"), _utc("2024-03-31T00:00:00+00:00"), _utc("2024-03-31T00:00:00"), _utc("row 9")
+    >>> utc_text("2024-03-31T00:00:00+01:00"), utc_text("2024-03-31T00:00:00+00:00"), utc_text("2024-03-31T00:00:00"), utc_text("row 9")
     ('2024-03-30T23:00:00+00:00', '2024-03-31T00:00:00+00:00', '2024-03-31T00:00:00', 'row 9')
     """
     try:

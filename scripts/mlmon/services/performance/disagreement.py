@@ -103,3 +103,22 @@ def disagreement_from_rows(rows: Iterable[Dict[str, Any]], metric: str = "accura
     keys = sorted(est)
     triples = [(est[k].get("value"), (est[k].get("lower"), est[k].get("upper")), real.get(k)) for k in keys]
     return persistent_disagreement(triples, metric, min_windows, keys=keys)
+
+
+def disagreements_from_rows(rows: Iterable[Dict[str, Any]], metrics: Optional[Sequence[str]] = None,
+                            min_windows: int = MIN_WINDOWS) -> List[Disagreement]:
+    """:func:`disagreement_from_rows` for each of ``metrics`` (default: every metric the rows
+    hold estimates of, in name order), the ones found.
+
+    >>> rows = [{"timestamp": d, "metric": m, "kind": k, "value": v, "lower": 0.88, "upper": 0.92, "n": 500}
+    ...         for d in ("a", "b", "c") for m in ("accuracy", "recall")
+    ...         for k, v in (("estimated", 0.9), ("realized", 0.8 if m == "recall" else 0.9))]
+    >>> [d.metric for d in disagreements_from_rows(rows)]
+    ['recall']
+    """
+    rows = list(rows)
+    if metrics is None:
+        metrics = sorted({r["metric"] for r in rows if r.get("kind") == "estimated"})
+    found = (disagreement_from_rows(rows, m, min_windows=min_windows) for m in metrics)
+    return [d for d in found if d is not None]
+

@@ -65,7 +65,7 @@ def estimate_disagreement(ctx) -> List[Any]:
     kept landing outside the estimates' bands on one side (see
     :mod:`mlmon.services.performance.disagreement`). The estimates assume the input-label relation
     held; labels that keep leaving them say it did not."""
-    from mlmon.services.performance.disagreement import disagreement_from_rows
+    from mlmon.services.performance.disagreement import disagreements_from_rows
     from mlmon.services.rca.evidence import Evidence
 
     store = ctx.inputs.history
@@ -76,16 +76,10 @@ def estimate_disagreement(ctx) -> List[Any]:
     except Exception as exc:  # an unreadable history: the diagnosis goes on without it
         ctx.warnings.append(f"history not read for estimate-vs-label evidence: {exc}")
         return []
-    found = []
-    for metric in sorted({r["metric"] for r in rows if r["kind"] == "estimated"}):
-        d = disagreement_from_rows(rows, metric)
-        if d is None:
-            continue
-        strength = 1.0 - 0.5 ** (d.windows - 1)  # 3 windows in a row: 0.75; 5: 0.94
-        found.append(Evidence("concept_drift", "estimate_vs_realized", f"{metric}: {d.message}", strength,
-                              metric=metric, value=d.gap,
-                              details={"windows": d.windows, "starts": [str(x) for x in d.starts]}))
-    return found
+    # 3 windows in a row: strength 0.75; 5: 0.94
+    return [Evidence("concept_drift", "estimate_vs_realized", f"{d.metric}: {d.message}", 1.0 - 0.5 ** (d.windows - 1),
+                     metric=d.metric, value=d.gap, details={"windows": d.windows, "starts": [str(x) for x in d.starts]})
+            for d in disagreements_from_rows(rows)]
 
 
 def diagnose(inputs: RcaInputs) -> Diagnosis:
