@@ -37,14 +37,10 @@ import os
 import sys
 from typing import Any, Dict, Iterator, List, Optional
 
+from mlmon.stats.direction import value_at_drop
 from mlmon.store.backends import is_postgres, redact
 
 
-# higher is better for these; for every other performance metric a rise is the bad direction
-HIGHER_IS_BETTER = frozenset({
-    "accuracy", "f1_score", "auc_roc", "precision", "recall", "r2_score",
-    "prediction_interval_coverage", "business_value_captured",
-})
 
 
 def history_path(config: Dict[str, Any], override: Optional[str] = None, base: str = ".") -> str:
@@ -219,8 +215,7 @@ class HistoryCollector:
             for metric in primary:
                 for tier, drop in sorted(tiers.items()):
                     if _number(drop):
-                        sign = -1.0 if metric in HIGHER_IS_BETTER else 1.0
-                        bound.add_metric([*who, metric, str(tier)], values[metric] + sign * float(drop) * abs(values[metric]))
+                        bound.add_metric([*who, metric, str(tier)], value_at_drop(metric, values[metric], float(drop)))
             stamp.add_metric(who, float(run["created_at"]))
         return [generic, accuracy, f1, base, bound, stamp]
 

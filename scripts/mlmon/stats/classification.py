@@ -42,8 +42,6 @@ BINARY_METRICS = ("accuracy", "precision", "recall", "f1_score", "auc_roc", "log
 MULTICLASS_METRICS = ("accuracy", "precision", "recall", "f1_score", "auc_roc", "log_loss")
 #: from this many rows on, windows' AUCs are computed on a thread pool
 PARALLEL_ROWS = 200_000
-#: metrics where a larger value is worse (a "drop" is an increase)
-LOWER_IS_BETTER = frozenset({"log_loss", "false_positive_cost", "false_negative_cost"})
 
 
 class WindowMetrics(NamedTuple):

@@ -42,8 +42,6 @@ from mlmon.stats.intervals import Z95, normal, normal_mean, wilson
 
 REGRESSION_METRICS = ("rmse", "mae", "r2_score", "mape", "quantile_loss",
                       "prediction_interval_coverage", "business_value_captured")
-#: metrics where a larger value is worse
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape", "quantile_loss"})
 
 
 def _sums(values, groups, n_groups):

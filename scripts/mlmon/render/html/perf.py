@@ -31,12 +31,11 @@ def tier_values(metric: str, base: Optional[float], tiers: Dict[str, float]) -> 
     >>> tier_values("log_loss", 0.5, {"warning": 0.1})
     {'warning': 0.55}
     """
-    from mlmon.services.performance.options import LOWER_IS_BETTER
+    from mlmon.stats.direction import value_at_drop
 
     if base is None:
         return {k: None for k in tiers}
-    sign = 1 if metric in LOWER_IS_BETTER else -1
-    return {k: base + sign * abs(base) * t for k, t in tiers.items()}
+    return {k: value_at_drop(metric, base, t) for k, t in tiers.items()}
 
 
 def perf_page(data: Dict[str, Any]) -> Page:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Mapping, NamedTuple, Optional, Tuple
 
-from mlmon.services.alerting.rules import LOWER_IS_BETTER
+from mlmon.stats.direction import relative_drop
 
 
 class Observation(NamedTuple):
@@ -107,7 +107,7 @@ def accuracy_drop(perf: Optional[Mapping[str, Any]], primary: Iterable[str]) -> 
         b, c = _value(base.get(m)), _value((latest.get("metrics") or {}).get(m))
         if b is None or c is None or b == 0:
             continue
-        drop = (c - b) / abs(b) if m in LOWER_IS_BETTER else (b - c) / abs(b)
+        drop = relative_drop(m, b, c)
         drop = round(drop, 12)  # 0.9 -> 0.72 is a drop of 0.2, not 0.19999999999999996
         if worst is None or drop > worst[0]:
             worst = (drop, f"{m} {c:.6g} vs {base_name} {b:.6g} (window {latest.get('start')})")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Tuple, Union
 
 from mlmon.services.config import parse_duration
 from mlmon.services.config.model import typed
+from mlmon.stats.direction import LOWER_IS_BETTER  # declared once; re-exported for callers of this module
 
 if TYPE_CHECKING:
     from mlmon.services.config.model import Config
@@ -23,9 +24,6 @@ BOOLEAN_TEXT = {
 }
 # volume change that counts as a traffic pattern change: |rows - median| / median of recent runs
 TRAFFIC_CHANGE = 0.5
-# a metric where a smaller value is better; its drop is a relative rise
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mape", "quantile_loss", "false_positive_cost",
-                             "false_negative_cost"})
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from mlmon.services.labels import MIN_LABELED, MIN_LABELED_SHARE
 from mlmon.services.options import Options
 from mlmon.stats import classification as cls
 from mlmon.stats import regression as reg
+from mlmon.stats.direction import LOWER_IS_BETTER  # declared once; re-exported for callers of this module
 
 TASKS = ("binary", "multiclass", "regression")
 DEFAULT_PRIMARY = {
@@ -19,7 +20,6 @@ DEFAULT_PRIMARY = {
     "multiclass": ["accuracy", "f1_score", "auc_roc"],
     "regression": ["rmse", "mae", "r2_score"],
 }
-LOWER_IS_BETTER = cls.LOWER_IS_BETTER | reg.LOWER_IS_BETTER
 
 
 @dataclass

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional
 
 from mlmon.errors import option
 from mlmon.jsonsafe import finite
-from mlmon.services.performance.options import LOWER_IS_BETTER, PerfOptions
+from mlmon.services.performance.options import PerfOptions
+from mlmon.stats.direction import relative_drop
 from mlmon.services.performance.result import PerfWindow
 from mlmon.services.performance.windows import Windows
 from mlmon.stats import classification as cls
@@ -85,13 +86,6 @@ def _estimated(row: PerfWindow, w: int, est: cls.WindowMetrics, reliability: Lis
                       **{k: finite(v) for k, v in r.items() if k.endswith("_share")}}
 
 
-def relative_drop(metric: str, base: float, value: float) -> float:
-    """How much worse ``value`` is than ``base``, as a share of ``|base|`` (negative: better).
-
-    >>> relative_drop("accuracy", 0.5, 0.375), relative_drop("rmse", 2.0, 2.5)
-    (0.25, 0.25)
-    """
-    return (value - base) / abs(base) if metric in LOWER_IS_BETTER else (base - value) / abs(base)
 
 
 def tier(worst_drop: float, warning_drop: float, critical_drop: float) -> str:

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mlmon.errors import MlmonError, option
 from mlmon.services.config import parse_duration
-from mlmon.services.metrics_from_history import HIGHER_IS_BETTER
+from mlmon.stats.direction import lower_is_better
 
 _ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 STACK_DIR = os.path.normpath(os.path.join(_ROOT, "assets", "stack"))
@@ -134,7 +134,7 @@ def primary_metrics(config) -> Tuple[List[str], List[str]]:
     performance = config.performance
     section = performance.regression if config.model.task == "regression" else performance.classification
     primary = [str(m) for m in section.primary]
-    return [m for m in primary if m in HIGHER_IS_BETTER], [m for m in primary if m not in HIGHER_IS_BETTER]
+    return [m for m in primary if not lower_is_better(m)], [m for m in primary if lower_is_better(m)]
 
 
 def write_stack(stack: GeneratedStack, out_dir: str, force: bool = False) -> List[str]:
