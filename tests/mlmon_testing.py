@@ -46,3 +46,26 @@ def run_mlmon_process(*args: str, cwd=None) -> Run:
         capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_pair(folder, reference, current):
+    """Two frames as ``ref.parquet`` and ``cur.parquet`` in ``folder``; their paths."""
+    r, c = Path(folder) / "ref.parquet", Path(folder) / "cur.parquet"
+    reference.to_parquet(r, index=False)
+    current.to_parquet(c, index=False)
+    return r, c
+
+
+def drift_json(*args):
+    """``mlmon drift ARGS --format json --no-history`` that must succeed: its result."""
+    run = run_mlmon("drift", *args, "--format", "json", "--no-history")
+    assert run.code == 0, run.err
+    return run.json()
+
+
+def drift_error(*args):
+    """``mlmon drift ARGS --no-history`` that must fail as bad input: one line, exit 2."""
+    run = run_mlmon("drift", *args, "--no-history")
+    assert run.code == 2, (run.code, run.out)
+    assert run.out == "" and run.err.count("\n") == 1 and run.err.startswith("mlmon: error: ")
+    return run.err

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mlmon_testing import run_mlmon
+from mlmon_testing import write_pair as _files, drift_json as _drift, drift_error as _error
 
 
 def _reference(n=20_000, seed=0, with_ts=True):
@@ -33,26 +34,6 @@ def _days(days, per_day, shift_from=None, seed=1, start="2024-06-01"):
         parts.append(pd.DataFrame({"ts": ts, "x": rng.normal(shift, 1, k), "y": rng.gamma(2, 2, k),
                                    "c": rng.choice(list("abcd"), k)}))
     return pd.concat(parts, ignore_index=True)
-
-
-def _files(tmp_path, ref, cur):
-    r, c = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
-    ref.to_parquet(r, index=False)
-    cur.to_parquet(c, index=False)
-    return r, c
-
-
-def _drift(*args):
-    run = run_mlmon("drift", *args, "--format", "json", "--no-history")
-    assert run.code == 0, run.err
-    return run.json()
-
-
-def _error(*args):
-    run = run_mlmon("drift", *args, "--no-history")
-    assert run.code == 2, (run.code, run.out)
-    assert run.out == "" and run.err.count("\n") == 1 and run.err.startswith("mlmon: error: ")
-    return run.err
 
 
 # ---------------------------------------------------------------------------- contract

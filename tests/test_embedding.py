@@ -18,7 +18,7 @@ from scipy.stats import beta, mannwhitneyu
 
 from mlmon.stats.embedding import (_auc, choose_method, domain_classifier_test, embedding_test, hanley_mcneil_se,
                                    mmd_linear_test, mmd_permutation_test)
-from mlmon_testing import run_mlmon
+from mlmon_testing import drift_json as _drift, drift_error as _error
 
 # ---------------------------------------------------------------------------- kernels
 
@@ -122,19 +122,6 @@ def _write_lists(path, matrix, extra=None):
     arrays = {"emb": pa.array([list(map(float, row)) if row is not None else None for row in e], pa.list_(pa.float32()))}
     arrays.update(extra or {})
     pq.write_table(pa.table(arrays), path)
-
-
-def _drift(*args):
-    run = run_mlmon("drift", *args, "--format", "json", "--no-history")
-    assert run.code == 0, run.err
-    return run.json()
-
-
-def _error(*args):
-    run = run_mlmon("drift", *args, "--no-history")
-    assert run.code == 2, (run.code, run.out)
-    assert run.out == "" and run.err.count("\n") == 1 and run.err.startswith("mlmon: error: ")
-    return run.err
 
 
 def test_a_parquet_list_column_is_typed_embedding_and_tested_as_one(tmp_path):

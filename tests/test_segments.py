@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlmon_testing import run_mlmon
+from mlmon_testing import write_pair as _files, drift_json as _drift, drift_error as _error
 
 COUNTRIES = ["FR", "DE", "US", "IT"]
 
@@ -29,26 +30,6 @@ def _table(n, seed, shift_in=None, shift=1.0):
 
 def _rows(table, country):
     return int((table["country"] == country).sum())
-
-
-def _files(tmp_path, ref, cur):
-    r, c = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
-    ref.to_parquet(r, index=False)
-    cur.to_parquet(c, index=False)
-    return r, c
-
-
-def _drift(*args):
-    run = run_mlmon("drift", *args, "--format", "json", "--no-history")
-    assert run.code == 0, run.err
-    return run.json()
-
-
-def _error(*args):
-    run = run_mlmon("drift", *args, "--no-history")
-    assert run.code == 2, (run.code, run.out)
-    assert run.out == "" and run.err.count("\n") == 1 and run.err.startswith("mlmon: error: ")
-    return run.err
 
 
 @pytest.fixture(scope="module")
