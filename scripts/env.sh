@@ -9,12 +9,16 @@
 
 mlmon_die() { echo "mlmon: error: $*" >&2; exit 2; }
 
+# mlmon_find_python: sets py to the first Python >= 3.10 (MLMON_PYTHON, then python3, ...) and pyver
+# to its version, asking each candidate once: behind a pyenv shim every interpreter start costs
+# ~85 ms, which is most of a small check's time.
 mlmon_find_python() {
     for cand in "${MLMON_PYTHON:-}" python3 python3.13 python3.12 python3.11 python3.10 python; do
         [ -n "$cand" ] || continue
         command -v "$cand" >/dev/null 2>&1 || continue
-        if "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
-            echo "$cand"; return 0
+        if pyver=$("$cand" -c 'import sys; v = sys.version_info; sys.exit(1) if v < (3, 10) else print("%d.%d" % v[:2])' 2>/dev/null) \
+                && [ -n "$pyver" ]; then
+            py=$cand; return 0
         fi
     done
     return 1
@@ -24,8 +28,7 @@ mlmon_find_python() {
 # so a hook can ask "is it there yet?" and wait instead of building in the foreground.
 mlmon_env_path() {
     root=$1; shift
-    py=$(mlmon_find_python) || mlmon_die "Python 3.10 or newer not found (PATH); install python3 >= 3.10 or set MLMON_PYTHON"
-    pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    mlmon_find_python || mlmon_die "Python 3.10 or newer not found (PATH); install python3 >= 3.10 or set MLMON_PYTHON"
     key=$( { echo "$pyver"; for f in "$@"; do cat "$root/$f"; done; } | \
         { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)
     home=${MLMON_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/mlmon}
