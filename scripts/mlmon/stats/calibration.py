@@ -245,7 +245,7 @@ def window_scorer(test: Callable, reference: np.ndarray,
         norm = max(prep.std, 0.001)
         return lambda values, offsets: wasserstein_to_reference_ragged(prep, values, offsets) / norm
     if tid == "jensenshannon" and column_type != NUMERICAL and ref.dtype.kind in "iu" and ref.size:
-        from scipy.special import rel_entr
+        from mlmon.stats.univariate.jensenshannon import rel_entr
 
         ref_counts = np.bincount(ref)
         k = ref_counts.size
@@ -317,7 +317,7 @@ def _fast_scorer(test: Callable, reference: np.ndarray, column_type: str):
 
 def _js_rows(ref_counts: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Jensen-Shannon distance (natural log, as ``js_distance``) of each row's category counts."""
-    from scipy.special import rel_entr
+    from mlmon.stats.univariate.jensenshannon import rel_entr
 
     k = max(ref_counts.size, int(W.max()) + 1 if W.size else 0)
     p = np.pad(ref_counts, (0, k - ref_counts.size)).astype(np.float64)
