@@ -126,6 +126,9 @@ class TableFacts:
         return self.reference.kinds[name], self.current.kinds[name]
 
     def distinct(self, name: str) -> Tuple[int, int, bool]:
+        counted = self.current.distinct(name)
+        if counted is not None:
+            return counted[0], counted[1], False
         series = self.current.frame[name]
         return int(series.nunique()), int(series.count()), False
 
@@ -135,6 +138,8 @@ class TableFacts:
 
     def categories_are_numbers(self, name: str) -> bool:
         table = self.reference if self.reference.kinds[name] in ("string", "category") else self.current
+        if table.in_arrow:
+            return False  # an Arrow table's text columns are dictionaries of strings
         accessor = getattr(table.frame[name], "cat", None)
         values = accessor.categories if accessor is not None else None
         return getattr(values, "dtype", None) is not None and values.dtype.kind in "iuf"

@@ -52,10 +52,10 @@ def drift_distributions(result: Dict[str, Any], reference_frame, current_frame,
 
 
 def _numerical(ref, cur) -> Dict[str, Any]:
-    from mlmon.services.drift.sources import _numeric
+    from mlmon.services.drift.sources import _finite, _series_numbers
 
-    r, _, _ = _numeric(ref)  # fresh arrays (copies of the column), ours to sort in place
-    c, _, _ = _numeric(cur)
+    r, _, _ = _finite(_series_numbers(ref))  # fresh arrays (copies of the column), ours to sort in place
+    c, _, _ = _finite(_series_numbers(cur))
     edges, rs, cs, rc, cc = binning.numeric_bins(r.astype(np.float64, copy=False), c.astype(np.float64, copy=False),
                                                  owned=True)
     return {

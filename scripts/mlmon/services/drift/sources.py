@@ -88,29 +88,29 @@ class RowSource(TableFacts):
     def column(self, spec: ColumnSpec) -> ColumnData:
         if spec.type == EMBEDDING:
             return _embedding_data(self.reference, self.current, spec)
-        ref_s, cur_s = self.reference.frame[spec.name], self.current.frame[spec.name]
+        name = spec.name
         if spec.type == NUMERICAL:
-            ref, ref_missing, ref_inf = _numeric(ref_s)
-            cur, cur_missing, cur_inf = _numeric(cur_s)
+            ref, ref_missing, ref_inf = _numeric(self.reference, name)
+            cur, cur_missing, cur_inf = _numeric(self.current, name)
             data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, ref_inf + cur_inf)
             if ref.size and cur.size:
                 if self.kept is not None:
                     order = np.argsort(ref)
                     ref = data.reference = ref[order]
-                    self.kept[spec.name] = (ref, order)
+                    self.kept[name] = (ref, order)
                 else:
                     ref.sort()
                 cur.sort()
                 if self.on_sorted is not None:
-                    self.on_sorted(spec.name, ref, cur)
+                    self.on_sorted(name, ref, cur)
                 data.n_unique = _n_unique_sorted(ref, cur)
-                if (self.reference.kinds.get(spec.name) == "int" and cur.size >= 100
+                if (self.reference.kinds.get(name) == "int" and cur.size >= 100
                         and nunique_sorted(cur) > 0.95 * cur.size):
-                    data.notes.append(f"almost every value is distinct: looks like an identifier; consider --exclude {spec.name}")
+                    data.notes.append(f"almost every value is distinct: looks like an identifier; consider --exclude {name}")
             return data
-        ref, cur, categories, ref_missing, cur_missing, inf = _categorical(ref_s, cur_s)
+        ref, cur, categories, ref_missing, cur_missing, inf = _categorical_columns(self.reference, self.current, name)
         if self.kept is not None:
-            self.kept[spec.name] = (ref, cur)
+            self.kept[name] = (ref, cur)
         data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, inf)
         if ref.size and cur.size:
             k = len(categories)
@@ -198,24 +198,82 @@ def _vectors(table, spec: ColumnSpec) -> Tuple[np.ndarray, int]:
     return matrix, int((~present).sum())
 
 
-def _numeric(series) -> Tuple[np.ndarray, int, int]:
+def _numeric(table, name: str) -> Tuple[np.ndarray, int, int]:
     """Finite values (float64, or float32 as stored) the caller may sort, missing and infinite counts."""
-    import pandas as pd
+    arr = table.numbers(name)
+    return _finite(_series_numbers(table.frame[name]) if arr is None else arr)
 
-    if series.dtype in (np.float64, np.float32):
-        # float32 stays float32: Evidently computes on the column as stored (wasserstein's
-        # norm is float32 there), and scores must match it to the last digits
-        arr = series.to_numpy()
-    elif isinstance(series.dtype, pd.CategoricalDtype):
-        arr = np.asarray(series.astype(float).to_numpy(dtype=np.float64, na_value=np.nan))
-    else:
-        arr = series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+def _finite(arr: np.ndarray) -> Tuple[np.ndarray, int, int]:
+    """A fresh array of ``arr``'s finite values, and its missing and infinite counts."""
     finite = np.isfinite(arr)
     if finite.all():
         return arr.copy(), 0, 0
     n_nan = int(np.isnan(arr).sum())
     n_inf = int(arr.size - finite.sum() - n_nan)
     return arr[finite], n_nan, n_inf
+
+
+def _series_numbers(series) -> np.ndarray:
+    import pandas as pd
+
+    if series.dtype in (np.float64, np.float32):
+        # float32 stays float32: Evidently computes on the column as stored (wasserstein's
+        # norm is float32 there), and scores must match it to the last digits
+        return series.to_numpy()
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return np.asarray(series.astype(float).to_numpy(dtype=np.float64, na_value=np.nan))
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _categorical_columns(reference, current, name: str):
+    """Codes of both tables' column ``name`` over one sorted category list (see :func:`_categorical`),
+    from Arrow's dictionaries or integers when both tables have them, else from pandas."""
+    ref_d, cur_d = reference.dictionary(name), current.dictionary(name)
+    if ref_d is not None and cur_d is not None:
+        return _dictionary_codes(ref_d, cur_d)
+    ref_i, cur_i = reference.integers(name), current.integers(name)
+    if ref_i is not None and cur_i is not None:
+        return _integer_codes(ref_i, cur_i)
+    return _categorical(reference.frame[name], current.frame[name])
+
+
+def _dictionary_codes(ref, cur):
+    """:func:`_categorical` of two text columns given as ``(codes, values)`` (-1: missing)."""
+    (ref_codes, ref_values), (cur_codes, cur_values) = ref, cur
+    both = list(dict.fromkeys(list(ref_values) + list(cur_values)))
+    cats = [both[i] for i in _sort_order(both)]
+    position = {v: i for i, v in enumerate(cats)}
+    out = []
+    for codes, values in ((ref_codes, ref_values), (cur_codes, cur_values)):
+        remap = np.array([position[v] for v in values] + [-1], dtype=np.int64)  # code -1 reads the last
+        out.append(remap[codes])
+    ref_codes, cur_codes = out
+    return (ref_codes[ref_codes >= 0], cur_codes[cur_codes >= 0], cats,
+            int((ref_codes < 0).sum()), int((cur_codes < 0).sum()), 0)
+
+
+def _integer_codes(ref: np.ndarray, cur: np.ndarray):
+    """:func:`_categorical` of two integer columns (no missing values): codes over the sorted values."""
+    if not ref.size or not cur.size:
+        values = np.concatenate([ref, cur])
+        cats, codes = np.unique(values, return_inverse=True)
+        codes = codes.reshape(-1)
+    else:
+        lo, hi = min(int(ref.min()), int(cur.min())), max(int(ref.max()), int(cur.max()))
+        if hi - lo <= 4 * (ref.size + cur.size) + 1024 and hi < 2 ** 62:  # a bounded range: one pass, no sort
+            ref, cur = ref.astype(np.int64, copy=False), cur.astype(np.int64, copy=False)
+            present = np.zeros(hi - lo + 1, dtype=bool)
+            present[ref - lo] = True
+            present[cur - lo] = True
+            remap = np.cumsum(present, dtype=np.int64) - 1
+            cats = np.flatnonzero(present) + lo
+            codes = np.concatenate([remap[ref - lo], remap[cur - lo]])
+        else:
+            cats, codes = np.unique(np.concatenate([ref, cur]), return_inverse=True)
+            codes = codes.reshape(-1)
+    cats = cats.astype(np.result_type(ref, cur), copy=False)
+    return codes[: ref.size].astype(np.int64), codes[ref.size:].astype(np.int64), list(cats), 0, 0, 0
 
 
 def _categorical(ref, cur):

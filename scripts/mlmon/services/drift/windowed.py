@@ -38,7 +38,6 @@ from mlmon.services.drift.options import check_options
 from mlmon.services.drift.pipeline import SMALL_SAMPLE, run
 from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, severity_of
 from mlmon.services.drift.sources import RowSource, _categorical
-from mlmon.services.windows import NAT, cut_windows, episode_start, parse_timestamps
 from mlmon.stats import univariate
 from mlmon.stats.calibration import CalibrationCache, crosses, scorer, size_bucket, window_scorer
 from mlmon.stats.univariate import NUMERICAL
@@ -123,6 +122,8 @@ def run_two_files(reference, current, options: DriftOptions, *, calibrate_by_con
 
 def run_windowed(reference, current, options: DriftOptions) -> DriftResult:
     """Drift per window of ``current`` (see the module docstring)."""
+    from mlmon.services.windows import NAT, cut_windows, episode_start, parse_timestamps  # pandas: windows only
+
     check_options(options)
     ts = options.timestamp
     if ts is not None and ts not in current.columns:
