@@ -339,12 +339,32 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
     bounds_ns = np.unique(bounds.asi8)  # a boundary in a spring-forward gap coincides with the next one
     if bounds_ns[-1] <= utc_ns[ok].max():  # the last wall-clock boundary fell back onto the last row's hour
         bounds_ns = np.append(bounds_ns, utc_ns[ok].max() + 1)
-    groups = np.full(n, -1, dtype=np.int64)
-    groups[ok] = np.searchsorted(bounds_ns, utc_ns[ok], side="right") - 1
+    groups = _bucket(utc_ns, ok, bounds_ns)
     count = bounds_ns.size - 1
-    counts = np.bincount(groups[ok], minlength=count)
+    missing = int(n - ok.sum())
+    counts = np.bincount(groups[groups >= 0] if missing else groups, minlength=count)
     text = [_iso(idx, int(b)) for b in bounds_ns]
-    return Windows(groups, text[:-1], text[1:], counts, label, int(n - ok.sum()), zone, bounds_ns, None, utc_ns)
+    return Windows(groups, text[:-1], text[1:], counts, label, missing, zone, bounds_ns, None, utc_ns)
+
+
+def _bucket(utc_ns: np.ndarray, ok: np.ndarray, bounds_ns: np.ndarray) -> np.ndarray:
+    """Each row's window: the last boundary at or before it (-1 where the time is missing).
+
+    Boundaries equally far apart (days, hours, weeks without a clock change) give the window by
+    one integer division instead of a binary search per row: the same windows (every time lies
+    in [first boundary, last boundary)), several times faster on millions of rows."""
+    whole = bool(ok.all())
+    times = utc_ns if whole else utc_ns[ok]
+    widths = np.diff(bounds_ns)
+    if widths.size and (widths == widths[0]).all():
+        found = (times - bounds_ns[0]) // widths[0]
+    else:
+        found = np.searchsorted(bounds_ns, times, side="right") - 1
+    if whole:
+        return found
+    groups = np.full(utc_ns.size, -1, dtype=np.int64)
+    groups[ok] = found
+    return groups
 
 
 def _period_start(t: pd.Timestamp, dur: Duration) -> pd.Timestamp:

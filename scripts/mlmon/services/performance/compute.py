@@ -176,9 +176,11 @@ def _smallest_class(e: Encoded, lab: np.ndarray, groups: np.ndarray, G: int, enc
     if o.task == "regression" or e.y is None:
         return None
     k = 2 if o.task == "binary" else len(e.classes or [])
-    y, g = e.y[lab], groups[lab]
-    ok = (y >= 0) & (y < k) & (g >= 0)
-    counts = np.bincount(g[ok] * k + y[ok].astype(np.int64), minlength=G * k).reshape(G, k)
+    y, g = (e.y, groups) if lab.all() else (e.y[lab], groups[lab])  # every row labeled: no copies
+    if y.size and not (y.min() >= 0 and y.max() < k and g.min() >= 0):
+        ok = (y >= 0) & (y < k) & (g >= 0)
+        y, g = y[ok], g[ok]
+    counts = np.bincount(g * k + y.astype(np.int64, copy=False), minlength=G * k).reshape(G, k)
     return counts.min(axis=1)
 
 
