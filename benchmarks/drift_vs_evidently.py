@@ -8,7 +8,12 @@ Each tool runs in its own process, so wall time covers interpreter start, import
 parquet files, the drift computation and the result, and the peak RSS is that process's own
 high-water mark (taken from the kernel when the process is reaped, via os.wait4).
 
-    python benchmarks/drift_vs_evidently.py [--rows N] [--data-dir DIR] [--repeat K] [--seed S]
+    benchmarks/run drift_vs_evidently [--rows N[,N...]] [--data-dir DIR] [--repeat K] [--seed S]
+
+By default both 100,000 and 1,000,000 rows per side, three interleaved runs each; the summary
+prints, per size, both wall times, their ratio against the aim (20x at 100,000 rows, 100x at
+1,000,000), the peak-memory ratio and mlmon's time split: start (the launcher finding the
+environment and the interpreter starting), import, read, compute and write.
 
 Exit status: 0 when both tools agree on every column (whether or not the speed and memory
 targets are met; --check-targets makes a missed target fail too), 1 when they disagree, 2 when a
@@ -278,14 +283,20 @@ def agreement_table(mlmon: dict, evidently: dict) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+#: the speed aims by rows per side (issue #19): fixed costs dominate small inputs, where a CI
+#: gate and Claude's first call live; other sizes are held to SPEED_TARGET
+SPEED_TARGETS = {100_000: 20.0, 1_000_000: 100.0}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows per side (default 1000000)")
+    parser.add_argument("--rows", default="100000,1000000",
+                        help="rows per side, or several sizes separated by commas (default 100000,1000000)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "benchmarks" / "data",
                         help="where the generated parquet files are cached (default benchmarks/data/)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="timed runs per tool, interleaved; the median is reported (default 1)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs per tool, interleaved; the median is reported (default 3)")
     parser.add_argument("--check-targets", action="store_true",
                         help="also exit 1 when the speed or memory target is missed")
     parser.add_argument("--evidently-child", nargs=2, metavar=("REF", "CUR"), help=argparse.SUPPRESS)
@@ -298,9 +309,29 @@ def main(argv=None) -> int:
     if args.mlmon_phases_child:
         mlmon_phases_child(*args.mlmon_phases_child)
         return 0
+    try:
+        sizes = [int(r.replace("_", "")) for r in str(args.rows).split(",") if r.strip()]
+    except ValueError:
+        parser.error(f"--rows: not a number or a comma-separated list of numbers: {args.rows!r}")
+    summaries = [run_size(rows, args) for rows in sizes]
+    print()
+    print(f"{'rows':>10} {'mlmon':>8} {'Evidently':>10} {'ratio':>7} {'aim':>6} {'RSS ratio':>10}  "
+          "mlmon split (start, import, read, compute, write)")
+    for s in summaries:
+        split = ", ".join(f"{v:.2f}" for v in s["split"].values())
+        print(f"{s['rows']:>10,} {s['mlmon']:>7.2f}s {s['evidently']:>9.2f}s {s['ratio']:>6.1f}x "
+              f"{s['aim']:>5.0f}x {s['rss_ratio']:>10.3f}  {split}")
+    if any(s["problems"] for s in summaries):
+        return 1
+    if args.check_targets and not all(s["speed_ok"] and s["memory_ok"] for s in summaries):
+        return 1
+    return 0
 
-    ref, cur = ensure_data(args.data_dir, args.rows, args.seed)
-    print(f"data: {args.rows:,} rows per side x 25 columns ({ref.name}, {cur.name})", flush=True)
+
+def run_size(rows: int, args) -> dict:
+    """Both tools on one size, interleaved; prints the agreement table and the figures."""
+    ref, cur = ensure_data(args.data_dir, rows, args.seed)
+    print(f"\ndata: {rows:,} rows per side x 25 columns ({ref.name}, {cur.name})", flush=True)
 
     # Untimed warm-up: builds mlmon's environment if needed, fills the page cache with both
     # files, and compiles/caches Evidently's modules, so neither tool pays one-off costs.
@@ -325,6 +356,7 @@ def main(argv=None) -> int:
     rss_evidently = max(r["rss_mb"] for r in evidently_runs)
     speedup = t_evidently / t_mlmon
     rss_ratio = rss_mlmon / rss_evidently
+    aim = SPEED_TARGETS.get(rows, SPEED_TARGET)
 
     mlmon_result, evidently_result = mlmon_runs[-1]["result"], evidently_runs[-1]["result"]
     problems = compare(mlmon_result, evidently_result)
@@ -337,12 +369,16 @@ def main(argv=None) -> int:
     print(f"peak RSS    mlmon {rss_mlmon:8.0f} MB   Evidently {rss_evidently:8.0f} MB   "
           f"mlmon/Evidently {rss_ratio:.3f}")
     print(f"drift share mlmon {mlmon_result['drift_share']:.3f}   Evidently {evidently_result['drift_share']:.3f}")
-    split = json.loads(subprocess.run([sys.executable, __file__, "--mlmon-phases-child", str(ref), str(cur)],
-                                      check=True, capture_output=True, text=True, cwd=ROOT).stdout)
+    phases_runs = [json.loads(subprocess.run([sys.executable, __file__, "--mlmon-phases-child", str(ref), str(cur)],
+                                             check=True, capture_output=True, text=True, cwd=ROOT).stdout)
+                   for _ in range(args.repeat)]
+    inside = {k: statistics.median(p[k] for p in phases_runs) for k in phases_runs[0]}
+    # what the command pays before its first import: the launcher finding the environment and
+    # the interpreter starting (the wall time less the phases measured inside the process)
+    split = {"start": max(0.0, t_mlmon - sum(inside.values())), **inside}
     e_phases = evidently_result["phases_seconds"]
     print("time split  mlmon " + ", ".join(f"{k} {v:.2f} s" for k, v in split.items())
-          + f" (in process, after interpreter start)   Evidently read {e_phases['read']:.2f} s, "
-            f"report {e_phases['report']:.2f} s")
+          + f"   Evidently read {e_phases['read']:.2f} s, report {e_phases['report']:.2f} s")
     n = len(evidently_result["columns"])
     if problems:
         print(f"agreement   FAIL: {len(problems)} difference(s) over {n} columns")
@@ -351,16 +387,13 @@ def main(argv=None) -> int:
     else:
         print(f"agreement   PASS: {n} columns, same type, method and drifted flag; "
               f"max |score diff| {max_score_diff(mlmon_result, evidently_result):.1e} (<= {SCORE_TOLERANCE:g})")
-    speed_ok, memory_ok = speedup >= SPEED_TARGET, rss_ratio <= MEMORY_TARGET
-    print(f"speed       {'PASS' if speed_ok else 'FAIL'}: {speedup:.1f}x (target >= {SPEED_TARGET:g}x)")
+    speed_ok, memory_ok = speedup >= aim, rss_ratio <= MEMORY_TARGET
+    print(f"speed       {'PASS' if speed_ok else 'FAIL'}: {speedup:.1f}x (aim >= {aim:g}x at {rows:,} rows)")
     print(f"memory      {'PASS' if memory_ok else 'FAIL'}: {rss_ratio:.3f} of Evidently's peak RSS "
           f"(target <= {MEMORY_TARGET:g})")
-
-    if problems:
-        return 1
-    if args.check_targets and not (speed_ok and memory_ok):
-        return 1
-    return 0
+    return {"rows": rows, "mlmon": t_mlmon, "evidently": t_evidently, "ratio": speedup, "aim": aim,
+            "rss_ratio": rss_ratio, "split": split, "problems": problems, "speed_ok": speed_ok,
+            "memory_ok": memory_ok}
 
 
 def max_score_diff(mlmon: dict, evidently: dict) -> float:
