@@ -245,7 +245,7 @@ def window_scorer(test: Callable, reference: np.ndarray,
         norm = max(prep.std, 0.001)
         return lambda values, offsets: wasserstein_to_reference_ragged(prep, values, offsets) / norm
     if tid == "jensenshannon" and column_type != NUMERICAL and ref.dtype.kind in "iu" and ref.size:
-        from mlmon.stats.univariate.jensenshannon import rel_entr
+        from mlmon.stats.univariate.jensenshannon import js_terms
 
         ref_counts = np.bincount(ref)
         k = ref_counts.size
@@ -259,8 +259,7 @@ def window_scorer(test: Callable, reference: np.ndarray,
             row = np.repeat(np.arange(sizes.size), sizes)
             q = np.bincount(values + k * row, minlength=k * sizes.size).reshape(sizes.size, k).astype(np.float64)
             q = q / q.sum(axis=1, keepdims=True)
-            m = (p + q) / 2.0
-            return np.sqrt((rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / 2.0)
+            return np.sqrt(js_terms(p, q).sum(axis=1) / 2.0)
 
         return js
     return None
@@ -317,7 +316,7 @@ def _fast_scorer(test: Callable, reference: np.ndarray, column_type: str):
 
 def _js_rows(ref_counts: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Jensen-Shannon distance (natural log, as ``js_distance``) of each row's category counts."""
-    from mlmon.stats.univariate.jensenshannon import rel_entr
+    from mlmon.stats.univariate.jensenshannon import js_terms
 
     k = max(ref_counts.size, int(W.max()) + 1 if W.size else 0)
     p = np.pad(ref_counts, (0, k - ref_counts.size)).astype(np.float64)
@@ -325,8 +324,7 @@ def _js_rows(ref_counts: np.ndarray, W: np.ndarray) -> np.ndarray:
     rows = np.bincount((W + k * np.arange(W.shape[0])[:, None]).ravel(), minlength=k * W.shape[0])
     q = rows.reshape(W.shape[0], k).astype(np.float64)
     q = q / q.sum(axis=1, keepdims=True)
-    m = (p + q) / 2.0
-    return np.sqrt((rel_entr(p, m).sum(axis=1) + rel_entr(q, m).sum(axis=1)) / 2.0)
+    return np.sqrt(js_terms(p, q).sum(axis=1) / 2.0)
 
 
 def null_scores(reference: np.ndarray, test: Callable, column_type: str, n: int, *, draws: int = 200,
