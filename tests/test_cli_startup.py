@@ -36,7 +36,8 @@ def test_drift_on_rows_with_default_methods_imports_no_profile_or_engine_library
     rng = np.random.default_rng(0)
     paths = []
     for side, shift in (("reference", 0.0), ("current", 0.3)):
-        frame = pd.DataFrame({"amount": rng.normal(shift, 1, 2000), "country": rng.choice(["de", "fr", "it"], 2000)})
+        frame = pd.DataFrame({"amount": rng.normal(shift, 1, 2000), "country": rng.choice(["de", "fr", "it"], 2000),
+                              "ts": pd.date_range("2026-11-01", periods=2000, freq="min", tz="UTC")})
         paths.append(tmp_path / f"{side}.parquet")
         frame.to_parquet(paths[-1])
     code = ("import sys; from mlmon.cli import main; "

@@ -313,11 +313,15 @@ def _read_parquet_files(files: List[str], where: str):
 
 
 def arrow_kinds(table, file_schema, source_dict) -> Optional[Dict[str, str]]:
-    """Each column's kind when every column is a plain float, integer or text column and pandas
-    would give it back as such (no index columns, no nullable or other pandas-only types in the
-    file's pandas metadata); None otherwise (the table becomes a pandas frame at once).
+    """Each column's kind, as :func:`_kind` would find it in the pandas frame, when every column
+    is a float, integer, text, bool, timestamp or all-missing column and pandas would give it back
+    as such (no index columns, no nullable or other pandas-only types in the file's pandas
+    metadata); None otherwise (the table becomes a pandas frame at once).
 
-    An integer column with a missing value is ``float``, as pandas reads it."""
+    An integer column with a missing value is ``float``, as pandas reads it. Only floats,
+    integers and text are handed to numpy without pandas (:meth:`Table.numbers`,
+    :meth:`Table.dictionary`); a bool or timestamp column is typed here and read from the frame
+    when something asks for its values (a timestamp is not a drift feature)."""
     import pyarrow as pa
 
     try:
@@ -327,15 +331,17 @@ def arrow_kinds(table, file_schema, source_dict) -> Optional[Dict[str, str]]:
     if any(not isinstance(i, dict) for i in meta.get("index_columns", [])):
         return None  # an index stored as a column: pandas gives it back as the index
     plain_numpy = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
-                   "uint32", "uint64", "object", "str", "string", "category")
+                   "uint32", "uint64", "object", "str", "string", "category", "bool")
     for c in meta.get("columns", []):
-        if isinstance(c, dict) and c.get("numpy_type") is not None and c.get("numpy_type") not in plain_numpy:
-            return None  # nullable Int64, boolean, datetimes with a time zone, ...
+        numpy_type = c.get("numpy_type") if isinstance(c, dict) else None
+        if numpy_type is not None and numpy_type not in plain_numpy and not str(numpy_type).startswith("datetime64"):
+            return None  # nullable Int64, boolean, timedelta, ...
         if isinstance(c, dict) and c.get("name") is not None and not isinstance(c.get("name"), str):
             return None  # a column named by a number: pandas restores the number
     kinds: Dict[str, str] = {}
     for fld in table.schema:
         t = fld.type
+        nulls = table.column(fld.name).null_count
         if pa.types.is_dictionary(t):
             if not (pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
                 return None
@@ -343,7 +349,13 @@ def arrow_kinds(table, file_schema, source_dict) -> Optional[Dict[str, str]]:
         elif pa.types.is_floating(t):
             kinds[fld.name] = "float"
         elif pa.types.is_integer(t):
-            kinds[fld.name] = "float" if table.column(fld.name).null_count else "int"
+            kinds[fld.name] = "float" if nulls else "int"
+        elif pa.types.is_boolean(t):
+            kinds[fld.name] = "empty" if nulls == table.num_rows else "bool"
+        elif pa.types.is_timestamp(t):
+            kinds[fld.name] = "datetime"
+        elif pa.types.is_null(t):
+            kinds[fld.name] = "empty"
         else:
             return None
     return kinds
