@@ -52,9 +52,10 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
     G = win.count
     n_rows = np.bincount(win.groups, minlength=G)
     lab = cur.labeled
-    n_labeled = np.bincount(win.groups[lab], minlength=G)
+    every = bool(lab.all())  # every row labeled: no copies of ten million group indices
+    n_labeled = n_rows.copy() if every else np.bincount(win.groups[lab], minlength=G)
 
-    realized = _metrics(cur, lab, win.groups if lab.all() else win.groups[lab], G, o)
+    realized = _metrics(cur, lab, win.groups if every else win.groups[lab], G, o)
     baseline, ref_enc = None, None
     if reference is not None:
         ref_enc = enc.encode(reference, "reference", need_labels=True)
