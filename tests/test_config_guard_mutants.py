@@ -470,6 +470,20 @@ def test_env_paths_from_env_sh_itself(monkeypatch, tmp_path):
     assert guard.env_candidates_from_env_sh(ROOT) == env_sh_paths(ROOT, env)
 
 
+def test_a_hung_env_sh_is_abandoned_after_20_seconds(monkeypatch, tmp_path):
+    # waiting that long for real would make a slow test: the call is watched instead
+    cache_env(monkeypatch, tmp_path, "MLMON_HOME")
+    timeouts = []
+
+    def run(*args, **kwargs):
+        timeouts.append(kwargs.get("timeout"))
+        return subprocess.run(*args, **kwargs)
+
+    monkeypatch.setattr(guard, "subprocess", types.SimpleNamespace(run=run, DEVNULL=subprocess.DEVNULL))
+    assert len(guard.env_candidates_from_env_sh(ROOT)) == 2
+    assert timeouts == [20]
+
+
 FAKE_PYTHON_3_99 = """#!/bin/sh
 case "$2" in *'print('*) echo 3.99 ;; esac
 exit 0

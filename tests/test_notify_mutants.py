@@ -72,6 +72,7 @@ def extra_modules(tmp_path, monkeypatch):
 def test_the_registry_skips_private_modules_and_modules_without_a_channel(extra_modules):
     extra_modules("_draft", CHANNEL_MODULE.format(name="draft"))
     extra_modules("helpers", "CHANNEL = 'not a Channel'\n")
+    extra_modules("util", "LIMIT = 3\n")
     extra_modules("zz_teams", CHANNEL_MODULE.format(name="teams"))
     assert list(registry._discover()) == ["email", "pagerduty", "slack", "webhook", "teams"]
 
@@ -216,6 +217,9 @@ def test_email_headers_date_in_utc_and_message_id_of_mlmon():
     assert abs(eu.parsedate_to_datetime(msg["Date"]).timestamp() - time_.time()) < 60
     assert re.fullmatch(r"<[^@<>]+@mlmon>", msg["Message-ID"])
     assert msg["X-Mlmon-Alert-Key"] == "fraud/drift_score/critical"
+    # header names are matched in any case, but written as RFC 5322 and RFC 2045 spell them
+    assert msg.keys() == ["From", "To", "Subject", "Date", "Message-ID", "X-Mlmon-Alert-Key", "Content-Type",
+                          "Content-Transfer-Encoding", "MIME-Version"]
 
 
 def test_the_resolved_email_without_a_model_version():
