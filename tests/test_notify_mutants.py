@@ -468,6 +468,8 @@ def test_url_problem(url, problem):
     ("path /ab/ kept", ["https://h.example/ab/"], "path /ab/ kept"),              # "ab": too short to be a secret
     ("path /abcd kept out", ["https://h.example/abcd"], "path *** kept out"),
     ("nothing to hide", ["", None], "nothing to hide"),
+    ("key R0UTINGKEY", ["", "R0UTINGKEY"], "key ***"),                            # an empty secret is skipped, not the end
+    ("at http://[::1/T0/SECRET, XXXX", ["http://[::1/T0/SECRET"], "at ***, XXXX"),  # not a URL: no path to take
     ("", ["s3cret"], ""),
     (None, ["s3cret"], None),
 ])
@@ -476,8 +478,8 @@ def test_redact(text, secrets, expected):
 
 
 def test_redact_replaces_the_longest_secret_first():
-    # the URL goes as a whole, not as "https://h.example" + "***"
-    assert channel.redact("at https://h.example/T0/SECRET", ["https://h.example/T0/SECRET", "SECRET"]) == "at ***"
+    # the URL goes as a whole, not as "https://h.example/x/" + "***" after its token went first
+    assert channel.redact("at https://h.example/x/tok", ["tok", "https://h.example/x/tok"]) == "at ***"
 
 
 @pytest.mark.parametrize("value, shown", [(None, "not observed"), (0.123456789, "0.123457"), (12_345_678.0, "1.23457e+07"),
@@ -591,7 +593,7 @@ def test_a_5xx_as_the_last_answer_keeps_its_status_and_body():
 # ---------------------------------------------------------------------------- deliver
 
 
-def test_deliver_reads_the_process_environment_by_default(monkeypatch):
+def test_deliver_reads_os_environ_when_given_no_environment(monkeypatch):
     from receivers import HttpReceiver, Reply
 
     with HttpReceiver(Reply(200)) as rx:
