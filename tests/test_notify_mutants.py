@@ -643,3 +643,29 @@ def test_an_error_echoing_the_secret_is_redacted(monkeypatch):
     monkeypatch.setitem(registry.REGISTRY, "webhook", dataclasses.replace(webhook.CHANNEL, send=echo))
     result = notify.deliver("webhook", {"url_env": "W"}, FIRING, {"W": "https://h.example/T0/SECRET"}, policy())
     assert result == Delivery(False, 1, "HTTP 400 from h.example: unknown hook ***", 400)
+
+
+def test_300_multiple_choices_is_a_redirect_too():
+    from receivers import HttpReceiver, Reply
+
+    with HttpReceiver(Reply(300)) as rx:
+        result = transport.post_json(rx.url, {"text": "x"}, policy())
+    assert result == Delivery(False, 1, "HTTP 300 Multiple Choices from 127.0.0.1: a redirect, not followed for "
+                                        "notifications; set the URL it points to", 300)
+
+
+def test_a_refused_connection_is_named_as_the_system_says_it():
+    from receivers import HttpReceiver
+
+    with HttpReceiver() as rx:
+        url = rx.url  # closed again: nothing listens there
+    result = transport.post_json(url, {"text": "x"}, policy(attempts=2))
+    assert result == Delivery(False, 2, "[Errno 111] Connection refused (127.0.0.1); gave up after 2 attempts")
+
+
+def test_a_host_name_that_cannot_be_encoded_is_not_a_usable_url():
+    # IDNA allows at most 63 characters a label; http.client refuses before connecting
+    host = "\u00e4" + "a" * 70 + ".example"
+    p = policy()
+    assert transport.post_json(f"http://{host}/hook", {"text": "x"}, p) == Delivery(False, 1, f"not a usable URL ({host})")
+    assert p.sleep == []
