@@ -669,3 +669,50 @@ def test_a_host_name_that_cannot_be_encoded_is_not_a_usable_url():
     p = policy()
     assert transport.post_json(f"http://{host}/hook", {"text": "x"}, p) == Delivery(False, 1, f"not a usable URL ({host})")
     assert p.sleep == []
+
+
+def test_a_tls_handshake_that_times_out_is_named_timed_out():
+    # a port that accepts the connection and never answers the ClientHello: ssl says "_ssl.c:...:
+    # The handshake operation timed out", the error says "timed out"
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        url = f"https://127.0.0.1:{server.getsockname()[1]}/hook"
+        result = transport.post_json(url, {"text": "x"}, policy(attempts=1, timeout=0.3))
+    assert result == Delivery(False, 1, "timed out (127.0.0.1); gave up after 1 attempts")
+
+
+def test_an_untrusted_certificate_is_not_retried_and_names_only_the_host(tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+
+        def serve():
+            conn, _ = server.accept()
+            try:
+                context.wrap_socket(conn, server_side=True)  # the client refuses the certificate
+            except (ssl.SSLError, OSError):
+                pass
+            finally:
+                conn.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        p = policy()
+        result = transport.post_json(f"https://127.0.0.1:{server.getsockname()[1]}/T0/SECRET", {"text": "x"}, p)
+        thread.join(10)
+    assert (result.ok, result.attempts, result.http_status, p.sleep) == (False, 1, None, [])
+    assert "(127.0.0.1)" in result.error and "SECRET" not in result.error
