@@ -1,0 +1,54 @@
+"""CBPE's unseen-score share (stats/cbpe.py) at the edges of its rule, counted by hand: twenty
+equal-width bins, a bin is thin below ``max(5, 0.001·n_ref)`` reference rows, scores binned at
+their stored precision, one share per window including windows after the last row."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mlmon.stats import cbpe
+
+
+def _share(reference, current, groups=None, n_groups=1, **kw):
+    current = np.asarray(current)
+    groups = np.zeros(current.size, dtype=int) if groups is None else groups
+    return cbpe.unseen_share(reference, current, groups, n_groups, **kw).tolist()
+
+
+def test_the_bins_are_twenty_by_default():
+    # reference at 0.52: bin [0.50, 0.55) of twenty; 0.48 is in [0.45, 0.50), a bin without reference rows
+    # (with 21 bins both would share [0.476, 0.524))
+    assert _share(np.full(100, 0.52), [0.48, 0.51]) == [0.5]
+    assert _share(np.full(100, 0.52), [0.48, 0.51], n_bins=21) == [0.0]
+
+
+def test_a_bin_with_exactly_five_reference_rows_is_not_thin():
+    ref = np.r_[np.full(5, 0.12), np.full(95, 0.9)]          # 5 rows in [0.10, 0.15)
+    assert _share(ref, [0.12, 0.13, 0.9]) == [0.0]
+    ref4 = np.r_[np.full(4, 0.12), np.full(96, 0.9)]         # 4 rows: thin
+    assert _share(ref4, [0.12, 0.13, 0.9]) == [2 / 3]
+
+
+def test_a_large_reference_asks_a_thousandth_of_its_rows():
+    # 10 000 reference rows: a bin needs max(5, 0.001 * 10 000) = 10 rows; 9 is thin, 10 is not
+    ref = np.r_[np.full(9, 0.32), np.full(1, 0.37), np.full(9990, 0.9)]
+    assert _share(ref, [0.32, 0.37, 0.9, 0.91]) == [0.5]
+    ref10 = np.r_[np.full(10, 0.32), np.full(9990, 0.9)]
+    assert _share(ref10, [0.32, 0.9]) == [0.0]
+
+
+def test_scores_are_binned_at_the_precision_they_are_stored_in():
+    # float32 0.35 is 0.34999999403953552: in float64, 20 x that is 6.99999988, bin 6 ([0.30, 0.35));
+    # float32 arithmetic would round the product to 7.0
+    ref = np.full(100, 0.35, dtype=np.float32)
+    assert _share(ref, [0.34, 0.36]) == [0.5]
+    assert _share(np.full(100, 0.34), np.array([0.35, 0.36], dtype=np.float32)) == [0.5]
+
+
+def test_every_window_gets_a_share_and_empty_ones_are_nan():
+    ref = np.full(100, 0.52)
+    got = _share(ref, [0.52, 0.1, 0.52], groups=np.array([0.0, 0.0, 2.0]), n_groups=4)
+    assert got[0] == 0.5 and got[2] == 0.0
+    assert math.isnan(got[1]) and math.isnan(got[3]) and len(got) == 4
