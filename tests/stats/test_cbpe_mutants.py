@@ -52,3 +52,33 @@ def test_every_window_gets_a_share_and_empty_ones_are_nan():
     got = _share(ref, [0.52, 0.1, 0.52], groups=np.array([0.0, 0.0, 2.0]), n_groups=4)
     assert got[0] == 0.5 and got[2] == 0.0
     assert math.isnan(got[1]) and math.isnan(got[3]) and len(got) == 4
+
+
+def _binary_case():
+    rng = np.random.default_rng(21)
+    p = rng.random(40).astype(np.float32)
+    yhat = (p > 0.5).astype(int)
+    groups = np.repeat([0, 1], 20)
+    return p, yhat, groups
+
+
+def test_binary_estimates_of_float32_probabilities_are_those_of_their_float64_values():
+    p, yhat, groups = _binary_case()
+    a = cbpe.estimate_binary(p, yhat, p, groups, 2)
+    b = cbpe.estimate_binary(p.astype(np.float64), yhat, p.astype(np.float64), groups, 2)
+    for part in ("values", "lower", "upper"):
+        for name in b.values:
+            assert getattr(a, part)[name].tolist() == getattr(b, part)[name].tolist(), (part, name)
+
+
+def test_binary_estimates_cover_windows_after_the_last_row_and_float_window_indices():
+    p, yhat, groups = _binary_case()
+    est = cbpe.estimate_binary(p, yhat, p, groups.astype(float), 4)
+    assert est.n.tolist() == [20.0, 20.0, 0.0, 0.0]
+    for w in (0, 1):
+        alone = cbpe.estimate_binary(p[groups == w], yhat[groups == w], p[groups == w], np.zeros(20, dtype=int), 1)
+        for name in ("accuracy", "precision", "recall", "f1_score", "auc_roc"):
+            assert est.values[name].shape == (4,)
+            assert est.values[name][w] == alone.values[name][0]
+            assert est.upper[name][w] == alone.upper[name][0]
+    assert math.isnan(est.values["accuracy"][3])
