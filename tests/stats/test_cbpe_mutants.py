@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from mlmon.stats import cbpe
 
@@ -82,3 +83,28 @@ def test_binary_estimates_cover_windows_after_the_last_row_and_float_window_indi
             assert est.values[name][w] == alone.values[name][0]
             assert est.upper[name][w] == alone.upper[name][0]
     assert math.isnan(est.values["accuracy"][3])
+
+
+def test_ece_is_exact_to_fifteen_decimals():
+    # hand: bins 3, 0, 8, 9 hold gaps |1 - 0.3|, |2 - 0|, |1 - 0.8|, |1 - 0.9|: 3.0 / 5 = 0.6
+    # (the float sum is 0.6000000000000001)
+    assert cbpe.expected_calibration_error([0.3, 0.0, 0.0, 0.8, 0.9], [1, 1, 1, 1, 1]) == 0.6
+
+
+def test_ece_of_float32_probabilities_is_that_of_their_float64_values():
+    # float32 0.7 is 0.69999998807907104: bin 6 of ten in float64, beside 0.65 (float32 arithmetic
+    # would round 10 x it to 7.0 and split the two)
+    p32 = np.array([0.7, 0.65], dtype=np.float32)
+    y = np.array([1, 0])
+    assert cbpe.expected_calibration_error(p32, y) == cbpe.expected_calibration_error(p32.astype(np.float64), y)
+    # hand: bin 6 holds 0.7 and 0.65 against one positive: |1 - 1.35| / 2
+    assert cbpe.expected_calibration_error(p32, y) == pytest.approx(0.35 / 2, abs=1e-7)
+
+
+def test_calibration_choice_of_float32_scores_is_that_of_their_float64_values():
+    rng = np.random.default_rng(5)
+    s = rng.random(600).astype(np.float32)
+    y = (rng.random(600) < s.astype(np.float64) ** 2).astype(int)
+    a, b = cbpe.choose_calibration(s, y), cbpe.choose_calibration(s.astype(np.float64), y)
+    assert (a.calibrate, a.ece_raw, a.ece_calibrated) == (b.calibrate, b.ece_raw, b.ece_calibrated)
+    assert a.fit.x.tolist() == b.fit.x.tolist() and a.fit.y.tolist() == b.fit.y.tolist()
