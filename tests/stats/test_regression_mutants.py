@@ -111,3 +111,51 @@ def test_window_indices_given_as_floats_are_read_as_integers():
     m = regression_metrics(Y, YHAT, G.astype(float), 2)
     want = regression_metrics(Y, YHAT, G, 2)
     assert m.values["mae"].tolist() == want.values["mae"].tolist()
+
+
+def _wilson(k, n, z):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+@pytest.mark.parametrize("z", [Z95, 1.0])
+def test_interval_coverage_counts_both_bounds_as_inside_with_a_wilson_band(z):
+    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    lower = np.array([1.0, 0.0, 3.5, 0, 0])     # row 0 on its lower bound: inside; row 2 below: outside
+    upper = np.array([2.0, 2.0, 9.0, 3.9, 5])   # row 1 and row 4 on their upper bound: inside; row 3 above
+    m = regression_metrics(y, y, np.zeros(5, dtype=int), 1, lower=lower, upper=upper, z=z)
+    assert m.values["prediction_interval_coverage"][0] == 3 / 5
+    lo, hi = _wilson(3, 5, z)
+    assert m.lower["prediction_interval_coverage"][0] == pytest.approx(lo, rel=1e-12)
+    assert m.upper["prediction_interval_coverage"][0] == pytest.approx(hi, rel=1e-12)
+
+
+def test_interval_coverage_needs_both_bounds():
+    y = np.array([1.0, 2.0, 3.0])
+    assert "prediction_interval_coverage" not in regression_metrics(y, y, np.zeros(3, dtype=int), 1,
+                                                                   lower=y - 1).values
+    assert "prediction_interval_coverage" not in regression_metrics(y, y, np.zeros(3, dtype=int), 1,
+                                                                   upper=y + 1).values
+
+
+def test_r2_and_business_value_upper_bounds_stop_at_one():
+    # a good fit with a wide delta-method band: both values + z*se exceed 1, the bounds are 1
+    y = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    yhat = np.array([1.5, 1.5, 3.5, 3.5, 10.0])
+    m = regression_metrics(y, yhat, np.zeros(5, dtype=int), 1)
+    for name in ("r2_score", "business_value_captured"):
+        v = m.values[name][0]
+        assert m.upper[name][0] == 1.0 and m.lower[name][0] < v < 1.0, name
+    frac, se = _ratio_band(((yhat - y) ** 2).tolist(), ((y - y.mean()) ** 2).tolist(), Z95)
+    assert 1 - frac + Z95 * se > 1.0
+    assert m.lower["r2_score"][0] == pytest.approx(1 - frac - Z95 * se, rel=1e-12)
+
+
+def test_a_constant_window_has_no_r2_band():
+    # a constant target: R² is 1 for exact predictions, 0 otherwise (scikit-learn), with NaN bounds
+    m = regression_metrics(np.array([2.0, 2.0, 5.0, 5.0]), np.array([2.0, 2.0, 5.0, 6.0]), np.array([0, 0, 1, 1]), 2)
+    assert m.values["r2_score"].tolist() == [1.0, 0.0]
+    assert skm.r2_score([2.0, 2.0], [2.0, 2.0]) == 1.0 and skm.r2_score([5.0, 5.0], [5.0, 6.0]) == 0.0
+    assert np.isnan(m.lower["r2_score"]).all() and np.isnan(m.upper["r2_score"]).all()
