@@ -199,3 +199,21 @@ def test_permutation_mmd_reports_the_quadratic_test_unstandardized():
     assert r.details == {"reference_rows_used": 25, "current_rows_used": 20, "dimension": 2, "gamma": m.gamma,
                          "permutations": 50, "estimator": m.estimator}
     assert mmd_permutation_test(x, y).details["permutations"] == 200
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_drift_test_of_an_embedding_method_reports_its_p_value(method):
+    from mlmon.stats.univariate import StatTestResult, embedding_tests
+
+    rng = np.random.default_rng(13)
+    x, y = rng.normal(size=(40, 3)), rng.normal(0.3, 1.0, size=(36, 3))
+    run = embedding_tests._test(method)   # the wrapper each method is registered with
+    assert run.__name__ == method
+    r = embedding_test(x, y, method, alpha=0.05)
+    got = run(x, y, "embedding", 0.05)
+    assert isinstance(got, StatTestResult)
+    assert (got.score, got.drifted, got.statistic) == (r.p_value, r.p_value < 0.05, r.statistic)
+    # drift is p strictly below the threshold, and the threshold is the test's level
+    at = run(x, y, "embedding", r.p_value)
+    assert at.drifted is False and at.score == r.p_value
+    assert embedding_test(x, y, method, alpha=r.p_value).drifted is False
