@@ -106,3 +106,39 @@ def test_cramer_von_mises_exact_p_value_equals_scipys_where_the_table_is_integer
     r = cvm_module.cramer_von_mises(x, y)
     assert r.statistic == pytest.approx(want.statistic, rel=1e-12)
     assert r.score == pytest.approx(want.pvalue, rel=1e-13)
+
+
+def _pairs(column_type):
+    rng = np.random.default_rng(31)
+    if column_type == "categorical":   # binary codes, equal sizes: every categorical test accepts them
+        ref = rng.binomial(1, 0.5, 200)
+        calm = (ref, rng.permutation(ref))   # the same values in another order: nothing moved
+        moved = (rng.binomial(1, 0.3, 200), rng.binomial(1, 0.6, 200))
+    else:
+        ref = rng.normal(0, 1, 200)
+        calm = (ref, rng.permutation(ref))
+        moved = (rng.normal(0, 1, 200), rng.normal(0.8, 1, 200))
+    return calm, moved
+
+
+def _same(a, b):
+    nan = lambda v: v is not None and isinstance(v, float) and math.isnan(v)
+    return (a.drifted == b.drifted and (a.score == b.score or nan(a.score) and nan(b.score))
+            and (a.statistic == b.statistic or nan(a.statistic) and nan(b.statistic)))
+
+
+@pytest.mark.parametrize("test_id", sorted(t.id for t in __import__("mlmon.stats.univariate", fromlist=["x"])
+                                           .available().values() if "embedding" not in t.column_types))
+def test_a_kernel_called_directly_defaults_to_the_catalogs_threshold_and_unsorted_input(test_id):
+    from mlmon.stats import univariate
+
+    test = univariate.get(test_id)
+    column_type = "numerical" if "numerical" in test.column_types else "categorical"
+    decisive = False
+    for ref, cur in _pairs(column_type):
+        by_default = test.func(ref, cur, column_type)
+        declared = test.func(ref, cur, column_type, test.default_threshold, presorted=False)
+        assert _same(by_default, declared), (test_id, by_default, declared)
+        # the threshold decides on one of the two pairs: a default one higher would not give the same answer
+        decisive |= test.func(ref, cur, column_type, test.default_threshold + 1.0).drifted != declared.drifted
+    assert decisive, test_id
