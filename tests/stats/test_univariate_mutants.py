@@ -142,3 +142,108 @@ def test_a_kernel_called_directly_defaults_to_the_catalogs_threshold_and_unsorte
         # the threshold decides on one of the two pairs: a default one higher would not give the same answer
         decisive |= test.func(ref, cur, column_type, test.default_threshold + 1.0).drifted != declared.drifted
     assert decisive, test_id
+
+
+def test_unique_sorted_keeps_one_of_each_value():
+    from mlmon.stats.univariate._binning import unique_sorted
+
+    assert unique_sorted(np.array([1.0, 1.0, 2.0, 3.0, 3.0, 3.0])).tolist() == [1.0, 2.0, 3.0]
+    assert unique_sorted(np.array([4.0])).tolist() == [4.0]
+    assert unique_sorted(np.array([])).tolist() == []
+
+
+@pytest.mark.parametrize("column_type", ["categorical", "numerical"])
+def test_hellinger_of_a_sample_against_itself_is_zero_not_nan(column_type):
+    # the Bhattacharyya coefficient of identical samples rounds to 1.0000000000000002 here; clipped to 1
+    from mlmon.stats.univariate.hellinger import hellinger
+
+    if column_type == "categorical":
+        a = np.array([2, 0, 4, 4, 1, 2, 0, 3, 4, 4, 4, 0, 0, 3, 0, 0, 3, 0, 3, 0, 3, 3, 0, 2, 0, 4, 2, 0, 4, 3, 1, 1,
+                      0, 2, 2, 0, 0])
+    else:
+        a = np.array([0.29, 0.11, -0.04, 0.36, -1.16, -1.0, 1.3, 0.15, 0.85, -0.61, 1.38, 0.35, 0.48, 0.55, -0.8,
+                      -1.87, -1.07, 1.63, 1.3, -0.35, -0.3, 1.04, -0.17, -1.3, 1.27, 0.48, -2.52, -0.31, 0.14, 0.48,
+                      0.15, -0.64])
+    r = hellinger(a, a.copy(), column_type)
+    assert r.score == 0.0 and r.drifted is False
+
+
+def _psi(r, c):
+    return sum((ci - ri) * math.log(ci / ri) for ri, ci in zip(r, c))
+
+
+def test_psi_quantile_counts_a_value_on_a_cut_point_in_the_bin_below():
+    # reference 0..10: deciles cut exactly at 1, ..., 9; bins (-inf, 1], (1, 2], ..., (9, inf) hold 2, 1, ..., 1
+    # rows; every current row at 5 lies in (4, 5], the fifth bin
+    from mlmon.stats.univariate.psi_quantile import psi_quantile
+
+    ref_shares = [2 / 11] + [1 / 11] * 9
+    cur_shares = [1e-4] * 4 + [1.0] + [1e-4] * 5
+    r = psi_quantile(np.arange(11.0), np.full(20, 5.0), "numerical")
+    assert r.score == pytest.approx(_psi(ref_shares, cur_shares), rel=1e-12)
+
+
+def test_psi_quantile_with_five_bins():
+    # reference 0..10 in quintiles: cut at 2, 4, 6, 8; bins hold 3, 2, 2, 2, 2 reference rows
+    from mlmon.stats.univariate.psi_quantile import psi_quantile
+
+    cur = np.array([0.0, 3.0, 3.0, 3.0, 9.0])   # bins 1, 2, 2, 2, 5
+    r = psi_quantile(np.arange(11.0), cur, "numerical", n_bins=5)
+    assert r.score == pytest.approx(_psi([3 / 11, 2 / 11, 2 / 11, 2 / 11, 2 / 11], [0.2, 0.6, 1e-4, 1e-4, 0.2]),
+                                    rel=1e-12)
+
+
+def _pooled(ref_counts, cur_counts, **kw):
+    from mlmon.stats.univariate.chisquare_pooled import chisquare_pooled
+
+    k = np.arange(len(ref_counts))
+    return chisquare_pooled(np.repeat(k, ref_counts), np.repeat(k, cur_counts), "categorical", **kw)
+
+
+def _contingency(table):
+    return stats.chi2_contingency(np.array(table, dtype=float), correction=False)
+
+
+def test_pooled_chisquare_keeps_a_category_whose_expected_cell_is_exactly_five():
+    # both samples 96: expected cell = total / 2; the third category's total 10 gives exactly 5: kept on its
+    # own, while the last two (expected 3 each) pool into a cell of their own
+    r = _pooled([40, 45, 5, 3, 3], [45, 40, 5, 3, 3])
+    want = _contingency([[40, 45, 5, 6], [45, 40, 5, 6]])
+    assert r.statistic == pytest.approx(want.statistic, rel=1e-12) and r.score == pytest.approx(want.pvalue, rel=1e-12)
+
+
+def test_pooled_chisquare_merges_a_pool_still_too_small_into_the_smallest_category():
+    # totals 100, 60, 30, 4, 2 over two samples of 98: the last two (expected 2, 1) pool to 6 (expected 3),
+    # still below 5: merged into the smallest remaining category (total 30)
+    ref, cur = [50, 30, 12, 4, 2], [50, 30, 18, 0, 0]
+    r = _pooled(ref, cur)
+    want = _contingency([[50, 30, 18], [50, 30, 18]])
+    assert r.statistic == pytest.approx(want.statistic, abs=1e-12)
+    ref2, cur2 = [40, 50, 20, 3, 1], [60, 35, 30, 0, 0]   # smallest by total (50), not by difference (-20)
+    want2 = _contingency([[40, 50, 24], [60, 35, 30]])
+    assert _pooled(ref2, cur2).statistic == pytest.approx(want2.statistic, rel=1e-12)
+
+
+def test_pooled_chisquare_keeps_a_pool_of_exactly_five_expected_as_its_own_category():
+    # two samples of 100; sparse categories of totals 4 and 6 (expected 2, 3) pool to 10: expected 5, kept
+    r = _pooled([60, 34, 1, 5], [54, 42, 3, 1])
+    want = _contingency([[60, 34, 6], [54, 42, 4]])
+    assert r.statistic == pytest.approx(want.statistic, rel=1e-12)
+
+
+def test_pooled_chisquare_with_one_category_left_scores_one():
+    # one large category and a pool too small to stand: everything merges into one cell
+    r = _pooled([97, 2, 1], [99, 0, 1])
+    assert (r.score, r.statistic, r.drifted) == (1.0, 0.0, False)
+    # every category sparse: the pool is the only cell
+    r = _pooled([2, 1], [1, 2])
+    assert (r.score, r.statistic) == (1.0, 0.0)
+    # the rule is p < threshold, also for this p of 1
+    assert _pooled([2, 1], [1, 2], threshold=1.5).drifted is True
+    assert _pooled([2, 1], [1, 2], threshold=1.0).drifted is False
+
+
+def test_pooled_chisquare_of_two_categories_is_the_two_by_two_test():
+    r = _pooled([60, 40], [45, 55])
+    want = _contingency([[60, 40], [45, 55]])
+    assert r.statistic == pytest.approx(want.statistic, rel=1e-12) and r.score == pytest.approx(want.pvalue, rel=1e-12)
