@@ -217,3 +217,40 @@ def test_the_drift_test_of_an_embedding_method_reports_its_p_value(method):
     at = run(x, y, "embedding", r.p_value)
     assert at.drifted is False and at.score == r.p_value
     assert embedding_test(x, y, method, alpha=r.p_value).drifted is False
+
+
+def test_linear_mmd_bandwidth_is_the_median_heuristic_on_at_most_500_rows_a_side():
+    from scipy.spatial.distance import pdist
+
+    rng = np.random.default_rng(17)
+    x, y = rng.normal(size=(600, 2)), rng.normal(0.5, 1.0, size=(80, 2))
+    r = mmd_linear_test(x, y, seed=4)
+    # the seeded draws: 500 of the 600 reference rows, all 80 current rows (in their order), then the pairing
+    draw = np.random.default_rng(4)
+    ix = np.sort(draw.choice(600, 500, replace=False))
+    iy = np.sort(draw.choice(80, 80, replace=False))
+    d2 = pdist(np.concatenate([x[ix], y[iy]]), "sqeuclidean")
+    gamma = 1.0 / np.median(d2[d2 > 0])
+    assert r.details["gamma"] == pytest.approx(gamma, rel=1e-12)
+    p = 40
+    xi, yi = draw.permutation(600)[:2 * p], draw.permutation(80)[:2 * p]
+    k = lambda a, b: np.exp(-gamma * ((a - b) ** 2).sum(axis=1))
+    h = (k(x[xi[0::2]], x[xi[1::2]]) + k(y[yi[0::2]], y[yi[1::2]]) - k(x[xi[0::2]], y[yi[1::2]])
+         - k(x[xi[1::2]], y[yi[0::2]]))
+    assert r.statistic == pytest.approx(h.mean(), rel=1e-9)
+    assert r.p_value == pytest.approx(norm.sf(h.mean() / (h.std(ddof=1) / math.sqrt(p))), rel=1e-9)
+
+
+def test_classifier_default_penalty_is_one():
+    rng = np.random.default_rng(19)
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 2)) + np.array([0.6, 0.0])
+    t = 20
+    r = domain_classifier_test(x, y, seed=2)
+    xo, yo, both, mean, scale = _standardized(x, y, t, 2)
+    lr = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit((both - mean) / scale, np.r_[np.zeros(t), np.ones(t)])
+    sx = ((x[np.sort(xo[t:])] - mean) / scale) @ lr.coef_[0] + lr.intercept_[0]
+    sy = ((y[np.sort(yo[t:])] - mean) / scale) @ lr.coef_[0] + lr.intercept_[0]
+    assert r.statistic == pytest.approx(roc_auc_score(np.r_[np.zeros(sx.size), np.ones(sy.size)], np.r_[sx, sy]),
+                                        abs=1e-9)
+    w = emb._logistic((both - mean) / scale, np.r_[np.zeros(t), np.ones(t)], 1.0)
+    assert w.tolist() == pytest.approx(lr.coef_[0].tolist() + [lr.intercept_[0]], abs=1e-5)
