@@ -70,3 +70,76 @@ def test_recall_band_of_a_class_predicted_but_never_true():
     # the same window at 95 %
     m95 = multiclass_metrics(y, yhat, np.zeros(4, dtype=int), 1, 3)
     assert m95.upper["recall"][0] == pytest.approx(sum(rec) / 3 + Z95 * se, rel=1e-12)
+
+
+def _wilson(k, n, z):
+    p = k / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def _hanley_mcneil(a, n1, n0):
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    return math.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0))
+
+
+BY = np.array([1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1])
+BHAT = np.array([1, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0])
+BP = np.array([0.9, 0.8, 0.4, 0.3, 0.6, 0.2, 0.7, 0.45, 0.55, 0.1, 0.65, 0.35])
+
+
+@pytest.mark.parametrize("z", [Z95, 1.0, 2.5])
+def test_binary_bands_by_hand(z):
+    # tp 4, fp 2, fn 2, tn 4 of 12
+    m = binary_metrics(BY, BHAT, np.zeros(12, dtype=int), 1, proba=BP, false_positive_cost=3.0,
+                       false_negative_cost=0.5, z=z)
+    for name, k, n in [("accuracy", 8, 12), ("precision", 4, 6), ("recall", 4, 6)]:
+        assert (m.lower[name][0], m.upper[name][0]) == pytest.approx(_wilson(k, n, z), rel=1e-12), name
+    auc = skm.roc_auc_score(BY, BP)
+    se = _hanley_mcneil(auc, 6, 6)
+    assert m.values["auc_roc"][0] == pytest.approx(auc, rel=1e-12)
+    assert m.lower["auc_roc"][0] == pytest.approx(max(auc - z * se, 0.0), rel=1e-12)
+    assert m.upper["auc_roc"][0] == pytest.approx(min(auc + z * se, 1.0), rel=1e-12)
+    # business costs: the count times the unit cost, banded by the Wilson interval of the error rate
+    for name, k, cost in [("false_positive_cost", 2, 3.0), ("false_negative_cost", 2, 0.5)]:
+        lo, hi = _wilson(k, 12, z)
+        assert m.values[name][0] == k * cost
+        assert (m.lower[name][0], m.upper[name][0]) == pytest.approx((lo * 12 * cost, hi * 12 * cost), rel=1e-12)
+
+
+def test_binary_costs_default_to_one_per_error():
+    m = binary_metrics(BY, BHAT, np.zeros(12, dtype=int), 1)
+    assert (m.values["false_positive_cost"][0], m.values["false_negative_cost"][0]) == (2.0, 2.0)
+
+
+def test_binary_bands_stop_at_zero_and_one():
+    # a perfect window: F1 1 with a zero-width delta band; AUC 1; a near-perfect one reaches past 1 at z = 3
+    y = np.array([1, 1, 1, 0, 0, 0])
+    m = binary_metrics(y, y, np.zeros(6, dtype=int), 1, proba=np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1]), z=3.0)
+    assert m.upper["auc_roc"][0] == 1.0 and m.lower["auc_roc"][0] == 1.0
+    yhat = np.array([1, 1, 0, 0, 0, 0])    # tp 2, fn 1: F1 0.8
+    m = binary_metrics(y, yhat, np.zeros(6, dtype=int), 1, proba=np.array([0.9, 0.2, 0.7, 0.3, 0.6, 0.1]), z=3.0)
+    a, b, c, n = 2 / 6, 0.0, 1 / 6, 6
+    se = math.sqrt(4 * a * (b + c) * (a + b + c) / (n * (2 * a + b + c) ** 4))
+    assert 0.8 + 3 * se > 1.0
+    assert m.upper["f1_score"][0] == 1.0
+    assert m.lower["f1_score"][0] == pytest.approx(0.8 - 3 * se, rel=1e-12)
+    auc = skm.roc_auc_score(y, [0.9, 0.2, 0.7, 0.3, 0.6, 0.1])
+    se_auc = _hanley_mcneil(auc, 3, 3)
+    assert auc + 3 * se_auc > 1.0 and m.upper["auc_roc"][0] == 1.0
+    assert m.lower["auc_roc"][0] == pytest.approx(auc - 3 * se_auc, rel=1e-12)
+    # an AUC of 1/9 (one pair in nine ordered): its lower bound stops at 0
+    low = binary_metrics(y, yhat, np.zeros(6, dtype=int), 1, proba=np.array([0.1, 0.2, 0.75, 0.9, 0.8, 0.7]), z=3.0)
+    assert low.values["auc_roc"][0] == pytest.approx(1 / 9, rel=1e-12)
+    assert 1 / 9 - 3 * _hanley_mcneil(1 / 9, 3, 3) < 0 and low.lower["auc_roc"][0] == 0.0
+    assert low.upper["auc_roc"][0] == pytest.approx(1 / 9 + 3 * _hanley_mcneil(1 / 9, 3, 3), rel=1e-12)
+
+
+def test_binary_window_indices_given_as_floats_are_read_as_integers():
+    g = np.repeat([0.0, 1.0], 6)
+    a = binary_metrics(BY, BHAT, g, 2, proba=BP)
+    b = binary_metrics(BY, BHAT, g.astype(int), 2, proba=BP)
+    assert a.values["auc_roc"].tolist() == b.values["auc_roc"].tolist()
+    assert a.values["f1_score"].tolist() == b.values["f1_score"].tolist()
