@@ -247,3 +247,37 @@ def test_pooled_chisquare_of_two_categories_is_the_two_by_two_test():
     r = _pooled([60, 40], [45, 55])
     want = _contingency([[60, 40], [45, 55]])
     assert r.statistic == pytest.approx(want.statistic, rel=1e-12) and r.score == pytest.approx(want.pvalue, rel=1e-12)
+
+
+def test_tvd_permutation_p_value_is_near_the_exact_hypergeometric_one():
+    # binary column, 20 rows a side: under permutation the reference's count of ones is hypergeometric,
+    # so P(TVD_perm >= TVD_obs) is exact; 1000 draws land within a few hundredths of it
+    from mlmon.stats.univariate.tvd import tvd
+
+    ref = np.array([1] * 8 + [0] * 12)
+    cur = np.array([1] * 12 + [0] * 8)
+    r = tvd(ref, cur, "categorical", 0.1)
+    observed = abs(8 / 20 - 12 / 20)
+    assert r.statistic == pytest.approx(observed, rel=1e-12)
+    ks = np.arange(0, 21)
+    tv = np.abs(ks / 20 - (20 - ks) / 20)
+    exact = float(stats.hypergeom(40, 20, 20).pmf(ks)[tv >= observed - 1e-12].sum())
+    tied = float(stats.hypergeom(40, 20, 20).pmf(ks)[np.abs(tv - observed) < 1e-12].sum())
+    assert 0.2 < exact < 0.6 and tied > 0.15   # a p-value inside (0, 1), with a large tie at the observed value
+    assert abs(r.score - exact) < 0.05
+    assert r.drifted is False
+
+
+def test_grouped_auc_with_more_windows_than_16_bits_can_tell_apart():
+    from mlmon.stats.classification import grouped_auc
+
+    n_groups = 70_000
+    g = np.repeat(np.arange(n_groups), 2)
+    positive = np.tile([1.0, 0.0], n_groups)
+    # window w: the positive scores w % 3 / 2 against a negative at 0.5: AUC 0, 0.5, 1 by turns
+    score = np.empty(2 * n_groups)
+    score[0::2] = (np.arange(n_groups) % 3) / 2
+    score[1::2] = 0.5
+    auc, pos, neg = grouped_auc(score, positive, 1.0 - positive, g, n_groups)
+    assert auc.tolist() == ((np.arange(n_groups) % 3) / 2).tolist()
+    assert pos.tolist() == [1.0] * n_groups and neg.tolist() == [1.0] * n_groups
