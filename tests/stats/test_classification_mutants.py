@@ -143,3 +143,30 @@ def test_binary_window_indices_given_as_floats_are_read_as_integers():
     b = binary_metrics(BY, BHAT, g.astype(int), 2, proba=BP)
     assert a.values["auc_roc"].tolist() == b.values["auc_roc"].tolist()
     assert a.values["f1_score"].tolist() == b.values["f1_score"].tolist()
+
+
+def test_label_auc_reads_a_negative_zero_score_as_zero():
+    from mlmon.stats.classification import label_auc
+
+    # a negative row scored -0.0 (e.g. 0 * -1) ties with a positive at 0.0 and sits below the others
+    score = np.array([-0.0, 0.0, 0.3, 0.2, 0.7])
+    y = np.array([0, 1, 0, 1, 1])
+    auc, n_pos, n_neg = label_auc(score, y, np.zeros(5, dtype=int), 1)
+    assert auc[0] == pytest.approx(skm.roc_auc_score(y, np.abs(score)), rel=1e-12)
+    assert auc[0] == pytest.approx(3.5 / 6, rel=1e-12)   # pairs ordered: 0.2 > 0, 0.7 > 0 and 0.3, 0.0 ties 0
+    assert (n_pos[0], n_neg[0]) == (3, 2)
+
+
+def test_label_auc_with_float_window_indices_and_more_windows_than_16_bits_tell_apart():
+    from mlmon.stats.classification import label_auc
+
+    n_groups = 70_000
+    w = np.arange(n_groups)
+    g = np.concatenate([w, w])[::-1].copy()          # rows out of window order
+    y = np.concatenate([np.ones(n_groups), np.zeros(n_groups)])[::-1].copy()
+    score = np.concatenate([(w % 3) / 2, np.full(n_groups, 0.5)])[::-1].copy()
+    auc, _, _ = label_auc(score, y, g, n_groups)
+    assert auc.tolist() == ((w % 3) / 2).tolist()
+    gs = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    small, _, _ = label_auc(np.array([0.9, 0.2, 0.1, 0.6, 0.5, 0.4]), np.array([1, 1, 0, 0, 1, 0]), gs, 2)
+    assert small.tolist() == [0.0, 1.0]
