@@ -281,3 +281,59 @@ def test_grouped_auc_with_more_windows_than_16_bits_can_tell_apart():
     auc, pos, neg = grouped_auc(score, positive, 1.0 - positive, g, n_groups)
     assert auc.tolist() == ((np.arange(n_groups) % 3) / 2).tolist()
     assert pos.tolist() == [1.0] * n_groups and neg.tolist() == [1.0] * n_groups
+
+
+def _evidently_mmd2(x, y, sigma=None):
+    """Unbiased MMD² with Evidently's Gaussian kernel (bandwidth from the median squared distance within
+    the reference, the 'nearest' percentile; 1/sqrt(2) when that median is 0), zero diagonal."""
+    dxx = (x[:, None] - x[None, :]) ** 2
+    if sigma is None:
+        sigma = math.sqrt(0.5 * np.percentile(dxx.ravel(), 50, method="nearest")) or 0.5 ** 0.5
+    gamma = 1.0 / (2.0 * sigma ** 2)
+    z = np.concatenate([x, y])
+    k = np.exp(-gamma * (z[:, None] - z[None, :]) ** 2)
+    np.fill_diagonal(k, 0.0)
+    n, m = x.size, y.size
+    return k[:n, :n].sum() / (n * (n - 1)) + k[n:, n:].sum() / (m * (m - 1)) - 2 * k[:n, n:].sum() / (n * m)
+
+
+def test_empirical_mmd_bandwidth_falls_back_when_most_reference_pairs_coincide():
+    from mlmon.stats.univariate.empirical_mmd import empirical_mmd
+
+    x = np.array([1.0] * 8 + [2.0, 3.0])        # most squared distances within the reference are 0
+    y = np.array([1.0, 1.5, 2.5, 4.0, 1.0])
+    r = empirical_mmd(x, y, "numerical", 0.1)
+    assert r.statistic == pytest.approx(_evidently_mmd2(x, y, sigma=0.5 ** 0.5), rel=1e-12)
+    # a median squared distance of exactly 2 gives sigma exactly 1 (no fallback)
+    x2 = np.array([0.0, 0.0, 0.0, 0.0 + math.sqrt(2), math.sqrt(2), math.sqrt(2)])
+    assert np.percentile(((x2[:, None] - x2[None, :]) ** 2).ravel(), 50, method="nearest") == pytest.approx(2.0)
+    r2 = empirical_mmd(x2, y, "numerical", 0.1)
+    assert r2.statistic == pytest.approx(_evidently_mmd2(x2, y), rel=1e-9)
+
+
+def test_empirical_mmd_subsamples_over_1000_rows_without_replacement():
+    from mlmon.stats.univariate.empirical_mmd import empirical_mmd
+
+    x = np.arange(1500.0) / 100
+    y = np.linspace(2.0, 9.0, 40)
+    r = empirical_mmd(x, y, "numerical", 0.1, seed=3)
+    xs = np.random.default_rng(3).choice(x, 1000, replace=False)
+    assert np.unique(xs).size == 1000
+    assert r.statistic == pytest.approx(_evidently_mmd2(xs, y), rel=1e-9)
+
+
+def test_empirical_mmd_counts_permutations_tied_with_the_observed_split():
+    # three against three, fully separated: only the observed split and its mirror reach the observed MMD²,
+    # so p is about 2/20 = 0.1 (ties count), never 0
+    from mlmon.stats.univariate.empirical_mmd import empirical_mmd
+
+    r = empirical_mmd(np.array([0.0, 1.0, 2.0]), np.array([10.0, 11.0, 12.0]), "numerical", 0.1)
+    assert 0.03 <= r.score <= 0.2
+
+
+def test_div_broadcasts_a_scalar_numerator_over_an_array():
+    from mlmon.stats.classification import _div
+
+    got = _div(1.0, np.array([2.0, 0.0, 4.0]))
+    assert got[0] == 0.5 and math.isnan(got[1]) and got[2] == 0.25
+    assert _div(np.array([3, 1]), 2, 0.0).tolist() == [1.5, 0.5]
