@@ -156,3 +156,18 @@ def test_numeric_bins_owned_sorts_in_place_and_unowned_does_not():
     assert ref.tolist() == [2.0, 0.0, 1.0] and cur.tolist() == [5.0, 4.0]
     numeric_bins(ref, cur, owned=True)
     assert ref.tolist() == [0.0, 1.0, 2.0] and cur.tolist() == [4.0, 5.0]
+
+
+def test_category_shares_keep_the_earlier_of_tied_categories_among_many():
+    even = category_shares(np.ones(100, dtype=int), np.ones(100, dtype=int))
+    assert even.shown == list(range(12)) and even.moved == []
+    flip = category_shares(np.ones(100, dtype=int), np.tile([2, 0], 50))
+    assert flip.moved == [0, 1, 2, 3, 4]
+    assert flip.shown == list(range(0, 24, 2))   # the current's doubled shares are the largest
+    # 300 categories in three tied levels: the first twelve of the top level, the first five of the most moved
+    cur = np.random.default_rng(0).integers(1, 4, 300)
+    top = np.flatnonzero(cur == cur.max())
+    ties = category_shares(np.ones(300, dtype=int), cur)
+    assert ties.shown == top[:12].tolist()
+    change = np.abs(cur / cur.sum() - 1 / 300)
+    assert ties.moved == np.flatnonzero(change == change.max())[:5].tolist()

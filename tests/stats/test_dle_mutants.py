@@ -179,3 +179,35 @@ def test_estimates_default_to_the_95_band_and_no_reference_error():
     assert est.lower["rmse"][0] == pytest.approx(math.sqrt(4.0 - Z95 * math.sqrt(2.5)), rel=1e-14)
     # a percentage error without its κ is not estimated
     assert "mape" not in estimate_regression(a, q, np.ones(2), np.array([0, 0]), 1, Kappa(0.5, 0.25, None)).values
+
+
+def test_kappa_and_reference_error_of_narrow_integer_targets_do_not_overflow():
+    # int8 target and prediction: y - ŷ = 200 does not fit in int8
+    y = np.array([100, -100, 100, -100], dtype=np.int8)
+    yhat = np.array([-100, 100, -100, 100], dtype=np.int8)
+    pred = PredictedErrors(np.full(4, 100.0), np.full(4, 1e4), None)
+    # |e| = 200 on every row: mean((200 - 100)²) / mean(100²) = 1; e² = 40000: mean(30000²) / mean(1e4²) = 9
+    assert kappa(pred, y, yhat) == Kappa(1.0, 9.0, None)
+    assert reference_error(pred, y, yhat) == Kappa(0.0, 0.0, None)
+
+
+def test_estimates_of_float32_errors_and_float_windows_equal_float64_ones():
+    rng = np.random.default_rng(2)
+    a, q, r = (rng.random(12).astype(np.float32) for _ in range(3))
+    g = np.repeat([0, 1, 2], 4)
+    kap = Kappa(0.3, 0.6, 0.4)
+    got = estimate_regression(a, q, r, g.astype(float), 3, kap)
+    want = estimate_regression(a.astype(float), q.astype(float), r.astype(float), g, 3, kap)
+    for part in ("values", "lower", "upper"):
+        for name in ("mae", "rmse", "mape"):
+            assert getattr(got, part)[name].tolist() == getattr(want, part)[name].tolist(), (part, name)
+
+
+def test_percentage_error_band_without_reference_error():
+    r = np.array([0.2, 0.4, 0.3, 0.5])
+    est = estimate_regression(np.ones(4), np.ones(4), r, np.zeros(4, dtype=int), 1, Kappa(0.1, 0.1, 0.2))
+    # mean 0.35, se = sqrt(0.2 * (0.04 + 0.16 + 0.09 + 0.25) / 16) = sqrt(0.00675)
+    se = math.sqrt(0.2 * 0.54 / 16)
+    assert est.values["mape"][0] == pytest.approx(0.35, rel=1e-14)
+    assert est.lower["mape"][0] == pytest.approx(0.35 - Z95 * se, rel=1e-12)
+    assert est.upper["mape"][0] == pytest.approx(0.35 + Z95 * se, rel=1e-12)
