@@ -71,12 +71,15 @@ def test_linear_mmd_without_spread_is_decided_by_its_sign():
     assert r.statistic == pytest.approx(2 - 2 * math.exp(-1.0), rel=1e-12)
     assert (r.p_value, r.drifted, r.details["standard_error"], r.details["pairs"]) == (0.0, True, 0.0, 2)
     # the same rows everywhere: h = 0, se 0 -> p 1
+    # a small positive MMD² without spread still means p = 0
+    small = mmd_linear_test(np.zeros((4, 2)), np.ones((4, 2)), gamma=0.05)
+    assert small.statistic == pytest.approx(2 - 2 * math.exp(-0.1), rel=1e-12) and small.p_value == 0.0
     same = mmd_linear_test(np.ones((5, 2)), np.ones((4, 2)), gamma=0.5)
     assert (same.statistic, same.p_value, same.drifted) == (0.0, 1.0, False)
 
 
 def test_linear_mmd_needs_two_pairs():
-    with pytest.raises(ValueError, match="at least 4 rows"):
+    with pytest.raises(ValueError, match="^the linear-time MMD needs at least 4 rows on each side$"):
         mmd_linear_test(np.zeros((3, 2)), np.ones((10, 2)), gamma=1.0)
     assert mmd_linear_test(np.zeros((4, 2)), np.ones((5, 2)), gamma=1.0).details["pairs"] == 2
 
@@ -131,8 +134,10 @@ def test_classifier_train_size_is_capped_by_half_of_each_side():
     r = domain_classifier_test(x, y)
     assert r.details["train_rows_per_side"] == 5
     assert (r.details["reference_rows_held_out"], r.details["current_rows_held_out"]) == (25, 6)
-    with pytest.raises(ValueError, match="at least 4 rows"):
+    with pytest.raises(ValueError, match="^the classifier test needs at least 4 rows on each side$"):
         domain_classifier_test(x, y[:3])
+    # the smaller side may be the reference
+    assert domain_classifier_test(y, x).details["train_rows_per_side"] == 5
     assert domain_classifier_test(x, y[:4]).details["train_rows_per_side"] == 2
 
 
@@ -191,7 +196,7 @@ def test_embedding_test_dispatches_and_checks_shapes():
 
 def test_permutation_mmd_reports_the_quadratic_test_unstandardized():
     rng = np.random.default_rng(12)
-    x, y = rng.normal(size=(25, 2)), 3.0 * rng.normal(size=(20, 2))
+    x, y = rng.normal(size=(25, 2)), 1.3 * rng.normal(size=(20, 2))
     r = mmd_permutation_test(x, y, alpha=0.1, seed=3, n_permutations=50)
     m = mmd_test(x, y, alpha=0.1, seed=3, n_permutations=50, standardize=False)
     assert isinstance(r, EmbeddingTest) and r.method == "mmd" and r.alpha == 0.1
@@ -254,3 +259,10 @@ def test_classifier_default_penalty_is_one():
                                         abs=1e-9)
     w = emb._logistic((both - mean) / scale, np.r_[np.zeros(t), np.ones(t)], 1.0)
     assert w.tolist() == pytest.approx(lr.coef_[0].tolist() + [lr.intercept_[0]], abs=1e-5)
+
+
+def test_the_seed_defaults_to_zero():
+    rng = np.random.default_rng(23)
+    x, y = rng.normal(size=(30, 2)), rng.normal(0.2, 1.0, size=(30, 2))
+    assert mmd_linear_test(x, y) == mmd_linear_test(x, y, seed=0)
+    assert mmd_permutation_test(x, y, n_permutations=40) == mmd_permutation_test(x, y, n_permutations=40, seed=0)

@@ -222,6 +222,9 @@ def test_pooled_chisquare_merges_a_pool_still_too_small_into_the_smallest_catego
     ref2, cur2 = [40, 50, 20, 3, 1], [60, 35, 30, 0, 0]   # smallest by total (50), not by difference (-20)
     want2 = _contingency([[40, 50, 24], [60, 35, 30]])
     assert _pooled(ref2, cur2).statistic == pytest.approx(want2.statistic, rel=1e-12)
+    ref3, cur3 = [50, 30, 12, 3, 1], [50, 30, 18, 1, 2]   # the pool holds current rows too
+    assert _pooled(ref3, cur3).statistic == pytest.approx(_contingency([[50, 30, 16], [50, 30, 21]]).statistic,
+                                                          rel=1e-12)
 
 
 def test_pooled_chisquare_keeps_a_pool_of_exactly_five_expected_as_its_own_category():
