@@ -340,3 +340,16 @@ def test_div_broadcasts_a_scalar_numerator_over_an_array():
     got = _div(1.0, np.array([2.0, 0.0, 4.0]))
     assert got[0] == 0.5 and math.isnan(got[1]) and got[2] == 0.25
     assert _div(np.array([3, 1]), 2, 0.0).tolist() == [1.5, 0.5]
+
+
+@pytest.mark.parametrize("test_id", ["chisquare", "chisquare_pooled", "fisher_exact", "g_test", "TVD", "z"])
+def test_a_count_test_called_directly_on_numbers_sorts_them_itself(test_id):
+    # numbers with two distinct values in random order: counted per value, as on sorted input
+    from mlmon.stats import univariate
+
+    test = univariate.get(test_id)
+    rng = np.random.default_rng(41)
+    ref, cur = rng.choice([2.0, 5.0], 300, p=[0.6, 0.4]), rng.choice([2.0, 5.0], 300, p=[0.45, 0.55])
+    by_default = test.func(ref, cur, "numerical", 0.05)
+    on_sorted = test.func(np.sort(ref), np.sort(cur), "numerical", 0.05, presorted=True)
+    assert _same(by_default, on_sorted), (test_id, by_default, on_sorted)
