@@ -353,3 +353,43 @@ def test_a_count_test_called_directly_on_numbers_sorts_them_itself(test_id):
     by_default = test.func(ref, cur, "numerical", 0.05)
     on_sorted = test.func(np.sort(ref), np.sort(cur), "numerical", 0.05, presorted=True)
     assert _same(by_default, on_sorted), (test_id, by_default, on_sorted)
+
+
+def test_fill_zeroes_follows_evidently():
+    from mlmon.stats.univariate._binning import fill_zeroes
+
+    assert fill_zeroes(np.array([0.5, 0.0, 0.5])).tolist() == [0.5, 0.0001, 0.5]
+    assert fill_zeroes(np.array([0.00005, 0.0, 0.99995])).tolist() == pytest.approx([0.00005, 5e-11, 0.99995])
+    assert fill_zeroes(np.array([0.0001, 0.0, 0.9999])).tolist() == pytest.approx([0.0001, 1e-10, 0.9999])
+
+
+def test_category_counts_and_discrete_counts_by_hand():
+    from mlmon.stats.univariate._binning import category_counts, counts, discrete_counts, percents
+
+    ref, cur = category_counts(np.array([0, 2, 2, 5]), np.array([2, 3]))
+    assert ref.tolist() == [1, 2, 0, 1] and cur.tolist() == [0, 1, 1, 0]     # categories 0, 2, 3, 5
+    r, c = discrete_counts(np.array([0.7, 0.2, 0.7]), np.array([0.2]), "numerical")
+    assert r.tolist() == [1, 2] and c.tolist() == [1, 0]                       # values 0.2, 0.7
+    rng = np.random.default_rng(5)
+    x, y = rng.choice([1.0, 2.0, 3.0], 200), rng.choice([1.0, 2.0, 3.0], 150)
+    want = ([int((x == v).sum()) for v in (1, 2, 3)], [int((y == v).sum()) for v in (1, 2, 3)])
+    assert tuple(a.tolist() for a in discrete_counts(x, y, "numerical")) == want
+    rc, cc = counts(x, y, "numerical")
+    rs, cs = counts(np.sort(x), np.sort(y), "numerical", presorted=True)
+    assert rc.tolist() == rs.tolist() and cc.tolist() == cs.tolist()
+    pr, pc = percents(x, y, "numerical")
+    ps, qs = percents(np.sort(x), np.sort(y), "numerical", presorted=True)
+    assert pr.tolist() == ps.tolist() and pc.tolist() == qs.tolist()
+    # empty bins are filled by default
+    zr, zc = percents(np.array([0, 0, 1]), np.array([0, 0, 0]), "categorical")
+    assert zc.tolist() == [1.0, 0.0001]
+
+
+@pytest.mark.parametrize("values", [[3.0] * 5, [-2.0], [0.0, 1.0, 2.5, 7.0], list(np.linspace(-3, 4, 57))])
+def test_sturges_edges_equal_numpys(values):
+    from mlmon.stats.univariate._binning import sturges_edges
+
+    a = np.array(values)
+    want = np.histogram_bin_edges(a, "sturges")
+    got = sturges_edges(a.min(), a.max(), a.size)
+    assert got.dtype == np.float64 and got.tolist() == want.tolist()
