@@ -98,7 +98,7 @@ def test_es_default_threshold_and_iqr_guard():
     assert got.score == pytest.approx(stats.epps_singleton_2samp(pooled[::2], pooled[1::2]).pvalue, rel=1e-12)
 
 
-@pytest.mark.parametrize("m, n", [(9, 11), (4, 7), (3, 12), (11, 9), (7, 8)])
+@pytest.mark.parametrize("m, n", [(9, 11), (4, 7), (3, 12), (11, 9), (7, 8), (2, 5), (2, 20)])
 def test_cramer_von_mises_exact_p_value_equals_scipys_where_the_table_is_integer(m, n):
     rng = np.random.default_rng(m * 100 + n)
     x, y = rng.normal(0, 1, m), rng.normal(0.7, 1, n)
@@ -393,3 +393,8 @@ def test_sturges_edges_equal_numpys(values):
     want = np.histogram_bin_edges(a, "sturges")
     got = sturges_edges(a.min(), a.max(), a.size)
     assert got.dtype == np.float64 and got.tolist() == want.tolist()
+
+
+def test_cramer_von_mises_needs_two_rows_a_side():
+    with pytest.raises(ValueError, match="^Cramér-von Mises test needs at least two observations per sample$"):
+        cvm_module.cramer_von_mises(np.array([1.0]), np.arange(5.0))
