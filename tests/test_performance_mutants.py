@@ -354,3 +354,39 @@ def test_perf_options_from_a_config_take_its_segments_and_drop_the_window_for_ch
     o = PerfOptions.from_config(from_dict({"model": {"task": "binary"}, "segments": {"by": ["country"]}}))
     assert (o.segment_by, o.segment_min_rows) == (["country"], 100)
     assert PerfOptions.from_config(from_dict({"segments": {"min_rows": 50}})).segment_by is None
+
+
+# ---------------------------------------------------------------------------- timestamps outside the years windows can cut
+
+
+def _window_error(values):
+    from mlmon.services.performance.windows import perf_windows
+
+    return _error(lambda: perf_windows(pd.DataFrame({"ts": values}), "ts", "1D", None))
+
+
+def test_timestamps_outside_the_cuttable_years_are_named_by_row_the_first_three_shown():
+    what, where, todo = _window_error(["2024-01-01", "9999-01-01", "1600-05-05", "0500-01-01", "2024-01-02", "3000-01-01"])
+    assert what == ("4 timestamp(s) in column 'ts' lie outside the years 1679-2261 (row 1: '9999-01-01', "
+                    "row 2: '1600-05-05', row 3: '0500-01-01', ...)")
+    assert (where, todo) == ("current column ts", "drop or fix those rows (a placeholder date?) before cutting windows")
+    assert _window_error(["2024-01-01", "1678-12-31", "2262-01-01", "9999-01-01"])[0] == (
+        "3 timestamp(s) in column 'ts' lie outside the years 1679-2261 (row 1: '1678-12-31', row 2: '2262-01-01', "
+        "row 3: '9999-01-01')")
+
+
+def test_datetime_objects_outside_the_cuttable_years_are_named_too():
+    from datetime import datetime
+
+    values = pd.Series([datetime(2024, 1, 1), datetime(1678, 6, 1), datetime(2024, 1, 2)], dtype=object)
+    assert _window_error(values)[0] == ("1 timestamp(s) in column 'ts' lie outside the years 1679-2261 "
+                                        "(row 1: '1678-06-01 00:00:00')")
+
+
+@pytest.mark.xfail(strict=True, reason="datetime objects beyond pandas' nanosecond range end in pandas' "
+                                       "OutOfBoundsDatetime instead of the one-line refusal")
+def test_datetime_objects_beyond_pandas_range_are_refused_in_one_line():
+    from datetime import datetime
+
+    values = pd.Series([datetime(2024, 1, 1), datetime(1500, 1, 1)], dtype=object)
+    assert _window_error(values)[0].startswith("1 timestamp(s) in column 'ts' lie outside the years 1679-2261")
