@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from mlmon.errors import MlmonError
 from mlmon.store.history import HistoryStore
 
 
@@ -123,3 +124,127 @@ def test_a_failed_run_is_one_runs_row_of_kind_failed_with_its_error_model_and_pe
                    "severity": "failed", "model": "fraud", "version": "3",
                    "period_start": "2026-03-02T00:00:00", "period_end": "2026-03-03T00:00:00"}
     assert sum(store.row_counts().values()) == 1  # nothing else is written
+
+
+# ---------------------------------------------------------------------------- reading by model and period
+
+
+def _drift(model, day, share=0.5, columns=("x",)):
+    result = {"reference": {"path": "r", "rows": 10}, "current": {"path": "c", "rows": 20}, "dataset_drift": True,
+              "drift_share": share, "severity": "critical", "drift_share_threshold": 0.5,
+              "columns": {c: {"role": "feature", "type": "numerical", "method": "psi", "score": 0.3, "threshold": 0.2,
+                              "drifted": True} for c in columns}}
+    return result, {"model": model, "period_start": f"2026-03-{day:02d}T00:00:00",
+                    "period_end": f"2026-03-{day + 1:02d}T00:00:00"}
+
+
+def _add(store, model, day):
+    result, identity = _drift(model, day)
+    return store.append_drift(result, identity=identity)
+
+
+def test_models_are_those_of_runs_and_of_metric_rows_named_ones_sorted_then_none(store):
+    _add(store, "b", 1)
+    store.append_metrics({}, [_metric("2026-01-01", "realized", 10, model="a")])  # a run without a model
+    assert store.models() == ["a", "b", None]
+    assert [r["value"] for r in store.metric_rows_of(None)] == []
+    store.append_metrics({}, [_metric("2026-01-01", "realized", 10, model=None, value=0.5)])
+    assert [r["value"] for r in store.metric_rows_of(None)] == [0.5]
+
+
+def test_period_bounds_include_the_first_start_and_exclude_the_end(store):
+    for day in (1, 2, 3):
+        run_id = _add(store, "m", day)
+        store.append_alert_event("m/drift_share/critical", "firing", 0.5, 0.3, float(day), run_id=run_id)
+    starts = {"start_from": "2026-03-02T00:00:00", "start_before": "2026-03-03T00:00:00"}
+    assert [r["period_start"] for r in store.drift_column_rows_of("m", **starts)] == ["2026-03-02T00:00:00"]
+    assert [r["period_start"] for r in store.drift_share_rows_of("m", **starts)] == ["2026-03-02T00:00:00"]
+    assert [r["period_start"] for r in store.alert_event_rows_of("m", **starts)] == ["2026-03-02T00:00:00"]
+    assert [r["share_threshold"] for r in store.drift_share_rows_of("m")] == [0.5, 0.5, 0.5]
+    assert len(store.drift_column_rows_of("m", start_from="2026-03-02T00:00:00")) == 2
+    assert len(store.drift_column_rows_of("m", start_before="2026-03-02T00:00:00")) == 1
+    assert len(store.alert_event_rows_of("m", start_before="2026-03-03T00:00:00")) == 2
+
+
+def test_metric_rows_of_several_metrics(store):
+    store.append_metrics({}, [_metric("2026-01-01", "realized", 10, metric=m) for m in ("a", "b", "c")])
+    assert [r["metric"] for r in store.metric_rows_of("m", metrics=["a", "c"])] == ["a", "c"]
+
+
+def test_drift_runs_lists_the_latest_fifty(store):
+    with store.transaction():
+        for i in range(51):
+            store.append_drift(_drift(None, 1)[0], created_at=float(i))
+    assert len(store.drift_runs()) == 50
+
+
+# ---------------------------------------------------------------------------- retention and copy
+
+
+def test_retention_of_one_day_is_allowed_and_of_none_refused_in_one_line(store):
+    _add(store, "m", 1)
+    assert store.enforce_retention(1, 0.0)["runs"] == 0
+    with pytest.raises(MlmonError) as info:
+        store.enforce_retention(0, 0.0)
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        "retention of 0 days", "storage.retention_days", "give a whole number of days, 1 or more")
+
+
+def test_the_retention_cutoff_is_utc_whatever_the_local_zone(store, monkeypatch):
+    import time
+    from datetime import datetime, timezone
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        _add(store, "m", 1)  # period ends 2026-03-02T00:00:00
+        now = datetime(2026, 3, 3, tzinfo=timezone.utc).timestamp()  # one day after, UTC
+        assert store.enforce_retention(1, now - 1)["runs"] == 0
+        assert store.enforce_retention(1, now)["runs"] == 1
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_a_copy_refuses_a_non_empty_target_by_default_and_reads_in_batches(tmp_path):
+    source, target = HistoryStore(str(tmp_path / "a.db")), HistoryStore(str(tmp_path / "b.db"))
+    for day in (1, 2, 3, 4, 5):
+        _add(source, "m", day)
+    assert source.copy_into(target, batch=2)["runs"] == 5
+    assert target.row_counts()["runs"] == 5
+    with pytest.raises(MlmonError, match="the target history is not empty"):
+        source.copy_into(target)
+
+
+# ---------------------------------------------------------------------------- connections
+
+
+def test_postgresql_parameters_are_not_replaced_inside_quoted_names():
+    from mlmon.store.backends import PostgresDialect
+
+    assert PostgresDialect().sql('SELECT "a?b" FROM t WHERE x=?') == 'SELECT "a?b" FROM t WHERE x=%s'
+
+
+def test_a_sqlite_connection_is_idle_outside_a_transaction_only(tmp_path):
+    from mlmon.store.backends import connect_sqlite
+
+    conn = connect_sqlite(str(tmp_path / "c.db"))
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.commit()
+    assert conn.idle()
+    conn.execute("INSERT INTO t VALUES (1)")
+    assert not conn.idle()
+    conn.close()
+
+
+def test_without_psycopg_a_postgresql_store_is_one_line_naming_the_package(monkeypatch):
+    import sys
+
+    from mlmon.store.backends import connect_postgres
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MlmonError) as info:
+        connect_postgres("postgresql://mlmon:s3cret@db/h")
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        "a PostgreSQL history store needs the psycopg package", "postgresql://mlmon:***@db/h",
+        "pip install 'psycopg[binary]' (scripts/requirements.txt lists it)")
