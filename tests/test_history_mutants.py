@@ -248,3 +248,38 @@ def test_without_psycopg_a_postgresql_store_is_one_line_naming_the_package(monke
     assert (info.value.what, info.value.where, info.value.todo) == (
         "a PostgreSQL history store needs the psycopg package", "postgresql://mlmon:***@db/h",
         "pip install 'psycopg[binary]' (scripts/requirements.txt lists it)")
+
+
+# ---------------------------------------------------------------------------- on a PostgreSQL server
+
+
+@pytest.fixture(scope="module")
+def pg():
+    import postgres_server
+
+    server = postgres_server.start_or_skip()
+    yield server
+    server.stop()
+
+
+def test_a_failing_statement_on_postgresql_is_a_store_error_with_the_drivers_first_line(pg):
+    from mlmon.store.backends import StoreError
+
+    store = HistoryStore(pg.create_database())
+    with pytest.raises(StoreError) as info:
+        store.query("SELECT * FROM nope")
+    assert str(info.value) == 'UndefinedTable: relation "nope" does not exist'
+    store.close()
+
+
+def test_a_postgresql_connection_is_idle_only_when_open_and_outside_a_transaction(pg):
+    from mlmon.store.backends import connect_postgres
+
+    conn = connect_postgres(pg.create_database())
+    assert conn.idle()
+    conn.execute("SELECT 1")
+    assert not conn.idle()
+    conn.commit()
+    assert conn.idle()
+    conn.close()
+    assert not conn.idle()
