@@ -319,6 +319,7 @@ def test_settings_take_only_what_the_file_itself_says():
     assert settings_from_config(from_dict({"model": {"name": "fraud"}, "performance": {"windows": ["1d"]},
                                            "data": {"columns": {"prediction_proba": ["p0", "p1"]}}})) == {
         "model": "fraud", "proba": ["p0", "p1"]}
+    assert settings_from_config(from_dict({"data": {"columns": {"prediction_proba": ["p1"]}}})) == {"proba": "p1"}
     assert settings_from_config(from_dict({
         "model": {"task": "regression", "version": 2}, "performance": {"baseline": "previous_window", "regression": {
             "primary": ["mae"], "quantile": 0.9, "under_prediction_cost": 3, "over_prediction_cost": 1}},
