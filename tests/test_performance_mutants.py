@@ -391,3 +391,79 @@ def test_datetime_objects_beyond_pandas_range_are_refused_in_one_line():
 
     values = pd.Series([datetime(2024, 1, 1), datetime(1500, 1, 1)], dtype=object)
     assert _window_error(values)[0].startswith("1 timestamp(s) in column 'ts' lie outside the years 1679-2261")
+
+
+# ---------------------------------------------------------------------------- CBPE summary of a multiclass run
+
+
+class _Identity:
+    """A multiclass calibration that keeps the probabilities; its per-class choices are given."""
+
+    def __init__(self, choices):
+        self.choices = choices
+
+    @property
+    def calibrated(self):
+        return [c.calibrate for c in self.choices]
+
+    def __call__(self, proba):
+        return np.asarray(proba, dtype=np.float64)
+
+
+def _multiclass_frames(cur_rows=40):
+    rng = np.random.default_rng(9)
+
+    def frame(n):
+        p = rng.dirichlet([2, 2, 2], n)
+        yhat = np.array(["a", "b", "c"])[p.argmax(axis=1)]
+        y = np.array(["a", "b", "c"])[[rng.choice(3, p=row) for row in p]]
+        return pd.DataFrame({"y": y, "yhat": yhat, "proba_a": p[:, 0], "proba_b": p[:, 1], "proba_c": p[:, 2]})
+
+    return frame(200), frame(cur_rows)
+
+
+MULTI = dict(task="multiclass", target="y", prediction="yhat", proba=["proba_a", "proba_b", "proba_c"], estimate=True)
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_the_multiclass_summary_takes_the_worst_class_ece_and_checks_the_held_back_quarter(monkeypatch, calibrate):
+    from mlmon.stats import cbpe
+
+    choices = (_Choice(calibrate, 0.02, 0.01), _Choice(False, 0.04, 0.09), _Choice(calibrate, 0.03, 0.02))
+    monkeypatch.setattr(cbpe, "choose_multiclass_calibration", lambda p, y, k: _Identity(choices))
+    ref, cur = _multiclass_frames()
+    e = compute_performance(cur, PerfOptions(**MULTI), ref).to_dict()["estimation"]
+    held = ref.iloc[150:]
+    p = held[["proba_a", "proba_b", "proba_c"]].to_numpy()
+    pc = p[np.arange(50), held.yhat.map({"a": 0, "b": 1, "c": 2}).to_numpy()]
+    assert e["held_back"] == {"metric": "accuracy", "estimated": pytest.approx(pc.mean(), abs=1e-12),
+                              "realized": float((held.yhat == held.y).mean()), "rows": 50,
+                              "se": pytest.approx(np.sqrt((pc * (1 - pc)).sum()) / 50, abs=1e-12), "held": e["held_back"]["held"]}
+    # per class the ECE that counts is the calibrated one where calibration is kept; the run's is the largest
+    ece = max(0.01 if calibrate else 0.02, 0.04, 0.02 if calibrate else 0.03)
+    assert (e["method"], e["calibration"], e["calibrated_classes"], e["ece_raw"], e["ece_calibrated"], e["ece_threshold"],
+            e["calibrated"], e["reference_rows"]) == (
+        "cbpe", "isotonic per class" if calibrate else "none", ["a", "c"] if calibrate else [], 0.04, ece, 0.05, True, 200)
+
+
+def test_probabilities_off_one_are_rescaled_with_a_warning_or_refused_when_far_off():
+    ref, cur = _multiclass_frames()
+    off = cur.assign(proba_a=cur.proba_a + 0.01)  # every row sums to 1.01: off by at most 0.01 either way
+    d = compute_performance(off, PerfOptions(**MULTI), ref).to_dict()
+    assert ("the probability columns sum to between 0.9900 and 1.0100 on some current rows; each row is rescaled to "
+            "sum to 1") in d["warnings"]
+    far = ref.copy()
+    far.loc[[3, 7], "proba_b"] += 0.2
+    assert _error(lambda: compute_performance(cur, PerfOptions(**MULTI), far)) == (
+        "the probability columns do not sum to 1 on 2 reference rows (e.g. 1.200)", f"reference, {option('proba')}",
+        "give one probability column for every class (not scores or logits)")
+
+
+def test_a_class_predicted_now_but_never_labeled_in_the_reference_is_refused():
+    ref, cur = _multiclass_frames()
+    ref = ref.assign(y=ref.y.replace("c", "a"))
+    assert _error(lambda: compute_performance(cur, PerfOptions(**MULTI), ref)) == (
+        "class(es) c appear in the current data but never in the reference's labels: their probabilities cannot be "
+        "calibrated", option("reference"), "use a reference period whose labels hold every class the model predicts")
+    assert _error(lambda: compute_performance(cur, PerfOptions(**MULTI), ref.iloc[:99]))[2] == (
+        "CBPE needs at least 100 labeled reference rows")
