@@ -341,6 +341,19 @@ def test_settings_take_only_what_the_file_itself_says():
     assert run_settings_from_config(from_dict({"performance": {"windows": ["1d"]},
                                                "data": {"reference": {"path": "ref/{date}.parquet"}}})) == {}
     assert run_settings_from_config(from_dict({"data": {"reference": {"path": "ref.parquet"}}})) == {"reference": "ref.parquet"}
+    # a regression section without a quantile gives none (the schema's 0.9 stands for "not set")
+    assert settings_from_config(from_dict({"model": {"task": "regression"},
+                                           "performance": {"regression": {"primary": ["mae"]}}})) == {
+        "task": "regression", "primary": ["mae"]}
+    # the schema's windows (1h, 1d, 7d) are no choice of the file's: no window unless it names them
+    assert run_settings_from_config(from_dict({"performance": {"baseline": "reference"},
+                                               "data": {"columns": {"timestamp": "ts"}}})) == {
+        "baseline": "reference", "timestamp": "ts", "reference": "data/reference.parquet"}  # the schema's reference
+    # a relative reference is read from the config's folder, an absolute one as it is
+    assert run_settings_from_config(from_dict({"data": {"reference": {"path": "ref.parquet"}}},
+                                              path="/srv/m/monitor.yaml")) == {"reference": "/srv/m/ref.parquet"}
+    assert run_settings_from_config(from_dict({"data": {"reference": {"path": "/data/ref.parquet"}}},
+                                              path="/srv/m/monitor.yaml")) == {"reference": "/data/ref.parquet"}
 
 
 def test_perf_options_from_a_config_take_its_segments_and_drop_the_window_for_chunks(tmp_path):
