@@ -1,0 +1,1 @@
+"""Specifications that the mutation run of the drift service (scripts/mutation drift) showed missing."""
