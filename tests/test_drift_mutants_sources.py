@@ -1,0 +1,208 @@
+"""What the row source hands the pipeline for each column: vectors of an embedding (float32 kept,
+other numbers as float64, rows without a vector counted missing), the refusals of bad vectors
+word for word, numbers cleaned and counted, and categories coded over one sorted list (the rules
+stated in :mod:`mlmon.services.drift.sources`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mlmon.errors import MlmonError
+from mlmon.io.columns import EMBEDDING, ColumnSpec
+from mlmon.io.tables import Table, _kind, read_table
+from mlmon.services.drift import DriftOptions, compute_drift
+from mlmon.services.drift.sources import RowSource
+
+
+def _lists(path, rows, kind=pa.float32()):
+    pq.write_table(pa.table({"emb": pa.array(rows, pa.list_(kind))}), path)
+    return str(path)
+
+
+def _column(ref, cur, spec):
+    return RowSource(ref, cur).column(spec)
+
+
+def _frame_table(path, frame):
+    return Table(path, frame, {c: _kind(frame[c]) for c in frame.columns})
+
+
+# ---------------------------------------------------------------------------- embeddings
+
+
+def test_vectors_of_another_dimension_are_refused_naming_both_files(tmp_path):
+    r = _lists(tmp_path / "r.parquet", [[1.0, 2, 3]] * 40)
+    c = _lists(tmp_path / "c.parquet", [[1.0, 2, 3, 4]] * 40)
+    with pytest.raises(MlmonError) as exc:
+        compute_drift(read_table(r), read_table(c))
+    assert exc.value.line() == (f"mlmon: error: embedding 'emb' has 3 values a vector in the reference but 4 in "
+                                f"current ({r} vs {c}); compare embeddings from the same model, or --exclude the column")
+
+
+def test_an_embedding_has_no_infinite_values_to_report(tmp_path):
+    rng = np.random.default_rng(0)
+    r = _lists(tmp_path / "r.parquet", rng.normal(size=(40, 3)).tolist())
+    res = compute_drift(read_table(r), read_table(r))
+    assert res.columns["emb"].infinite_dropped == 0 and res.warnings == []
+
+
+def test_list_vectors_keep_float32_and_turn_integers_into_float64(tmp_path):
+    f32 = read_table(_lists(tmp_path / "f.parquet", [[1.0, 2.0], [3.0, 4.0]]))
+    ints = read_table(_lists(tmp_path / "i.parquet", [[1, 2], [3, 4]], pa.int64()))
+    spec = ColumnSpec("emb", EMBEDDING, "feature")
+    data = _column(f32, ints, spec)
+    assert data.reference.dtype == np.float32 and data.current.dtype == np.float64
+    assert data.current.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert (data.n_reference, data.n_current, data.reference_missing, data.current_missing, data.infinite) == (
+        2, 2, 0, 0, 0)
+
+
+def test_a_side_of_one_vector_is_one_row(tmp_path):
+    one = read_table(_lists(tmp_path / "o.parquet", [[1.0, 2.0, 3.0]]))
+    data = _column(one, one, ColumnSpec("emb", EMBEDDING, "feature"))
+    assert data.reference.tolist() == [[1.0, 2.0, 3.0]] and data.n_reference == 1
+
+
+def test_a_side_without_any_vector_is_all_missing():
+    ref = pd.DataFrame({"emb": [[1.0, 2.0], None, [3.0, 4.0]]})
+    cur = pd.DataFrame({"emb": [None, None]})
+    data = _column(Table("r", ref, {"emb": "other"}), Table("c", cur, {"emb": "empty"}),
+                   ColumnSpec("emb", EMBEDDING, "feature"))
+    assert (data.n_reference, data.reference_missing, data.n_current, data.current_missing) == (2, 1, 0, 2)
+    assert data.reference.tolist() == [[1.0, 2.0], [3.0, 4.0]] and data.current.size == 0
+
+
+def test_unequal_lengths_name_the_first_length_and_the_first_row_that_differs(tmp_path):
+    r = _lists(tmp_path / "r.parquet", [[1.0, 2.0, 3.0]] * 40)
+    c = _lists(tmp_path / "c.parquet", [[1.0, 2.0, 3.0], [1.0, 2.0], [1.0, 2.0, 3.0], [5.0]])
+    with pytest.raises(MlmonError) as exc:
+        compute_drift(read_table(r), read_table(c))
+    assert exc.value.line() == (
+        f"mlmon: error: embedding column 'emb' holds vectors of different lengths (3 and 2 values, row 1) ({c}); "
+        "export every vector with the same length (one model, one dimension), or --exclude the column")
+
+
+PREFIX = ColumnSpec("v_", EMBEDDING, "feature", members=("v_0", "v_1"))
+
+
+def test_prefix_columns_keep_float32_turn_integers_into_float64_and_drop_rows_without_a_vector():
+    ref = pd.DataFrame({"v_0": np.array([1, 2, 3], dtype=np.float32), "v_1": np.array([4, 5, 6], dtype=np.float32)})
+    cur = pd.DataFrame({"v_0": [1, 2], "v_1": [3, 4]})
+    data = _column(_frame_table("r", ref), _frame_table("c", cur), PREFIX)
+    assert data.reference.dtype == np.float32 and data.current.dtype == np.float64
+    assert data.current.tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    gaps = pd.DataFrame({"v_0": [1.0, np.nan, 3.0], "v_1": [4.0, np.nan, 6.0]})
+    data = _column(_frame_table("r", gaps), _frame_table("c", cur), PREFIX)
+    assert data.reference.tolist() == [[1.0, 4.0], [3.0, 6.0]]
+    assert (data.n_reference, data.reference_missing, data.n_current, data.current_missing) == (2, 1, 2, 0)
+
+
+def test_a_prefix_vector_missing_some_values_is_refused_naming_its_file():
+    ref = pd.DataFrame({"v_0": [1.0, 2.0, 3.0], "v_1": [4.0, 5.0, 6.0]})
+    bad = pd.DataFrame({"v_0": [1.0, np.nan, np.nan, 4.0], "v_1": [4.0, 5.0, np.nan, np.nan]})
+    with pytest.raises(MlmonError) as exc:
+        _column(_frame_table("r.parquet", ref), _frame_table("c.parquet", bad), PREFIX)
+    assert exc.value.line() == ("mlmon: error: embedding 'v_' has missing values inside 2 vector(s) (first at row 1) "
+                                "(c.parquet); fill or drop those rows before the check, or --exclude the columns")
+
+
+# ---------------------------------------------------------------------------- profiles
+
+
+def _both(ref, cur, kinds, options, profile_options=None):
+    """The drift result from the rows and from the two profiles, as dicts."""
+    from mlmon.profiles import drift_from_profiles, profile_frame
+
+    rows = compute_drift(Table("r", ref, kinds), Table("c", cur, kinds), options).to_dict()
+    prof = drift_from_profiles(profile_frame(ref, profile_options, kinds), profile_frame(cur, profile_options, kinds),
+                               options).to_dict()
+    return rows, prof
+
+
+@pytest.mark.parametrize("n, basis", [(2000, "exact values"), (2001, "exact value counts")])
+def test_a_bool_column_tested_as_numbers_from_a_profile_scores_as_from_the_rows(n, basis):
+    # up to 2,000 values the profile hands over the values themselves, beyond them their counts
+    # (with the mean and population standard deviation of the 0/1 values): every method agrees
+    from mlmon.stats.univariate import catalog
+
+    rng = np.random.default_rng(1)
+    ref, cur = pd.DataFrame({"flag": rng.random(n) < 0.3}), pd.DataFrame({"flag": rng.random(n) < 0.4})
+    for method in catalog.profile_ids():
+        rows, prof = _both(ref, cur, {"flag": "bool"}, DriftOptions(method=method, numerical=["flag"]))
+        r, p = rows["columns"]["flag"], prof["columns"]["flag"]
+        assert p["score"] == pytest.approx(r["score"], rel=1e-12, abs=1e-300), method
+        assert (p["method"], p["basis"], p["approximate"], p["reference_count"]) == (r["method"], basis, False, n)
+
+
+def test_truncated_category_lists_pool_what_either_side_dropped_into_one_bin():
+    # at most 3 categories kept: the reference keeps a, b, c (d's 5 rows pooled), current a, c, b
+    # (e's 15 rows pooled); a, b and c are counted exactly on both sides, d and e make "(other)":
+    # the same test as on rows where d and e are one category
+    ref = pd.DataFrame({"c": ["a"] * 50 + ["b"] * 30 + ["c"] * 15 + ["d"] * 5})
+    cur = pd.DataFrame({"c": ["a"] * 40 + ["b"] * 20 + ["c"] * 25 + ["e"] * 15})
+    from mlmon.profiles import ProfileOptions
+
+    _, prof = _both(ref, cur, {"c": "string"}, DriftOptions(categorical=["c"]), ProfileOptions(max_categories=3))
+    pooled, _ = _both(ref.replace({"d": "zz"}), cur.replace({"e": "zz"}), {"c": "string"},
+                      DriftOptions(categorical=["c"]))
+    p, r = prof["columns"]["c"], pooled["columns"]["c"]
+    assert (p["score"], p["statistic"]) == pytest.approx((r["score"], r["statistic"]), rel=1e-12)
+    assert (p["reference_count"], p["current_count"], p.get("new_categories")) == (100, 100, None)
+    assert prof["warnings"] == ["c: more distinct values than the profile keeps; the rarest are pooled into one "
+                                "'other' bin"]
+
+
+def test_numbers_tested_as_categories_from_a_profile_list_new_values_in_numeric_order():
+    ref = pd.DataFrame({"x": [1, 2, 3] * 20})
+    cur = pd.DataFrame({"x": [1, 2, 3] * 18 + [10, 9, 10, 9, 9, 10]})
+    rows, prof = _both(ref, cur, {"x": "int"}, DriftOptions(categorical=["x"]))
+    p, r = prof["columns"]["x"], rows["columns"]["x"]
+    assert p["new_categories"] == r["new_categories"] == ["9", "10"]
+    assert (p["score"], p["reference_count"], p["current_count"], p["basis"]) == (r["score"], 60, 60, "exact counts")
+    assert prof["warnings"] == rows["warnings"] == ["x: 2 categories only in current (9, 10; 6 rows)"]
+    # the same values as floats: no pooled bin appears, the counts are the rows'
+    f_rows, f_prof = _both(ref.astype(float), cur.astype(float), {"x": "float"}, DriftOptions(categorical=["x"]))
+    assert f_prof["columns"]["x"]["score"] == pytest.approx(f_rows["columns"]["x"]["score"], rel=1e-12)
+    assert f_prof["columns"]["x"]["new_categories"] == ["9.0", "10.0"]
+
+
+@pytest.mark.parametrize("many_in", ["reference", "current"])
+def test_numbers_with_too_many_values_cannot_be_categories_from_a_profile(many_in):
+    many, few = pd.DataFrame({"x": np.arange(60)}), pd.DataFrame({"x": [1, 2, 3] * 20})
+    ref, cur = (many, few) if many_in == "reference" else (few, many)
+    _, prof = _both(ref, cur, {"x": "int"}, DriftOptions(categorical=["x"]))
+    assert prof["skipped"] == {"x": "too many distinct values to test as categories from a profile (profiles keep "
+                                     "value counts for at most a few numbers)"}
+
+
+def test_few_reference_values_against_many_current_ones_choose_a_numeric_test_from_a_profile():
+    rows, prof = _both(pd.DataFrame({"x": [1, 2, 3] * 20}), pd.DataFrame({"x": np.arange(60)}), {"x": "int"},
+                       DriftOptions())
+    assert prof["columns"]["x"]["method"] == rows["columns"]["x"]["method"] == "ks"
+
+
+@pytest.mark.parametrize("ref, cur, skipped, counts", [
+    ([np.nan] * 40, list(range(40)), {"x": "all values missing in reference"}, None),
+    (list(range(40)), [np.nan] * 40, {"x": "all values missing in current"}, None),
+    ([5.0] + [np.nan] * 39, list(range(40)), {}, (1, 40)),
+])
+def test_a_numeric_profile_side_without_values_is_skipped_and_one_value_is_tested(ref, cur, skipped, counts):
+    rows, prof = _both(pd.DataFrame({"x": np.array(ref, dtype=float)}), pd.DataFrame({"x": np.array(cur, dtype=float)}),
+                       {"x": "float"}, DriftOptions(numerical=["x"]))
+    assert prof["skipped"] == rows["skipped"] == skipped
+    if counts is None:
+        assert "x" not in prof["columns"]
+    else:
+        assert (prof["columns"]["x"]["reference_count"], prof["columns"]["x"]["current_count"]) == counts
+
+
+@pytest.mark.parametrize("side", ["reference", "current"])
+def test_a_categorical_profile_side_without_values_is_skipped(side):
+    empty, full = pd.DataFrame({"c": [None] * 40}, dtype=object), pd.DataFrame({"c": ["u", "v"] * 20})
+    ref, cur = (empty, full) if side == "reference" else (full, empty)
+    _, prof = _both(ref, cur, {"c": "string"}, DriftOptions(categorical=["c"]))
+    assert prof["skipped"] == {"c": f"all values missing in {side}"}
