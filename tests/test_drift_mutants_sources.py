@@ -206,3 +206,33 @@ def test_a_categorical_profile_side_without_values_is_skipped(side):
     ref, cur = (empty, full) if side == "reference" else (full, empty)
     _, prof = _both(ref, cur, {"c": "string"}, DriftOptions(categorical=["c"]))
     assert prof["skipped"] == {"c": f"all values missing in {side}"}
+
+
+def test_profiles_with_different_columns_are_refused_naming_both_profiles():
+    from mlmon.profiles import drift_from_profiles, profile_frame
+
+    a, b = pd.DataFrame({"x": np.arange(40.0), "y": np.arange(40.0)}), pd.DataFrame({"x": np.arange(40.0)})
+    with pytest.raises(MlmonError) as exc:
+        drift_from_profiles(profile_frame(a), profile_frame(b), reference_path="r.json", current_path="c.json")
+    assert exc.value.line() == ("mlmon: error: reference and current have different columns: missing in current: y "
+                                "(r.json vs c.json); export both with the same columns, or leave the odd ones out "
+                                "with --exclude")
+    with pytest.raises(MlmonError) as exc:
+        drift_from_profiles(profile_frame(a), profile_frame(a), DriftOptions(multivariate="mmd"))
+    assert exc.value.line() == ("mlmon: error: the multivariate test needs the rows, a profile holds summaries "
+                                "(multivariate); run the drift check on the data files, or drop multivariate")
+
+
+def test_small_numeric_profiles_run_the_test_on_their_exact_values_with_the_threshold_asked_for():
+    from scipy.stats import ks_2samp
+
+    from mlmon.profiles import drift_from_profiles, profile_frame
+
+    rng = np.random.default_rng(0)
+    a, b = pd.DataFrame({"x": rng.normal(0, 1, 300)}), pd.DataFrame({"x": rng.normal(0.1, 1, 300)})
+    scipy = ks_2samp(a["x"], b["x"])  # p = 0.0812, D = 0.10333
+    for threshold, drifted in ((None, False), (0.5, True)):
+        col = drift_from_profiles(profile_frame(a), profile_frame(b),
+                                  DriftOptions(method="ks", threshold=threshold)).columns["x"]
+        assert (col.score, col.statistic) == pytest.approx((scipy.pvalue, scipy.statistic), rel=1e-12)
+        assert (col.drifted, col.basis, col.approximate) == (drifted, "exact values", False)
