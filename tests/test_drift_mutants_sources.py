@@ -236,3 +236,38 @@ def test_small_numeric_profiles_run_the_test_on_their_exact_values_with_the_thre
                                   DriftOptions(method="ks", threshold=threshold)).columns["x"]
         assert (col.score, col.statistic) == pytest.approx((scipy.pvalue, scipy.statistic), rel=1e-12)
         assert (col.drifted, col.basis, col.approximate) == (drifted, "exact values", False)
+
+
+REF_ABCD = ["a"] * 50 + ["b"] * 30 + ["c"] * 15 + ["d"] * 5  # 3 kept: d's 5 rows pooled
+
+
+@pytest.mark.parametrize("ref, cur, pooled", [
+    # both truncated, keeping different values: c is pooled in current, e is unknown to the
+    # reference: c, d and e all go to the pooled bin (reference 20 rows, current 40)
+    (REF_ABCD, ["a"] * 40 + ["b"] * 20 + ["e"] * 25 + ["c"] * 15, ("c", "d", "e")),
+    # only the reference truncated: c is still counted on both sides (0 in current), e (unknown
+    # to the reference) joins d in the pooled bin
+    (REF_ABCD, ["a"] * 40 + ["b"] * 30 + ["e"] * 30, ("d", "e")),
+    # only current truncated: only current has a pooled bin (e's 15 rows); it is no new category
+    (["a"] * 50 + ["b"] * 30 + ["c"] * 20, ["a"] * 40 + ["b"] * 20 + ["c"] * 25 + ["e"] * 15, ("e",)),
+])
+def test_a_value_is_its_own_bin_only_where_every_truncated_side_counts_it(ref, cur, pooled):
+    from mlmon.profiles import ProfileOptions
+
+    ref, cur = pd.DataFrame({"c": ref}), pd.DataFrame({"c": cur})
+    _, prof = _both(ref, cur, {"c": "string"}, DriftOptions(categorical=["c"]), ProfileOptions(max_categories=3))
+    merged = {v: "zz" for v in pooled}
+    rows, _ = _both(ref.replace(merged), cur.replace(merged), {"c": "string"}, DriftOptions(categorical=["c"]))
+    p, r = prof["columns"]["c"], rows["columns"]["c"]
+    assert (p["method"], p["score"]) == (r["method"], pytest.approx(r["score"], rel=1e-12))
+    assert (p["reference_count"], p["current_count"], p.get("new_categories")) == (100, 100, None)
+    assert prof["warnings"] == ["c: more distinct values than the profile keeps; the rarest are pooled into one "
+                                "'other' bin"]
+
+
+def test_a_new_category_seen_once_is_named_from_a_profile():
+    ref, cur = pd.DataFrame({"c": ["a", "b"] * 20}), pd.DataFrame({"c": ["a", "b"] * 19 + ["a", "z"]})
+    rows, prof = _both(ref, cur, {"c": "string"}, DriftOptions(categorical=["c"]))
+    assert prof["columns"]["c"]["new_categories"] == rows["columns"]["c"]["new_categories"] == ["z"]
+    assert prof["warnings"] == ["c: 1 category only in current (z; 1 rows)"]
+    assert prof["columns"]["c"]["score"] == pytest.approx(rows["columns"]["c"]["score"], rel=1e-12)
