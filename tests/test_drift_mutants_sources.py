@@ -271,3 +271,19 @@ def test_a_new_category_seen_once_is_named_from_a_profile():
     assert prof["columns"]["c"]["new_categories"] == rows["columns"]["c"]["new_categories"] == ["z"]
     assert prof["warnings"] == ["c: 1 category only in current (z; 1 rows)"]
     assert prof["columns"]["c"]["score"] == pytest.approx(rows["columns"]["c"]["score"], rel=1e-12)
+
+
+@pytest.mark.parametrize("options, method", [(DriftOptions(column_methods={"x": "anderson"}), "anderson"),
+                                             (DriftOptions(method="t_test"), "t_test")])
+def test_a_method_that_needs_the_rows_is_refused_for_profiles_naming_those_that_do_not(options, method):
+    from mlmon.profiles import drift_from_profiles, profile_frame
+    from mlmon.stats.univariate import catalog
+
+    a = pd.DataFrame({"x": [1.0, 2.0] * 20})
+    with pytest.raises(MlmonError) as exc:
+        drift_from_profiles(profile_frame(a), profile_frame(a), options)
+    assert catalog.profile_ids() == ["chisquare", "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "psi",
+                                     "wasserstein", "z"]
+    assert exc.value.line() == (f"mlmon: error: drift method '{method}' needs the rows, a profile holds summaries "
+                                "(options); with profiles use one of: chisquare, g_test, hellinger, jensenshannon, "
+                                "kl_div, ks, psi, wasserstein, z")
