@@ -291,3 +291,72 @@ def test_a_method_that_needs_the_rows_is_refused_for_profiles_naming_those_that_
     assert exc.value.line() == (f"mlmon: error: drift method '{method}' needs the rows, a profile holds summaries "
                                 "(options); with profiles use one of: chisquare, g_test, hellinger, jensenshannon, "
                                 "kl_div, ks, psi, wasserstein, z")
+
+
+# ---------------------------------------------------------------------------- rows
+
+
+@pytest.mark.parametrize("rows, distinct, warned", [(100, 100, True), (99, 99, False), (100, 95, False),
+                                                    (100, 96, True)])
+def test_an_integer_column_with_more_than_95_percent_distinct_of_at_least_100_values_looks_like_an_id(
+        rows, distinct, warned):
+    ref = pd.DataFrame({"u": np.arange(100)})
+    cur = pd.DataFrame({"u": np.r_[np.arange(distinct) + 1000, np.full(rows - distinct, 1000)]})
+    r = compute_drift(_frame_table("r", ref), _frame_table("c", cur), DriftOptions(numerical=["u"]))
+    note = "u: almost every value is distinct: looks like an identifier; consider --exclude u"
+    assert r.warnings == ([note] if warned else [])
+
+
+def test_a_float_column_of_distinct_values_is_no_id():
+    ref = pd.DataFrame({"u": np.arange(100.0)})
+    assert compute_drift(_frame_table("r", ref), _frame_table("c", ref.copy())).warnings == []
+
+
+@pytest.mark.parametrize("ref, cur, method", [
+    ([1, 2, 3], [3, 4, 5], "chisquare"),  # 5 distinct values over both sides: tested as categories
+    ([1, 2, 3], [4, 5, 6], "ks"),  # 6 over both sides
+    ([1, 2, 3, 4, 5, 6], [1, 2], "ks"),  # 6 in the reference alone
+    ([1, 2], [1, 2, 3, 4, 5, 6], "ks"),  # 6 in current alone
+])
+def test_more_than_five_distinct_numbers_over_both_sides_choose_a_numeric_test(ref, cur, method):
+    r = compute_drift(_frame_table("r", pd.DataFrame({"v": np.array(ref * 10, dtype=float)})),
+                      _frame_table("c", pd.DataFrame({"v": np.array(cur * 10, dtype=float)})),
+                      DriftOptions(numerical=["v"]))
+    assert r.columns["v"].method == method
+
+
+def test_row_numbers_keep_float32_and_read_categorical_numbers_as_floats():
+    frame = pd.DataFrame({"f": np.array([3, 1, 2], dtype=np.float32), "c": pd.Categorical([2.0, 1.0, np.nan])})
+    source = RowSource(_frame_table("r", frame), _frame_table("c", frame.copy()))
+    f = source.column(ColumnSpec("f", "numerical", "feature"))
+    assert f.reference.dtype == np.float32 and f.reference.tolist() == [1.0, 2.0, 3.0] and f.n_unique == 3
+    c = source.column(ColumnSpec("c", "numerical", "feature"))
+    assert c.reference.tolist() == [1.0, 2.0] and (c.reference_missing, c.current_missing) == (1, 1)
+
+
+def test_categories_of_mixed_types_sort_by_type_name_then_text():
+    ref = pd.DataFrame({"m": pd.Series(["b", 1, "a", 2.5] * 10, dtype=object)})
+    cur = pd.DataFrame({"m": pd.Series(["b", 1, "z", 3, None] * 8, dtype=object)})
+    r = compute_drift(_frame_table("r", ref), _frame_table("c", cur), DriftOptions(categorical=["m"]))
+    assert r.columns["m"].new_categories == ["3", "z"]  # ("int", "3") before ("str", "z")
+    assert (r.columns["m"].reference_count, r.columns["m"].current_count, r.columns["m"].current_missing) == (
+        40, 32, 8)
+
+
+def test_infinite_numbers_tested_as_categories_are_dropped_and_counted_apart_from_missing():
+    ref = pd.DataFrame({"x": [1.0, 2.0, np.inf, np.nan] * 10})
+    cur = pd.DataFrame({"x": [1.0, -np.inf, 3.0, 2.0] * 10})
+    r = compute_drift(_frame_table("r", ref), _frame_table("c", cur), DriftOptions(categorical=["x"]))
+    c = r.columns["x"]
+    assert (c.reference_count, c.current_count, c.reference_missing, c.current_missing, c.infinite_dropped) == (
+        20, 30, 10, 0, 20)
+    assert r.warnings == ["x: 20 infinite value(s) dropped", "x: 1 category only in current (3.0; 10 rows)"]
+
+
+def test_pandas_categoricals_are_coded_over_the_union_of_both_category_lists():
+    ref = pd.DataFrame({"x": pd.Categorical(["b", "a", None] * 10)})
+    cur = pd.DataFrame({"x": pd.Categorical(["c", "a", "a"] * 10)})
+    r = compute_drift(_frame_table("r", ref), _frame_table("c", cur), DriftOptions(categorical=["x"]))
+    c = r.columns["x"]
+    assert (c.reference_count, c.current_count, c.reference_missing, c.new_categories) == (20, 30, 10, ["c"])
+    assert r.warnings == ["x: 1 category only in current (c; 10 rows)"]
