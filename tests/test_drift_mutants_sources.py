@@ -360,3 +360,22 @@ def test_pandas_categoricals_are_coded_over_the_union_of_both_category_lists():
     c = r.columns["x"]
     assert (c.reference_count, c.current_count, c.reference_missing, c.new_categories) == (20, 30, 10, ["c"])
     assert r.warnings == ["x: 1 category only in current (c; 10 rows)"]
+
+
+@pytest.mark.parametrize("ref, cur, kind", [
+    ([0, 2 ** 61, 0, 5], [5, 0, 7, 0], pa.int64()),  # a range too wide to count in one pass
+    ([-2 ** 61, 2 ** 61, 0, 5], [5, 0, 7, 0], pa.int64()),  # wide, around zero
+    ([2 ** 63, 2 ** 63 + 1, 2 ** 63 + 1, 2 ** 63 + 2], [2 ** 63 + 2, 2 ** 63, 2 ** 63 + 7, 2 ** 63], pa.uint64()),
+])
+def test_integer_categories_from_arrow_are_the_pandas_frames_whatever_their_range(tmp_path, ref, cur, kind):
+    r, c = str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet")
+    pq.write_table(pa.table({"k": pa.array(ref * 10, kind)}), r)
+    pq.write_table(pa.table({"k": pa.array(cur * 10, kind)}), c)
+    ref_t, cur_t = read_table(r), read_table(c)
+    assert ref_t.in_arrow and ref_t.integers("k") is not None
+    options = DriftOptions(categorical=["k"])
+    arrow = compute_drift(ref_t, cur_t, options).to_dict()
+    frames = compute_drift(_frame_table(r, read_table(r).frame), _frame_table(c, read_table(c).frame),
+                           options).to_dict()
+    assert arrow["columns"] == frames["columns"] and arrow["warnings"] == frames["warnings"]
+    assert arrow["columns"]["k"]["new_categories"] == [str(cur[2])]
