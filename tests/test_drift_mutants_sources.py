@@ -379,3 +379,21 @@ def test_integer_categories_from_arrow_are_the_pandas_frames_whatever_their_rang
                            options).to_dict()
     assert arrow["columns"] == frames["columns"] and arrow["warnings"] == frames["warnings"]
     assert arrow["columns"]["k"]["new_categories"] == [str(cur[2])]
+
+
+@pytest.mark.parametrize("cells, message", [
+    ([[1.0, 2.0], ["a", "b"], [3.0, 4.0]],
+     "embedding column 'emb' holds values that are not numbers inside its vectors (c.parquet); export the vectors as "
+     "lists of floats (missing values as NaN rows dropped), or --exclude the column"),
+    # rows 2 and 3 hold a NaN; row 1 has no vector, so the first bad vector is the file's row 2
+    ([[1.0, 2.0], None, [3.0, np.nan], [np.nan, 1.0]],
+     "embedding column 'emb' has NaN inside 2 vector(s) (first at row 2) (c.parquet); fill or drop those rows before "
+     "the check, or --exclude the column"),
+])
+def test_list_vectors_with_text_or_nan_inside_are_refused_word_for_word(cells, message):
+    ok = pd.DataFrame({"emb": [[1.0, 2.0]] * 3})
+    source = RowSource(Table("r.parquet", ok, {"emb": "other"}), Table("c.parquet", pd.DataFrame({"emb": cells}),
+                                                                     {"emb": "other"}))
+    with pytest.raises(MlmonError) as exc:
+        source.column(ColumnSpec("emb", EMBEDDING, "feature"))
+    assert exc.value.line() == "mlmon: error: " + message
