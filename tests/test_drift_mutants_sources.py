@@ -397,3 +397,13 @@ def test_list_vectors_with_text_or_nan_inside_are_refused_word_for_word(cells, m
     with pytest.raises(MlmonError) as exc:
         source.column(ColumnSpec("emb", EMBEDDING, "feature"))
     assert exc.value.line() == "mlmon: error: " + message
+
+
+def test_float_values_tested_as_categories_from_a_profile_have_no_pooled_bin():
+    ref = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 20})
+    cur = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 19 + [1.0, 2.0, 2.0]})
+    rows, prof = _both(ref, cur, {"x": "float"}, DriftOptions(categorical=["x"], method="chisquare"))
+    p, r = prof["columns"]["x"], rows["columns"]["x"]
+    assert 0 < r["score"] < 1
+    assert (p["score"], p["statistic"]) == pytest.approx((r["score"], r["statistic"]), rel=1e-12)
+
