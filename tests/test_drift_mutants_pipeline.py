@@ -52,7 +52,8 @@ def test_all_missing_in_current_says_so():
 
 def test_one_new_category_is_singular_and_many_are_cut_to_five_named():
     ref = pd.DataFrame({"c": ["a"] * 40})
-    assert _drift(ref, pd.DataFrame({"c": ["a"] * 39 + ["b"]})).warnings == ["c: 1 category only in current (b; 1 rows)"]
+    one = pd.DataFrame({"c": ["a"] * 39 + ["b"]})
+    assert _drift(ref, one).warnings == ["c: 1 category only in current (b; 1 rows)"]
     # 22 new: five named, "..." for the rest, " and 2 more" beyond the 20 the result lists
     cur = pd.DataFrame({"c": ["a"] * 10 + [f"n{i:02d}" for i in range(22)] + ["n00"] * 8})
     r = _drift(ref, cur, DriftOptions(categorical=["c"]))

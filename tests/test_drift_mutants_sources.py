@@ -40,7 +40,8 @@ def test_vectors_of_another_dimension_are_refused_naming_both_files(tmp_path):
     with pytest.raises(MlmonError) as exc:
         compute_drift(read_table(r), read_table(c))
     assert exc.value.line() == (f"mlmon: error: embedding 'emb' has 3 values a vector in the reference but 4 in "
-                                f"current ({r} vs {c}); compare embeddings from the same model, or --exclude the column")
+                                f"current ({r} vs {c}); compare embeddings from the same model, or --exclude the "
+                                "column")
 
 
 def test_an_embedding_has_no_infinite_values_to_report(tmp_path):
