@@ -331,6 +331,7 @@ def test_row_numbers_keep_float32_and_read_categorical_numbers_as_floats():
     source = RowSource(_frame_table("r", frame), _frame_table("c", frame.copy()))
     f = source.column(ColumnSpec("f", "numerical", "feature"))
     assert f.reference.dtype == np.float32 and f.reference.tolist() == [1.0, 2.0, 3.0] and f.n_unique == 3
+    assert (f.reference_missing, f.current_missing, f.infinite) == (0, 0, 0)
     c = source.column(ColumnSpec("c", "numerical", "feature"))
     assert c.reference.tolist() == [1.0, 2.0] and (c.reference_missing, c.current_missing) == (1, 1)
 
