@@ -409,3 +409,29 @@ def test_float_values_tested_as_categories_from_a_profile_have_no_pooled_bin():
     assert 0 < r["score"] < 1
     assert (p["score"], p["statistic"]) == pytest.approx((r["score"], r["statistic"]), rel=1e-12)
 
+
+
+def test_mixed_type_categories_sort_by_type_name_and_within_a_type_by_text():
+    # sorted() cannot compare str with float: ("float", "2.5") < ("int", "1") < ("str", "y") < ("str", "z")
+    ref = pd.DataFrame({"m": pd.Series(["b", "a"] * 20, dtype=object)})
+    cur = pd.DataFrame({"m": pd.Series(["z", "y", 2.5, 1, "b"] * 8, dtype=object)})
+    r = compute_drift(_frame_table("r", ref), _frame_table("c", cur), DriftOptions(categorical=["m"]))
+    assert r.columns["m"].new_categories == ["2.5", "1", "y", "z"]
+
+
+def test_a_categorical_column_missing_on_both_sides_is_skipped():
+    frame = pd.DataFrame({"m": [np.nan] * 40, "a": np.arange(40.0)})
+    r = compute_drift(_frame_table("r", frame), _frame_table("c", frame.copy()), DriftOptions(categorical=["m"]))
+    assert r.skipped == {"m": "all values missing"}
+
+
+def test_forcing_categories_on_a_column_missing_in_both_files_skips_it_from_the_command_line(tmp_path):
+    from mlmon_testing import run_mlmon
+
+    frame = pd.DataFrame({"m": [np.nan] * 40, "a": np.arange(40.0)})
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    run = run_mlmon("drift", tmp_path / "r.csv", tmp_path / "c.csv", "--categorical", "m", "--format", "json",
+                    "--no-history")
+    assert run.code == 0, run.err
+    assert run.json()["skipped"] == {"m": "all values missing"}
