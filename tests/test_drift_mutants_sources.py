@@ -318,6 +318,8 @@ def test_a_float_column_of_distinct_values_is_no_id():
     ([1, 2, 3], [4, 5, 6], "ks"),  # 6 over both sides
     ([1, 2, 3, 4, 5, 6], [1, 2], "ks"),  # 6 in the reference alone
     ([1, 2], [1, 2, 3, 4, 5, 6], "ks"),  # 6 in current alone
+    ([1, 2, 3, 4, 5], [6], "ks"),  # 5 in the reference and one more in current
+    ([6], [1, 2, 3, 4, 5], "ks"),  # 5 in current and one more in the reference
 ])
 def test_more_than_five_distinct_numbers_over_both_sides_choose_a_numeric_test(ref, cur, method):
     r = compute_drift(_frame_table("r", pd.DataFrame({"v": np.array(ref * 10, dtype=float)})),
