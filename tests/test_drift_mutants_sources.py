@@ -437,3 +437,21 @@ def test_forcing_categories_on_a_column_missing_in_both_files_skips_it_from_the_
                     "--no-history")
     assert run.code == 0, run.err
     assert run.json()["skipped"] == {"m": "all values missing"}
+
+
+@pytest.mark.parametrize("ref_type, cur_type, ref, cur, new", [
+    (pa.int8(), pa.int64(), [1, 2], [1, 2, 1000], "1000"),
+    (pa.int64(), pa.int8(), [1, 2, 1000], [1, 2, -5], "-5"),
+])
+def test_integer_categories_of_two_widths_are_named_in_the_wider_type(tmp_path, ref_type, cur_type, ref, cur, new):
+    r, c = str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet")
+    pq.write_table(pa.table({"k": pa.array(ref * 20, ref_type)}), r)
+    pq.write_table(pa.table({"k": pa.array(cur * 20, cur_type)}), c)
+    res = compute_drift(read_table(r), read_table(c), DriftOptions(categorical=["k"]))
+    assert res.columns["k"].new_categories == [new]
+
+
+def test_the_result_names_each_table_and_its_row_count():
+    ref, cur = pd.DataFrame({"a": np.arange(40.0)}), pd.DataFrame({"a": np.arange(35.0)})
+    r = compute_drift(_frame_table("r.csv", ref), _frame_table("c.csv", cur))
+    assert (r.reference, r.current) == ({"path": "r.csv", "rows": 40}, {"path": "c.csv", "rows": 35})
