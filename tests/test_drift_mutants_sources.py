@@ -442,6 +442,7 @@ def test_forcing_categories_on_a_column_missing_in_both_files_skips_it_from_the_
 @pytest.mark.parametrize("ref_type, cur_type, ref, cur, new", [
     (pa.int8(), pa.int64(), [1, 2], [1, 2, 1000], "1000"),
     (pa.int64(), pa.int8(), [1, 2, 1000], [1, 2, -5], "-5"),
+    (pa.int8(), pa.int64(), [1, 2], [1, 2, 2 ** 40], str(2 ** 40)),  # too wide to count in one pass
 ])
 def test_integer_categories_of_two_widths_are_named_in_the_wider_type(tmp_path, ref_type, cur_type, ref, cur, new):
     r, c = str(tmp_path / "r.parquet"), str(tmp_path / "c.parquet")
