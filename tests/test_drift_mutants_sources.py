@@ -456,3 +456,11 @@ def test_the_result_names_each_table_and_its_row_count():
     ref, cur = pd.DataFrame({"a": np.arange(40.0)}), pd.DataFrame({"a": np.arange(35.0)})
     r = compute_drift(_frame_table("r.csv", ref), _frame_table("c.csv", cur))
     assert (r.reference, r.current) == ({"path": "r.csv", "rows": 40}, {"path": "c.csv", "rows": 35})
+
+
+def test_a_pandas_categorical_against_plain_text_is_coded_over_both_sides_values():
+    ref = pd.DataFrame({"x": pd.Categorical(["b", "a", None] * 10)})
+    cur = pd.DataFrame({"x": pd.Series(["c", "a", "a"] * 10, dtype=object)})
+    r = compute_drift(_frame_table("r", ref), _frame_table("c", cur), DriftOptions(categorical=["x"]))
+    c = r.columns["x"]
+    assert (c.reference_count, c.current_count, c.reference_missing, c.new_categories) == (20, 30, 10, ["c"])
