@@ -296,7 +296,8 @@ def _categorical(ref, cur):
         order = _sort_order(uniques)
         remap = np.empty(len(uniques), dtype=np.int64)
         remap[order] = np.arange(len(uniques))
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        if len(uniques):  # no value on either side: every code is already -1 (missing)
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
         cats = pd.Index(uniques).take(order)
         ref_codes, cur_codes = codes[: len(ref)], codes[len(ref):]
     ref_missing = int((ref_codes < 0).sum())
