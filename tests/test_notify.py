@@ -351,21 +351,6 @@ notifications:
         "notifies 'webhook' but notifications.webhook is not configured; add it or drop it here"]
 
 
-@pytest.fixture
-def certificate(tmp_path):
-    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE."""
-    import shutil
-    import subprocess
-
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return str(cert), str(key)
-
-
 def test_email_over_starttls_logs_in_with_the_password_from_the_environment(certificate, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", certificate[0])
     with SmtpReceiver(tls=certificate) as smtp:

@@ -682,18 +682,11 @@ def test_a_tls_handshake_that_times_out_is_named_timed_out():
     assert result == Delivery(False, 1, "timed out (127.0.0.1); gave up after 1 attempts")
 
 
-def test_an_untrusted_certificate_is_not_retried_and_names_only_the_host(tmp_path):
-    import shutil
+def test_an_untrusted_certificate_is_not_retried_and_names_only_the_host(certificate):
     import ssl
-    import subprocess
     import threading
 
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     with socket.socket() as server:
