@@ -255,23 +255,17 @@ def _dictionary_codes(ref, cur):
 
 def _integer_codes(ref: np.ndarray, cur: np.ndarray):
     """:func:`_categorical` of two integer columns (no missing values): codes over the sorted values."""
-    if not ref.size or not cur.size:
-        values = np.concatenate([ref, cur])
-        cats, codes = np.unique(values, return_inverse=True)
-        codes = codes.reshape(-1)
+    both = np.concatenate([ref, cur])
+    lo, hi = (int(both.min()), int(both.max())) if both.size else (0, 0)
+    if both.size and hi - lo <= 4 * both.size + 1024 and hi < 2 ** 62:  # a bounded range: one pass, no sort
+        offset = both.astype(np.int64, copy=False) - lo
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[offset] = True
+        cats = np.flatnonzero(present) + lo
+        codes = (np.cumsum(present, dtype=np.int64) - 1)[offset]
     else:
-        lo, hi = min(int(ref.min()), int(cur.min())), max(int(ref.max()), int(cur.max()))
-        if hi - lo <= 4 * (ref.size + cur.size) + 1024 and hi < 2 ** 62:  # a bounded range: one pass, no sort
-            ref, cur = ref.astype(np.int64, copy=False), cur.astype(np.int64, copy=False)
-            present = np.zeros(hi - lo + 1, dtype=bool)
-            present[ref - lo] = True
-            present[cur - lo] = True
-            remap = np.cumsum(present, dtype=np.int64) - 1
-            cats = np.flatnonzero(present) + lo
-            codes = np.concatenate([remap[ref - lo], remap[cur - lo]])
-        else:
-            cats, codes = np.unique(np.concatenate([ref, cur]), return_inverse=True)
-            codes = codes.reshape(-1)
+        cats, codes = np.unique(both, return_inverse=True)
+        codes = codes.reshape(-1)
     cats = cats.astype(np.result_type(ref, cur), copy=False)
     return codes[: ref.size].astype(np.int64), codes[ref.size:].astype(np.int64), list(cats), 0, 0, 0
 
