@@ -397,13 +397,25 @@ def test_datetime_objects_outside_the_cuttable_years_are_named_too():
                                         "(row 1: '1678-06-01 00:00:00')")
 
 
-@pytest.mark.xfail(strict=True, reason="datetime objects beyond pandas' nanosecond range end in pandas' "
-                                       "OutOfBoundsDatetime instead of the one-line refusal")
 def test_datetime_objects_beyond_pandas_range_are_refused_in_one_line():
     from datetime import datetime
 
     values = pd.Series([datetime(2024, 1, 1), datetime(1500, 1, 1)], dtype=object)
     assert _window_error(values)[0].startswith("1 timestamp(s) in column 'ts' lie outside the years 1679-2261")
+
+
+def test_datetime_objects_beyond_pandas_range_are_one_line_for_every_caller():
+    from datetime import datetime, timezone
+
+    from mlmon.errors import MlmonError
+    from mlmon.services.windows import parse_timestamps
+
+    for tz in (None, timezone.utc):
+        values = pd.Series([datetime(2024, 1, 1, tzinfo=tz), datetime(1500, 1, 1, tzinfo=tz)], dtype=object)
+        with pytest.raises(MlmonError) as err:
+            parse_timestamps(values, "ts")
+        assert err.value.what == ("timestamp column 'ts' runs from year 1500 to 2024, beyond the years 1677-2262 "
+                                  "a nanosecond clock can count")
 
 
 # ---------------------------------------------------------------------------- CBPE summary of a multiclass run

@@ -146,10 +146,16 @@ def _parse_objects(s: pd.Series, column: str, timezone: Optional[str]) -> pd.Dat
         if is_dt.all() and is_dt.size:
             aware = items.map(lambda v: getattr(v, "tzinfo", None) is not None).to_numpy(dtype=bool)
             _refuse_mixed(aware, items, column)
-            if not aware.any():
-                return pd.DatetimeIndex(pd.to_datetime(s))
+            try:
+                if not aware.any():
+                    return pd.DatetimeIndex(pd.to_datetime(s))
+                parsed = pd.DatetimeIndex(pd.to_datetime(s, utc=True))
+            except (pd.errors.OutOfBoundsDatetime, OverflowError):
+                years = [v.year for v in items]
+                raise MlmonError(f"timestamp column {column!r} runs from year {min(years)} to {max(years)}, beyond the "
+                                 "years 1677-2262 a nanosecond clock can count", "timestamp",
+                                 "drop or fix the outlying rows (a placeholder date?)") from None
             zones = {str(v.tzinfo) for v in items}
-            parsed = pd.DatetimeIndex(pd.to_datetime(s, utc=True))
             return _in_zone(parsed, zones, items.iloc[0].tzinfo, column, timezone)
     text = s.astype("string").str.strip()
     text = text.mask(text == "")
