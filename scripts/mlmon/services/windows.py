@@ -121,6 +121,8 @@ def parse_timestamps(values: Any, column: str = "timestamp", timezone: Optional[
     >>> parse_timestamps(["2024-01-01T10:00+01:00", None, ""]).tz, parse_timestamps(["2024-01-01"]).tz
     (datetime.timezone(datetime.timedelta(seconds=3600)), None)
     """
+    if isinstance(values, pd.DatetimeIndex) and not timezone:  # parsed already: no second copy
+        return _in_ns(values)
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(s):
         idx = pd.DatetimeIndex(s)
@@ -135,7 +137,13 @@ def parse_timestamps(values: Any, column: str = "timestamp", timezone: Optional[
         except Exception as exc:  # unknown zone names come from several libraries
             raise MlmonError(f"unknown time zone {timezone!r} ({type(exc).__name__})", "timezone",
                              "use an IANA name such as UTC or Europe/Berlin") from None
-    return idx.as_unit("ns")  # every integer below is nanoseconds (parquet and pandas 3 may give us)
+    return _in_ns(idx)
+
+
+def _in_ns(idx: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Every integer below is nanoseconds (parquet and pandas 3 may give other units); an index
+    already in them is kept as it is (``as_unit`` would copy ten million rows to change nothing)."""
+    return idx if idx.unit == "ns" else idx.as_unit("ns")
 
 
 def _parse_objects(s: pd.Series, column: str, timezone: Optional[str]) -> pd.DatetimeIndex:
@@ -268,7 +276,8 @@ def cut_windows(timestamps: Any = None, *, window: Optional[str] = None, chunk_s
     n = len(idx) if idx is not None else int(n_rows)
     utc_ns = None
     if idx is not None:
-        utc_ns = idx.asi8.copy()
+        utc_ns = idx.asi8.view()  # the column's own nanoseconds, read-only: no copy of ten million
+        utc_ns.flags.writeable = False
     zone = str(idx.tz) if idx is not None and idx.tz is not None else None
     if chunk_size is not None:
         return _chunks(n, idx, utc_ns, chunk_size, zone)
@@ -330,9 +339,11 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
     n = utc_ns.size
     if not ok.any():
         raise MlmonError(f"timestamp column {column!r} has no values", "timestamp", "fill it, or cut windows by rows (chunk_size)")
+    whole = bool(ok.all())  # every row has a time: reductions over the column itself, no copies
     wall = idx.tz_localize(None) if idx.tz is not None else idx  # the data's own clock
-    wall_ns = wall.asi8
-    first, last = pd.Timestamp(int(wall_ns[ok].min())), pd.Timestamp(int(wall_ns[ok].max()))
+    wall_ns = wall.asi8 if whole else wall.asi8[ok]
+    first, last = pd.Timestamp(int(wall_ns.min())), pd.Timestamp(int(wall_ns.max()))
+    latest = int(utc_ns.max() if whole else utc_ns[ok].max())
     origin = _period_start(first, dur)
     estimate = _estimate_count(origin, last, dur)
     if estimate > max_windows:
@@ -343,11 +354,11 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
     if idx.tz is not None:
         bounds = _localize(bounds, idx.tz)
     bounds_ns = np.unique(bounds.asi8)  # a boundary in a spring-forward gap coincides with the next one
-    if bounds_ns[-1] <= utc_ns[ok].max():  # the last wall-clock boundary fell back onto the last row's hour
-        bounds_ns = np.append(bounds_ns, utc_ns[ok].max() + 1)
+    if bounds_ns[-1] <= latest:  # the last wall-clock boundary fell back onto the last row's hour
+        bounds_ns = np.append(bounds_ns, latest + 1)
     groups = _bucket(utc_ns, ok, bounds_ns)
     count = bounds_ns.size - 1
-    missing = int(n - ok.sum())
+    missing = 0 if whole else int(n - ok.sum())
     counts = np.bincount(groups[groups >= 0] if missing else groups, minlength=count)
     text = [_iso(idx, int(b)) for b in bounds_ns]
     return Windows(groups, text[:-1], text[1:], counts, label, missing, zone, bounds_ns, None, utc_ns)

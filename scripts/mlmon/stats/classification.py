@@ -46,12 +46,14 @@ PARALLEL_ROWS = 200_000
 
 class WindowMetrics(NamedTuple):
     """Per-window metric arrays: ``values[name][w]`` with ``lower``/``upper`` bounds (NaN where
-    a metric or its interval is undefined in window ``w``) and the rows counted ``n[w]``."""
+    a metric or its interval is undefined in window ``w``) and the rows counted ``n[w]``;
+    for realized classification metrics, ``support[w, c]``: the window's labels of class ``c``."""
 
     values: Dict[str, np.ndarray]
     lower: Dict[str, np.ndarray]
     upper: Dict[str, np.ndarray]
     n: np.ndarray
+    support: Optional[np.ndarray] = None
 
 
 def _div(a, b, zero=np.nan):
@@ -156,10 +158,12 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     # so the shifted key is a signed integer (numpy sorts those fastest), else an unsigned one
     bits = (np.asarray(score, dtype=np.float64) + 0.0).view(np.int64)
     wide = bits.size and float(np.max(score)) >= 2.0
-    keys = bits.view(np.uint64) << np.uint64(1) if wide else bits << 1
-    keys |= positive.astype(keys.dtype)
+    keys = bits.view(np.uint64) if wide else bits
+    np.left_shift(keys, keys.dtype.type(1), out=keys)  # in place: ten million rows make every copy count
+    np.bitwise_or(keys, positive, out=keys)
     if groups.size > 1 and np.any(groups[1:] < groups[:-1]):
-        key = groups.astype(np.int16) if n_groups < 2 ** 15 else groups
+        # numpy's stable sort of 8- and 16-bit integers is a radix sort: one or two passes
+        key = groups.astype(np.uint8 if n_groups <= 2 ** 8 else np.uint16) if n_groups <= 2 ** 16 else groups
         keys = keys[np.argsort(key, kind="stable")]
     bounds = np.zeros(n_groups + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
@@ -292,7 +296,7 @@ def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n
                               ("false_negative_cost", fn, false_negative_cost)):
         rate = wilson(count, n, z)
         put(name, count * float(cost), (rate.lower * n * cost, rate.upper * n * cost))
-    return WindowMetrics(values, lower, upper, n)
+    return WindowMetrics(values, lower, upper, n, np.column_stack((fp + tn, tp + fn)))
 
 
 def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_groups: int,
@@ -322,7 +326,8 @@ def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarra
     cell = (groups * k + y_true.astype(np.int64)) * k + y_pred.astype(np.int64)
     cm = np.bincount(cell, minlength=n_groups * k * k).reshape(n_groups, k, k)
     diag = np.diagonal(cm, axis1=1, axis2=2).astype(np.float64)
-    support = cm.sum(axis=2).astype(np.float64)
+    labels = cm.sum(axis=2)
+    support = labels.astype(np.float64)
     predicted = cm.sum(axis=1).astype(np.float64)
     n = support.sum(axis=1)
     present = (support + predicted) > 0
@@ -366,4 +371,4 @@ def multiclass_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarra
         values["auc_roc"] = aucs.mean(axis=1)  # NaN when a class is missing from the window
         se = np.sqrt(auc_var.sum(axis=1)) / k
         lower["auc_roc"], upper["auc_roc"] = normal(values["auc_roc"], se, z, 0.0, 1.0)
-    return WindowMetrics(values, lower, upper, n)
+    return WindowMetrics(values, lower, upper, n, labels)

@@ -68,7 +68,8 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
         warnings.extend(estimation.pop("warnings"))
 
     primary = list(o.primary) if o.primary else list(DEFAULT_PRIMARY[o.task])
-    smallest = _smallest_class(cur, lab, win.groups, G, enc, o)
+    # per window, the labels of its rarest class (0 when a class is absent); None for regression
+    smallest = realized.support.min(axis=1) if realized.support is not None and cur.y is not None else None
     windows = _judge_windows(win, n_rows, n_labeled, realized, est, est_flags, baseline, primary, o, smallest)
     if estimation is not None:
         _disagreement(windows, estimation, o, warnings)
@@ -169,20 +170,6 @@ def _judge_windows(win: Windows, n_rows: np.ndarray, n_labeled: np.ndarray, real
                 previous = row
         windows.append(row)
     return windows
-
-
-def _smallest_class(e: Encoded, lab: np.ndarray, groups: np.ndarray, G: int, enc: Encoder,
-                    o: PerfOptions) -> Optional[np.ndarray]:
-    """Per window, the labels of its rarest class (0 when a class is absent); None for regression."""
-    if o.task == "regression" or e.y is None:
-        return None
-    k = 2 if o.task == "binary" else len(e.classes or [])
-    y, g = (e.y, groups) if lab.all() else (e.y[lab], groups[lab])  # every row labeled: no copies
-    if y.size and not (y.min() >= 0 and y.max() < k and g.min() >= 0):
-        ok = (y >= 0) & (y < k) & (g >= 0)
-        y, g = y[ok], g[ok]
-    counts = np.bincount(g * k + y.astype(np.int64, copy=False), minlength=G * k).reshape(G, k)
-    return counts.min(axis=1)
 
 
 def _label_delay(current: pd.DataFrame, ts_ns: Optional[np.ndarray], o: PerfOptions,

@@ -83,6 +83,8 @@ def _distinct(s: pd.Series) -> List[Any]:
     if s.dtype.kind in "iu" and len(s):
         values = s.to_numpy()
         lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= 1:  # 0/1 labels: the two ends are every value
+            return sorted({lo, hi})
         if hi - lo < 1_000_000:
             shifted = values - lo if lo else values
             return (np.flatnonzero(np.bincount(shifted)) + lo).tolist()
