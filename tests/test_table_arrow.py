@@ -221,3 +221,20 @@ def test_threads_asking_for_the_frame_and_the_views_at_once_get_one_frame(tmp_pa
         for i, a in enumerate(answers):
             if i % 3 and a is not None:
                 assert a == float(np.nansum(table.frame[f"x{i % 8}"].to_numpy()))
+
+
+def test_a_table_read_through_a_memory_map_keeps_its_values_when_the_file_is_rewritten(tmp_path):
+    """Parquet is read through a memory map, but the values are decoded into memory of their
+    own: rewriting (truncating) the file after the read changes nothing the table holds."""
+    from mlmon.io import tables
+
+    assert tables.MEMORY_MAP
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"x": np.arange(50_000, dtype=np.float64), "c": ["a", "b"] * 25_000}).to_parquet(path)
+    table = read_table(str(path))
+    with open(path, "wb") as fh:  # truncated in place, as a writer opening the path does
+        fh.write(b"PAR1")
+    assert table.numbers("x")[-3:].tolist() == [49_997.0, 49_998.0, 49_999.0]
+    codes, values = table.dictionary("c")
+    assert (values, codes[:4].tolist()) == (["a", "b"], [0, 1, 0, 1])
+    assert table.frame["x"].sum() == 50_000 * 49_999 / 2
