@@ -65,6 +65,7 @@ def _opener():
 
 def post_json(url: str, body: Mapping[str, Any], policy: RetryPolicy) -> Delivery:
     """POST ``body`` as JSON with retries on 429, 5xx, timeouts and refused connections."""
+    import ssl
     import urllib.error
     import urllib.parse
     import urllib.request
@@ -99,6 +100,10 @@ def post_json(url: str, body: Mapping[str, Any], policy: RetryPolicy) -> Deliver
         except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             last_status = None
+            if isinstance(reason, ssl.SSLCertVerificationError):  # a ValueError too: tell it apart first
+                return Delivery(False, attempt, f"the server's TLS certificate was not accepted ({host}): "
+                                f"{reason.verify_message or 'verification failed'}; use a certificate this machine "
+                                "trusts (or add its CA to the system's store)")
             if isinstance(reason, ValueError):  # malformed URL: retrying cannot help
                 return Delivery(False, attempt, f"not a usable URL ({host})")
             last_error = f"{'timed out' if is_timeout(reason) else _reason(reason)} ({host})"
