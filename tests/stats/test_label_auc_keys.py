@@ -39,3 +39,25 @@ def test_hand_counted_ties_between_classes_count_one_half():
     assert label_auc(s, y, np.zeros(4, dtype=int), 1)[0][0] == 0.75 == roc_auc_score(y, s)
     # the same above 2 (unsigned keys)
     assert label_auc(s * 8, y, np.zeros(4, dtype=int), 1)[0][0] == 0.75
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3_000), st.integers(1, 12), st.sampled_from([2, 3, 5]),
+       st.booleans())
+def test_rows_bucketed_in_parts_on_threads_give_the_same_aucs_to_the_bit(seed, n, n_groups, workers, in_order):
+    import mlmon.stats.classification as cls
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    if in_order:
+        groups = np.sort(groups)
+    score = np.round(rng.random(n), 2)  # ties within and across classes
+    positive = rng.random(n) < 0.4
+    serial = label_auc(score, positive, groups, n_groups)[0]
+    saved = (cls.PARALLEL_ROWS, cls.os.cpu_count)
+    try:
+        cls.PARALLEL_ROWS, cls.os.cpu_count = 0, (lambda: workers)
+        threaded = label_auc(score, positive, groups, n_groups)[0]
+    finally:
+        cls.PARALLEL_ROWS, cls.os.cpu_count = saved
+    assert np.array_equal(serial, threaded, equal_nan=True)

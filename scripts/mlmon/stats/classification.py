@@ -136,7 +136,8 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     """:func:`grouped_auc` for 0/1 labels and scores >= 0 (probabilities), faster. Each row's
     label rides in the lowest bit of an integer key made of its score's bits (for floats >= 0
     the bits order as the values do), so one gather buckets rows by window (a radix sort of the
-    window index, skipped when rows are already in window order) and one integer sort per window
+    window index, skipped when rows are already in window order; on several threads, one part
+    of the rows each) and one integer sort per window
     orders the scores with, at a tie, the negatives first. Then every positive's count of
     negatives at or below it is a running count, and ties are taken off by half (the
     Mann-Whitney numerator, exact in integers).
@@ -154,23 +155,42 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     auc = np.full(n_groups, np.nan)
     if groups.size == 0:
         return auc, n_pos, n_neg
-    # + 0.0 makes a new array and turns -0.0 into 0.0; scores below 2 keep their bits under 2**62,
-    # so the shifted key is a signed integer (numpy sorts those fastest), else an unsigned one
-    bits = (np.asarray(score, dtype=np.float64) + 0.0).view(np.int64)
-    wide = bits.size and float(np.max(score)) >= 2.0
-    keys = bits.view(np.uint64) if wide else bits
-    np.left_shift(keys, keys.dtype.type(1), out=keys)  # in place: ten million rows make every copy count
-    np.bitwise_or(keys, positive, out=keys)
-    if groups.size > 1 and np.any(groups[1:] < groups[:-1]):
-        # numpy's stable sort of 8- and 16-bit integers is a radix sort: one or two passes
-        key = groups.astype(np.uint8 if n_groups <= 2 ** 8 else np.uint16) if n_groups <= 2 ** 16 else groups
-        keys = keys[np.argsort(key, kind="stable")]
-    bounds = np.zeros(n_groups + 1, dtype=np.int64)
-    np.cumsum(counts, out=bounds[1:])
-    one = keys.dtype.type(1)
+    score = np.asarray(score, dtype=np.float64)
+    wide = bool(score.size) and float(np.max(score)) >= 2.0
+    in_order = groups.size <= 1 or not np.any(groups[1:] < groups[:-1])
+    workers = min(os.cpu_count() or 1, 8)
+    parallel = workers > 1 and groups.size >= PARALLEL_ROWS
+    # rows out of window order are bucketed in one part per worker, side by side: each part's
+    # keys sorted by window (a radix sort), a window's rows then the parts' slices put together
+    n_parts = workers if parallel and not in_order else 1
+    edges = [groups.size * i // n_parts for i in range(n_parts + 1)]
+
+    def bucket(part: int):
+        lo, hi = edges[part], edges[part + 1]
+        # + 0.0 makes a new array and turns -0.0 into 0.0; scores below 2 keep their bits under
+        # 2**62, so the shifted key is a signed integer (numpy sorts those fastest), else unsigned
+        keys = (score[lo:hi] + 0.0).view(np.uint64 if wide else np.int64)
+        np.left_shift(keys, keys.dtype.type(1), out=keys)  # in place: ten million rows make every copy count
+        np.bitwise_or(keys, positive[lo:hi], out=keys)
+        rows = counts
+        if not in_order:
+            g = groups[lo:hi]
+            # numpy's stable sort of 8- and 16-bit integers is a radix sort: one or two passes
+            key = g.astype(np.uint8 if n_groups <= 2 ** 8 else np.uint16) if n_groups <= 2 ** 16 else g
+            keys = keys[np.argsort(key, kind="stable")]
+            rows = counts if n_parts == 1 else np.bincount(g, minlength=n_groups)
+        bounds = np.zeros(n_groups + 1, dtype=np.int64)
+        np.cumsum(rows, out=bounds[1:])
+        return keys, bounds
+
+    pool = ThreadPoolExecutor(workers) if parallel else None
+    parts = list(pool.map(bucket, range(n_parts))) if pool and n_parts > 1 else [bucket(0)]
+    one = parts[0][0].dtype.type(1)
 
     def window_auc(w: int) -> None:
-        seg = np.sort(keys[bounds[w]:bounds[w + 1]])
+        pieces = [keys[bounds[w]:bounds[w + 1]] for keys, bounds in parts]
+        seg = np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
+        seg.sort()
         pos = (seg & one).astype(np.int64)
         below = np.cumsum(1 - pos)  # negatives at or before each row: for a positive, those <= it
         num = float(np.dot(pos, below))
@@ -184,12 +204,12 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
         auc[w] = num / (n_pos[w] * n_neg[w])
 
     todo = np.flatnonzero((n_pos > 0) & (n_neg > 0)).tolist()
-    workers = min(os.cpu_count() or 1, 8)
-    if workers > 1 and len(todo) > 1 and groups.size >= PARALLEL_ROWS:
-        # numpy releases the GIL in its sorts: windows run side by side
-        with ThreadPoolExecutor(workers) as pool:
+    if pool and len(todo) > 1:
+        with pool:  # numpy releases the GIL in its sorts: windows run side by side
             list(pool.map(window_auc, todo))
     else:
+        if pool:
+            pool.shutdown()
         for w in todo:
             window_auc(w)
     return auc, n_pos, n_neg
