@@ -61,3 +61,39 @@ def test_rows_bucketed_in_parts_on_threads_give_the_same_aucs_to_the_bit(seed, n
     finally:
         cls.PARALLEL_ROWS, cls.os.cpu_count = saved
     assert np.array_equal(serial, threaded, equal_nan=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 2_000), st.integers(1, 6), st.booleans())
+def test_log_loss_and_its_interval_per_window_equal_a_plain_computation(seed, n, n_groups, threaded):
+    """The mean log loss per window (scikit-learn's log_loss) and its interval, mean ± z·s/√n
+    with the sample standard deviation (numpy, ddof=1) and the lower end at 0, whether the rows
+    are bucketed serially or on threads."""
+    import mlmon.stats.classification as cls
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    p = np.round(rng.random(n), 3)
+    p[:3] = [0.0, 1.0, 0.5][: min(3, n)]  # certain predictions are clipped, as scikit-learn does
+    y = (rng.random(n) < p).astype(np.int64)
+    saved = cls.PARALLEL_ROWS
+    try:
+        cls.PARALLEL_ROWS = 0 if threaded else saved
+        m = cls.binary_metrics(y, (p >= 0.5).astype(np.int64), groups, n_groups, proba=p)
+    finally:
+        cls.PARALLEL_ROWS = saved
+    eps = np.finfo(np.float64).eps
+    for w in range(n_groups):
+        rows = groups == w
+        if not rows.any():
+            assert np.isnan(m.values["log_loss"][w])
+            continue
+        assert m.values["log_loss"][w] == pytest.approx(log_loss(y[rows], p[rows], labels=[0, 1]), rel=1e-12)
+        losses = -np.log(np.clip(np.where(y[rows] == 1, p[rows], 1 - p[rows]), eps, 1 - eps))
+        if rows.sum() < 2:
+            assert np.isnan(m.lower["log_loss"][w])
+            continue
+        half = 1.959963984540054 * losses.std(ddof=1) / np.sqrt(rows.sum())
+        assert m.lower["log_loss"][w] == pytest.approx(max(losses.mean() - half, 0.0), rel=1e-9, abs=1e-12)
+        assert m.upper["log_loss"][w] == pytest.approx(losses.mean() + half, rel=1e-9, abs=1e-12)

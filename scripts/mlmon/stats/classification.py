@@ -133,14 +133,10 @@ def grouped_auc(score: np.ndarray, pos_weight: np.ndarray, neg_weight: np.ndarra
 
 def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int,
               counts: Optional[tuple] = None):
-    """:func:`grouped_auc` for 0/1 labels and scores >= 0 (probabilities), faster. Each row's
-    label rides in the lowest bit of an integer key made of its score's bits (for floats >= 0
-    the bits order as the values do), so one gather buckets rows by window (a radix sort of the
-    window index, skipped when rows are already in window order; on several threads, one part
-    of the rows each) and one integer sort per window
-    orders the scores with, at a tie, the negatives first. Then every positive's count of
-    negatives at or below it is a running count, and ties are taken off by half (the
-    Mann-Whitney numerator, exact in integers).
+    """:func:`grouped_auc` for 0/1 labels and scores >= 0 (probabilities), faster: each
+    window's rows come sorted from :func:`_by_window` (negatives first at a tie). Then every
+    positive's count of negatives at or below it is a running count, and ties are taken off by
+    half (the Mann-Whitney numerator, exact in integers).
 
     >>> s = np.array([0.1, 0.4, 0.35, 0.8]); y = np.array([0, 0, 1, 1])
     >>> float(label_auc(s, y, np.zeros(4, dtype=int), 1)[0][0])
@@ -153,15 +149,49 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     counts, n_pos = np.asarray(counts[0], dtype=np.int64), np.asarray(counts[1], dtype=np.float64)
     n_neg = counts - n_pos
     auc = np.full(n_groups, np.nan)
+
+    def window_auc(w: int, seg: np.ndarray) -> None:
+        auc[w] = _mann_whitney(seg) / (n_pos[w] * n_neg[w])
+
+    todo = np.flatnonzero((n_pos > 0) & (n_neg > 0)).tolist()
+    _by_window(score, positive, groups, n_groups, counts, window_auc, todo)
+    return auc, n_pos, n_neg
+
+
+def _mann_whitney(seg: np.ndarray) -> float:
+    """The Mann-Whitney numerator of one window's sorted keys (label in the lowest bit)."""
+    one = seg.dtype.type(1)
+    pos = (seg & one).astype(np.int64)
+    below = np.cumsum(1 - pos)  # negatives at or before each row: for a positive, those <= it
+    num = float(np.dot(pos, below))
+    values = seg >> one
+    tie = values[1:] == values[:-1]
+    if tie.any():  # a positive tied with negatives counts each of them a half, not a whole
+        starts = np.flatnonzero(np.concatenate(([True], ~tie)))
+        pos_in_run = np.add.reduceat(pos, starts)
+        neg_in_run = np.diff(np.append(starts, seg.size)) - pos_in_run
+        num -= 0.5 * float(np.dot(pos_in_run, neg_in_run))
+    return num
+
+
+def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int, counts: np.ndarray,
+               work, windows) -> None:
+    """Call ``work(w, seg)`` for every window ``w`` in ``windows``, ``seg`` its rows as sorted
+    integer keys: a row's score bits shifted up one, its label in the lowest bit (for floats
+    >= 0 the bits order as the values do; at a tie, negatives first). ``counts``: rows per window.
+
+    One gather buckets rows by window (a radix sort of the window index, skipped when rows are
+    already in window order) and one integer sort per window orders them. From
+    ``PARALLEL_ROWS`` rows on, both run on a thread per core (numpy releases the GIL in its
+    sorts): the rows are bucketed in one part per thread, a window's slices of the parts then
+    put together."""
     if groups.size == 0:
-        return auc, n_pos, n_neg
+        return
     score = np.asarray(score, dtype=np.float64)
     wide = bool(score.size) and float(np.max(score)) >= 2.0
     in_order = groups.size <= 1 or not np.any(groups[1:] < groups[:-1])
     workers = min(os.cpu_count() or 1, 8)
     parallel = workers > 1 and groups.size >= PARALLEL_ROWS
-    # rows out of window order are bucketed in one part per worker, side by side: each part's
-    # keys sorted by window (a radix sort), a window's rows then the parts' slices put together
     n_parts = workers if parallel and not in_order else 1
     edges = [groups.size * i // n_parts for i in range(n_parts + 1)]
 
@@ -183,36 +213,23 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
         np.cumsum(rows, out=bounds[1:])
         return keys, bounds
 
-    pool = ThreadPoolExecutor(workers) if parallel else None
-    parts = list(pool.map(bucket, range(n_parts))) if pool and n_parts > 1 else [bucket(0)]
-    one = parts[0][0].dtype.type(1)
-
-    def window_auc(w: int) -> None:
+    def run(w: int) -> None:
         pieces = [keys[bounds[w]:bounds[w + 1]] for keys, bounds in parts]
         seg = np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
         seg.sort()
-        pos = (seg & one).astype(np.int64)
-        below = np.cumsum(1 - pos)  # negatives at or before each row: for a positive, those <= it
-        num = float(np.dot(pos, below))
-        values = seg >> one
-        tie = values[1:] == values[:-1]
-        if tie.any():  # a positive tied with negatives counts each of them a half, not a whole
-            starts = np.flatnonzero(np.concatenate(([True], ~tie)))
-            pos_in_run = np.add.reduceat(pos, starts)
-            neg_in_run = np.diff(np.append(starts, seg.size)) - pos_in_run
-            num -= 0.5 * float(np.dot(pos_in_run, neg_in_run))
-        auc[w] = num / (n_pos[w] * n_neg[w])
+        work(w, seg)
 
-    todo = np.flatnonzero((n_pos > 0) & (n_neg > 0)).tolist()
-    if pool and len(todo) > 1:
-        with pool:  # numpy releases the GIL in its sorts: windows run side by side
-            list(pool.map(window_auc, todo))
-    else:
+    pool = ThreadPoolExecutor(workers) if parallel else None
+    try:
+        parts = list(pool.map(bucket, range(n_parts))) if pool and n_parts > 1 else [bucket(0)]
+        if pool and len(windows) > 1:
+            list(pool.map(run, windows))
+        else:
+            for w in windows:
+                run(w)
+    finally:
         if pool:
             pool.shutdown()
-        for w in todo:
-            window_auc(w)
-    return auc, n_pos, n_neg
 
 
 def hanley_mcneil_se(auc, n_pos, n_neg):
@@ -247,15 +264,40 @@ def f1_delta_se(tp, fp, fn, n):
     return np.sqrt(np.maximum(var, 0.0))
 
 
-def _log_loss_rows(y_true: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    """Per-row binary log loss with scikit-learn's clipping to ``[eps, 1 - eps]`` (in place on
-    one buffer: ten million rows make every temporary array count)."""
+def _auc_and_log_loss(proba: np.ndarray, y_true: np.ndarray, groups: np.ndarray, n_groups: int, n: np.ndarray,
+                      n_pos: np.ndarray):
+    """Per window, the AUC (:func:`label_auc`) and the mean log loss with its interval, from
+    one pass over each window's sorted rows (:func:`_by_window`): the scores come back out of
+    the keys' bits, so the log loss needs no per-row arrays over all windows and runs on the
+    same threads as the sorts."""
+    positive = np.asarray(y_true).astype(bool, copy=False)
+    n_pos = np.asarray(n_pos, dtype=np.float64)
+    n_neg = np.asarray(n, dtype=np.float64) - n_pos
+    auc = np.full(n_groups, np.nan)
+    sums, ssd = np.zeros(n_groups), np.zeros(n_groups)
     eps = np.finfo(np.float64).eps
-    p_true = 1.0 - proba
-    np.copyto(p_true, proba, where=y_true == 1)
-    np.clip(p_true, eps, 1 - eps, out=p_true)
-    np.log(p_true, out=p_true)
-    return np.negative(p_true, out=p_true)
+
+    def window(w: int, seg: np.ndarray) -> None:
+        if n_pos[w] > 0 and n_neg[w] > 0:
+            auc[w] = _mann_whitney(seg) / (n_pos[w] * n_neg[w])
+        one = seg.dtype.type(1)
+        p = (seg >> one).view(np.float64)  # the score itself: its bits, shifted back
+        loss = 1.0 - p
+        np.copyto(loss, p, where=(seg & one).astype(bool))
+        np.clip(loss, eps, 1 - eps, out=loss)  # scikit-learn's clipping
+        np.log(loss, out=loss)
+        np.negative(loss, out=loss)
+        sums[w] = total = float(loss.sum())
+        loss -= total / loss.size
+        # squared deviations from the window's own mean (numpy's sum, not BLAS's dot: a dot
+        # starts BLAS threads of its own beside these)
+        ssd[w] = float(np.square(loss, out=loss).sum())
+
+    windows = np.flatnonzero(np.asarray(n) > 0).tolist()
+    _by_window(proba, positive, np.asarray(groups, dtype=np.int64), n_groups, np.asarray(n, dtype=np.int64),
+               window, windows)
+    iv = normal_mean(sums, ssd, n, lo=0.0)
+    return auc, (_div(sums, n), iv.lower, iv.upper)
 
 
 def _mean_with_interval(values: np.ndarray, groups: np.ndarray, n_groups: int, n: np.ndarray):
@@ -302,15 +344,8 @@ def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n
     f1 = _div(2 * tp, 2 * tp + fp + fn, 0.0)
     put("f1_score", f1, normal(f1, f1_delta_se(tp, fp, fn, n), z, 0.0, 1.0))
     if proba is not None:
-        pool = ThreadPoolExecutor(1) if groups.size >= PARALLEL_ROWS else None
-        # the AUC's sorts release the GIL: the log loss is computed meanwhile
-        known = (n, tp + fn)
-        future = pool.submit(label_auc, proba, y_true, groups, n_groups, known) if pool else None
-        mean, lo, hi = _mean_with_interval(_log_loss_rows(y_true, proba), groups, n_groups, n)
-        auc, n_pos, n_neg = future.result() if future else label_auc(proba, y_true, groups, n_groups, known)
-        if pool:
-            pool.shutdown()
-        put("auc_roc", auc, normal(auc, hanley_mcneil_se(auc, n_pos, n_neg), z, 0.0, 1.0))
+        auc, (mean, lo, hi) = _auc_and_log_loss(proba, y_true, groups, n_groups, n, tp + fn)
+        put("auc_roc", auc, normal(auc, hanley_mcneil_se(auc, tp + fn, fp + tn), z, 0.0, 1.0))
         put("log_loss", mean, (lo, hi))
     for name, count, cost in (("false_positive_cost", fp, false_positive_cost),
                               ("false_negative_cost", fn, false_negative_cost)):
