@@ -1,7 +1,7 @@
 """The shortcuts that keep a ten-million-row performance run cheap give what the long way gives.
 
-- The rarest class per window is read from the metrics' own label counts (``support``), which
-  must equal a plain count of each window's labels per class.
+- The rarest class per window is read from the metrics' own label counts (``support``, checked
+  against a plain count in ``tests/stats/test_label_auc_keys.py``).
 - A timestamp index already parsed is not parsed (nor copied) again, and the nanoseconds the
   windows hand back are the column's own, read-only: no run can change the caller's data.
 - Integer labels spanning at most two values are their own distinct values.
@@ -17,23 +17,6 @@ from hypothesis import strategies as st
 
 from mlmon.services.performance.encoding import _distinct
 from mlmon.services.windows import cut_windows, parse_timestamps
-from mlmon.stats.classification import binary_metrics, multiclass_metrics
-
-
-def _label_counts(y, groups, n_groups, k):
-    return np.array([[int(np.sum((groups == w) & (y == c))) for c in range(k)] for w in range(n_groups)])
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 60), st.integers(1, 4), st.integers(2, 4))
-def test_support_is_each_windows_count_of_labels_per_class(seed, n, n_groups, k):
-    rng = np.random.default_rng(seed)
-    groups = rng.integers(0, n_groups, n)
-    y, yhat = rng.integers(0, 2, n), rng.integers(0, 2, n)
-    assert binary_metrics(y, yhat, groups, n_groups).support.tolist() == _label_counts(y, groups, n_groups, 2).tolist()
-    y, yhat = rng.integers(0, k, n), rng.integers(0, k, n)
-    got = multiclass_metrics(y, yhat, groups, n_groups, k).support
-    assert got.tolist() == _label_counts(y, groups, n_groups, k).tolist()
 
 
 def test_rarest_class_in_a_run_counts_labels_not_predictions():

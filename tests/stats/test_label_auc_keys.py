@@ -97,3 +97,61 @@ def test_log_loss_and_its_interval_per_window_equal_a_plain_computation(seed, n,
         half = 1.959963984540054 * losses.std(ddof=1) / np.sqrt(rows.sum())
         assert m.lower["log_loss"][w] == pytest.approx(max(losses.mean() - half, 0.0), rel=1e-9, abs=1e-12)
         assert m.upper["log_loss"][w] == pytest.approx(losses.mean() + half, rel=1e-9, abs=1e-12)
+
+
+def test_a_one_row_window_has_its_log_loss_and_float32_scores_are_read_as_their_values():
+    """A window of one row still has a log loss (scikit-learn's on that row); float32
+    probabilities are scored as the float64 values they hold."""
+    from sklearn.metrics import log_loss
+
+    from mlmon.stats.classification import binary_metrics
+
+    y = np.array([1, 0, 1, 1, 0])
+    p = np.array([0.7, 0.2, 0.4, 0.9, 0.6], dtype=np.float32)
+    g = np.array([0, 1, 1, 1, 1])
+    m = binary_metrics(y, (p >= 0.5).astype(int), g, 2, proba=p)
+    wide = p.astype(np.float64)
+    assert m.values["log_loss"][0] == pytest.approx(log_loss([1], [wide[0]], labels=[0, 1]), rel=1e-15)
+    assert m.values["log_loss"][1] == pytest.approx(log_loss(y[1:], wide[1:]), rel=1e-14)
+    assert np.isnan(m.values["auc_roc"][0]) and m.values["auc_roc"][1] == roc_auc_score(y[1:], wide[1:]) == 0.75
+    assert label_auc(p, y, g, 2)[0][1] == 0.75
+
+
+def test_hundreds_of_windows_out_of_order_each_get_their_own_auc():
+    """More than 256 windows: the window index no longer fits 8 bits (the radix key widens)."""
+    rng = np.random.default_rng(3)
+    n_groups = 300
+    groups = rng.permutation(np.repeat(np.arange(n_groups), 8))
+    score = rng.random(groups.size)
+    positive = rng.random(groups.size) < 0.5
+    auc = label_auc(score, positive, groups, n_groups)[0]
+    for w in range(n_groups):
+        rows = groups == w
+        if 0 < positive[rows].sum() < rows.sum():
+            assert auc[w] == pytest.approx(roc_auc_score(positive[rows], score[rows]), abs=1e-15)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 300), st.integers(1, 5), st.integers(2, 4))
+def test_support_is_each_windows_count_of_labels_per_class(seed, n, n_groups, k):
+    from mlmon.stats.classification import binary_metrics, multiclass_metrics
+
+    def label_counts(y, classes):
+        return [[int(np.sum((groups == w) & (y == c))) for c in range(classes)] for w in range(n_groups)]
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    y, yhat = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    assert binary_metrics(y, yhat, groups, n_groups).support.tolist() == label_counts(y, 2)
+    y, yhat = rng.integers(0, k, n), rng.integers(0, k, n)
+    assert multiclass_metrics(y, yhat, groups, n_groups, k).support.tolist() == label_counts(y, k)
+
+
+def test_a_single_prediction_has_scikit_learns_log_loss():
+    from sklearn.metrics import log_loss
+
+    from mlmon.stats.classification import binary_metrics
+
+    m = binary_metrics(np.array([0]), np.array([1]), np.zeros(1, dtype=int), 1, proba=np.array([0.8]))
+    assert m.values["log_loss"][0] == pytest.approx(log_loss([0], [0.8], labels=[0, 1]), rel=1e-15)  # -log(0.2)
+    assert np.isnan(m.values["auc_roc"][0])
