@@ -5,8 +5,9 @@
     D = \\sup_x |F_{ref}(x) - F_{cur}(x)|
 
 two-sided, p-value from ``scipy.stats.ks_2samp`` semantics: exact distribution when both
-samples have at most 10 000 values, otherwise Smirnov's limiting distribution
-``kstwo.sf(D, round(n m / (n + m)))``. Drift when ``p <= threshold`` (default 0.05; note the
+samples have at most 10 000 values (``mlmon.stats.ks_exact``, scipy's algorithm without
+importing scipy; scipy itself where that walk would be slow or fails), otherwise Smirnov's
+limiting distribution ``kstwo.sf(D, round(n m / (n + m)))``. Drift when ``p <= threshold`` (default 0.05; note the
 ``<=``, as in Evidently).
 
 Source: Evidently 0.7 ``stattests/ks_stattest.py``; Hodges (1958), "The significance
@@ -27,7 +28,8 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from mlmon.stats import ks_exact
 
 from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, sorted_values
@@ -54,12 +56,29 @@ def ks_statistic_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     return float(max(np.clip(-cdf_diff(k_min), 0, 1), cdf_diff(k_max)))
 
 
+def _exact(reference, current, presorted):
+    """scipy's exact ``(D, p)`` without scipy, or ``None`` where scipy must answer."""
+    us, vs = sorted_values(reference, presorted), sorted_values(current, presorted)
+    # empty or NaN samples keep scipy's own answer (the pipeline drops both before a test)
+    if us.size == 0 or vs.size == 0 or np.isnan(us[-1]) or np.isnan(vs[-1]):
+        return None
+    return ks_exact.two_sided(ks_statistic_sorted(us, vs), us.size, vs.size)
+
+
 def ks(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
     n1, n2 = np.asarray(reference).size, np.asarray(current).size
     if max(n1, n2) <= EXACT_MAX_N:
-        res = stats.ks_2samp(reference, current)
-        d, p = float(res.statistic), float(res.pvalue)
+        exact = _exact(reference, current, presorted)
+        if exact is None:
+            from scipy import stats  # a second of import: only where the exact walk declines
+
+            res = stats.ks_2samp(reference, current)
+            d, p = float(res.statistic), float(res.pvalue)
+        else:
+            d, p = exact
     else:
+        from scipy import stats
+
         d = ks_statistic_sorted(sorted_values(reference, presorted), sorted_values(current, presorted))
         m, n = sorted([float(n1), float(n2)], reverse=True)
         p = float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
