@@ -92,9 +92,25 @@ def test_the_statistic_is_snapped_to_the_lattice_as_scipy_reports_it():
     assert ks_exact.lattice_statistic(0.5500000000000002, 10, 20) == (11, 20)
 
 
-def test_identical_samples_have_p_value_one():
+def test_identical_samples_have_statistic_zero_and_p_value_one():
+    # every run of ties ends with equal CDFs; inside a run they differ by 1 / n, which is no D
     assert ks_exact.two_sided(0.0, 7, 9) == (0.0, 1.0)
-    assert ks(np.arange(5.0), np.arange(5.0)).score == 1.0
+    x = np.linspace(0.0, 1.0, 5)
+    assert ks_statistic_sorted(x, x) == 0.0 == ks_statistic_sorted(x, np.repeat(x, 3))
+    r = ks(np.arange(5.0), np.arange(5.0))
+    assert (r.statistic, r.score) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("a, b", [([0.0, 2.0], [0.0, 1.0]), ([0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 1.0]),
+                                  ([1.0, 1.0, 2.0], [0.0, 0.0, 1.0, 1.0, 2.0])])
+def test_the_statistic_with_ties_at_the_start_is_scipys(a, b):
+    a, b = np.array(a), np.array(b)
+    # scipy's statistic before it is snapped to the lattice: right-continuous ECDFs at the pooled values
+    pooled = np.concatenate([a, b])
+    diffs = np.searchsorted(a, pooled, side="right") / a.size - np.searchsorted(b, pooled, side="right") / b.size
+    assert ks_statistic_sorted(a, b) == max(np.clip(-diffs.min(), 0, 1), diffs.max())
+    d, p, _ = _scipy(a, b)
+    assert (ks(a, b).statistic, ks(a, b).score) == (d, p)
 
 
 def test_the_work_estimate_bounds_the_columns_times_the_window():

@@ -44,11 +44,13 @@ def ks_statistic_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     run_end = np.empty(values.size, dtype=bool)
     np.not_equal(values[1:], values[:-1], out=run_end[:-1])
     run_end[-1] = True
-    # inside a run of ties the CDFs are not yet right-continuous: zero those positions out
-    # (the last position always has gap 0, so the extremes are unaffected)
-    g = gap * run_end
+    # inside a run of ties the CDFs are not yet right-continuous: only the run ends count
+    # (zeroing the others is not enough: with identical samples every end has gap 0, and the
+    # first zero would be a position inside a run, where the partial CDFs differ)
+    ends = np.flatnonzero(run_end)
+    g = gap[ends]
     # the extremes located on exact integers, then scipy's float expression at those points
-    k_max, k_min = int(np.argmax(g)), int(np.argmin(g))
+    k_max, k_min = int(ends[np.argmax(g)]), int(ends[np.argmin(g)])
 
     def cdf_diff(k):
         return cu[k] / us.size - (k + 1 - cu[k]) / vs.size
