@@ -6,8 +6,10 @@ two-sided), which takes the exact distribution when both samples hold at most 10
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -42,6 +44,14 @@ def _scipy(a, b):
 sizes = st.integers(1, 1000)
 
 
+@contextlib.contextmanager
+def _python_walk(run_budget=UNLIMITED):
+    """As in a process that has not imported scipy.stats (this one has), with a fresh run budget."""
+    with mock.patch.object(ks_module, "_scipy_stats_loaded", lambda: False), \
+            mock.patch.object(ks_module, "RUN_BUDGET", run_budget), mock.patch.object(ks_module, "_walked", 0):
+        yield
+
+
 @settings(max_examples=150, deadline=None)
 @given(n1=sizes, n2=sizes, equal=st.booleans(), kind=st.sampled_from(["ties", "rounded", "continuous"]),
        shift=st.sampled_from([0.0, 0.1, 0.5, 2.0]), seed=st.integers(0, 2**32 - 1))
@@ -65,7 +75,7 @@ def test_the_ks_test_reports_scipys_statistic_and_p_value(n1, n2, equal, kind, s
     n2 = n1 if equal else n2
     a, b = _sample(rng, n1, kind, 0.0), _sample(rng, n2, kind, shift)
     d, p, _ = _scipy(a, b)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _python_walk():
         warnings.simplefilter("ignore")  # scipy's own switch to its asymptotic distribution
         r = ks(a, b)
         r_sorted = ks(np.sort(a), np.sort(b), presorted=True)
@@ -135,12 +145,39 @@ def test_above_the_budget_the_kernel_declines_and_the_test_asks_scipy(monkeypatc
     calls = []
     real = stats.ks_2samp
     monkeypatch.setattr(stats, "ks_2samp", lambda *args, **kw: calls.append(1) or real(*args, **kw))
-    monkeypatch.setattr(ks_exact, "INSIDE_BUDGET", work - 1)
-    r = ks(a, b)
-    assert (r.statistic, r.score, calls) == (d, p, [1])
-    monkeypatch.setattr(ks_exact, "INSIDE_BUDGET", work)
-    r = ks(a, b)
-    assert (r.statistic, r.score, calls) == (d, p, [1])  # computed here: scipy not called again
+    with _python_walk():
+        monkeypatch.setattr(ks_exact, "INSIDE_BUDGET", work - 1)
+        r = ks(a, b)
+        assert (r.statistic, r.score, calls) == (d, p, [1])
+        monkeypatch.setattr(ks_exact, "INSIDE_BUDGET", work)
+        r = ks(a, b)
+        assert (r.statistic, r.score, calls) == (d, p, [1])  # computed here: scipy not called again
+
+
+def test_a_run_walks_at_most_its_budget_then_asks_scipy(monkeypatch):
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(0, 1, 300), rng.normal(0.3, 1, 200)
+    d, p, _ = _scipy(a, b)
+    work = ks_exact.walk_cost(ks_statistic_sorted(np.sort(a), np.sort(b)), 300, 200)
+    calls = []
+    real = stats.ks_2samp
+    monkeypatch.setattr(stats, "ks_2samp", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    with _python_walk(run_budget=2 * work):
+        results = [ks(a, b) for _ in range(3)]
+        assert ks_module._walked == 2 * work
+    assert [(r.statistic, r.score) for r in results] == [(d, p)] * 3
+    assert calls == [1]  # the third column: the run's budget is spent
+
+
+def test_once_scipy_stats_is_imported_its_compiled_walk_answers_unequal_sizes(monkeypatch):
+    rng = np.random.default_rng(8)
+    a, b, c = rng.normal(0, 1, 300), rng.normal(0.3, 1, 200), rng.normal(0.3, 1, 300)
+    calls = []
+    real = stats.ks_2samp
+    monkeypatch.setattr(stats, "ks_2samp", lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    assert ks_module._scipy_stats_loaded()
+    assert (ks(a, b).score, calls) == (real(a, b).pvalue, [1])
+    assert (ks(a, c).score, calls) == (real(a, c).pvalue, [1])  # equal sizes: n + h steps, always here
 
 
 def test_a_large_shift_over_the_budget_still_gives_scipys_value():

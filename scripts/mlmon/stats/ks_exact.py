@@ -72,6 +72,14 @@ def inside_work(m: int, n: int, g: int, h: int) -> int:
     return m * min(n + 1, 2 * h // (m // g) + 2)
 
 
+def walk_cost(d: float, n1: int, n2: int) -> int:
+    """Cells :func:`two_sided` would walk in Python for ``D`` (0 when no walk is needed)."""
+    h, _ = lattice_statistic(d, n1, n2)
+    if h == 0 or n1 == n2:
+        return 0
+    return inside_work(n1, n2, math.gcd(n1, n2), h)
+
+
 def prob_outside_inside(m: int, n: int, g: int, h: int) -> float:
     """Share of paths from ``(0, 0)`` to ``(m, n)`` not staying inside ``|n x - m y| < h g``.
 

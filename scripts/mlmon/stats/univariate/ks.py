@@ -6,7 +6,8 @@
 
 two-sided, p-value from ``scipy.stats.ks_2samp`` semantics: exact distribution when both
 samples have at most 10 000 values (``mlmon.stats.ks_exact``, scipy's algorithm without
-importing scipy; scipy itself where that walk would be slow or fails), otherwise Smirnov's
+importing scipy; scipy itself where that walk would be slow, where a run has walked more
+than importing scipy would cost, once scipy is imported anyway, or where the walk fails), otherwise Smirnov's
 limiting distribution ``kstwo.sf(D, round(n m / (n + m)))``. Drift when ``p <= threshold`` (default 0.05; note the
 ``<=``, as in Evidently).
 
@@ -27,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from mlmon.stats import ks_exact
@@ -36,6 +39,16 @@ from ._binning import merged_cdf_counts, sorted_values
 
 #: scipy's ``ks_2samp(method="auto")`` uses the exact distribution up to this sample size.
 EXACT_MAX_N = 10000
+
+#: Lattice cells one process walks in Python (about 0.3 s) before importing scipy, whose
+#: compiled walk is faster, becomes the cheaper way: a wide table of unequal samples near
+#: 1,000 values must not pay more than the import it avoids.
+RUN_BUDGET = 1_500_000
+_walked = 0
+
+
+def _scipy_stats_loaded() -> bool:
+    return "scipy.stats" in sys.modules
 
 
 def ks_statistic_sorted(us: np.ndarray, vs: np.ndarray) -> float:
@@ -60,11 +73,19 @@ def ks_statistic_sorted(us: np.ndarray, vs: np.ndarray) -> float:
 
 def _exact(reference, current, presorted):
     """scipy's exact ``(D, p)`` without scipy, or ``None`` where scipy must answer."""
+    global _walked
     us, vs = sorted_values(reference, presorted), sorted_values(current, presorted)
     # empty or NaN samples keep scipy's own answer (the pipeline drops both before a test)
     if us.size == 0 or vs.size == 0 or np.isnan(us[-1]) or np.isnan(vs[-1]):
         return None
-    return ks_exact.two_sided(ks_statistic_sorted(us, vs), us.size, vs.size)
+    d = ks_statistic_sorted(us, vs)
+    cost = ks_exact.walk_cost(d, us.size, vs.size)
+    if cost:
+        # already imported, scipy walks faster; else spend at most the per-call and per-run budgets
+        if _scipy_stats_loaded() or cost > min(ks_exact.INSIDE_BUDGET, RUN_BUDGET - _walked):
+            return None
+        _walked += cost
+    return ks_exact.two_sided(d, us.size, vs.size, budget=cost)
 
 
 def ks(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
