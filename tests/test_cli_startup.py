@@ -48,3 +48,28 @@ def test_drift_on_rows_with_default_methods_imports_no_profile_or_engine_library
     assert proc.returncode == 0, proc.stderr
     assert '"wasserstein"' in proc.stdout and '"jensenshannon"' in proc.stdout
     assert proc.stderr.strip().splitlines()[-1:] in ([], [""])
+
+
+def test_drift_on_small_files_with_default_methods_imports_no_scipy_at_all(tmp_path):
+    # at most 1,000 rows a side the default tests are ks, chisquare and z: their p-values
+    # (exact KS distribution, chi-square and normal tails) are computed without scipy, whose
+    # import would be most of a small check's time
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    paths = []
+    for side, n, shift in (("reference", 200, 0.0), ("current", 150, 0.3)):
+        frame = pd.DataFrame({"amount": rng.normal(shift, 1, n).round(2), "country": rng.choice(["de", "fr", "it"], n),
+                              "churned": rng.choice(["yes", "no"], n)})
+        paths.append(tmp_path / f"{side}.parquet")
+        frame.to_parquet(paths[-1])
+    code = ("import sys; from mlmon.cli import main; "
+            f"rc = main(['drift', {str(paths[0])!r}, {str(paths[1])!r}, '--no-history', '--format', 'json']); "
+            "print(','.join(sorted(m for m in sys.modules if m == 'scipy' or m.startswith('scipy.'))), file=sys.stderr); "
+            "sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(ROOT / "scripts")}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert all(f'"method": "{test}"' in proc.stdout for test in ("ks", "chisquare", "z")), proc.stdout
+    assert proc.stderr.strip().splitlines()[-1:] in ([], [""])

@@ -23,7 +23,8 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+
+from mlmon.stats import tails
 
 from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
@@ -33,7 +34,7 @@ def chi2_sf(statistic: float, dof: int) -> float:
     """Upper tail of the chi-square distribution (what ``scipy.stats.chisquare`` reports)."""
     if dof <= 0:
         return float("nan")
-    return float(special.chdtrc(dof, statistic))
+    return tails.chi2_sf(statistic, dof)
 
 
 def pearson_chisquare(observed: np.ndarray, expected: np.ndarray) -> tuple:

@@ -26,7 +26,8 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+
+from mlmon.stats import tails
 
 from . import CATEGORICAL, StatTestResult, implement
 from ._binning import discrete_counts
@@ -42,7 +43,7 @@ def z(reference, current, column_type=CATEGORICAL, threshold=0.05, *, presorted=
     p2 = float(n2 - cur[0]) / n2
     pooled = float(p1 * n1 + p2 * n2) / (n1 + n2)
     stat = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
-    p = float(2 * (1 - special.ndtr(np.abs(stat))))
+    p = float(2 * (1 - tails.ndtr(float(np.abs(stat)))))
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(stat))
 
 
