@@ -32,8 +32,9 @@ _LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)")
 
 def make_inputs(folder: str) -> dict:
     """Small inputs for every command path. 5,000 rows: above Evidently's 1,000-row switch, so the
-    drift check chooses its large-sample default tests (wasserstein, jensenshannon), which need no
-    scipy.stats; the work itself stays negligible."""
+    drift check chooses its large-sample default tests (wasserstein, jensenshannon); 400 and 300
+    rows for the small-sample ones (ks, chisquare, z). Neither needs scipy; the work itself stays
+    negligible."""
     import numpy as np
     import pandas as pd
 
@@ -44,9 +45,12 @@ def make_inputs(folder: str) -> dict:
         "x": rng.normal(shift, 1, n), "y": rng.exponential(1, n), "c": rng.choice(["a", "b", "c"], n),
         "label": rng.integers(0, 2, n), "score": rng.random(n), "ts": ts,
     })
-    paths = {name: os.path.join(folder, f"{name}.parquet") for name in ("ref", "cur")}
+    paths = {name: os.path.join(folder, f"{name}.parquet") for name in ("ref", "cur", "small_ref", "small_cur")}
     frame(0.0).to_parquet(paths["ref"])
     frame(0.5).to_parquet(paths["cur"])
+    # at most 1,000 rows a side: Evidently's small-sample defaults (ks, chisquare, z)
+    frame(0.0).iloc[:400].to_parquet(paths["small_ref"])
+    frame(0.5).iloc[:300].to_parquet(paths["small_cur"])
     events = pd.DataFrame({"arm": rng.choice(["control", "treatment"], 2000), "converted": rng.integers(0, 2, 2000)})
     paths["events"] = os.path.join(folder, "events.parquet")
     events.to_parquet(paths["events"])
@@ -63,6 +67,8 @@ def command_paths(p: dict) -> dict:
         "validate": ["validate", p["config"]],
         "methods": ["methods"],
         "drift (rows, default tests)": ["drift", p["ref"], p["cur"], "--exclude", "ts", "--no-history"],
+        "drift (small files: ks, chisquare, z)": ["drift", p["small_ref"], p["small_cur"], "--exclude", "ts",
+                                                  "--no-history"],
         "drift --window 1D": ["drift", p["ref"], p["cur"], "--timestamp", "ts", "--window", "1D", "--no-history"],
         "drift (against a profile)": ["drift", p["profile"], p["cur"], "--exclude", "ts", "--no-history"],
         "perf": ["perf", p["cur"], "--task", "binary", "--target", "label", "--proba", "score", "--no-history"],
