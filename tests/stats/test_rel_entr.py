@@ -30,7 +30,7 @@ def exact_distance(a, b) -> float:
     m = [(x + y) / 2 for x, y in zip(p, q)]
     js = sum((x * (x / y).ln() for x, y in zip(p, m) if x > 0), Decimal(0))
     js += sum((x * (x / y).ln() for x, y in zip(q, m) if x > 0), Decimal(0))
-    return float((js / 2).sqrt())
+    return float(max(js / 2, Decimal(0)).sqrt())  # identical shares: a rounding below zero is zero
 
 
 @settings(max_examples=300, deadline=None)
