@@ -18,7 +18,8 @@ from mlmon.stats import univariate as U
 from mlmon.stats.calibration import (Calibration, CalibrationCache, NullScores, batch_scorer, calibrate, crosses,
                                      holdout_size, noise_floor, null_scores, scorer, seed_for, size_bucket,
                                      window_scorer)
-from mlmon.stats.calibration import _score_positions
+from mlmon.errors import MlmonError
+from mlmon.stats.calibration import _score_positions, chunk_count, quantile_interval
 from mlmon.stats.univariate.wasserstein import wasserstein_to_reference
 
 COUNT_TESTS = ["psi", "chisquare", "z", "kl_div", "hellinger", "jensenshannon"]
@@ -326,3 +327,300 @@ def test_wasserstein_kernel_agrees_with_the_reference_form():
     prep = SortedReference(ref)
     assert wasserstein_to_reference(prep, x) == pytest.approx(
         U.get("wasserstein")(ref, x, "numerical", presorted=True).score * max(prep.std, 0.001), rel=1e-12)
+
+
+# ------------------------------------------------------------------------------ sizes, rules, errors
+
+
+def test_size_groups_tile_the_window_sizes():
+    # every size in exactly one group, groups consecutive, at most 5 % wide (1.05 grid)
+    expected_lo = 1
+    for n in range(1, 5000):
+        lo, hi = size_bucket(n)
+        assert lo <= n <= hi and hi <= max(lo, lo * 1.05)
+        if n == expected_lo:
+            assert lo == n
+        if n == hi:
+            expected_lo = hi + 1
+    assert [size_bucket(n) for n in (1, 2, 20, 39, 40, 62)] == [(1, 1), (2, 2), (20, 20), (39, 40), (39, 40), (61, 63)]
+
+
+def test_a_window_size_below_one_is_refused():
+    with pytest.raises(ValueError, match="^window size must be positive$"):
+        size_bucket(0)
+
+
+def test_chunks_of_a_reference():
+    assert chunk_count(100, 30) == 3 and chunk_count(100, 0) == 0 and chunk_count(90, 30) == 3
+
+
+def test_drift_rules_explicit_unknown_and_missing():
+    ref = np.sort(np.random.default_rng(20).normal(size=400))
+    pools = {"random": NullScores(np.arange(1.0, 20.0), "random", 20)}
+    w = U.get("wasserstein")
+    assert calibrate(ref, w, "numerical", 20, false_alarm_rate=0.1, pools=pools, rule=">").rule == ">"
+    with pytest.raises(ValueError, match=r"^unknown drift rule '=>'$"):
+        calibrate(ref, w, "numerical", 20, false_alarm_rate=0.1, pools=pools, rule="=>")
+    with pytest.raises(ValueError, match=r"^pass rule= \('>=', '>', '<' or '<='\) for a test that is not a StatTest$"):
+        calibrate(ref, w.func, "numerical", 20, false_alarm_rate=0.1, pools=pools)
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.5, -0.1, "0.1"])
+def test_a_bad_rate_is_refused_with_what_where_and_todo(rate):
+    with pytest.raises(MlmonError) as e:
+        CalibrationCache(false_alarm_rate=rate)
+    assert (e.value.what, e.value.where, e.value.todo) == (
+        f"false-alarm rate must lie strictly between 0 and 0.5, got {rate!r}", "false_alarm_rate",
+        "use e.g. 0.01 (one false alarm per column in 100 windows)")
+
+
+def test_an_unknown_method_is_refused_with_what_where_and_todo():
+    ref = np.sort(np.random.default_rng(21).normal(size=400))
+    with pytest.raises(MlmonError) as e:
+        calibrate(ref, U.get("wasserstein"), "numerical", 20, false_alarm_rate=0.1, method="sometimes")
+    assert (e.value.what, e.value.where, e.value.todo) == (
+        "unknown calibration method 'sometimes'", "calibration.method", "use auto, random, contiguous or both")
+
+
+def test_quantile_interval_by_hand():
+    # ranks B q -+ 1.96 sqrt(B q (1 - q)), minus one for 0-based order statistics (hand)
+    assert quantile_interval(np.arange(1000.0), 0.9) == (880.0, 918.0)   # half 18.59
+    assert quantile_interval(np.arange(20.0), 0.05) == (0.0, 2.0)        # half 1.91, lower end clipped at 0
+    assert quantile_interval(np.arange(20.0), 0.95) == (16.0, 19.0)      # upper end clipped at B - 1
+    assert quantile_interval(np.arange(19.0), 0.9) == (13.0, 18.0)       # half 2.563
+
+
+# ------------------------------------------------------------------------------ calibrate on given pools
+
+
+def _ref():
+    return np.sort(np.random.default_rng(22).normal(size=400))
+
+
+def test_calibrate_on_one_pool_every_field_by_hand():
+    # B = 19, R = 0.1: m = 2, threshold 18 flags 18 and 19: achieved 2/20; ci (14, 19) (quantile_interval
+    # at 0.9: ranks 13 and 18), standard error 5 / 3.92
+    pools = {"random": NullScores(np.arange(1.0, 20.0), "random", 20)}
+    cal = calibrate(_ref(), U.get("wasserstein"), "numerical", 20, false_alarm_rate=0.1, pools=pools)
+    assert cal == Calibration(threshold=18.0, rule=">=", false_alarm_rate=0.1, achieved_rate=0.1, method="random",
+                              draws=19, standard_error=5 / 3.92, ci=(14.0, 19.0), min_window_size=20,
+                              max_window_size=20, per_method={"random": 18.0})
+    low = calibrate(_ref(), U.get("ks"), "numerical", 20, false_alarm_rate=0.1, pools=pools)
+    # p-values (<=): flag at most 2 draws: threshold 2 flags 1 and 2; ci at q = 0.1: ranks 0 and 4
+    assert (low.threshold, low.rule, low.achieved_rate, low.ci) == (2.0, "<=", 0.1, (1.0, 5.0))
+    assert low.standard_error == pytest.approx(4 / 3.92, rel=1e-15)
+
+
+def test_calibrate_on_two_pools_takes_the_more_conservative_threshold():
+    pools = {"random": NullScores(np.arange(1.0, 20.0), "random", 20),
+             "contiguous": NullScores(np.arange(1.0, 20.0) + 0.5, "contiguous", 20)}
+    up = calibrate(_ref(), U.get("wasserstein"), "numerical", 20, false_alarm_rate=0.1, method="both", pools=pools)
+    # distances: the higher threshold (18.5); achieved is the larger share over the pools:
+    # random flags 19 only (1/20), contiguous flags 18.5 and 19.5 (2/20)
+    assert (up.threshold, up.method, up.draws, up.achieved_rate) == (18.5, "both", 38, 0.1)
+    assert up.per_method == {"random": 18.0, "contiguous": 18.5}
+    assert up.ci == (14.5, 19.5)
+    down = calibrate(_ref(), U.get("ks"), "numerical", 20, false_alarm_rate=0.1, method="both", pools=pools)
+    # p-values: the lower threshold (2.0 from random, 2.5 from contiguous)
+    assert (down.threshold, down.per_method, down.achieved_rate) == (2.0, {"random": 2.0, "contiguous": 2.5}, 0.1)
+    assert down.ci == (1.0, 5.0)
+
+
+def test_too_few_pooled_draws_are_refused_by_calibrate_with_the_count():
+    # 18 draws: floor(0.05 * 19) = 0 draws may be flagged; 19 draws are enough (floor(0.05 * 20) = 1)
+    pools = {"random": NullScores(np.arange(1.0, 19.0), "random", 20)}
+    with pytest.raises(MlmonError) as e:
+        calibrate(_ref(), U.get("wasserstein"), "numerical", 20, false_alarm_rate=0.05, pools=pools)
+    assert (e.value.what, e.value.where, e.value.todo) == (
+        "18 random draws cannot set a false-alarm rate of 0.05", "false_alarm_rate",
+        "use at least 19 draws, a higher rate, or another method")
+    ok = calibrate(_ref(), U.get("wasserstein"), "numerical", 20, false_alarm_rate=0.05,
+                   pools={"random": NullScores(np.arange(1.0, 20.0), "random", 20)})
+    assert ok.threshold == 19.0
+
+
+@pytest.mark.parametrize("chunks, method", [(9, "both"), (8, "random")])
+def test_auto_uses_chunks_once_there_are_one_over_r_minus_one_of_them(chunks, method):
+    # R = 0.1: C + 1 >= 10 chunks of the group's size
+    rng = np.random.default_rng(23)
+    n = 20
+    raw = rng.normal(size=chunks * n + 7)
+    if 2 * n > raw.size:
+        pytest.skip("reference too small")
+    cal = calibrate(raw, U.get("wasserstein"), "numerical", n, false_alarm_rate=0.1, draws=19,
+                    time_order=np.arange(raw.size))
+    assert cal.method == method
+
+
+def test_explicit_methods():
+    raw = np.random.default_rng(24).normal(size=600)
+    order = np.arange(raw.size)
+    w = U.get("wasserstein")
+    assert calibrate(raw, w, "numerical", 20, false_alarm_rate=0.1, draws=19, method="both", time_order=order).method == "both"
+    c = calibrate(raw, w, "numerical", 20, false_alarm_rate=0.1, draws=19, method="contiguous", time_order=order)
+    assert c.method == "contiguous" and list(c.per_method) == ["contiguous"]
+
+
+def test_calibrate_defaults_are_200_draws_seed_0_auto_and_an_unsorted_reference():
+    raw = np.random.default_rng(25).normal(size=1000)
+    w = U.get("wasserstein")
+    got = calibrate(raw, w, "numerical", 20)
+    lo, _ = size_bucket(20)
+    pool = null_scores(np.sort(raw), w, "numerical", lo, draws=200, method="random", seed=0, presorted=True)
+    assert got == calibrate(raw, w, "numerical", 20, false_alarm_rate=0.01, pools={"random": pool})
+    assert got.draws == 200
+
+
+def test_calibrate_draws_categorical_pools_as_categorical():
+    codes = np.random.default_rng(26).integers(0, 4, 600)
+    psi = U.get("psi")
+    got = calibrate(codes, psi, "categorical", 20, false_alarm_rate=0.1, draws=19, seed=4)
+    pool = null_scores(codes, psi, "categorical", 20, draws=19, method="random", seed=4)
+    assert got == calibrate(codes, psi, "categorical", 20, false_alarm_rate=0.1, pools={"random": pool})
+
+
+# ------------------------------------------------------------------------------ null scores
+
+
+def _key_rng(seed, method, n):
+    # the documented stream: seed (or seed tuple), crc32 of the method, the window size
+    key = list(seed) if isinstance(seed, (list, tuple)) else [int(seed)]
+    return np.random.default_rng(key + [zlib.crc32(method.encode()), int(n)])
+
+
+def _score(test, ct, values, idx_window, keep):
+    return float(test(values[keep], values[np.sort(idx_window)], ct, presorted=True).score)
+
+
+def test_random_draws_are_n_distinct_rows_against_the_rest():
+    values = np.sort(np.random.default_rng(27).normal(size=300))
+    w = U.get("wasserstein")
+    rng = _key_rng(5, "random", 20)
+    expected = []
+    for _ in range(30):
+        idx = rng.choice(300, 20, replace=False)
+        keep = np.ones(300, dtype=bool)
+        keep[idx] = False
+        expected.append(_score(w, "numerical", values, idx, keep))
+    got = null_scores(values, w, "numerical", 20, draws=30, seed=5, presorted=True)
+    assert (got.method, got.n) == ("random", 20)
+    assert got.scores == pytest.approx(np.sort(expected), rel=1e-12)
+    # the defaults: random draws with seed 0
+    again = null_scores(values, w, "numerical", 20, draws=30, presorted=True)
+    np.testing.assert_array_equal(again.scores, null_scores(values, w, "numerical", 20, draws=30, method="random",
+                                                            seed=0, presorted=True).scores)
+
+
+def test_fast_random_draws_come_from_a_held_out_part_against_the_rest():
+    N, n, draws = 4000, 20, 700
+    values = np.sort(np.random.default_rng(28).normal(size=N))
+    w = U.get("wasserstein")
+    rng = _key_rng(6, "random", n)
+    held = np.sort(rng.choice(N, min(N // 2, max(50 * n, 10_000)), replace=False))  # holdout_size: 2000
+    keep = np.ones(N, dtype=bool)
+    keep[held] = False
+    per = held.size // n
+    rows = np.concatenate([rng.permutation(held.size)[:per * n].reshape(per, n) for _ in range(-(-draws // per))])[:draws]
+    expected = [_score(w, "numerical", values, held[r], keep) for r in rows]
+    got = null_scores(values, w, "numerical", n, draws=draws, seed=6, presorted=True, fast=True)
+    assert got.scores.size == draws
+    assert got.scores == pytest.approx(np.sort(expected), rel=1e-9)
+
+
+def test_fast_count_draws_match_the_test_and_a_bare_function_is_probed_at_0_05():
+    N, n = 2000, 20
+    codes = np.sort(np.random.default_rng(29).integers(0, 5, N))
+    psi = U.get("psi")
+    fast = null_scores(codes, psi, "categorical", n, draws=40, seed=1, presorted=True, fast=True)
+    rng = _key_rng(1, "random", n)
+    held = np.sort(rng.choice(N, N // 2, replace=False))
+    keep = np.ones(N, dtype=bool)
+    keep[held] = False
+    per = held.size // n
+    rows = rng.permutation(held.size)[:per * n].reshape(per, n)[:40]
+    assert fast.scores == pytest.approx(np.sort([_score(psi, "categorical", codes, held[r], keep) for r in rows]),
+                                        rel=1e-12)
+    bare = null_scores(codes, psi.func, "categorical", n, draws=10, seed=1, presorted=True)
+    assert bare.scores == pytest.approx(null_scores(codes, psi, "categorical", n, draws=10, seed=1, presorted=True).scores,
+                                        rel=1e-15)
+
+
+def test_the_fast_path_needs_twenty_windows_in_the_reference():
+    w = U.get("wasserstein")
+    values = np.sort(np.random.default_rng(30).normal(size=400))
+    slow = null_scores(values, w, "numerical", 20, draws=30, seed=2, presorted=True)
+    at = null_scores(values, w, "numerical", 20, draws=30, seed=2, presorted=True, fast=True)   # N = 20 n: fast
+    assert not np.array_equal(at.scores, slow.scores)
+    below = null_scores(values, w, "numerical", 21, draws=30, seed=2, presorted=True, fast=True)  # N < 20 n: exact
+    np.testing.assert_array_equal(below.scores, null_scores(values, w, "numerical", 21, draws=30, seed=2,
+                                                            presorted=True).scores)
+
+
+def _contiguous_expected(values, test, ct, n, draws, seed):
+    N = values.size
+    rng = _key_rng(seed, "contiguous", n)
+    C = N // n
+    if C > draws:
+        starts = np.sort(rng.choice(C, draws, replace=False)) * n
+    else:
+        starts = int(rng.integers(0, N - C * n + 1)) + np.arange(C) * n
+    out = []
+    for s in starts:
+        keep = np.ones(N, dtype=bool)
+        keep[s:s + n] = False
+        out.append(_score(test, ct, values, np.arange(s, s + n), keep))
+    return np.sort(out)
+
+
+@pytest.mark.parametrize("N, draws", [(407, 10), (407, 20), (407, 30)])
+def test_contiguous_chunks_are_runs_of_n_rows_in_time_order(N, draws):
+    # 407 rows hold C = 20 chunks of 20 (7 rows to spare): C > draws samples chunks, C <= draws
+    # takes all of them from a random offset
+    values = np.random.default_rng(31).normal(size=N)   # in time order, not sorted
+    order = np.argsort(values, kind="stable")
+    w = U.get("wasserstein")
+    got = null_scores(values, w, "numerical", 20, draws=draws, method="contiguous", seed=3, time_order=np.arange(N))
+    # chunk scores depend only on which time positions are in the window: score them on the raw values
+    expected = _contiguous_expected(values, w, "numerical", 20, draws, 3)
+    assert got.method == "contiguous" and got.scores.size == min(draws, 20)
+    assert got.scores == pytest.approx(expected, rel=1e-9)
+    assert order.size == N
+
+
+def test_contiguous_chunks_need_a_time_order():
+    with pytest.raises(ValueError, match="^contiguous chunks need time_order$"):
+        null_scores(_ref(), U.get("wasserstein"), "numerical", 20, method="contiguous", presorted=True)
+
+
+@pytest.mark.parametrize("N, n, ok", [(10, 5, True), (11, 5, True), (10, 6, False), (10, 2, True), (10, 1, False)])
+def test_window_sizes_from_two_rows_to_half_the_reference(N, n, ok):
+    values = np.arange(float(N))
+    w = U.get("wasserstein")
+    if ok:
+        assert null_scores(values, w, "numerical", n, draws=5, presorted=True).scores.size == 5
+    else:
+        with pytest.raises(MlmonError) as e:
+            null_scores(values, w, "numerical", n, draws=5, presorted=True)
+        assert (e.value.what, e.value.where, e.value.todo) == (
+            f"cannot calibrate windows of {n} rows on a reference of {N} rows", "window",
+            f"calibration needs windows of 2 to {N // 2} rows (at most half the reference)")
+
+
+def test_fast_contiguous_chunks_against_the_reference_without_them():
+    # 100 chunks fit in half of 4000 rows of 20: the fast path drops them all from one comparison set
+    N, n, draws = 4000, 20, 150
+    values = np.random.default_rng(32).normal(size=N)
+    w = U.get("wasserstein")
+    got = null_scores(values, w, "numerical", n, draws=draws, method="contiguous", seed=4, time_order=np.arange(N),
+                      fast=True)
+    rng = _key_rng(4, "contiguous", n)
+    starts = np.sort(rng.choice(N // n, draws, replace=False)) * n
+    room = N // (2 * n)
+    starts = np.sort(rng.choice(starts, room, replace=False))
+    keep = np.ones(N, dtype=bool)
+    for s in starts:
+        keep[s:s + n] = False
+    expected = [float(w(np.sort(values[keep]), np.sort(values[s:s + n]), "numerical", presorted=True).score)
+                for s in starts]
+    assert got.scores.size == room
+    assert got.scores == pytest.approx(np.sort(expected), rel=1e-9)
