@@ -94,3 +94,17 @@ def test_from_summary_on_category_counts_is_the_distance_of_the_counts():
     assert r.score == pytest.approx(0.18390779094047432, rel=1e-12)
     assert r.drifted is True and r.approximate is False
     assert js.from_summary(np.array([2, 2]), np.array([1, 3]), "categorical", 0.2).drifted is False
+
+
+def test_terms_of_float32_shares_are_computed_in_double_precision():
+    p32 = np.array([0.1000001, 0.2999999, 0.6], dtype=np.float32)
+    q32 = np.array([0.1000002, 0.2999998, 0.6], dtype=np.float32)
+    p, q = p32.astype(np.float64), q32.astype(np.float64)
+    m = (p + q) / 2
+    expected = rel_entr(p, m) + rel_entr(q, m)
+    got = js_terms(p32, q32)
+    assert got.dtype == np.float64
+    assert got == pytest.approx(expected, rel=1e-6, abs=1e-18)
+    got_q = js_terms(p, q32)
+    assert got_q == pytest.approx(expected, rel=1e-6, abs=1e-18)
+    assert js_terms(p32, q) == pytest.approx(expected, rel=1e-6, abs=1e-18)

@@ -230,3 +230,20 @@ def test_exact_binomial_bounds_at_the_edges():
     assert two_sample.one_sided_rate_below(0, 100, 0.01) == pytest.approx(0.99 ** 100, rel=1e-12)
     assert two_sample.one_sided_rate_above(0, 100, 0.01) == 1.0
     assert two_sample.one_sided_rate_above(1, 100, 0.01) == pytest.approx(1 - 0.99 ** 100, rel=1e-12)
+
+
+def test_relative_lift_of_an_infinite_ratio_with_an_exact_control_is_undefined_without_a_warning():
+    # ratio inf, var_c 0: inf² * 0 is nan, so the interval is (nan, nan); no RuntimeWarning
+    lift, (lo, hi) = two_sample.relative_lift(1e-300, 0.0, 1e300, 1e-4)
+    assert lift == math.inf and math.isnan(lo) and math.isnan(hi)
+
+
+def test_welch_of_float32_samples_is_computed_in_double_precision():
+    rng = np.random.default_rng(12)
+    c32 = (1000.0 + rng.normal(0.0, 0.01, 200)).astype(np.float32)
+    t32 = (1000.0 + rng.normal(0.002, 0.01, 300)).astype(np.float32)
+    c, t = c32.astype(np.float64), t32.astype(np.float64)
+    ref = stats.ttest_ind(t, c, equal_var=False)  # scipy on the same values in float64
+    r = two_sample.welch_t(c32, t32)
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.df == pytest.approx(ref.df, rel=1e-9)
