@@ -118,6 +118,21 @@ def test_batch_scorer_of_a_test_without_a_kernel_calls_the_test_row_by_row():
         assert got.tolist() == [test(ref, w, "numerical", presorted=True).score for w in W]
 
 
+def test_plain_scorers_pass_the_column_type_and_the_threshold():
+    # psi on float category values has no count kernel: the test is called; binned as numbers
+    # 30 values would give other shares than counted as categories
+    rng = np.random.default_rng(40)
+    ref = np.sort(rng.integers(0, 30, 600).astype(np.float64))
+    W = np.sort(rng.integers(0, 30, size=(3, 60)).astype(np.float64), axis=1)
+    psi = U.get("psi")
+    expected = [psi(ref, w, "categorical", presorted=True).score for w in W]
+    assert expected != [psi(ref, w, "numerical", presorted=True).score for w in W]
+    assert batch_scorer(psi, ref, "categorical")(W, 0.1).tolist() == expected
+    assert batch_scorer(psi.func, ref, "categorical")(W, 0.1).tolist() == expected   # a bare function needs the probe
+    assert scorer(psi, ref, "categorical")(W[0], 0.1) == (expected[0], expected[0] >= 0.1)
+    assert scorer(psi.func, ref, "categorical")(W[0], 1e9) == (expected[0], False)
+
+
 def test_batch_scorer_of_psi_on_numbers_bins_them_even_when_they_are_integers():
     # integer values of a numerical column are binned as numbers, not counted as categories
     rng = np.random.default_rng(4)
@@ -236,7 +251,8 @@ def test_default_cache_settings():
 @pytest.mark.parametrize("test_id, column_type", [("wasserstein", "numerical"), ("psi", "categorical")])
 def test_the_cache_calibrates_on_the_pools_null_scores_draws_with_the_column_seed(test_id, column_type):
     raw = _trending()
-    ref = raw if column_type == "numerical" else np.digitize(raw, [0.0, 0.7, 1.4]).astype(np.int64)
+    # 30 categories: binned as numbers they would give other shares than counted as categories
+    ref = raw if column_type == "numerical" else np.digitize(raw, np.linspace(-2.0, 3.5, 29)).astype(np.int64)
     order = np.arange(ref.size)   # ref is in time order, unsorted
     test = U.get(test_id)
     cache = CalibrationCache(false_alarm_rate=0.05, draws=59, seed=3)
@@ -247,7 +263,10 @@ def test_the_cache_calibrates_on_the_pools_null_scores_draws_with_the_column_see
     expected = calibrate(ref, test, column_type, 62, false_alarm_rate=0.05, draws=59, time_order=order, pools=pools)
     assert got == expected
     assert got.method == "both" and got.per_method["contiguous"] != got.per_method["random"]
-    # the cache's noise floor is the larger share over both pools
+    # the cache's noise floor is the larger share over both pools (also on a cache that has drawn nothing yet)
+    fresh = CalibrationCache(false_alarm_rate=0.05, draws=59, seed=3)
+    assert fresh.noise_floor("col", ref, test, column_type, 62, got.per_method["random"], time_order=order) == max(
+        noise_floor(pools[m], got.per_method["random"], U.drift_rule(test)) for m in pools)
     floor = cache.noise_floor("col", ref, test, column_type, 62, got.per_method["random"], time_order=order)
     expected_floor = max(noise_floor(pools[m], got.per_method["random"], U.drift_rule(test)) for m in pools)
     assert floor == expected_floor
@@ -472,7 +491,7 @@ def test_calibrate_defaults_are_200_draws_seed_0_auto_and_an_unsorted_reference(
 
 
 def test_calibrate_draws_categorical_pools_as_categorical():
-    codes = np.random.default_rng(26).integers(0, 4, 600)
+    codes = np.random.default_rng(26).integers(0, 30, 600)
     psi = U.get("psi")
     got = calibrate(codes, psi, "categorical", 20, false_alarm_rate=0.1, draws=19, seed=4)
     pool = null_scores(codes, psi, "categorical", 20, draws=19, method="random", seed=4)

@@ -80,15 +80,18 @@ def test_bad_splits_are_refused_with_the_reason(observed, weights, message):
 
 
 def test_float32_counts_and_weights_are_computed_in_double_precision():
-    # scipy.stats.chisquare on the same values as float64; float32 arithmetic would be off by ~1e-7
-    obs = np.array([4_999_999, 5_200_001], dtype=np.float32)
-    w = np.array([0.3, 0.7], dtype=np.float32)
+    # scipy.stats.chisquare on the same values as float64. The counts sum past 2**24 (a float32
+    # sum rounds it) and the weights' float32 sum differs from their float64 sum.
+    obs = np.array([9_000_001, 9_500_000], dtype=np.float32)
+    w = np.array([0.1, 0.7], dtype=np.float32)
     o64, w64 = obs.astype(np.float64), w.astype(np.float64)
+    assert float(obs.sum()) != o64.sum() and float(w.sum()) != w64.sum()
     ref = stats.chisquare(o64, f_exp=o64.sum() * w64 / w64.sum())
-    r = srm.sample_ratio_mismatch(obs, w)
-    assert r.expected.dtype == np.float64
-    assert r.expected == pytest.approx(o64.sum() * w64 / w64.sum(), rel=1e-15)
-    assert r.statistic == pytest.approx(ref.statistic, rel=1e-12)
+    for o, ww in ((obs, w), (obs, w64), (o64, w)):
+        r = srm.sample_ratio_mismatch(o, ww)
+        assert r.expected.dtype == np.float64
+        assert r.expected == pytest.approx(o64.sum() * w64 / w64.sum(), rel=1e-15)
+        assert r.statistic == pytest.approx(ref.statistic, rel=1e-12)
 
 
 def test_small_positive_weights_are_accepted():
@@ -140,6 +143,13 @@ def test_a_power_barely_above_alpha_needs_the_bracket_lowered():
     assert NormalIndPower().power(0.2, r.exact, 0.05) == pytest.approx(0.055, abs=1e-12)
     assert r.per_arm == math.ceil(r.exact)
     assert NormalIndPower().power(0.2, r.per_arm - 1, 0.05) < 0.055 <= NormalIndPower().power(0.2, r.per_arm, 0.05)
+
+
+def test_a_huge_effect_barely_above_alpha_lowers_the_bracket_below_one_unit():
+    # d = 5, power 0.055: the root is a small fraction of a unit; statsmodels' power there is 0.055
+    r = power.solve_n(5.0, power=0.055)
+    assert NormalIndPower().power(5.0, r.exact, 0.05) == pytest.approx(0.055, abs=1e-12)
+    assert r.exact < 0.01 and r.per_arm == 1
 
 
 def test_a_huge_effect_needs_less_than_one_unit():
