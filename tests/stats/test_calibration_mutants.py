@@ -643,3 +643,73 @@ def test_fast_contiguous_chunks_against_the_reference_without_them():
                 for s in starts]
     assert got.scores.size == room
     assert got.scores == pytest.approx(np.sort(expected), rel=1e-9)
+
+
+def _psi_float_codes(N, seed):
+    """30 category values as floats: no count kernel, and binned as numbers they would differ."""
+    return np.random.default_rng(seed).integers(0, 30, N).astype(np.float64)
+
+
+def test_random_draws_of_a_categorical_test_are_scored_as_categorical():
+    values = np.sort(_psi_float_codes(300, 41))
+    psi = U.get("psi")
+    rng = _key_rng(5, "random", 20)
+    expected = []
+    for _ in range(15):
+        idx = rng.choice(300, 20, replace=False)
+        keep = np.ones(300, dtype=bool)
+        keep[idx] = False
+        expected.append(_score(psi, "categorical", values, idx, keep))
+    got = null_scores(values, psi, "categorical", 20, draws=15, seed=5, presorted=True)
+    assert got.scores == pytest.approx(np.sort(expected), rel=1e-12)
+
+
+def test_fast_random_draws_of_a_categorical_test_are_scored_as_categorical():
+    N, n, draws = 2000, 20, 30
+    values = np.sort(_psi_float_codes(N, 42))
+    psi = U.get("psi")
+    rng = _key_rng(6, "random", n)
+    held = np.sort(rng.choice(N, N // 2, replace=False))
+    keep = np.ones(N, dtype=bool)
+    keep[held] = False
+    per = held.size // n
+    rows = rng.permutation(held.size)[:per * n].reshape(per, n)[:draws]
+    got = null_scores(values, psi, "categorical", n, draws=draws, seed=6, presorted=True, fast=True)
+    assert (got.method, got.n) == ("random", n)
+    assert got.scores == pytest.approx(np.sort([_score(psi, "categorical", values, held[r], keep) for r in rows]),
+                                       rel=1e-12)
+
+
+@pytest.mark.parametrize("test_id, column_type", [("psi", "categorical"), ("chisquare", "categorical")])
+def test_fast_contiguous_chunks_of_a_categorical_test(test_id, column_type):
+    N, n, draws = 4000, 20, 150
+    raw = _psi_float_codes(N, 43)
+    values = raw if test_id == "psi" else raw.astype(np.int64)
+    test = U.get(test_id)
+    got = null_scores(values, test, column_type, n, draws=draws, method="contiguous", seed=4, time_order=np.arange(N),
+                      fast=True)
+    rng = _key_rng(4, "contiguous", n)
+    starts = np.sort(rng.choice(N // n, draws, replace=False)) * n
+    starts = np.sort(rng.choice(starts, N // (2 * n), replace=False))
+    keep = np.ones(N, dtype=bool)
+    for s in starts:
+        keep[s:s + n] = False
+    expected = [float(test(np.sort(values[keep]), np.sort(values[s:s + n]), column_type, presorted=True).score)
+                for s in starts]
+    assert (got.method, got.n) == ("contiguous", n)
+    assert got.scores == pytest.approx(np.sort(expected), rel=1e-9)
+
+
+def test_null_scores_defaults_and_an_unknown_method():
+    values = np.sort(np.random.default_rng(44).normal(size=1000))
+    w = U.get("wasserstein")
+    assert null_scores(values, w, "numerical", 20, presorted=True).scores.size == 200
+    with pytest.raises(ValueError, match="^unknown method 'sometimes'$"):
+        null_scores(values, w, "numerical", 20, method="sometimes", presorted=True)
+
+
+def test_no_scores_flag_nothing_and_too_few_draws_name_their_count():
+    from mlmon.stats.calibration import flagged_share, threshold_from_scores
+    assert np.isnan(flagged_share(np.array([]), 0.1, ">="))
+    with pytest.raises(ValueError, match="^5 draws cannot set a false-alarm rate of 0.1$"):
+        threshold_from_scores(np.arange(5.0), ">=", 0.1)
