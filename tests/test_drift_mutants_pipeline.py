@@ -214,7 +214,8 @@ def test_an_embedding_takes_the_method_asked_for_when_it_applies_to_embeddings_e
     cur = pd.DataFrame(rng.normal(size=(300, 2)), columns=["v_0", "v_1"]).assign(x=rng.normal(size=300))
 
     def methods(frame_r, frame_c, **options):
-        return {n: c.method for n, c in _drift(frame_r, frame_c, DriftOptions(embedding=["v_"], **options)).columns.items()}
+        r = _drift(frame_r, frame_c, DriftOptions(embedding=["v_"], **options))
+        return {n: c.method for n, c in r.columns.items()}
 
     assert methods(ref, cur, method="mmd_linear") == {"v_": "mmd_linear", "x": "ks"}
     assert methods(ref, cur, method="wasserstein") == {"v_": "mmd", "x": "wasserstein"}
@@ -228,3 +229,9 @@ def test_exactly_twenty_new_categories_are_all_listed_with_no_more():
     r = _drift(ref, cur, DriftOptions(categorical=["c"]))
     assert r.warnings == ["c: 20 categories only in current (n00, n01, n02, n03, n04, ...; 20 rows)"]
     assert r.columns["c"].new_categories == [f"n{i:02d}" for i in range(20)]
+
+
+def test_a_single_drifted_feature_is_dataset_drift():
+    ref = pd.DataFrame({"a": np.arange(40.0)})
+    r = _drift(ref, ref + 100.0)  # every current value above every reference one: ks p-value far below 0.05
+    assert (r.n_columns, r.n_drifted, r.drift_share, r.dataset_drift, r.severity) == (1, 1, 1.0, True, "critical")
