@@ -235,3 +235,15 @@ def test_a_single_drifted_feature_is_dataset_drift():
     ref = pd.DataFrame({"a": np.arange(40.0)})
     r = _drift(ref, ref + 100.0)  # every current value above every reference one: ks p-value far below 0.05
     assert (r.n_columns, r.n_drifted, r.drift_share, r.dataset_drift, r.severity) == (1, 1, 1.0, True, "critical")
+
+
+def test_a_method_that_cannot_take_a_column_gives_scipys_reason():
+    # scipy's anderson_ksamp refuses a sample with one distinct value, in these words
+    ref = pd.DataFrame({"k": np.full(100, 3.0), "x": np.arange(100.0)})
+    r = _drift(ref, ref.copy(), DriftOptions(method="anderson"))
+    assert r.skipped == {"k": "anderson cannot be computed here: anderson_ksamp needs more than one distinct observation"}
+    with pytest.raises(MlmonError) as exc:
+        _drift(ref, ref.copy(), DriftOptions(column_methods={"k": "anderson"}))
+    assert exc.value.line() == (
+        "mlmon: error: anderson cannot be computed for column 'k': anderson_ksamp needs more than one distinct "
+        "observation (drift method); choose another method for it, e.g. --column-method k=z")
