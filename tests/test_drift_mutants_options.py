@@ -128,3 +128,22 @@ def test_an_unknown_method_names_the_known_ones(fields):
 
     assert _line(**fields) == ("mlmon: error: unknown drift method 'nope' (options); use one of: "
                                + ", ".join(catalog.ids()))
+
+
+def _config(**parts):
+    return {"version": 1, "model": {"name": "m"}, **parts}
+
+
+EMPTY = {"numerical": [], "categorical": [], "exclude": [], "column_methods": {}, "column_thresholds": {}}
+
+
+def test_each_calibration_and_segment_setting_is_taken_only_where_the_file_sets_it():
+    # a rate alone leaves calibration's on/off to the caller; segments by alone keeps the default
+    # minimum and rate; missing segment columns are listed together, their ":k" cut off
+    values, warnings = options_from_config(
+        _config(drift={"calibration": {"false_alarm_rate": 0.02}}, segments={"by": ["c", "g1:2", "g2"]}), ["c"])
+    assert values == {**EMPTY, "false_alarm_rate": 0.02, "segment_by": ["c"]}
+    assert warnings == ["config segments.by not in the data, ignored: g1, g2"]
+    assert options_from_config(_config(segments={"min_rows": 50}), ["c"])[0] == {**EMPTY, "segment_min_rows": 50}
+    assert options_from_config(_config(segments={"false_discovery_rate": 0.1}), ["c"])[0] == {**EMPTY,
+                                                                                              "segment_fdr": 0.1}

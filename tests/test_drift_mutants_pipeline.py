@@ -173,3 +173,77 @@ def test_no_testable_feature_is_a_warning():
 def test_the_result_does_not_depend_on_the_number_of_threads(workers):
     ref, cur = _three()
     assert _drift(ref, cur, DriftOptions(workers=workers)).to_dict() == _drift(ref, cur).to_dict()
+
+
+def test_multivariate_is_mmd_on_the_complete_rows_of_every_numerical_feature():
+    # a nullable integer column counts as numbers: its missing rows are dropped with the others';
+    # the result is mmd_test's own on the same arrays, with the gamma asked for
+    from mlmon.stats.mmd import mmd_test
+
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"a": rng.normal(0, 1, 40), "b": pd.array([1, 2, None, 4] * 10, dtype="Int64"),
+                        "c": ["x", "y"] * 20})
+    cur = pd.DataFrame({"a": rng.normal(0.5, 1, 40), "b": pd.array([2, 3, 4, None] * 10, dtype="Int64"),
+                        "c": ["x", "y"] * 20})
+    mv = _drift(ref, cur, DriftOptions(multivariate="mmd", mmd_gamma=0.5, numerical=["b"])).multivariate
+    x, y = (f[["a", "b"]].astype(float).dropna().to_numpy() for f in (ref, cur))
+    assert (len(x), len(y)) == (30, 30)
+    assert mv == {"method": "mmd", "columns": ["a", "b"], **mmd_test(x, y, gamma=0.5).to_dict()}
+    assert mv["gamma"] == 0.5 and mv["n_reference"] == 30
+
+
+def test_multivariate_needs_two_complete_rows_on_each_side():
+    full = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7})
+    two = full.copy()
+    two.loc[2:, "b"] = np.nan  # rows 0 and 1 complete
+    one = full.copy()
+    one.loc[1:, "b"] = np.nan
+    skipped = "multivariate MMD skipped: fewer than 2 complete rows on a side"
+    for ref, cur, runs in ((two, two, True), (one, full, False), (full, one, False)):
+        r = _drift(ref, cur, DriftOptions(multivariate="mmd"))
+        assert (r.multivariate is not None, skipped in r.warnings) == (runs, not runs)
+        if runs:
+            assert (r.multivariate["n_reference"], r.multivariate["n_current"]) == (2, 2)
+
+
+def test_an_embedding_takes_the_method_asked_for_when_it_applies_to_embeddings_else_the_automatic_one():
+    # the automatic choice (mlmon.stats.embedding.choose_method): mmd up to 5000 rows a side,
+    # then mmd_linear below 16 dimensions
+    rng = np.random.default_rng(2)
+    ref = pd.DataFrame(rng.normal(size=(300, 2)), columns=["v_0", "v_1"]).assign(x=rng.normal(size=300))
+    cur = pd.DataFrame(rng.normal(size=(300, 2)), columns=["v_0", "v_1"]).assign(x=rng.normal(size=300))
+
+    def methods(frame_r, frame_c, **options):
+        r = _drift(frame_r, frame_c, DriftOptions(embedding=["v_"], **options))
+        return {n: c.method for n, c in r.columns.items()}
+
+    assert methods(ref, cur, method="mmd_linear") == {"v_": "mmd_linear", "x": "ks"}
+    assert methods(ref, cur, method="wasserstein") == {"v_": "mmd", "x": "wasserstein"}
+    big = pd.DataFrame(rng.normal(size=(5001, 2)), columns=["v_0", "v_1"])
+    assert methods(big, big.copy()) == {"v_": "mmd_linear"}
+
+
+def test_exactly_twenty_new_categories_are_all_listed_with_no_more():
+    ref = pd.DataFrame({"c": ["a"] * 40})
+    cur = pd.DataFrame({"c": ["a"] * 20 + [f"n{i:02d}" for i in range(20)]})
+    r = _drift(ref, cur, DriftOptions(categorical=["c"]))
+    assert r.warnings == ["c: 20 categories only in current (n00, n01, n02, n03, n04, ...; 20 rows)"]
+    assert r.columns["c"].new_categories == [f"n{i:02d}" for i in range(20)]
+
+
+def test_a_single_drifted_feature_is_dataset_drift():
+    ref = pd.DataFrame({"a": np.arange(40.0)})
+    r = _drift(ref, ref + 100.0)  # every current value above every reference one: ks p-value far below 0.05
+    assert (r.n_columns, r.n_drifted, r.drift_share, r.dataset_drift, r.severity) == (1, 1, 1.0, True, "critical")
+
+
+def test_a_method_that_cannot_take_a_column_gives_scipys_reason():
+    # scipy's anderson_ksamp refuses a sample with one distinct value, in these words
+    ref = pd.DataFrame({"k": np.full(100, 3.0), "x": np.arange(100.0)})
+    r = _drift(ref, ref.copy(), DriftOptions(method="anderson"))
+    assert r.skipped == {"k": "anderson cannot be computed here: anderson_ksamp needs more than one distinct observation"}
+    with pytest.raises(MlmonError) as exc:
+        _drift(ref, ref.copy(), DriftOptions(column_methods={"k": "anderson"}))
+    assert exc.value.line() == (
+        "mlmon: error: anderson cannot be computed for column 'k': anderson_ksamp needs more than one distinct "
+        "observation (drift method); choose another method for it, e.g. --column-method k=z")

@@ -124,3 +124,11 @@ def test_a_side_without_a_row_count_counts_as_zero_rows():
 def test_all_clear_only_when_some_column_was_tested():
     assert recommendations(result([col("a", 0.01, 0.1, False)])) == [CLEAR]
     assert recommendations(result([])) == []
+
+
+def test_six_drifted_name_five_and_count_one_more():
+    # strengths 0.6/0.1 = 6 down to 0.1/0.1 = 1: c0 is the weakest, left unnamed
+    cols = [col(f"c{i}", (i + 1) / 10, 0.1) for i in range(6)]
+    assert recommendations(result(cols))[0] == (
+        INVESTIGATE + "c5 (wasserstein 0.6), c4 (wasserstein 0.5), c3 (wasserstein 0.4), c2 (wasserstein 0.3), "
+                      "c1 (wasserstein 0.2) and 1 more.")

@@ -64,3 +64,25 @@ def test_descriptors_of_a_text_without_letters_and_of_nan():
     assert d["length"].tolist()[0] == 2.0 and np.isnan(d["length"][1])
     assert d["non_letters"][0] == 1.0 and np.isnan(d["oov"][0])
     assert d["non_letters"][2] == pytest.approx(1 / 10) and d["oov"][2] == 0.5
+
+
+def test_a_non_text_value_counts_as_its_string_and_the_index_is_kept():
+    # a float among texts (an object column) is measured as str(1.5) == "1.5": 3 characters, none
+    # a letter, no word; None and NaN stay missing
+    d = descriptors(pd.Series(["ab", 1.5, np.nan, None], index=[10, 20, 30, 40], dtype=object), {"ab"})
+    assert d.index.tolist() == [10, 20, 30, 40]
+    assert d["length"].tolist()[:2] == [2.0, 3.0] and d["length"][[30, 40]].isna().all()
+    assert d["non_letters"].tolist()[:2] == [0.0, 1.0]
+    assert d["oov"].tolist()[0] == 0.0 and np.isnan(d["oov"][20])
+
+
+def test_the_errors_are_one_line_with_what_to_do():
+    num = Table("r", pd.DataFrame({"a": [1.0]}), {"a": "float"})
+    with pytest.raises(MlmonError) as exc:
+        with_text_descriptors(num, num, ["t"])
+    assert exc.value.line() == ("mlmon: error: text names column 't', which is not in the data (r); "
+                                "name a text column both files hold")
+    floats = Table("r", pd.DataFrame({"t": [1.0]}), {"t": "float"})
+    with pytest.raises(MlmonError) as exc:
+        with_text_descriptors(floats, floats, ["t"])
+    assert exc.value.line() == "mlmon: error: text t: column holds float values, not text (r); drop it from text"

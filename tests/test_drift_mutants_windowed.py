@@ -1,0 +1,237 @@
+"""Drift per window, rule by rule, on small tables run in this process: which windows are tested,
+their verdicts and reasons, the warnings word for word, where each threshold came from, the
+calibration summary's figures (the Poisson-binomial dataset alarm rate by hand), each window's
+Wasserstein score as scipy computes it, and the errors (the rules of
+:mod:`mlmon.services.drift.windowed`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binom, wasserstein_distance
+
+from mlmon.errors import MlmonError
+from mlmon.io.tables import Table, _kind
+from mlmon.services.drift import DriftOptions
+from mlmon.services.drift.windowed import dataset_alarm_rate, draws_for, run_two_files, run_windowed, with_fields
+
+
+def _table(path, frame):
+    return Table(path, frame, {c: _kind(frame[c]) for c in frame.columns})
+
+
+def _reference(n=2000):
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=n, freq="h"), "x": rng.normal(0, 1, n),
+                         "c": rng.choice(list("ab"), n)})
+
+
+def _days(counts=(40, 0, 12, 40, 40), shift_from=3):
+    """Rows 10 minutes apart from midnight, day by day; x moves by 3 sd from day ``shift_from``; row 5 has no time."""
+    rng = np.random.default_rng(1)
+    parts = []
+    for d, k in enumerate(counts):
+        t0 = pd.Timestamp("2024-06-01") + pd.Timedelta(days=d)
+        parts.append(pd.DataFrame({"ts": t0 + pd.to_timedelta(np.arange(k) * 600, unit="s"),
+                                   "x": rng.normal(3.0 if d >= shift_from else 0.0, 1, k),
+                                   "c": rng.choice(list("ab"), k)}))
+    cur = pd.concat(parts, ignore_index=True)
+    cur.loc[5, "ts"] = pd.NaT
+    return cur
+
+
+def _windowed(options, ref=None, cur=None):
+    ref = _reference() if ref is None else ref
+    cur = _days() if cur is None else cur
+    return run_windowed(_table("r.parquet", ref), _table("c.parquet", cur), options), ref, cur
+
+
+def test_draws_rest_the_quantile_on_two_draws_and_never_go_below_200():
+    # max(200, ceil(2 / R) - 1)
+    assert [draws_for(r) for r in (0.01, 0.02, 0.0099, 0.004, 0.001)] == [200, 200, 202, 499, 1999]
+
+
+@pytest.mark.parametrize("rates, share, expected", [
+    ([], 0.5, 0.0),
+    ([0.01, 0.01], 0.5, 1 - 0.99 ** 2),                 # at least 1 of 2
+    ([0.1, 0.2, 0.3], 0.5, 0.014 + 0.024 + 0.054 + 0.006),  # at least 2 of 3, each pair and all three by hand
+    ([0.1, 0.2, 0.3], 2 / 3, 0.098),                    # 2/3 of 3 columns is 2, whatever the rounding
+    ([0.1, 0.2, 0.3], 1.0, 0.1 * 0.2 * 0.3),
+    ([0.1, 0.2, 0.3], 1e-9, 1 - 0.9 * 0.8 * 0.7),       # at least one column, never zero
+    ([0.1, 0.2, 0.3], 1e-13, 1 - 0.9 * 0.8 * 0.7),
+    ([0.1] * 10, 0.1 * 3, binom.sf(2, 10, 0.1)),        # 0.30000000000000004 of 10 columns is 3, not 4
+])
+def test_the_dataset_alarm_rate_is_the_chance_that_enough_columns_cross_at_once(rates, share, expected):
+    assert dataset_alarm_rate(rates, share) == pytest.approx(expected, rel=1e-12)
+
+
+def test_with_fields_changes_the_values_and_keeps_where_the_others_came_from():
+    base = DriftOptions().from_fields(threshold=0.2).override(exclude=["a"])
+    out = with_fields(base, exclude=["a", "ts"])
+    assert (out.exclude, out.threshold, out.source("threshold"), out.source("exclude")) == (["a", "ts"], 0.2, "config",
+                                                                                           "flag")
+    assert base.exclude == ["a"]
+
+
+def test_windows_are_tested_from_30_rows_with_their_verdicts_reasons_and_onsets():
+    r, ref, cur = _windowed(DriftOptions().override(timestamp="ts", window="1D"))
+    d = r.to_dict()
+    w = d["windows"]
+    assert [x["n"] for x in w] == [39, 0, 12, 40, 40]  # row 5 (day 1) has no time
+    assert [x["tested"] for x in w] == [True, False, False, True, True]
+    assert [x.get("reason") for x in w] == [None, "no rows", "12 rows, fewer than 30: not tested", None, None]
+    for x in (w[1], w[2]):
+        assert (x["dataset_drift"], x["drift_share"], x["n_drifted"], x["severity"], x["columns"]) == (
+            None, None, None, None, {})
+    assert [(x["n_drifted"], x["drift_share"], x["dataset_drift"], x["severity"]) for x in (w[0], w[3], w[4])] == [
+        (0, 0.0, False, "healthy"), (1, 0.5, True, "degraded"), (1, 0.5, True, "degraded")]
+    # each window's x against the whole reference, as Evidently scores it (scipy's distance over the
+    # reference's standard deviation); the verdict follows ">="
+    rows = [cur["ts"].notna() & (cur["ts"].dt.day == day) for day in (1, 4, 5)]
+    for x, keep in zip((w[0], w[3], w[4]), rows):
+        col = x["columns"]["x"]
+        assert col["score"] == pytest.approx(wasserstein_distance(ref["x"], cur.loc[keep, "x"]) / np.std(ref["x"]),
+                                             rel=1e-12)
+        assert (col["method"], col["threshold_source"]) == ("wasserstein", "calibrated")
+        assert col["drifted"] == (col["score"] >= col["threshold"])
+    assert [x["columns"]["x"]["drifted"] for x in (w[0], w[3], w[4])] == [False, True, True]
+    assert d["onsets"] == {"x": "2024-06-04T00:00:00", "c": None}
+    assert {k: d["current"][k] for k in ("timestamp", "window", "windows", "zone", "missing_timestamps")} == {
+        "timestamp": "ts", "window": "1D", "windows": 5, "zone": None, "missing_timestamps": 1}
+    assert d["warnings"] == ["1 current row(s) have no 'ts' timestamp: counted in the whole period, in no window",
+                             "2 of 5 windows not tested (1 empty, 1 under 30 rows)"]
+    assert set(d["columns"]) == {"x", "c"}  # the timestamp is never tested
+
+
+def test_the_calibration_summary_adds_up_from_each_columns_rate():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D"))
+    cal = r.to_dict()["calibration"]
+    assert (cal["enabled"], cal["false_alarm_rate"], cal["draws"]) == (True, 0.01, 200)
+    assert cal["threshold_sources"] == {"calibrated": 6}  # 3 tested windows x 2 columns
+    rates = cal["column_false_alarm_rate"]
+    assert set(rates) == {"x", "c"}
+    assert rates == {c: max(x["achieved_rate"] for x in cal["columns"][c]) for c in ("x", "c")}
+    rx, rc = rates["x"], rates["c"]
+    # drift share 0.5 of 2 columns: one column crossing is a dataset alarm
+    assert cal["expected_false_alarms_per_30_windows"] == pytest.approx(30 * (1 - (1 - rx) * (1 - rc)), rel=1e-12)
+    assert cal["expected_column_false_alarms_per_30_windows"] == pytest.approx(30 * (rx + rc), rel=1e-12)
+    for c in ("x", "c"):
+        thresholds = {w["columns"][c]["threshold"] for w in r.windows if w["tested"]}
+        assert thresholds == {cal["columns"][c][0]["threshold"]}  # 39 and 40 rows: one size group
+    # windows of 40 and 60 rows: two size groups, two calibrations; a column's rate is the larger
+    two, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D"), cur=_days(counts=(41, 60)))
+    cal = two.to_dict()["calibration"]
+    assert [len(cal["columns"][c]) for c in ("x", "c")] == [2, 2]
+    assert cal["column_false_alarm_rate"] == {c: max(x["achieved_rate"] for x in cal["columns"][c]) for c in ("x", "c")}
+
+
+def test_a_fixed_threshold_is_kept_and_its_chance_crossings_are_measured():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", threshold=0.05),
+                        cur=_days(counts=(35, 40, 60)))
+    d = r.to_dict()
+    for w in d["windows"]:
+        assert {(c["threshold"], c["threshold_source"]) for c in w["columns"].values()} == {(0.05, "flag")}
+        assert all(c["drifted"] == (c["score"] >= 0.05) for c in w["columns"].values())
+    cal = d["calibration"]
+    assert (cal["enabled"], cal["threshold_sources"]) == (False, {"flag": 6})
+    floors = {c: v[0] for c, v in cal["columns"].items()}
+    assert {c: f["window_size"] for c, f in floors.items()} == {"x": 40, "c": 40}  # the median of 34, 40, 60
+    assert cal["column_false_alarm_rate"] == {c: f["fixed_threshold_crossed_by_chance"] for c, f in floors.items()}
+    share = floors["x"]["fixed_threshold_crossed_by_chance"]
+    assert share > 0.05  # a Wasserstein distance of 0.05 sd is crossed by most 40-row samples
+    assert (f"wasserstein 0.05 on x is crossed by chance on {share * 100:.0f} % of 40-row windows; calibrate the "
+            "thresholds or raise this one") in d["warnings"]
+    config, _, _ = _windowed(DriftOptions().from_fields(threshold=0.05).override(timestamp="ts", window="1D"))
+    assert config.to_dict()["calibration"]["threshold_sources"] == {"config": 6}
+    off, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", calibrate=False))
+    assert off.to_dict()["calibration"]["threshold_sources"] == {"default": 6}
+    assert {c["threshold"] for w in off.windows if w["tested"] for c in w["columns"].values()} == {0.1}
+
+
+def test_row_chunks_need_no_timestamp():
+    cur = _days(counts=(40, 40, 40), shift_from=9).drop(columns="ts")
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=40), ref=_reference().drop(columns="ts"), cur=cur)
+    d = r.to_dict()
+    assert [w["n"] for w in d["windows"]] == [40, 40, 40] and all(w["tested"] for w in d["windows"])
+    assert (d["current"]["timestamp"], d["current"]["windows"], d["current"]["missing_timestamps"]) == (None, 3, 0)
+    assert not any("windows not tested" in w for w in d["warnings"])
+
+
+def test_a_window_of_30_rows_is_tested_and_one_without_30_values_in_any_column_has_no_drift():
+    cur = _days(counts=(30, 30, 30), shift_from=9).drop(columns="ts")
+    cur.loc[60:75, ["x", "c"]] = np.nan  # the third chunk keeps 14 values in each column
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=30), ref=_reference().drop(columns="ts"), cur=cur)
+    w = r.to_dict()["windows"]
+    assert [set(x["columns"]) for x in w] == [{"x", "c"}, {"x", "c"}, set()]
+    assert (w[2]["tested"], w[2]["n_drifted"], w[2]["drift_share"], w[2]["dataset_drift"], w[2]["severity"]) == (
+        True, 0, 0.0, False, "healthy")
+
+
+def test_empty_windows_alone_are_counted_in_the_warning():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D"), cur=_days(counts=(40, 0, 40)))
+    assert r.warnings[-1] == "1 of 3 windows not tested (1 empty, 0 under 30 rows)"
+
+
+def test_a_fixed_threshold_is_measured_at_the_largest_size_the_reference_serves():
+    # 40-row windows (size group from 39) against 78 reference values: 2 x 39 <= 78, measured
+    one_chunk = _days(counts=(40,)).drop(columns="ts")
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=40, threshold=0.5), ref=_reference(78).drop(columns="ts"),
+                        cur=one_chunk)
+    assert [f["window_size"] for f in r.calibration["columns"]["x"]] == [40]
+
+
+def _error(options, ref=None, cur=None):
+    with pytest.raises(MlmonError) as exc:
+        _windowed(options, ref, cur)
+    return exc.value.line()
+
+
+def test_window_errors_are_one_line_with_what_to_do():
+    assert _error(DriftOptions().override(timestamp="when", window="1D")) == (
+        "mlmon: error: timestamp column 'when' is not in the current data (options); name one of its columns with "
+        "timestamp: ts, x, c")
+    assert _error(DriftOptions().override(chunk_size=29)) == (
+        "mlmon: error: chunk_size 29 is smaller than a window can be tested at (options); use at least 30 rows a "
+        "window, e.g. chunk_size 500")
+    assert _error(DriftOptions().override(timestamp="ts", window="1D"), cur=_days(counts=(29, 12))) == (
+        "mlmon: error: every window holds fewer than 30 rows (the largest: 28) (options); windows are tested from "
+        "30 rows up: use a longer window or a larger chunk_size")  # 28: row 5 has no time
+    # a 40-row window is in the size group from 39 rows (mlmon.stats.calibration.size_bucket), which
+    # needs 2 x 39 = 78 reference values
+    one_chunk = _days(counts=(40,)).drop(columns="ts")
+    assert _error(DriftOptions().override(chunk_size=40), ref=_reference(77).drop(columns="ts"), cur=one_chunk) == (
+        "mlmon: error: window row 0 holds 40 rows, too many to calibrate on the 77 reference values of 'x' "
+        "(calibration serves windows of 30 to 38 rows) (options); use shorter windows (window or chunk_size), "
+        "a larger reference, or fixed thresholds (calibration disabled)")
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=40), ref=_reference(78).drop(columns="ts"), cur=one_chunk)
+    assert r.windows[0]["tested"] is True
+
+
+def test_the_two_file_check_calibrates_only_when_asked():
+    ref, cur = _table("r", _reference()), _table("c", _days(counts=(40, 40)))
+    plain = run_two_files(ref, cur, DriftOptions().override(timestamp="ts"))
+    assert {c.threshold_source for c in plain.columns.values()} == {"default"} and plain.calibration is None
+    assert (set(plain.columns), plain.skipped) == ({"x", "c"}, {})  # the named timestamp is left out, not skipped
+    named = run_two_files(ref, cur, DriftOptions().override(timestamp="ts", exclude=["ts"]))
+    assert (set(named.columns), named.skipped) == ({"x", "c"}, {})
+    flag = run_two_files(ref, cur, DriftOptions().override(timestamp="ts", calibrate=True))
+    assert {c.threshold_source for c in flag.columns.values()} == {"calibrated"}
+    assert flag.calibration["enabled"] is True and flag.calibration["threshold_sources"] == {"calibrated": 2}
+    config = DriftOptions().from_fields(timestamp="ts", calibrate=True)
+    assert {c.threshold_source for c in run_two_files(ref, cur, config).columns.values()} == {"default"}
+    assert {c.threshold_source for c in run_two_files(ref, cur, config, calibrate_by_config=True).columns.values()} == {
+        "calibrated"}
+
+
+def test_a_current_side_too_large_to_calibrate_is_an_error_when_asked_and_a_warning_when_scheduled():
+    ref, cur = _table("r", _reference(150)), _table("c", _days(counts=(80,)))
+    with pytest.raises(MlmonError) as exc:
+        run_two_files(ref, cur, DriftOptions().override(calibrate=True))
+    assert exc.value.line().startswith("mlmon: error: the current data holds 80 rows, too many to calibrate on the "
+                                       "150 reference values of ")
+    r = run_two_files(ref, cur, DriftOptions().from_fields(calibrate=True), calibrate_by_config=True)
+    assert r.warnings[-1] == ("calibration skipped for c, x: the current data (80 rows) is more than half the "
+                              "reference; these columns use their tests' default thresholds")
+    assert {c.threshold_source for c in r.columns.values()} == {"default"}
+    assert r.calibration["enabled"] is False
