@@ -320,3 +320,104 @@ def test_default_spike_without_current_values_or_reference_rows():
     # a reference of only missing rows is a reference of rows: share 0
     d = default_spike(np.array([np.nan, np.nan]), np.array([4.0, 4.0]))
     assert (d.value, d.reference_share, d.current_share) == (4.0, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------- more edges
+
+
+def test_categorical_association_of_distinct_categories_is_exactly_one():
+    # every row its own category: between == total; floating sums make the ratio 1 + 2e-16 here
+    y = np.array([-126.54, -62.33, 4.13, -232.5, -21.88])
+    assert association(np.arange(5), y, categorical=True) == 1.0
+
+
+def test_association_with_a_range_of_exactly_one():
+    # ranges of 1 are ordinary ranges (a guard on "constant" must not read them as constant)
+    x = np.array([0.0, 0.25, 0.5, 1.0])
+    y = np.array([0.0, 0.5, 0.25, 1.0])
+    want = abs(stats.spearmanr(x, y).statistic)  # 0.8
+    assert association(x, y) == pytest.approx(want, rel=1e-12) and want == pytest.approx(0.8)
+    # group means .25 and .625, grand mean .4375: between 2 (.1875^2) 2 = .140625, total .546875
+    assert association(np.array([0, 0, 1, 1]), y, categorical=True) == pytest.approx(math.sqrt(0.140625 / 0.546875),
+                                                                                     rel=1e-12)
+
+
+def test_association_reads_none_as_missing_and_bool_features_as_numbers():
+    y = [0.1, None, 0.3, 0.2, 0.5]
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    want = abs(stats.spearmanr([1.0, 3.0, 4.0, 5.0], [0.1, 0.3, 0.2, 0.5]).statistic)
+    assert association(x, y) == pytest.approx(want, rel=1e-12)
+    xb = np.array([False, True, True, False, True])
+    ys = np.array([0.1, 0.9, 0.7, 0.2, 0.8])
+    assert association(xb, ys) == pytest.approx(abs(stats.spearmanr(xb.astype(float), ys).statistic), rel=1e-12)
+
+
+def test_pearson_of_two_pairs_and_of_ranges_of_one():
+    # two pairs: a correlation of +-1 (the test itself needs four)
+    c = correlation_change([1.0, 2.0], [0.1, 0.3], [1.0, 2.0], [0.3, 0.1])
+    assert (c.reference_r, c.current_r) == (pytest.approx(1.0), pytest.approx(-1.0)) and math.isnan(c.z)
+    # two pairs, one side constant: 0, not nan
+    c = correlation_change([1.0, 1.0], [0.1, 0.3], [1.0, 2.0], [0.2, 0.2])
+    assert (c.reference_r, c.current_r) == (0.0, 0.0)
+    # features and residuals spanning exactly 1
+    x, r = [0.0, 0.5, 1.0, 0.25, 0.75], [0.0, 1.0, 0.5, 0.25, 0.5]
+    want = stats.pearsonr(x, r).statistic
+    c = correlation_change(x, r, x, r)
+    assert c.reference_r == pytest.approx(want, rel=1e-12) and c.z == 0.0 and c.p_value == 1.0
+
+
+def test_concept_kernels_read_none_as_missing_and_accept_bool_features():
+    m = residual_shift([0.1, None, -0.1, 0.3], [0.4, 0.5, None])
+    want = stats.ttest_ind([0.4, 0.5], [0.1, -0.1, 0.3], equal_var=False)
+    assert m.t == pytest.approx(want.statistic, rel=1e-12)
+    xb = [False, True, True, False, True, False]
+    r = [0.1, None, 0.7, 0.2, 0.8, 0.3]
+    c = correlation_change(xb, r, xb, [0.3, 0.1, 0.2, 0.3, 0.1, 0.2])
+    want = stats.pearsonr([0.0, 1.0, 0.0, 1.0, 0.0], [0.1, 0.7, 0.2, 0.8, 0.3]).statistic
+    assert c.reference_r == pytest.approx(want, rel=1e-12)
+    assert c.current_r == pytest.approx(stats.pearsonr([0, 1, 1, 0, 1, 0], [0.3, 0.1, 0.2, 0.3, 0.1, 0.2]).statistic)
+
+
+def test_scale_jump_limits_are_inclusive():
+    ref = np.array([1.0, 2.0, 3.0])
+    # location ratio exactly 100 (2 decades): a jump at min_log10 = 2, none above it
+    assert scale_jump(ref, ref * 100, min_log10=2.0).jumped is True
+    assert scale_jump(ref, ref * 100, min_log10=2.0000001).jumped is False
+    # 2.2 decades: 0.2 from the nearest power; a tolerance of exactly that distance accepts it
+    j = scale_jump(ref, ref * 10 ** 2.2)
+    off = abs(j.log10_ratio - 2)
+    assert off == pytest.approx(0.2, abs=1e-12)
+    assert scale_jump(ref, ref * 10 ** 2.2, tolerance=off).jumped is True
+    assert scale_jump(ref, ref * 10 ** 2.2, tolerance=off - 1e-9).jumped is False
+    # the spread 0.25 decades off a whole location ratio: a tolerance of exactly that accepts it
+    base = np.array([90.0, 100.0, 110.0])
+    cur = 10000 + (base - 100) * 10 ** 2.25
+    j = scale_jump(base, cur)
+    gap = abs(j.spread_log10_ratio - j.log10_ratio)
+    assert j.log10_ratio == 2.0 and gap == pytest.approx(0.25, abs=1e-12)
+    assert scale_jump(base, cur, tolerance=gap).jumped is True
+    assert scale_jump(base, cur, tolerance=gap * (1 - 1e-9)).jumped is False
+
+
+def test_scale_jump_spreads_below_one_are_spreads():
+    ref = np.array([0.01, 0.02, 0.03])  # IQR 0.01
+    j = scale_jump(ref, ref * 100)  # IQR 1.0
+    assert j.spread_log10_ratio == pytest.approx(2.0, abs=1e-12) and j.jumped is True
+    j = scale_jump(ref * 100, ref)  # current IQR 0.01
+    assert j.spread_log10_ratio == pytest.approx(-2.0, abs=1e-12) and j.factor == pytest.approx(0.01)
+
+
+def test_scale_jump_of_one_value_a_side_and_none_as_missing():
+    j = scale_jump([2.0], [200.0])
+    assert j.log10_ratio == pytest.approx(2.0) and math.isnan(j.spread_log10_ratio) and j.jumped is True
+    j = scale_jump([1.0, None, 2.0, 3.0], [100.0, 200.0, None, 300.0])
+    assert j.log10_ratio == pytest.approx(2.0) and j.spread_log10_ratio == pytest.approx(2.0) and j.jumped is True
+
+
+def test_default_spike_with_one_value_on_a_side():
+    d = default_spike(np.array([5.0]), np.array([5.0, np.nan, 1.0, 1.0]))
+    assert (d.value, d.reference_share, d.current_share) == (1.0, 0.0, 0.5)
+    d = default_spike(np.array([5.0, 1.0, 2.0]), np.array([1.0, np.nan]))
+    assert (d.value, d.reference_share, d.current_share) == (1.0, pytest.approx(1 / 3), 0.5)
+    z, p = proportions_ztest([1, 1], [2, 3], alternative="larger")
+    assert d.z == pytest.approx(z, rel=1e-12) and d.p_value == pytest.approx(p, rel=1e-12)
