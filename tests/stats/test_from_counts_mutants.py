@@ -309,3 +309,40 @@ def test_wasserstein_weighted_by_hand():
     # b's first point before a's: ordering over both sides
     got = fc.wasserstein_weighted(np.array([5.0]), np.array([1]), np.array([1.0, 2.0]), np.array([1, 1]))
     assert got == pytest.approx(3.5, abs=1e-15)
+
+
+# ---------------------------------------------------------------------------- more edges
+
+
+@pytest.mark.parametrize("func", [fc.chisquare_counts, fc.g_test_counts, fc.hellinger_counts])
+def test_float32_counts_give_the_float64_result(func):
+    # counts may come as float32 estimates: the kernels compute in float64 all the same
+    ref, cur = np.array([40, 35, 25]), np.array([30, 50, 20])
+    want = func(ref.astype(np.float64), cur.astype(np.float64))
+    for r, c in [(ref.astype(np.float32), cur), (ref, cur.astype(np.float32))]:
+        got = func(r, c)
+        assert got.score == want.score and got.statistic == want.statistic
+
+
+def test_hellinger_counts_of_equal_shares_is_zero_despite_rounding():
+    # the Bhattacharyya sum of these equal shares rounds to 1 + 2.2e-16: clipped to 1, score 0
+    x = np.array([41.0, 25.0, 14.0, 28.0, 12.0])
+    assert fc.hellinger_counts(x, x).score == 0.0
+
+
+def test_z_counts_on_one_category_follows_evidentlys_rule_1_below_threshold():
+    assert fc.z_counts(np.array([7]), np.array([9]), threshold=1.5).drifted is True
+
+
+def test_g_test_size_check_is_relative_with_a_tolerance_of_sqrt_eps():
+    half = 2.0 ** 26
+    # sizes 2^27 and 2^27 + 1: relative gap 2^-27 < sqrt(eps) = 2^-26: accepted
+    r = fc.g_test_counts(np.array([half, half]), np.array([half, half + 1]))
+    g = 2 * (half + 1) * math.log1p(1 / half)  # 2 sum cur ln(cur / ref), the first term 0
+    assert r.statistic == pytest.approx(g, rel=1e-9)
+    # relative gap exactly sqrt(eps) = 2^-26: still accepted (refused only above it)
+    r = fc.g_test_counts(np.array([half / 2, half / 2]), np.array([half / 2, half / 2 + 1]))
+    assert r.statistic == pytest.approx(2 * (half / 2 + 1) * math.log1p(2 / half), rel=1e-9)
+    # tiny fractional counts 25 % apart are refused, whatever their scale
+    with pytest.raises(ValueError, match=r"^G-test compares raw counts: reference and current must have the same size$"):
+        fc.g_test_counts(np.array([1e-5, 1e-5]), np.array([1.5e-5, 1e-5]))

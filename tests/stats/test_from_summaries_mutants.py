@@ -479,3 +479,24 @@ def test_wasserstein_ties_go_to_the_histogram():
     assert r.basis == "fine histogram" and r.error_bound == 0.5 / 0.5
     r = fs.wasserstein(view(ref, 1.0, rank_error=0.2499), view(cur, 1.0, rank_error=0.2499), NUMERICAL, 0.1)
     assert r.basis == "KLL sketch"
+
+
+# ---------------------------------------------------------------------------- more edges
+
+
+@pytest.mark.parametrize("test_id", ["chisquare", "z"])
+def test_counts_pass_the_threshold_on(test_id):
+    # p between 0.05 (the kernels' default) and 0.5: the verdict follows the threshold given
+    ref, cur = np.array([50, 50]), np.array([45, 55])
+    p = fs.counts(test_id, ref, cur, CATEGORICAL, 0.5).score
+    assert 0.05 < p < 0.5
+    assert fs.counts(test_id, ref, cur, CATEGORICAL, 0.5).drifted is True
+    vr = view([0.0] * 50 + [1.0] * 50, exact=True)
+    vc = view([0.0] * 45 + [1.0] * 55, exact=True)
+    r = fs.counts(test_id, vr, vc, NUMERICAL, 0.5)
+    assert r.score == pytest.approx(p, rel=1e-12) and r.drifted is True
+
+
+def test_counts_refusal_message_is_exact():
+    with pytest.raises(ValueError, match=r"^more distinct values than a profile counts exactly$"):
+        fs.counts("chisquare", view([1.0, 2.0]), view([1.0, 2.0], exact=True), NUMERICAL, 0.05)

@@ -421,3 +421,15 @@ def test_default_spike_with_one_value_on_a_side():
     assert (d.value, d.reference_share, d.current_share) == (1.0, pytest.approx(1 / 3), 0.5)
     z, p = proportions_ztest([1, 1], [2, 3], alternative="larger")
     assert d.z == pytest.approx(z, rel=1e-12) and d.p_value == pytest.approx(p, rel=1e-12)
+
+
+def test_eta_is_at_most_one_when_rounding_pushes_the_ratio_above():
+    # distinct categories: between / total comes out 1 + 4.4e-16 here; eta is clipped to 1
+    y = np.array([-4.38, -2.07, -3.34, 0.57, -2.93])
+    assert association(np.arange(5), y, categorical=True) == 1.0
+
+
+def test_float32_scores_are_read_in_float64():
+    y32 = np.array([0.1, 0.3, 0.8, 0.35, 0.77, 0.12], dtype=np.float32)
+    g = np.array([0, 0, 1, 1, 2, 2])
+    assert association(g, y32, categorical=True) == association(g, y32.astype(np.float64), categorical=True)
