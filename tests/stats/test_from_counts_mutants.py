@@ -346,3 +346,25 @@ def test_g_test_size_check_is_relative_with_a_tolerance_of_sqrt_eps():
     # tiny fractional counts 25 % apart are refused, whatever their scale
     with pytest.raises(ValueError, match=r"^G-test compares raw counts: reference and current must have the same size$"):
         fc.g_test_counts(np.array([1e-5, 1e-5]), np.array([1.5e-5, 1e-5]))
+
+
+def test_ks_from_histograms_upper_bound_never_exceeds_one_after_rounding():
+    # these shares sum past 1 in floating point: before + p at the last bin is 1 + 2.2e-16
+    b = fc.ks_from_histograms(np.array([49, 12, 21, 8, 22, 26, 15]), np.array([0, 0, 0, 0, 0, 0, 5]))
+    assert b.high == 1.0 and b.low == pytest.approx(1 - 15 / 153, abs=1e-12)
+
+
+def test_ks_from_histograms_upper_bound_is_never_below_the_lower():
+    # the largest gap sits between two single-value bins; the only interval bin allows less
+    b = fc.ks_from_histograms(np.array([10, 0, 0]), np.array([0, 5, 5]), np.array([True, True, False]))
+    assert (b.estimate, b.low, b.high) == (1.0, 1.0, 1.0)
+    # point marks given as 0/1 integers
+    b = fc.ks_from_histograms(np.array([2, 3, 5]), np.array([4, 4, 2]), np.array([0, 1, 0]))
+    assert (b.low, b.high) == (pytest.approx(0.3), pytest.approx(0.5))
+
+
+def test_ks_from_histograms_reads_float32_counts_in_float64():
+    ref, cur = np.array([1, 1, 1], dtype=np.float32), np.array([0, 1, 2], dtype=np.float32)
+    b = fc.ks_from_histograms(ref, cur)
+    # G after each bin: 1/3, 1/3, 0 (float64), before + p at bin 2 = 2/3
+    assert b.low == 1 / 3 + 0.0 and b.high == float(np.float64(1 / 3) + np.float64(1 / 3))

@@ -396,7 +396,7 @@ def test_ks_treats_the_zero_bin_as_a_single_value():
     cur = np.array([0.0] * 20 + [0.5] * 20)
     # were the zero bin an interval, G could reach before + p = .25 + .75 = 1 inside it
     r = fs.ks(view(ref, 1.0, rank_error=0.3), view(cur, 1.0, rank_error=0.3), NUMERICAL, 0.05)
-    assert r.statistic == 0.5 and r.statistic_bounds == [0.5, 0.5]
+    assert r.statistic == 0.5 and r.statistic_bounds == [0.5, 0.5] and r.approximate is False
     assert stats.ks_2samp(ref, cur).statistic == 0.5
 
 
@@ -500,3 +500,49 @@ def test_counts_pass_the_threshold_on(test_id):
 def test_counts_refusal_message_is_exact():
     with pytest.raises(ValueError, match=r"^more distinct values than a profile counts exactly$"):
         fs.counts("chisquare", view([1.0, 2.0]), view([1.0, 2.0], exact=True), NUMERICAL, 0.05)
+
+
+def test_ks_exact_path_uses_the_threshold_given():
+    ref, cur = np.arange(1.0, 9.0), np.arange(4.0, 13.0)
+    want = stats.ks_2samp(ref, cur)  # p = 0.2425
+    assert 0.05 < want.pvalue < 0.6
+    r = fs.ks(view(ref, exact=True), view(cur, exact=True), NUMERICAL, 0.6)
+    assert r.score == pytest.approx(want.pvalue, rel=1e-9) and r.drifted is True
+
+
+def test_ks_with_one_side_inexact_uses_the_histogram_and_sketch():
+    exact_ref = view(CONT_REF, 2.0, exact=True, rank_error=0.01)
+    r = fs.ks(exact_ref, view(CONT_CUR, 2.0, rank_error=0.01), NUMERICAL, 0.05)
+    both = fs.ks(view(CONT_REF, 2.0, rank_error=0.01), view(CONT_CUR, 2.0, rank_error=0.01), NUMERICAL, 0.05)
+    assert r.basis == "fine histogram and KLL sketch" and r.statistic_bounds == both.statistic_bounds
+
+
+def test_ks_sketch_points_are_the_values_of_both_sides():
+    # the largest CDF gap is at the current side's values (0.1 .. 0.5); the reference sits at 0.9
+    ref = np.full(20, 0.9)
+    cur = np.linspace(0.1, 0.5, 20)
+    r = fs.ks(view(ref, 1.0), view(cur, 1.0), NUMERICAL, 0.05)
+    assert r.statistic == stats.ks_2samp(ref, cur).statistic == 1.0
+
+
+def test_ks_keeps_the_histograms_bound_when_the_sketchs_misses_it():
+    # an exact sketch's D and the histogram's lower end differ in the last bit (0.06953333333333334
+    # against ...39): the intervals do not meet, the deterministic histogram bound is kept
+    rng = np.random.default_rng(8)
+    ref, cur = rng.integers(1, 20, 3000).astype(float), rng.integers(2, 21, 2500).astype(float)
+    rv, cv = view(ref, 1.0), view(cur, 1.0)
+    hist = fc.ks_from_histograms(*fs._aligned_bins(rv, cv)[1:])
+    r = fs.ks(rv, cv, NUMERICAL, 0.05)
+    assert r.statistic_bounds == [hist.low, hist.high] and r.statistic == hist.low
+    assert hist.high > hist.low + 0.05
+
+
+def test_ks_verdict_is_uncertain_when_the_threshold_lies_between_the_p_bounds():
+    rv, cv = view(CONT_REF[:60], 5.0, rank_error=0.05), view(CONT_CUR[:60], 5.0, rank_error=0.05)
+    p_lo, p_hi = fs.ks(rv, cv, NUMERICAL, 0.05).score_bounds
+    assert p_lo < p_hi
+    at_lo = fs.ks(rv, cv, NUMERICAL, p_lo)
+    assert at_lo.verdict_certain is False
+    at_hi = fs.ks(rv, cv, NUMERICAL, p_hi)
+    assert at_hi.verdict_certain is True  # both p bounds at or below the threshold
+    assert fs.ks(rv, cv, NUMERICAL, (p_lo + p_hi) / 2).verdict_certain is False
