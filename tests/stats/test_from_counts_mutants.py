@@ -368,3 +368,14 @@ def test_ks_from_histograms_reads_float32_counts_in_float64():
     b = fc.ks_from_histograms(ref, cur)
     # G after each bin: 1/3, 1/3, 0 (float64), before + p at bin 2 = 2/3
     assert b.low == 1 / 3 + 0.0 and b.high == float(np.float64(1 / 3) + np.float64(1 / 3))
+
+
+def test_wasserstein_weighted_reads_float32_weights_in_float64():
+    x = np.array([0.0, 1.0, 2.0])
+    w32 = np.array([1.0, 1.0, 1.0], dtype=np.float32)
+    # a third of the mass at each point against all at 0: W = (2/3) 1 + (1/3) 1 = 1 in float64
+    assert stats.wasserstein_distance(x, [0.0], [1.0, 1.0, 1.0], [1.0]) == pytest.approx(1.0, abs=1e-15)
+    want = fc.wasserstein_weighted(x, w32.astype(np.float64), np.array([0.0]), np.array([1.0]))
+    assert want == pytest.approx(1.0, abs=1e-15)
+    assert fc.wasserstein_weighted(x, w32, np.array([0.0]), np.array([1.0], dtype=np.float32)) == want
+    assert fc.wasserstein_weighted(np.array([0.0]), np.array([1.0], dtype=np.float32), x, w32) == want

@@ -546,3 +546,65 @@ def test_ks_verdict_is_uncertain_when_the_threshold_lies_between_the_p_bounds():
     at_hi = fs.ks(rv, cv, NUMERICAL, p_hi)
     assert at_hi.verdict_certain is True  # both p bounds at or below the threshold
     assert fs.ks(rv, cv, NUMERICAL, (p_lo + p_hi) / 2).verdict_certain is False
+
+
+@pytest.mark.parametrize("test_id", ["psi", "jensenshannon", "kl_div", "hellinger"])
+def test_binned_exact_path_uses_the_threshold_given(test_id):
+    ref, cur = FEW_REF, FEW_CUR
+    score = get(test_id)(ref, cur, NUMERICAL, 0.1).score
+    for threshold in (score, score * 1.0001):
+        r = fs.binned(test_id, view(ref, exact=True), view(cur, exact=True), NUMERICAL, threshold)
+        assert r.drifted is (threshold == score)
+
+
+def _hellinger_bounds_over_every_distinct_count(rn, cn):
+    """Brute force: the estimate and Bhattacharyya box over Sturges bins for every count of
+    distinct values the profile allows."""
+    n_low, n_high = int(np.union1d(rn.bin_keys, cn.bin_keys).size), rn.count + cn.count
+    lo_v, hi_v = min(rn.min, cn.min), max(rn.max, cn.max)
+    e = sturges_edges(lo_v, hi_v, n_high)
+    score = fc.hellinger_density(fs.coarse_counts(rn, e)[0], fs.coarse_counts(cn, e)[0], e).score
+    low = high = score
+    for n in range(n_low, n_high + 1):
+        e = sturges_edges(lo_v, hi_v, n)
+        ref, ref_lo, ref_hi = fs.coarse_counts(rn, e)
+        cur, cur_lo, cur_hi = fs.coarse_counts(cn, e)
+        est = fc.hellinger_density(ref, cur, e).score
+        bc_lo = float(np.sum(np.sqrt(ref_lo / rn.count * cur_lo / cn.count)))
+        bc_hi = float(np.sum(np.sqrt(np.minimum(ref_hi, rn.count) / rn.count * np.minimum(cur_hi, cn.count) / cn.count)))
+        low = min(low, est, math.sqrt(1 - min(max(bc_hi, 0.0), 1.0)))
+        high = max(high, est, math.sqrt(1 - min(max(bc_lo, 0.0), 1.0)))
+    return score, low, high
+
+
+@pytest.mark.parametrize("ref, cur, width", [
+    (np.linspace(0.05, 0.95, 20), np.linspace(0.3, 0.99, 20), 1.0),       # one fine bin: 1 to 40 values
+    (np.arange(1.0, 9.0).repeat(3), np.arange(2.0, 10.0).repeat(2), 1.0),  # 9 fine bins, 40 rows
+    (np.arange(1.0, 9.0).repeat(2), np.arange(1.0, 9.0), 1.0),             # 8 = 2^3 fine bins, 24 rows
+    (np.arange(1.0, 5.0).repeat(10), np.arange(1.0, 5.0).repeat(3), 1.0),  # 4 fine bins, 52 rows
+    (np.round(RNG.normal(5, 2, 70), 2), np.round(RNG.normal(6, 2, 60), 2), 0.5),
+])
+def test_bounded_hellinger_covers_every_count_of_distinct_values(ref, cur, width):
+    rn, cn = view(ref, width), view(cur, width)
+    score, low, high = _hellinger_bounds_over_every_distinct_count(rn, cn)
+    r = fs.binned("hellinger", rn, cn, NUMERICAL, 0.1)
+    assert r.score == score
+    assert r.score_bounds[0] == pytest.approx(max(low - fs._SLACK * (1 + abs(low)), 0.0), abs=1e-15)
+    assert r.score_bounds[1] == pytest.approx(high + fs._SLACK * (1 + abs(high)), abs=1e-15)
+
+
+def test_wasserstein_with_one_side_inexact_uses_the_histogram_or_sketch():
+    r = fs.wasserstein(view(CONT_REF, 2.0, exact=True, rank_error=0.01), view(CONT_CUR, 2.0, rank_error=0.01),
+                       NUMERICAL, 0.1)
+    both = fs.wasserstein(view(CONT_REF, 2.0, rank_error=0.01), view(CONT_CUR, 2.0, rank_error=0.01), NUMERICAL, 0.1)
+    assert r.approximate is True and (r.score, r.score_bounds, r.basis) == (both.score, both.score_bounds, both.basis)
+
+
+def test_wasserstein_bounded_rules_at_the_threshold():
+    rv, cv = view(np.array([0.2, 0.8, 1.2, 1.8]), 1.0, rank_error=0.5), view(np.array([1.2, 1.8, 2.2, 2.8]), 1.0,
+                                                                            rank_error=0.5)
+    r = fs.wasserstein(rv, cv, NUMERICAL, 0.1)
+    lo, hi = r.score_bounds
+    assert fs.wasserstein(rv, cv, NUMERICAL, r.score).drifted is True  # score >= threshold
+    assert fs.wasserstein(rv, cv, NUMERICAL, lo).verdict_certain is True  # both bounds at or above
+    assert fs.wasserstein(rv, cv, NUMERICAL, hi).verdict_certain is False  # only the upper one

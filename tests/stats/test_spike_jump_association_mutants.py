@@ -433,3 +433,8 @@ def test_float32_scores_are_read_in_float64():
     y32 = np.array([0.1, 0.3, 0.8, 0.35, 0.77, 0.12], dtype=np.float32)
     g = np.array([0, 0, 1, 1, 2, 2])
     assert association(g, y32, categorical=True) == association(g, y32.astype(np.float64), categorical=True)
+
+
+def test_scale_jump_with_a_constant_reference_lets_the_location_decide():
+    j = scale_jump(np.full(4, 3.0), np.array([200.0, 300.0, 300.0, 400.0]))
+    assert math.isnan(j.spread_log10_ratio) and j.log10_ratio == pytest.approx(2.0) and j.jumped is True
