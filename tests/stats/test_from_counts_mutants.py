@@ -379,3 +379,11 @@ def test_wasserstein_weighted_reads_float32_weights_in_float64():
     assert want == pytest.approx(1.0, abs=1e-15)
     assert fc.wasserstein_weighted(x, w32, np.array([0.0]), np.array([1.0], dtype=np.float32)) == want
     assert fc.wasserstein_weighted(np.array([0.0]), np.array([1.0], dtype=np.float32), x, w32) == want
+
+
+def test_hellinger_density_reads_float32_counts_in_float64():
+    edges = np.array([0.0, 2.0, 4.0, 6.0])
+    ref, cur = np.array([2, 1, 1]), np.array([1, 1, 2])
+    want = fc.hellinger_density(ref.astype(np.float64), cur.astype(np.float64), edges).score
+    assert fc.hellinger_density(ref.astype(np.float32), cur, edges).score == want
+    assert fc.hellinger_density(ref, cur.astype(np.float32), edges).score == want

@@ -608,3 +608,65 @@ def test_wasserstein_bounded_rules_at_the_threshold():
     assert fs.wasserstein(rv, cv, NUMERICAL, r.score).drifted is True  # score >= threshold
     assert fs.wasserstein(rv, cv, NUMERICAL, lo).verdict_certain is True  # both bounds at or above
     assert fs.wasserstein(rv, cv, NUMERICAL, hi).verdict_certain is False  # only the upper one
+
+
+def test_share_box_fill_bounds_on_large_sides():
+    n = 100_000
+    # least possible non-zero count 1: the lower fill is 1e-5 / 1e6; a bin sure to hold 1 value keeps 1/n
+    lo, hi = fs._share_box(np.array([0, 1, 99_999]), np.array([0, 1, 99_999]), n, True)
+    assert lo.tolist() == pytest.approx([1e-11, 1e-5, 0.99999], rel=1e-12)
+    assert hi.tolist() == pytest.approx([1e-11, 1e-5, 0.99999], rel=1e-12)
+    # only bins that may hold values count for the least share; the empty one's fill is capped at 1/n
+    lo, hi = fs._share_box(np.array([0, 20_000, 80_000]), np.array([0, 20_000, 80_000]), n, True)
+    assert lo[0] == pytest.approx(1e-5, rel=1e-12) and hi[0] == pytest.approx(1e-4, rel=1e-12)
+    # sure counts of 1 only: the upper fill follows them (1e-5 / 1e6)
+    lo, hi = fs._share_box(np.array([0, 1, 1]), np.array([0, 1, 1]), n, True)
+    assert hi[0] == pytest.approx(1e-11, rel=1e-12)
+
+
+def test_coarse_counts_upper_counts_end_after_a_straddling_bin():
+    v = NumericSummaryView(2, 0.0, 3.0, 1.0, None, None, np.array([1]), np.array([2]),
+                           np.array([0.5]), np.array([1.5]))
+    est, low, high = fs.coarse_counts(v, np.array([0.0, 1.0, 2.0, 3.0]))
+    assert est.tolist() == [1.0, 1.0, 0.0] and low.tolist() == [0, 0, 0] and high.tolist() == [2, 2, 0]
+
+
+def test_convex_box_kl_minimum_stays_inside_the_reference_interval():
+    # c_hi / e = 0.147 lies above r_hi = 0.05: the least r ln(r / c_hi) is at r_hi
+    low, _ = fs._convex_box(fs._kl_term, np.array([0.01]), np.array([0.05]), np.array([0.3]), np.array([0.4]), False)
+    assert low == pytest.approx(0.05 * math.log(0.05 / 0.4), rel=1e-12)
+
+
+def test_bounded_verdict_and_note_at_their_limits():
+    rn, cn = view([1.0, 2.0, 3.0]), view([1.0, 2.0, 3.0])
+    edges = np.array([1.0, 2.0, 3.0, 4.0])  # 3 bins, 3 occupied fine bins: no note
+    r = fs._bounded(0.2, 0.1, 0.3, 0.15, rn, cn, edges)
+    assert r.note == ""
+    lo, hi = r.score_bounds
+    assert fs._bounded(0.2, 0.1, 0.3, lo, rn, cn, edges).verdict_certain is True   # low >= threshold
+    assert fs._bounded(0.2, 0.1, 0.3, hi, rn, cn, edges).verdict_certain is False  # only high >= threshold
+
+
+@pytest.mark.parametrize("test_id", ["psi", "jensenshannon", "kl_div"])
+def test_bounded_binned_bounds_are_the_convex_box_of_the_share_boxes(test_id):
+    rn, cn = view(CONT_REF, 4.0), view(CONT_CUR, 4.0)
+    edges = sturges_edges(min(rn.min, cn.min), max(rn.max, cn.max), rn.count + cn.count)
+    _, r_low, r_high = fs.coarse_counts(rn, edges)
+    _, c_low, c_high = fs.coarse_counts(cn, edges)
+    fill = test_id != "jensenshannon"
+    r_lo, r_hi = fs._share_box(r_low, r_high, rn.count, fill)
+    c_lo, c_hi = fs._share_box(c_low, c_high, cn.count, fill)
+    if test_id == "psi":
+        low, high = fs._convex_box(fs._psi_term, r_lo, r_hi, c_lo, c_hi, True)
+    elif test_id == "jensenshannon":
+        low, high = fs._convex_box(fs._js_term, r_lo, r_hi, c_lo, c_hi, True)
+        low, high = math.sqrt(max(low, 0) / 2), math.sqrt(max(high, 0) / 2)  # JS distance: sqrt(sum / 2)
+    else:  # filled shares renormalised: each sum at most 1 + (bins + 1) 1e-4
+        grow = 1 + edges.size * 1e-4
+        low, high = fs._convex_box(fs._kl_term, r_lo / grow, r_hi, c_lo / grow, c_hi, False)
+    r = fs.binned(test_id, rn, cn, NUMERICAL, 0.1)
+    want_lo = max(min(low, r.score) - fs._SLACK * (1 + abs(low)), 0.0)
+    want_hi = max(high, r.score) + fs._SLACK * (1 + abs(high))
+    assert r.score_bounds == [pytest.approx(want_lo, rel=1e-12, abs=1e-15), pytest.approx(want_hi, rel=1e-12)]
+    row = get(test_id)(CONT_REF, CONT_CUR, NUMERICAL, 0.1).score
+    assert r.score_bounds[0] <= row <= r.score_bounds[1]
