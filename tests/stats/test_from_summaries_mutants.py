@@ -670,3 +670,19 @@ def test_bounded_binned_bounds_are_the_convex_box_of_the_share_boxes(test_id):
     assert r.score_bounds == [pytest.approx(want_lo, rel=1e-12, abs=1e-15), pytest.approx(want_hi, rel=1e-12)]
     row = get(test_id)(CONT_REF, CONT_CUR, NUMERICAL, 0.1).score
     assert r.score_bounds[0] <= row <= r.score_bounds[1]
+
+
+@pytest.mark.parametrize("test_id", ["psi", "jensenshannon", "kl_div", "hellinger"])
+def test_binned_on_categories_uses_the_threshold_given(test_id):
+    ref, cur = np.array([50, 50]), np.array([45, 55])
+    score = fs.binned(test_id, ref, cur, CATEGORICAL, 0.1).score
+    assert 0 < score < 0.1
+    assert fs.binned(test_id, ref, cur, CATEGORICAL, score).drifted is True
+    assert fs.binned(test_id, ref, cur, CATEGORICAL, 0.1).drifted is False
+
+
+@pytest.mark.parametrize("test_id", ["psi", "hellinger"])
+def test_binned_with_one_side_inexact_uses_the_fine_histogram(test_id):
+    r = fs.binned(test_id, view(CONT_REF, 2.0, exact=True), view(CONT_CUR, 2.0), NUMERICAL, 0.1)
+    both = fs.binned(test_id, view(CONT_REF, 2.0), view(CONT_CUR, 2.0), NUMERICAL, 0.1)
+    assert r.approximate is True and (r.score, r.score_bounds) == (both.score, both.score_bounds)
