@@ -262,7 +262,7 @@ def test_scale_jump_needs_the_spread_to_move_with_the_location():
 
 @pytest.mark.parametrize("n_r, n_c", [(0, 10), (10, 0), (-1, 5)])
 def test_share_increase_needs_rows_on_both_sides(n_r, n_c):
-    with pytest.raises(ValueError, match="both sides need at least one row"):
+    with pytest.raises(ValueError, match=r"^both sides need at least one row$"):
         share_increase(0, n_r, 0, n_c)
 
 
