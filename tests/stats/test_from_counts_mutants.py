@@ -383,7 +383,15 @@ def test_wasserstein_weighted_reads_float32_weights_in_float64():
 
 def test_hellinger_density_reads_float32_counts_in_float64():
     edges = np.array([0.0, 2.0, 4.0, 6.0])
-    ref, cur = np.array([2, 1, 1]), np.array([1, 1, 2])
+    ref, cur = np.array([3, 1, 3]), np.array([1, 5, 3])  # shares in sevenths and ninths: not exact in float32
     want = fc.hellinger_density(ref.astype(np.float64), cur.astype(np.float64), edges).score
     assert fc.hellinger_density(ref.astype(np.float32), cur, edges).score == want
     assert fc.hellinger_density(ref, cur.astype(np.float32), edges).score == want
+
+
+def test_ks_from_histograms_reads_float32_current_counts_in_float64():
+    ref, cur = np.array([1, 1, 1, 1, 3]), np.array([3, 1, 1, 1, 1], dtype=np.float32)  # sevenths
+    want = fc.ks_from_histograms(ref, cur.astype(np.float64))
+    got = fc.ks_from_histograms(ref, cur)
+    assert (got.low, got.high) == (want.low, want.high)
+
