@@ -67,7 +67,7 @@ def command_paths(p: dict) -> dict:
         "validate": ["validate", p["config"]],
         "methods": ["methods"],
         "drift (rows, default tests)": ["drift", p["ref"], p["cur"], "--exclude", "ts", "--no-history"],
-        "drift (small files: ks, chisquare, z)": ["drift", p["small_ref"], p["small_cur"], "--exclude", "ts",
+        "drift (small: ks, chisquare, z)": ["drift", p["small_ref"], p["small_cur"], "--exclude", "ts",
                                                   "--no-history"],
         "drift --window 1D": ["drift", p["ref"], p["cur"], "--timestamp", "ts", "--window", "1D", "--no-history"],
         "drift (against a profile)": ["drift", p["profile"], p["cur"], "--exclude", "ts", "--no-history"],
