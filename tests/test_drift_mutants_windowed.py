@@ -235,3 +235,26 @@ def test_a_current_side_too_large_to_calibrate_is_an_error_when_asked_and_a_warn
                               "reference; these columns use their tests' default thresholds")
     assert {c.threshold_source for c in r.columns.values()} == {"default"}
     assert r.calibration["enabled"] is False
+
+
+def test_rows_out_of_time_order_are_scored_in_their_own_windows():
+    # the same rows shuffled: each window's x is still its day's values, scored as scipy scores them
+    cur = _days(counts=(40, 40, 40), shift_from=9).sample(frac=1, random_state=3)
+    r, ref, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", threshold=0.5), cur=cur)
+    days = [cur.loc[cur["ts"].notna() & (cur["ts"].dt.day == day), "x"] for day in (1, 2, 3)]
+    assert [w["n"] for w in r.windows] == [39, 40, 40]
+    assert [w["columns"]["x"]["score"] for w in r.windows] == [
+        pytest.approx(wasserstein_distance(ref["x"], x) / np.std(ref["x"]), rel=1e-12) for x in days]
+
+
+def test_a_fixed_threshold_crossed_on_exactly_the_noise_floor_earns_no_warning(monkeypatch):
+    from mlmon.services.drift import windowed
+
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.05)
+    r, _, _ = _windowed(options, cur=_days(counts=(35, 40, 60)))
+    share = r.calibration["columns"]["x"][0]["fixed_threshold_crossed_by_chance"]
+    assert any(w.startswith("wasserstein 0.05 on x ") for w in r.warnings)
+    monkeypatch.setattr(windowed, "NOISE_FLOOR", share)  # "more than" the floor: the floor itself passes
+    r, _, _ = _windowed(options, cur=_days(counts=(35, 40, 60)))
+    assert r.calibration["columns"]["x"][0]["fixed_threshold_crossed_by_chance"] == share
+    assert not any(w.startswith("wasserstein 0.05 on x ") for w in r.warnings)
