@@ -238,8 +238,10 @@ def test_a_current_side_too_large_to_calibrate_is_an_error_when_asked_and_a_warn
 
 
 def test_rows_out_of_time_order_are_scored_in_their_own_windows():
-    # the same rows shuffled: each window's x is still its day's values, scored as scipy scores them
-    cur = _days(counts=(40, 40, 40), shift_from=9).sample(frac=1, random_state=3)
+    # the first day's rows, then the third's, then the second's latest first: each window's x is
+    # still its day's values, scored as scipy scores them
+    cur = _days(counts=(40, 40, 40), shift_from=9)
+    cur = pd.concat([cur[:40], cur[80:], cur[40:80].iloc[::-1]])
     r, ref, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", threshold=0.5), cur=cur)
     days = [cur.loc[cur["ts"].notna() & (cur["ts"].dt.day == day), "x"] for day in (1, 2, 3)]
     assert [w["n"] for w in r.windows] == [39, 40, 40]
