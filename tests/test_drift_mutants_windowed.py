@@ -260,3 +260,11 @@ def test_a_fixed_threshold_crossed_on_exactly_the_noise_floor_earns_no_warning(m
     r, _, _ = _windowed(options, cur=_days(counts=(35, 40, 60)))
     assert r.calibration["columns"]["x"][0]["fixed_threshold_crossed_by_chance"] == share
     assert not any(w.startswith("wasserstein 0.05 on x ") for w in r.warnings)
+
+
+def test_a_last_window_without_any_value_of_a_column_tests_the_other_columns():
+    cur = _days(counts=(30, 30, 30), shift_from=9).drop(columns="ts")
+    cur.loc[60:, "x"] = np.nan  # the third chunk: no x at all, 30 values of c
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=30), ref=_reference().drop(columns="ts"), cur=cur)
+    assert [set(w["columns"]) for w in r.windows] == [{"x", "c"}, {"x", "c"}, {"c"}]
+    assert [w["tested"] for w in r.windows] == [True, True, True]
