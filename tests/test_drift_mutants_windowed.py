@@ -268,3 +268,51 @@ def test_a_last_window_without_any_value_of_a_column_tests_the_other_columns():
     r, _, _ = _windowed(DriftOptions().override(chunk_size=30), ref=_reference().drop(columns="ts"), cur=cur)
     assert [set(w["columns"]) for w in r.windows] == [{"x", "c"}, {"x", "c"}, {"c"}]
     assert [w["tested"] for w in r.windows] == [True, True, True]
+
+
+def test_a_fixed_threshold_is_not_measured_at_a_size_the_reference_cannot_serve():
+    # 40-row windows need 2 x 39 = 78 reference values (mlmon.stats.calibration.size_bucket); 77 have no floor
+    one_chunk = _days(counts=(40,)).drop(columns="ts")
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=40, threshold=0.5), ref=_reference(77).drop(columns="ts"),
+                        cur=one_chunk)
+    assert (r.windows[0]["tested"], r.calibration["columns"], r.calibration["column_false_alarm_rate"]) == (True, {}, {})
+
+
+def test_the_noise_floor_counts_the_references_own_chunks_in_time_order():
+    # the same 2000 values, once rising with time and once shuffled: random draws see the same
+    # sorted values, only the reference's contiguous chunks differ (used from 1 / R = 20 chunks). Every
+    # 39-row chunk of a rising reference lies more than 0.3 sd from the rest: crossed every time.
+    rising = _reference()
+    rising["x"] = np.sort(rising["x"].to_numpy())
+    shuffled = rising.assign(x=np.random.default_rng(5).permutation(rising["x"].to_numpy()))
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.3, false_alarm_rate=0.05)
+    floors = [_windowed(options, ref=ref, cur=_days(counts=(40, 40)))[0].calibration["columns"]["x"]
+              for ref in (rising, shuffled)]
+    assert floors[0] == [{"fixed_threshold_crossed_by_chance": 1.0, "window_size": 39}]
+    assert floors[1][0]["fixed_threshold_crossed_by_chance"] < 0.5
+
+
+def test_numbers_as_categories_leave_out_missing_and_infinite_values_window_by_window():
+    # each window's score is the two-file check's on that window's rows (same method and typing)
+    ref, cur = _reference(), _days(counts=(40, 40), shift_from=9)
+    ref["k"] = np.where(np.arange(len(ref)) % 3, 1.0, 2.0)
+    ref.loc[7, "k"] = np.inf
+    cur["k"] = np.where(np.arange(len(cur)) % 2, 1.0, 2.0)
+    cur.loc[[3, 50], "k"], cur.loc[[4, 60], "k"] = np.inf, np.nan
+    options = DriftOptions().override(timestamp="ts", window="1D", categorical=["k"], threshold=0.5)
+    r, _, _ = _windowed(options, ref=ref, cur=cur)
+    for w, day in zip(r.windows, (1, 2)):
+        rows = cur[cur["ts"].notna() & (cur["ts"].dt.day == day)]
+        alone = run_two_files(_table("r", ref), _table("c", rows),
+                              options.override(column_methods={"k": w["columns"]["k"]["method"]}))
+        assert w["columns"]["k"]["score"] == pytest.approx(alone.columns["k"].score, rel=1e-12)
+        assert alone.columns["k"].current_count == len(rows) - 2  # one inf and one missing a day
+
+
+def test_nullable_numbers_are_scored_as_plain_floats():
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.5, numerical=["x"])
+    plain = _days(counts=(40, 40))
+    plain.loc[[10, 70], "x"] = np.nan
+    expected = [w["columns"]["x"]["score"] for w in _windowed(options, cur=plain)[0].windows]
+    r, _, _ = _windowed(options, cur=plain.assign(x=plain["x"].astype("Float64")))  # missing as pd.NA
+    assert [w["columns"]["x"]["score"] for w in r.windows] == expected
