@@ -61,6 +61,7 @@ def test_draws_rest_the_quantile_on_two_draws_and_never_go_below_200():
     ([0.1, 0.2, 0.3], 1e-9, 1 - 0.9 * 0.8 * 0.7),       # at least one column, never zero
     ([0.1, 0.2, 0.3], 1e-13, 1 - 0.9 * 0.8 * 0.7),
     ([0.1] * 10, 0.1 * 3, binom.sf(2, 10, 0.1)),        # 0.30000000000000004 of 10 columns is 3, not 4
+    ([0.1, 0.2], 0.5 + 1e-12, 1 - 0.9 * 0.8),           # within the 1e-12 tolerance, inclusive: 1 of 2
 ])
 def test_the_dataset_alarm_rate_is_the_chance_that_enough_columns_cross_at_once(rates, share, expected):
     assert dataset_alarm_rate(rates, share) == pytest.approx(expected, rel=1e-12)
@@ -316,3 +317,27 @@ def test_nullable_numbers_are_scored_as_plain_floats():
     expected = [w["columns"]["x"]["score"] for w in _windowed(options, cur=plain)[0].windows]
     r, _, _ = _windowed(options, cur=plain.assign(x=plain["x"].astype("Float64")))  # missing as pd.NA
     assert [w["columns"]["x"]["score"] for w in r.windows] == expected
+
+
+def test_a_time_zone_cuts_days_at_its_own_midnight():
+    # rows from 00:00 UTC, 10 minutes apart, 40 a day: 20:00 to 02:30 in New York (UTC-4 in June), so
+    # its first day holds the 24 rows before 04:00 UTC (less row 5, which has no time), the next two
+    # the remaining 16 of a day and the first 24 of the next, the last 16
+    cur = _days(counts=(40, 40, 40), shift_from=9)
+    cur["ts"] = cur["ts"].dt.tz_localize("UTC")
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", timezone="America/New_York"), cur=cur)
+    assert r.current["zone"] == "America/New_York"
+    assert [(w["start"], w["n"]) for w in r.windows] == [
+        ("2024-05-31T00:00:00-04:00", 23), ("2024-06-01T00:00:00-04:00", 40), ("2024-06-02T00:00:00-04:00", 40),
+        ("2024-06-03T00:00:00-04:00", 16)]
+
+
+def test_timestamp_errors_name_the_column_and_at_most_ten_others():
+    ref = _reference()
+    ref["ts"] = np.arange(len(ref))
+    assert _error(DriftOptions().override(timestamp="ts", window="1D"), ref=ref) == (
+        "mlmon: error: timestamp column 'ts' is numeric, not a date or time (timestamp); store timestamps as dates "
+        "or ISO 8601 text (e.g. 2024-05-01T12:00:00)")
+    cur = _days().assign(**{f"z{i}": 1.0 for i in range(9)})  # 12 columns
+    assert _error(DriftOptions().override(timestamp="when", window="1D"), cur=cur).endswith(
+        "name one of its columns with timestamp: ts, x, c, z0, z1, z2, z3, z4, z5, z6")
