@@ -341,3 +341,22 @@ def test_timestamp_errors_name_the_column_and_at_most_ten_others():
     cur = _days().assign(**{f"z{i}": 1.0 for i in range(9)})  # 12 columns
     assert _error(DriftOptions().override(timestamp="when", window="1D"), cur=cur).endswith(
         "name one of its columns with timestamp: ts, x, c, z0, z1, z2, z3, z4, z5, z6")
+
+
+def test_every_calibration_takes_the_draws_its_false_alarm_rate_needs():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", false_alarm_rate=0.004))
+    cal = r.calibration
+    assert cal["draws"] == 499  # ceil(2 / 0.004) - 1
+    assert {c["draws"] for cals in cal["columns"].values() for c in cals} == {499}
+
+
+def test_reference_rows_sharing_a_time_keep_their_file_order():
+    # reference rows at two instants in turn, values rising down the file: in time order, the even
+    # rows then the odd ones, each half still rising: each chunk is a narrow band of values, at least
+    # E|X| = 0.8 sd from the rest (the middle one; the others further), so 0.7 is crossed every time
+    rising = _reference()
+    rising["ts"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(rising)) % 2, unit="h")
+    rising["x"] = np.sort(rising["x"].to_numpy())
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.7, false_alarm_rate=0.05)
+    r, _, _ = _windowed(options, ref=rising, cur=_days(counts=(40, 40)))
+    assert r.calibration["columns"]["x"] == [{"fixed_threshold_crossed_by_chance": 1.0, "window_size": 39}]
