@@ -360,3 +360,13 @@ def test_reference_rows_sharing_a_time_keep_their_file_order():
     options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.7, false_alarm_rate=0.05)
     r, _, _ = _windowed(options, ref=rising, cur=_days(counts=(40, 40)))
     assert r.calibration["columns"]["x"] == [{"fixed_threshold_crossed_by_chance": 1.0, "window_size": 39}]
+
+
+def test_one_worker_and_one_column_give_the_windows_several_workers_give():
+    options = DriftOptions().override(timestamp="ts", window="1D")
+    threads, _, _ = _windowed(options)
+    serial, _, _ = _windowed(options.override(workers=1))
+    assert serial.windows == threads.windows and serial.onsets == threads.onsets
+    alone, _, _ = _windowed(options, ref=_reference().drop(columns="c"), cur=_days().drop(columns="c"))
+    assert [w["columns"] for w in alone.windows] == [{k: v for k, v in w["columns"].items() if k == "x"}
+                                                     for w in threads.windows]
