@@ -370,3 +370,13 @@ def test_one_worker_and_one_column_give_the_windows_several_workers_give():
     alone, _, _ = _windowed(options, ref=_reference().drop(columns="c"), cur=_days().drop(columns="c"))
     assert [w["columns"] for w in alone.windows] == [{k: v for k, v in w["columns"].items() if k == "x"}
                                                      for w in threads.windows]
+
+
+def test_missing_timestamps_are_warned_about_first_and_a_one_row_window_is_small_not_empty():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", threshold=0.05),
+                        cur=_days(counts=(35, 40, 60)))
+    assert r.warnings[0] == "1 current row(s) have no 'ts' timestamp: counted in the whole period, in no window"
+    assert [w.split(" ")[:3] for w in r.warnings[1:]] == [["wasserstein", "0.05", "on"], ["jensenshannon", "0.05", "on"]]
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D"), cur=_days(counts=(40, 1, 40)))
+    assert r.windows[1]["reason"] == "1 rows, fewer than 30: not tested"
+    assert r.warnings[-1] == "1 of 3 windows not tested (0 empty, 1 under 30 rows)"
