@@ -238,11 +238,14 @@ def test_each_pair_is_compared_with_draws_of_its_current_size_up_to_half_its_ref
                                    "null_draws": 239}
 
 
-def test_an_explicit_threshold_keeps_its_own_verdict_outside_the_adjustment():
-    d = _segments(DriftOptions().override(segment_by=["g"], segment_min_rows=30, column_thresholds={"x": 0.5}))
+@pytest.mark.parametrize("origin", ["flag", "config"])
+def test_an_explicit_threshold_keeps_its_own_verdict_outside_the_adjustment(origin):
+    options = DriftOptions().override(segment_by=["g"], segment_min_rows=30)
+    d = _segments(options.override(column_thresholds={"x": 0.5}) if origin == "flag" else
+                  options.from_fields(column_thresholds={"x": 0.5}))
     for s in d["segments"].values():
         x, c = s["columns"]["x"], s["columns"]["c"]
         assert (x["threshold"], x["threshold_source"], "p_value_adjusted" in x, "details" in x) == (
-            0.5, "flag", False, False)
+            0.5, origin, False, False)
         assert (x["drifted"], c["threshold_source"], "p_value_adjusted" in c) == (x["score"] <= 0.5, "default", True)
     assert d["segmentation"]["pairs_tested"] == 6
