@@ -99,6 +99,7 @@ def _result(flags, rows=(100, 80), drift_share=0.5):
     ([True, True, False, False], 0.5, True, "degraded"),
     ([True, True, True, False], 0.75, True, "critical"),
     ([], 0.0, False, "healthy"),
+    ([True], 1.0, True, "critical"),  # one column, drifted: the whole segment
 ])
 def test_a_segments_verdict_is_recomputed_from_its_adjusted_flags(flags, share, dataset, severity):
     r = _result(flags)
