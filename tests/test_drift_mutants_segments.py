@@ -15,7 +15,7 @@ import pytest
 from mlmon.errors import MlmonError
 from mlmon.io.tables import Table
 from mlmon.services.drift import ColumnDrift, DriftOptions, DriftResult
-from mlmon.services.drift.segments import (MAX_DRAWS, PROCEDURE, _refresh, _sizes, check_not_windowed,
+from mlmon.services.drift.segments import (MAX_DRAWS, PROCEDURE, _control, _refresh, _sizes, check_not_windowed,
                                            check_segment_options, empirical_p_value, most_drifted, run_segments)
 from mlmon.services.drift.windowed import run_two_files
 from mlmon.services.segments import parse_segment_by, partition
@@ -99,6 +99,7 @@ def _result(flags, rows=(100, 80), drift_share=0.5):
     ([True, True, False, False], 0.5, True, "degraded"),
     ([True, True, True, False], 0.75, True, "critical"),
     ([], 0.0, False, "healthy"),
+    ([True], 1.0, True, "critical"),  # one column, drifted: the whole segment
 ])
 def test_a_segments_verdict_is_recomputed_from_its_adjusted_flags(flags, share, dataset, severity):
     r = _result(flags)
@@ -238,11 +239,27 @@ def test_each_pair_is_compared_with_draws_of_its_current_size_up_to_half_its_ref
                                    "null_draws": 239}
 
 
-def test_an_explicit_threshold_keeps_its_own_verdict_outside_the_adjustment():
-    d = _segments(DriftOptions().override(segment_by=["g"], segment_min_rows=30, column_thresholds={"x": 0.5}))
+@pytest.mark.parametrize("origin", ["flag", "config"])
+def test_an_explicit_threshold_keeps_its_own_verdict_outside_the_adjustment(origin):
+    options = DriftOptions().override(segment_by=["g"], segment_min_rows=30)
+    d = _segments(options.override(column_thresholds={"x": 0.5}) if origin == "flag" else
+                  options.from_fields(column_thresholds={"x": 0.5}))
     for s in d["segments"].values():
         x, c = s["columns"]["x"], s["columns"]["c"]
         assert (x["threshold"], x["threshold_source"], "p_value_adjusted" in x, "details" in x) == (
-            0.5, "flag", False, False)
+            0.5, origin, False, False)
         assert (x["drifted"], c["threshold_source"], "p_value_adjusted" in c) == (x["score"] <= 0.5, "default", True)
     assert d["segmentation"]["pairs_tested"] == 6
+
+
+def test_a_pair_whose_adjusted_p_value_equals_q_is_flagged():
+    # c0: 0.3 and 0.4 of the 4 draws at least 0.35, p = (1 + 1) / 5 = 0.4; c1 has no null, p = 1.
+    # Benjamini-Hochberg by hand over m = 2: 0.4 * 2 / 1 = 0.8 and 1.0 * 2 / 2 = 1.0; at q = 0.8 c0 is flagged
+    r = _result([False, False])
+    r.columns["c0"].score = 0.35
+    out = _control({"s": r}, {("s", "c0"): (NULL, ">=")}, 0.8, "flag")
+    c0, c1 = r.columns["c0"], r.columns["c1"]
+    assert out == {"tested": 2, "flagged": 1}
+    assert (c0.p_value_adjusted, c0.drifted, c0.threshold, c0.threshold_source, c0.drift_rule, c0.details) == (
+        pytest.approx(0.8, rel=1e-15), True, 0.8, "flag", "<=", {"null_p_value": 0.4, "null_draws": 4})
+    assert (c1.p_value_adjusted, c1.drifted, c1.details) == (1.0, False, {"null_p_value": 1.0, "null_draws": 0})

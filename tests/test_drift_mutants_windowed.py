@@ -61,6 +61,7 @@ def test_draws_rest_the_quantile_on_two_draws_and_never_go_below_200():
     ([0.1, 0.2, 0.3], 1e-9, 1 - 0.9 * 0.8 * 0.7),       # at least one column, never zero
     ([0.1, 0.2, 0.3], 1e-13, 1 - 0.9 * 0.8 * 0.7),
     ([0.1] * 10, 0.1 * 3, binom.sf(2, 10, 0.1)),        # 0.30000000000000004 of 10 columns is 3, not 4
+    ([0.1, 0.2], 0.5 + 1e-12, 1 - 0.9 * 0.8),           # within the 1e-12 tolerance, inclusive: 1 of 2
 ])
 def test_the_dataset_alarm_rate_is_the_chance_that_enough_columns_cross_at_once(rates, share, expected):
     assert dataset_alarm_rate(rates, share) == pytest.approx(expected, rel=1e-12)
@@ -235,3 +236,147 @@ def test_a_current_side_too_large_to_calibrate_is_an_error_when_asked_and_a_warn
                               "reference; these columns use their tests' default thresholds")
     assert {c.threshold_source for c in r.columns.values()} == {"default"}
     assert r.calibration["enabled"] is False
+
+
+def test_rows_out_of_time_order_are_scored_in_their_own_windows():
+    # the first day's rows, then the third's, then the second's latest first: each window's x is
+    # still its day's values, scored as scipy scores them
+    cur = _days(counts=(40, 40, 40), shift_from=9)
+    cur = pd.concat([cur[:40], cur[80:], cur[40:80].iloc[::-1]])
+    r, ref, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", threshold=0.5), cur=cur)
+    days = [cur.loc[cur["ts"].notna() & (cur["ts"].dt.day == day), "x"] for day in (1, 2, 3)]
+    assert [w["n"] for w in r.windows] == [39, 40, 40]
+    assert [w["columns"]["x"]["score"] for w in r.windows] == [
+        pytest.approx(wasserstein_distance(ref["x"], x) / np.std(ref["x"]), rel=1e-12) for x in days]
+
+
+def test_a_fixed_threshold_crossed_on_exactly_the_noise_floor_earns_no_warning(monkeypatch):
+    from mlmon.services.drift import windowed
+
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.05)
+    r, _, _ = _windowed(options, cur=_days(counts=(35, 40, 60)))
+    share = r.calibration["columns"]["x"][0]["fixed_threshold_crossed_by_chance"]
+    assert any(w.startswith("wasserstein 0.05 on x ") for w in r.warnings)
+    monkeypatch.setattr(windowed, "NOISE_FLOOR", share)  # "more than" the floor: the floor itself passes
+    r, _, _ = _windowed(options, cur=_days(counts=(35, 40, 60)))
+    assert r.calibration["columns"]["x"][0]["fixed_threshold_crossed_by_chance"] == share
+    assert not any(w.startswith("wasserstein 0.05 on x ") for w in r.warnings)
+
+
+def test_a_last_window_without_any_value_of_a_column_tests_the_other_columns():
+    cur = _days(counts=(30, 30, 30), shift_from=9).drop(columns="ts")
+    cur.loc[60:, "x"] = np.nan  # the third chunk: no x at all, 30 values of c
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=30), ref=_reference().drop(columns="ts"), cur=cur)
+    assert [set(w["columns"]) for w in r.windows] == [{"x", "c"}, {"x", "c"}, {"c"}]
+    assert [w["tested"] for w in r.windows] == [True, True, True]
+
+
+def test_a_fixed_threshold_is_not_measured_at_a_size_the_reference_cannot_serve():
+    # 40-row windows need 2 x 39 = 78 reference values (mlmon.stats.calibration.size_bucket); 77 have no floor
+    one_chunk = _days(counts=(40,)).drop(columns="ts")
+    r, _, _ = _windowed(DriftOptions().override(chunk_size=40, threshold=0.5), ref=_reference(77).drop(columns="ts"),
+                        cur=one_chunk)
+    assert (r.windows[0]["tested"], r.calibration["columns"], r.calibration["column_false_alarm_rate"]) == (True, {}, {})
+
+
+def test_the_noise_floor_counts_the_references_own_chunks_in_time_order():
+    # the same 2000 values, once rising with time and once shuffled: random draws see the same
+    # sorted values, only the reference's contiguous chunks differ (used from 1 / R = 20 chunks). Every
+    # 39-row chunk of a rising reference lies more than 0.3 sd from the rest: crossed every time.
+    rising = _reference()
+    rising["x"] = np.sort(rising["x"].to_numpy())
+    shuffled = rising.assign(x=np.random.default_rng(5).permutation(rising["x"].to_numpy()))
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.3, false_alarm_rate=0.05)
+    floors = [_windowed(options, ref=ref, cur=_days(counts=(40, 40)))[0].calibration["columns"]["x"]
+              for ref in (rising, shuffled)]
+    assert floors[0] == [{"fixed_threshold_crossed_by_chance": 1.0, "window_size": 39}]
+    assert floors[1][0]["fixed_threshold_crossed_by_chance"] < 0.5
+
+
+def test_numbers_as_categories_leave_out_missing_and_infinite_values_window_by_window():
+    # each window's score is the two-file check's on that window's rows (same method and typing)
+    ref, cur = _reference(), _days(counts=(40, 40), shift_from=9)
+    ref["k"] = np.where(np.arange(len(ref)) % 3, 1.0, 2.0)
+    ref.loc[7, "k"] = np.inf
+    cur["k"] = np.where(np.arange(len(cur)) % 2, 1.0, 2.0)
+    cur.loc[[3, 50], "k"], cur.loc[[4, 60], "k"] = np.inf, np.nan
+    options = DriftOptions().override(timestamp="ts", window="1D", categorical=["k"], threshold=0.5)
+    r, _, _ = _windowed(options, ref=ref, cur=cur)
+    for w, day in zip(r.windows, (1, 2)):
+        rows = cur[cur["ts"].notna() & (cur["ts"].dt.day == day)]
+        alone = run_two_files(_table("r", ref), _table("c", rows),
+                              options.override(column_methods={"k": w["columns"]["k"]["method"]}))
+        assert w["columns"]["k"]["score"] == pytest.approx(alone.columns["k"].score, rel=1e-12)
+        assert alone.columns["k"].current_count == len(rows) - 2  # one inf and one missing a day
+
+
+def test_nullable_numbers_are_scored_as_plain_floats():
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.5, numerical=["x"])
+    plain = _days(counts=(40, 40))
+    plain.loc[[10, 70], "x"] = np.nan
+    expected = [w["columns"]["x"]["score"] for w in _windowed(options, cur=plain)[0].windows]
+    r, _, _ = _windowed(options, cur=plain.assign(x=plain["x"].astype("Float64")))  # missing as pd.NA
+    assert [w["columns"]["x"]["score"] for w in r.windows] == expected
+
+
+def test_a_time_zone_cuts_days_at_its_own_midnight():
+    # rows from 00:00 UTC, 10 minutes apart, 40 a day: 20:00 to 02:30 in New York (UTC-4 in June), so
+    # its first day holds the 24 rows before 04:00 UTC (less row 5, which has no time), the next two
+    # the remaining 16 of a day and the first 24 of the next, the last 16
+    cur = _days(counts=(40, 40, 40), shift_from=9)
+    cur["ts"] = cur["ts"].dt.tz_localize("UTC")
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", timezone="America/New_York"), cur=cur)
+    assert r.current["zone"] == "America/New_York"
+    assert [(w["start"], w["n"]) for w in r.windows] == [
+        ("2024-05-31T00:00:00-04:00", 23), ("2024-06-01T00:00:00-04:00", 40), ("2024-06-02T00:00:00-04:00", 40),
+        ("2024-06-03T00:00:00-04:00", 16)]
+
+
+def test_timestamp_errors_name_the_column_and_at_most_ten_others():
+    ref = _reference()
+    ref["ts"] = np.arange(len(ref))
+    assert _error(DriftOptions().override(timestamp="ts", window="1D"), ref=ref) == (
+        "mlmon: error: timestamp column 'ts' is numeric, not a date or time (timestamp); store timestamps as dates "
+        "or ISO 8601 text (e.g. 2024-05-01T12:00:00)")
+    cur = _days().assign(**{f"z{i}": 1.0 for i in range(9)})  # 12 columns
+    assert _error(DriftOptions().override(timestamp="when", window="1D"), cur=cur).endswith(
+        "name one of its columns with timestamp: ts, x, c, z0, z1, z2, z3, z4, z5, z6")
+
+
+def test_every_calibration_takes_the_draws_its_false_alarm_rate_needs():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", false_alarm_rate=0.004))
+    cal = r.calibration
+    assert cal["draws"] == 499  # ceil(2 / 0.004) - 1
+    assert {c["draws"] for cals in cal["columns"].values() for c in cals} == {499}
+
+
+def test_reference_rows_sharing_a_time_keep_their_file_order():
+    # reference rows at two instants in turn, values rising down the file: in time order, the even
+    # rows then the odd ones, each half still rising: each chunk is a narrow band of values, at least
+    # E|X| = 0.8 sd from the rest (the middle one; the others further), so 0.7 is crossed every time
+    rising = _reference()
+    rising["ts"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(rising)) % 2, unit="h")
+    rising["x"] = np.sort(rising["x"].to_numpy())
+    options = DriftOptions().override(timestamp="ts", window="1D", threshold=0.7, false_alarm_rate=0.05)
+    r, _, _ = _windowed(options, ref=rising, cur=_days(counts=(40, 40)))
+    assert r.calibration["columns"]["x"] == [{"fixed_threshold_crossed_by_chance": 1.0, "window_size": 39}]
+
+
+def test_one_worker_and_one_column_give_the_windows_several_workers_give():
+    options = DriftOptions().override(timestamp="ts", window="1D")
+    threads, _, _ = _windowed(options)
+    serial, _, _ = _windowed(options.override(workers=1))
+    assert serial.windows == threads.windows and serial.onsets == threads.onsets
+    alone, _, _ = _windowed(options, ref=_reference().drop(columns="c"), cur=_days().drop(columns="c"))
+    assert [w["columns"] for w in alone.windows] == [{k: v for k, v in w["columns"].items() if k == "x"}
+                                                     for w in threads.windows]
+
+
+def test_missing_timestamps_are_warned_about_first_and_a_one_row_window_is_small_not_empty():
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D", threshold=0.05),
+                        cur=_days(counts=(35, 40, 60)))
+    assert r.warnings[0] == "1 current row(s) have no 'ts' timestamp: counted in the whole period, in no window"
+    assert [w.split(" ")[:3] for w in r.warnings[1:]] == [["wasserstein", "0.05", "on"], ["jensenshannon", "0.05", "on"]]
+    r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D"), cur=_days(counts=(40, 1, 40)))
+    assert r.windows[1]["reason"] == "1 rows, fewer than 30: not tested"
+    assert r.warnings[-1] == "1 of 3 windows not tested (0 empty, 1 under 30 rows)"
