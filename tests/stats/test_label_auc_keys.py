@@ -155,3 +155,73 @@ def test_a_single_prediction_has_scikit_learns_log_loss():
     m = binary_metrics(np.array([0]), np.array([1]), np.zeros(1, dtype=int), 1, proba=np.array([0.8]))
     assert m.values["log_loss"][0] == pytest.approx(log_loss([0], [0.8], labels=[0, 1]), rel=1e-15)  # -log(0.2)
     assert np.isnan(m.values["auc_roc"][0])
+
+
+def _threaded(workers):
+    """PARALLEL_ROWS at 0 and ``workers`` cores: every call buckets its rows in parts on threads."""
+    import contextlib
+
+    import mlmon.stats.classification as cls
+
+    @contextlib.contextmanager
+    def patched():
+        saved = (cls.PARALLEL_ROWS, cls.os.cpu_count)
+        cls.PARALLEL_ROWS, cls.os.cpu_count = 0, (lambda: workers)
+        try:
+            yield
+        finally:
+            cls.PARALLEL_ROWS, cls.os.cpu_count = saved
+
+    return patched()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 2_000), st.integers(1, 12), st.sampled_from([1, 2, 3]),
+       st.sampled_from(["shuffled", "in order", "first half in order"]))
+def test_confusion_counts_from_the_sorting_pass_equal_a_plain_count(seed, n, n_groups, workers, order):
+    """With probabilities, tp/fp/fn/tn per window come out of the pass that buckets the rows for
+    the AUC: every count-based metric equals the one from the plain count (``binary_counts``,
+    the path without probabilities) to the bit, and the counts equal a count by hand; whether
+    the rows are in window order, shuffled, or in order in one part only."""
+    from mlmon.stats.classification import BINARY_METRICS, binary_metrics
+
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    if order == "in order":
+        groups = np.sort(groups)
+    elif order == "first half in order":
+        groups[: n // 2] = np.sort(groups[: n // 2])
+    p = np.round(rng.random(n), 2)
+    y = (rng.random(n) < p).astype(np.int64)
+    yhat = (rng.random(n) < 0.5).astype(np.int64)  # predictions that are not a threshold of p
+    plain = binary_metrics(y, yhat, groups, n_groups)
+    with _threaded(workers):
+        both = binary_metrics(y, yhat, groups, n_groups, proba=p)
+    counted = [[int(np.sum((groups == w) & (y == a) & (yhat == b))) for a, b in ((0, 0), (0, 1), (1, 0), (1, 1))]
+               for w in range(n_groups)]
+    tn, fp, fn, tp = np.array(counted).T
+    assert both.n.tolist() == (tn + fp + fn + tp).tolist()
+    assert both.support.tolist() == np.column_stack((tn + fp, fn + tp)).tolist()
+    assert both.values["false_positive_cost"].tolist() == fp.astype(float).tolist()
+    assert both.values["false_negative_cost"].tolist() == fn.astype(float).tolist()
+    for name in BINARY_METRICS:
+        if name in ("auc_roc", "log_loss"):
+            continue
+        for table in ("values", "lower", "upper"):
+            assert np.array_equal(getattr(both, table)[name], getattr(plain, table)[name], equal_nan=True), (name, table)
+
+
+def test_a_score_of_two_or_more_in_one_part_only_reads_every_part_unsigned():
+    """Each part picks its key type from its own largest score: one part below 2 (signed keys),
+    the other with scores up to 1e300 (unsigned). A window holding rows of both still sorts
+    them as numbers: scikit-learn's AUC."""
+    score = np.array([0.1, 0.6, 0.5, 1.5, 3.0, 0.2, 1e300, 0.7])
+    y = np.array([0, 1, 0, 1, 1, 0, 1, 0])
+    g = np.zeros(8, dtype=int)
+    with _threaded(2):
+        auc, n_pos, n_neg = label_auc(score, y, g, 1)
+    assert auc[0] == roc_auc_score(y, score) == 1.0 - 1 / 16  # one pair of 16 the wrong way: 0.6 (positive, first part) < 0.7
+    assert (n_pos[0], n_neg[0]) == (4, 4)
+    y2 = np.array([1, 0, 1, 0, 0, 1, 0, 1])  # the other way round: every positive in the first part
+    with _threaded(2):
+        assert label_auc(score, y2, g, 1)[0][0] == roc_auc_score(y2, score)

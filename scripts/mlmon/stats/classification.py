@@ -131,8 +131,7 @@ def grouped_auc(score: np.ndarray, pos_weight: np.ndarray, neg_weight: np.ndarra
     return auc, pos_t, neg_t
 
 
-def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int,
-              counts: Optional[tuple] = None):
+def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int):
     """:func:`grouped_auc` for 0/1 labels and scores >= 0 (probabilities), faster: each
     window's rows come sorted from :func:`_by_window` (negatives first at a tie). Then every
     positive's count of negatives at or below it is a running count, and ties are taken off by
@@ -142,20 +141,14 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
     >>> float(label_auc(s, y, np.zeros(4, dtype=int), 1)[0][0])
     0.75
     """
-    positive = np.asarray(positive).astype(bool, copy=False)
-    groups = np.asarray(groups, dtype=np.int64)
-    if counts is None:  # (rows, positives) per window, when the caller has not counted them yet
-        counts = (np.bincount(groups, minlength=n_groups), np.bincount(groups[positive], minlength=n_groups))
-    counts, n_pos = np.asarray(counts[0], dtype=np.int64), np.asarray(counts[1], dtype=np.float64)
-    n_neg = counts - n_pos
     auc = np.full(n_groups, np.nan)
 
-    def window_auc(w: int, seg: np.ndarray) -> None:
-        auc[w] = _mann_whitney(seg) / (n_pos[w] * n_neg[w])
+    def window_auc(w: int, seg: np.ndarray, n_neg: int, n_pos: int) -> None:
+        if n_pos and n_neg:
+            auc[w] = _mann_whitney(seg) / (float(n_pos) * n_neg)
 
-    todo = np.flatnonzero((n_pos > 0) & (n_neg > 0)).tolist()
-    _by_window(score, positive, groups, n_groups, counts, window_auc, todo)
-    return auc, n_pos, n_neg
+    cells = _by_window(score, positive, np.asarray(groups, dtype=np.int64), n_groups, window_auc)
+    return auc, cells[:, 1].astype(np.float64), cells[:, 0].astype(np.float64)
 
 
 def _mann_whitney(seg: np.ndarray) -> float:
@@ -174,54 +167,75 @@ def _mann_whitney(seg: np.ndarray) -> float:
     return num
 
 
-def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int, counts: np.ndarray,
-               work, windows) -> None:
-    """Call ``work(w, seg)`` for every window ``w`` in ``windows``, ``seg`` its rows as sorted
-    integer keys: a row's score bits shifted up one, its label in the lowest bit (for floats
-    >= 0 the bits order as the values do; at a tie, negatives first). ``counts``: rows per window.
+def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int, work,
+               predicted: Optional[np.ndarray] = None) -> np.ndarray:
+    """Call ``work(w, seg, negatives, positives)`` for every window ``w`` that has rows, ``seg``
+    its rows as sorted integer keys: a row's score bits shifted up one, its label in the lowest
+    bit (for floats >= 0 the bits order as the values do; at a tie, negatives first).
 
-    One gather buckets rows by window (a radix sort of the window index, skipped when rows are
+    Returns the rows counted per window and cell: ``cells[w, label]``, or with ``predicted``
+    (0/1 per row) ``cells[w, 2 * label + prediction]``, that is tn, fp, fn, tp: the confusion
+    counts come out of the same pass that buckets the rows.
+
+    One gather buckets rows by window (a radix sort of the window index, skipped where rows are
     already in window order) and one integer sort per window orders them. From
     ``PARALLEL_ROWS`` rows on, both run on a thread per core (numpy releases the GIL in its
-    sorts): the rows are bucketed in one part per thread, a window's slices of the parts then
-    put together."""
+    sorts): the rows are bucketed and counted in one part per thread, a window's slices of the
+    parts then put together. Every pass over all rows runs inside the parts."""
+    width = 4 if predicted is not None else 2
     if groups.size == 0:
-        return
+        return np.zeros((n_groups, width), dtype=np.int64)
     score = np.asarray(score, dtype=np.float64)
-    wide = bool(score.size) and float(np.max(score)) >= 2.0
-    in_order = groups.size <= 1 or not np.any(groups[1:] < groups[:-1])
     workers = min(os.cpu_count() or 1, 8)
     parallel = workers > 1 and groups.size >= PARALLEL_ROWS
-    n_parts = workers if parallel and not in_order else 1
+    n_parts = workers if parallel else 1
     edges = [groups.size * i // n_parts for i in range(n_parts + 1)]
+    narrow = np.uint8 if n_groups <= 2 ** 8 else np.uint16 if n_groups <= 2 ** 16 else None
 
     def bucket(part: int):
         lo, hi = edges[part], edges[part + 1]
+        pos = positive[lo:hi]
+        if pos.dtype != np.bool_:
+            pos = pos != 0
         # + 0.0 makes a new array and turns -0.0 into 0.0; scores below 2 keep their bits under
         # 2**62, so the shifted key is a signed integer (numpy sorts those fastest), else unsigned
-        keys = (score[lo:hi] + 0.0).view(np.uint64 if wide else np.int64)
+        part_score = score[lo:hi]
+        wide = bool(part_score.size) and float(np.max(part_score)) >= 2.0
+        keys = (part_score + 0.0).view(np.uint64 if wide else np.int64)
         np.left_shift(keys, keys.dtype.type(1), out=keys)  # in place: ten million rows make every copy count
-        np.bitwise_or(keys, positive[lo:hi], out=keys)
-        rows = counts
-        if not in_order:
-            g = groups[lo:hi]
-            # numpy's stable sort of 8- and 16-bit integers is a radix sort: one or two passes
-            key = g.astype(np.uint8 if n_groups <= 2 ** 8 else np.uint16) if n_groups <= 2 ** 16 else g
-            keys = keys[np.argsort(key, kind="stable")]
-            rows = counts if n_parts == 1 else np.bincount(g, minlength=n_groups)
+        np.bitwise_or(keys, pos, out=keys)
+        g = groups[lo:hi]
+        # numpy's stable sort of 8- and 16-bit integers is a radix sort: one or two passes
+        small = g.astype(narrow) if narrow is not None else g
+        cell = small.astype(np.intp)
+        np.left_shift(cell, 1, out=cell)
+        np.bitwise_or(cell, pos, out=cell)
+        if predicted is not None:
+            np.left_shift(cell, 1, out=cell)
+            np.bitwise_or(cell, predicted[lo:hi], out=cell)
+        cells = np.bincount(cell, minlength=n_groups * width).reshape(n_groups, width)
+        if g.size > 1 and np.any(g[1:] < g[:-1]):
+            keys = keys[np.argsort(small, kind="stable")]
         bounds = np.zeros(n_groups + 1, dtype=np.int64)
-        np.cumsum(rows, out=bounds[1:])
-        return keys, bounds
-
-    def run(w: int) -> None:
-        pieces = [keys[bounds[w]:bounds[w + 1]] for keys, bounds in parts]
-        seg = np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
-        seg.sort()
-        work(w, seg)
+        np.cumsum(cells.sum(axis=1), out=bounds[1:])
+        return keys, bounds, cells
 
     pool = ThreadPoolExecutor(workers) if parallel else None
     try:
-        parts = list(pool.map(bucket, range(n_parts))) if pool and n_parts > 1 else [bucket(0)]
+        parts = list(pool.map(bucket, range(n_parts))) if pool else [bucket(0)]
+        if any(keys.dtype == np.uint64 for keys, _, _ in parts):
+            # a score >= 2 somewhere: every part's keys read as unsigned (the same bits below 2**63)
+            parts = [(keys.view(np.uint64), bounds, cells) for keys, bounds, cells in parts]
+        cells = parts[0][2] if len(parts) == 1 else np.sum([c for _, _, c in parts], axis=0)
+        labels = cells.reshape(n_groups, 2, -1).sum(axis=2) if predicted is not None else cells
+
+        def run(w: int) -> None:
+            pieces = [keys[bounds[w]:bounds[w + 1]] for keys, bounds, _ in parts]
+            seg = np.concatenate(pieces) if len(pieces) > 1 else pieces[0].copy()
+            seg.sort()
+            work(w, seg, int(labels[w, 0]), int(labels[w, 1]))
+
+        windows = np.flatnonzero(labels.sum(axis=1)).tolist()
         if pool and len(windows) > 1:
             list(pool.map(run, windows))
         else:
@@ -230,6 +244,7 @@ def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gr
     finally:
         if pool:
             pool.shutdown()
+    return cells
 
 
 def hanley_mcneil_se(auc, n_pos, n_neg):
@@ -264,22 +279,18 @@ def f1_delta_se(tp, fp, fn, n):
     return np.sqrt(np.maximum(var, 0.0))
 
 
-def _auc_and_log_loss(proba: np.ndarray, y_true: np.ndarray, groups: np.ndarray, n_groups: int, n: np.ndarray,
-                      n_pos: np.ndarray):
-    """Per window, the AUC (:func:`label_auc`) and the mean log loss with its interval, from
-    one pass over each window's sorted rows (:func:`_by_window`): the scores come back out of
-    the keys' bits, so the log loss needs no per-row arrays over all windows and runs on the
-    same threads as the sorts."""
-    positive = np.asarray(y_true).astype(bool, copy=False)
-    n_pos = np.asarray(n_pos, dtype=np.float64)
-    n_neg = np.asarray(n, dtype=np.float64) - n_pos
+def _binary_pass(proba: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_groups: int):
+    """Per window, the confusion counts ``(tp, fp, fn, tn)``, the AUC (:func:`label_auc`) and the
+    mean log loss with its interval, from one pass over the rows (:func:`_by_window`): the
+    counts come out of the bucketing, the scores back out of the keys' bits, so the log loss
+    needs no per-row arrays over all windows and runs on the same threads as the sorts."""
     auc = np.full(n_groups, np.nan)
     sums, ssd = np.zeros(n_groups), np.zeros(n_groups)
     eps = np.finfo(np.float64).eps
 
-    def window(w: int, seg: np.ndarray) -> None:
-        if n_pos[w] > 0 and n_neg[w] > 0:
-            auc[w] = _mann_whitney(seg) / (n_pos[w] * n_neg[w])
+    def window(w: int, seg: np.ndarray, n_neg: int, n_pos: int) -> None:
+        if n_pos and n_neg:
+            auc[w] = _mann_whitney(seg) / (float(n_pos) * n_neg)
         one = seg.dtype.type(1)
         p = (seg >> one).view(np.float64)  # the score itself: its bits, shifted back
         loss = 1.0 - p
@@ -293,11 +304,11 @@ def _auc_and_log_loss(proba: np.ndarray, y_true: np.ndarray, groups: np.ndarray,
         # starts BLAS threads of its own beside these)
         ssd[w] = float(np.square(loss, out=loss).sum())
 
-    windows = np.flatnonzero(np.asarray(n) > 0).tolist()
-    _by_window(proba, positive, np.asarray(groups, dtype=np.int64), n_groups, np.asarray(n, dtype=np.int64),
-               window, windows)
-    iv = normal_mean(sums, ssd, n, lo=0.0)
-    return auc, (_div(sums, n), iv.lower, iv.upper)
+    cells = _by_window(proba, y_true, groups, n_groups, window, predicted=y_pred)
+    tn, fp, fn, tp = cells.T
+    iv = normal_mean(sums, ssd, tp + fp + fn + tn, lo=0.0)
+    n = tp + fp + fn + tn
+    return (tp, fp, fn, tn), auc, (_div(sums, n), iv.lower, iv.upper)
 
 
 def _mean_with_interval(values: np.ndarray, groups: np.ndarray, n_groups: int, n: np.ndarray):
@@ -327,7 +338,10 @@ def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n
     (0.6666666666666666, 10.0)
     """
     groups = np.asarray(groups, dtype=np.int64)
-    tp, fp, fn, tn = binary_counts(y_true, y_pred, groups, n_groups)
+    if proba is not None:
+        (tp, fp, fn, tn), auc, (mean, lo, hi) = _binary_pass(proba, y_true, y_pred, groups, n_groups)
+    else:
+        tp, fp, fn, tn = binary_counts(y_true, y_pred, groups, n_groups)
     n = tp + fp + fn + tn
     values: Dict[str, np.ndarray] = {}
     lower: Dict[str, np.ndarray] = {}
@@ -344,7 +358,6 @@ def binary_metrics(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n
     f1 = _div(2 * tp, 2 * tp + fp + fn, 0.0)
     put("f1_score", f1, normal(f1, f1_delta_se(tp, fp, fn, n), z, 0.0, 1.0))
     if proba is not None:
-        auc, (mean, lo, hi) = _auc_and_log_loss(proba, y_true, groups, n_groups, n, tp + fn)
         put("auc_roc", auc, normal(auc, hanley_mcneil_se(auc, tp + fn, fp + tn), z, 0.0, 1.0))
         put("log_loss", mean, (lo, hi))
     for name, count, cost in (("false_positive_cost", fp, false_positive_cost),
