@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -37,35 +37,45 @@ def _numeric(series: pd.Series, column: str, what: str, where: str) -> np.ndarra
     return values
 
 
-def _proba(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
+def _proba(frame: pd.DataFrame, column: str, where: str) -> Tuple[np.ndarray, bool]:
+    """The probabilities as floats, and whether any is missing (NaN)."""
     series = frame[column]
     if pd.api.types.is_float_dtype(series) and series.dtype != object:
         p = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         p = _numeric(series, column, "probability", where)
     if p.size == 0:
-        return p
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: reported below
-        lo, hi = np.nanmin(p), np.nanmax(p)
+        return p, False
+    lo = float(p.min())  # NaN when any row is missing: then the ends of the rest
+    gaps = bool(np.isnan(lo))
+    if gaps:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: reported below
+            lo, hi = np.nanmin(p), np.nanmax(p)
+    else:
+        hi = float(p.max())
     if np.isnan(lo):
         raise MlmonError(f"probability column {column!r} is empty", f"{where} column {column}",
                          f"fill it, or leave out {option('proba')}")
     if lo >= 0 and hi <= 1:
-        return p  # two reductions, no temporary: the common case at ten million rows
+        return p, gaps  # two reductions, no temporary: the common case at ten million rows
     bad = (p < 0) | (p > 1)
     if bad.any():
         raise MlmonError(f"{int(bad.sum())} probabilities outside [0, 1] in column {column!r}, e.g. {p[bad][0]!r}",
                          f"{where} column {column}", f"pass probabilities (not scores or logits) with {option('proba')}")
-    return p
+    return p, gaps
 
 
 def _uniques(*series: Optional[pd.Series]) -> List[Any]:
+    return _uniques_of(*(_distinct(s) for s in series if s is not None))
+
+
+def _uniques_of(*distinct: List[Any]) -> List[Any]:
+    """The classes among columns' distinct values (:func:`_distinct`): sorted, numbers as numbers,
+    ``True``/``False`` and whole floats as integers, one value per text."""
     seen: Dict[str, Any] = {}
-    for s in series:
-        if s is None:
-            continue
-        for v in _distinct(s):
+    for values in distinct:
+        for v in values:
             if isinstance(v, (bool, np.bool_)):
                 v = int(v)
             elif isinstance(v, float) and v.is_integer():
@@ -91,8 +101,9 @@ def _distinct(s: pd.Series) -> List[Any]:
     return pd.unique(s.dropna()).tolist()
 
 
-def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
-    """Class index per row (-1 for missing) matching values to ``classes`` by their text."""
+def _codes(series: pd.Series, classes: List[Any], distinct: Optional[List[Any]] = None) -> np.ndarray:
+    """Class index per row (-1 for missing) matching values to ``classes`` by their text.
+    ``distinct``: the column's distinct values when already known (:func:`_distinct`)."""
     lookup = {str(c): i for i, c in enumerate(classes) if c is not None}
     numbers = [c for c in classes if c is not None]
     if (pd.api.types.is_numeric_dtype(series) and len(classes) <= 64
@@ -101,7 +112,7 @@ def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
         values = series.to_numpy()
         if values.dtype.kind not in "iub":
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        elif classes == list(range(len(classes))) and values.size and values.min() >= 0 and values.max() < len(classes):
+        elif classes == list(range(len(classes))) and _within(values, len(classes), distinct):
             return values.astype(np.int64, copy=False)  # already the class codes (0/1 labels)
         out = np.full(values.shape[0], -1, dtype=np.int64)
         for i, c in enumerate(classes):
@@ -118,6 +129,14 @@ def _codes(series: pd.Series, classes: List[Any]) -> np.ndarray:
     else:
         text = series.astype("string")
     return text.map(lookup).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _within(values: np.ndarray, k: int, distinct: Optional[List[Any]] = None) -> bool:
+    """Whether integer ``values`` (not empty) all lie in ``0 .. k-1``: from their distinct
+    values when known, else by two reductions."""
+    if distinct is not None:
+        return bool(distinct) and min(distinct) >= 0 and max(distinct) < k
+    return bool(values.size) and values.min() >= 0 and values.max() < k
 
 
 #: Rows needed before the probabilities' argmax is checked against the predictions, and the share
@@ -240,31 +259,38 @@ class Encoder:
             if len(cols) > 1:
                 raise MlmonError("a binary task takes one probability column", option("proba"),
                                  "pass the positive class's column only")
-            proba = _proba(frame, cols[0], where) if cols else None
+            proba, gaps = _proba(frame, cols[0], where) if cols else (None, False)
             if pred is not None and proba is None and pd.api.types.is_float_dtype(pred):
                 v = pred.dropna().to_numpy()
                 if v.size and not np.isin(v, (0.0, 1.0)).all() and ((v >= 0) & (v <= 1)).all():
                     raise MlmonError(f"prediction column {o.prediction!r} holds probabilities, not classes",
                                      f"{where} column {o.prediction}", f"pass it as {option('proba')} {o.prediction}")
+            seen_target = seen_pred = None  # each column's distinct values, when read to choose the classes
             if self.positive is None:
-                self._choose_positive(target, pred)
-            y = self._is_positive(target) if target is not None else None
+                seen_target = _distinct(target) if target is not None else []
+                seen_pred = _distinct(pred) if pred is not None else []
+                self._choose_positive(_uniques_of(seen_target, seen_pred))
+            y = self._is_positive(target, seen_target) if target is not None else None
+            # usable: None while every row is (whole-number predictions, no missing probability)
+            usable = None
             if pred is not None:
-                yhat = self._is_positive(pred)
-                usable = pred.notna().to_numpy()
+                yhat = self._is_positive(pred, seen_pred)
+                if pred.dtype.kind not in "iub":
+                    usable = pred.notna().to_numpy()
             elif proba is not None:
                 yhat = (proba >= o.threshold).astype(np.int64)
-                usable = ~np.isnan(proba)
             else:
                 raise MlmonError("no prediction column", OPTIONS,
                                  f"pass {option('prediction')} COL or {option('proba')} COL")
-            if proba is not None:
-                usable &= ~np.isnan(proba)
-            if y is not None and target is not None:
+            if proba is not None and gaps:
+                usable = ~np.isnan(proba) if usable is None else usable & ~np.isnan(proba)
+            if y is not None and target is not None and not self._known_classes(seen_target):
                 unknown = labeled & (y < 0)
                 if unknown.any():
                     raise MlmonError(f"target column {o.target!r} has more than two classes for a binary task",
                                      f"{where} column {o.target}", f"use {option('task')} multiclass")
+            if usable is None:
+                return Encoded(y, labeled, yhat, proba, dropped=0)
             dropped = int((labeled & ~usable).sum())
             return Encoded(y, labeled & usable, yhat, proba, dropped=dropped)
         # multiclass
@@ -284,7 +310,7 @@ class Encoder:
         proba = None
         if cols:
             cols = self._proba_order(cols)
-            proba = np.column_stack([_proba(frame, c, where) for c in cols])
+            proba = np.column_stack([_proba(frame, c, where)[0] for c in cols])
         usable = yhat >= 0
         if proba is not None:
             usable &= ~np.isnan(proba).any(axis=1)
@@ -327,9 +353,9 @@ class Encoder:
                          f"give {option('proba')} one column per class in the classes' sorted order "
                          f"({', '.join(map(str, self.classes[:10]))}), or name each column after its class (proba_<class>)")
 
-    def _choose_positive(self, target, pred) -> None:
+    def _choose_positive(self, values: List[Any]) -> None:
+        """The positive and negative class from the classes seen in the target and prediction."""
         o = self.o
-        values = _uniques(target, pred)
         if o.positive_label is not None:
             self.positive = o.positive_label
         elif set(map(str, values)) <= {"0", "1"}:
@@ -352,8 +378,15 @@ class Encoder:
         elif str(self.positive) in ("1", "True", "true"):
             self.negative = 0 if str(self.positive) == "1" else "False"
 
-    def _is_positive(self, series: pd.Series) -> np.ndarray:
+    def _classes(self) -> List[Any]:
+        return [self.negative, self.positive] if self.negative is not None else [None, self.positive]
+
+    def _is_positive(self, series: pd.Series, distinct: Optional[List[Any]] = None) -> np.ndarray:
         """1 / 0 per row, -1 for a missing value or one that is neither class."""
-        classes = [self.negative, self.positive] if self.negative is not None else [None, self.positive]
-        return _codes(series, classes)
+        return _codes(series, self._classes(), distinct)
+
+    def _known_classes(self, distinct: Optional[List[Any]]) -> bool:
+        """Whether a column's distinct values, when read, are known to be classes 0 and 1 only:
+        then no labeled row can hold another class and its codes need no look."""
+        return distinct is not None and self._classes() == [0, 1] and all(v in (0, 1) for v in distinct)
 
