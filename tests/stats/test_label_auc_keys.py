@@ -225,3 +225,45 @@ def test_a_score_of_two_or_more_in_one_part_only_reads_every_part_unsigned():
     y2 = np.array([1, 0, 1, 0, 0, 1, 0, 1])  # the other way round: every positive in the first part
     with _threaded(2):
         assert label_auc(score, y2, g, 1)[0][0] == roc_auc_score(y2, score)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3_000), st.sampled_from([1, 2, 3, 6, None]))
+def test_sums_over_runs_of_one_score_equal_sums_over_rows(seed, n, decimals):
+    """One window's Mann-Whitney numerator, log-loss sum and squared deviations, whether taken
+    over runs of equal scores (few distinct scores: 1-3 decimals) or over rows (most scores
+    distinct: 6 decimals or none): the numerator a count of half pairs, scikit-learn's AUC
+    times the pairs, and the sums to 1e-12 of a plain per-row computation."""
+    from sklearn.metrics import roc_auc_score
+
+    from mlmon.stats.classification import _sorted_window
+
+    rng = np.random.default_rng(seed)
+    p = rng.beta(2, 3, n)
+    if decimals is not None:
+        p = np.round(p, decimals)
+    p[: min(2, n)] = [0.0, 1.0][: min(2, n)]  # certain predictions are clipped, as scikit-learn does
+    y = rng.random(n) < p
+    seg = np.sort((p.view(np.int64) << 1) | y)
+    num, total, ssd = _sorted_window(seg, True)
+    eps = np.finfo(np.float64).eps
+    losses = -np.log(np.clip(np.where(y, p, 1 - p), eps, 1 - eps))
+    assert total == pytest.approx(losses.sum(), rel=1e-12)
+    assert ssd == pytest.approx(np.sum((losses - losses.mean()) ** 2), rel=1e-10, abs=1e-12)
+    if 0 < y.sum() < n:
+        assert num == pytest.approx(roc_auc_score(y, p) * y.sum() * (n - y.sum()), rel=1e-12)
+        assert (2 * num).is_integer()  # whole pairs and half pairs: exact
+    assert _sorted_window(seg, False)[0] == num and np.isnan(_sorted_window(seg, False)[1])
+
+
+def test_a_window_of_one_score_is_one_run():
+    """Every row the same score: one run, every pair of a positive and a negative tied (AUC 1/2)."""
+    from mlmon.stats.classification import _sorted_window
+
+    y = np.array([1, 0, 0, 1, 0])
+    seg = np.sort((np.full(5, 0.25).view(np.int64) << 1) | y)
+    num, total, ssd = _sorted_window(seg, True)
+    assert num == 0.5 * 2 * 3  # 2 positives x 3 negatives, each pair half
+    assert total == pytest.approx(-2 * np.log(0.25) - 3 * np.log(0.75), rel=1e-15)
+    mean = total / 5
+    assert ssd == pytest.approx(2 * (-np.log(0.25) - mean) ** 2 + 3 * (-np.log(0.75) - mean) ** 2, rel=1e-14)

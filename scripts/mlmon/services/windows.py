@@ -335,19 +335,27 @@ def _chunks(n: int, idx: Optional[pd.DatetimeIndex], utc_ns: Optional[np.ndarray
 
 def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: str, zone: Optional[str],
               column: str, max_windows: int) -> Windows:
-    ok = utc_ns != NAT
     n = utc_ns.size
-    if not ok.any():
+    # NaT is the smallest 64-bit integer: the column's minimum is NaT exactly when a row has no
+    # time, so one reduction tells, and a column without gaps needs no mask and no copies
+    lowest = int(utc_ns.min()) if n else NAT
+    whole = lowest != NAT
+    ok = None if whole else utc_ns != NAT
+    if not whole and not ok.any():
         raise MlmonError(f"timestamp column {column!r} has no values", "timestamp", "fill it, or cut windows by rows (chunk_size)")
-    whole = bool(ok.all())  # every row has a time: reductions over the column itself, no copies
-    wall = idx.tz_localize(None) if idx.tz is not None else idx  # the data's own clock
-    wall_ns = wall.asi8 if whole else wall.asi8[ok]
-    first, last = pd.Timestamp(int(wall_ns.min())), pd.Timestamp(int(wall_ns.max()))
-    latest = int(utc_ns.max() if whole else utc_ns[ok].max())
+    if whole and idx.tz is None:  # the data's own clock is the instants' clock: two reductions in all
+        first_ns, latest = lowest, int(utc_ns.max())
+        last_ns = latest
+    else:
+        wall = idx.tz_localize(None) if idx.tz is not None else idx  # the data's own clock
+        wall_ns = wall.asi8 if whole else wall.asi8[ok]
+        first_ns, last_ns = int(wall_ns.min()), int(wall_ns.max())
+        latest = int(utc_ns.max() if whole else utc_ns[ok].max())
+    first, last = pd.Timestamp(first_ns), pd.Timestamp(last_ns)
     origin = _period_start(first, dur)
     estimate = _estimate_count(origin, last, dur)
     if estimate > max_windows:
-        raise MlmonError(_too_many(idx, utc_ns, ok, dur, estimate, max_windows), "window",
+        raise MlmonError(_too_many(idx, utc_ns, np.ones(n, dtype=bool) if whole else ok, dur, estimate, max_windows), "window",
                          "drop or fix the outlying timestamps, or choose a longer window")
     bounds_wall = _grid(origin, last, dur)
     bounds = pd.DatetimeIndex(bounds_wall)
@@ -364,17 +372,19 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
     return Windows(groups, text[:-1], text[1:], counts, label, missing, zone, bounds_ns, None, utc_ns)
 
 
-def _bucket(utc_ns: np.ndarray, ok: np.ndarray, bounds_ns: np.ndarray) -> np.ndarray:
-    """Each row's window: the last boundary at or before it (-1 where the time is missing).
+def _bucket(utc_ns: np.ndarray, ok: Optional[np.ndarray], bounds_ns: np.ndarray) -> np.ndarray:
+    """Each row's window: the last boundary at or before it (-1 where the time is missing;
+    ``ok`` None: no time is missing).
 
     Boundaries equally far apart (days, hours, weeks without a clock change) give the window by
     one integer division instead of a binary search per row: the same windows (every time lies
     in [first boundary, last boundary)), several times faster on millions of rows."""
-    whole = bool(ok.all())
+    whole = ok is None or bool(ok.all())
     times = utc_ns if whole else utc_ns[ok]
     widths = np.diff(bounds_ns)
     if widths.size and (widths == widths[0]).all():
-        found = (times - bounds_ns[0]) // widths[0]
+        found = times - bounds_ns[0]
+        np.floor_divide(found, widths[0], out=found)  # in place: one array of ten million, not two
     else:
         found = np.searchsorted(bounds_ns, times, side="right") - 1
     if whole:

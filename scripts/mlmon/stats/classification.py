@@ -153,18 +153,64 @@ def label_auc(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gro
 
 def _mann_whitney(seg: np.ndarray) -> float:
     """The Mann-Whitney numerator of one window's sorted keys (label in the lowest bit)."""
+    return _sorted_window(seg, False)[0]
+
+
+def _sorted_window(seg: np.ndarray, log_loss: bool):
+    """From one window's sorted keys (:func:`_by_window`): the Mann-Whitney numerator (a
+    positive counts the negatives below it, and half those tied with it: exact in integers)
+    and, with ``log_loss``, the sum of the rows' log losses (scikit-learn's, probabilities
+    clipped to [eps, 1 - eps]) and their squared deviations from the window's mean (else NaN).
+
+    Rows sharing a score form a run. Where runs are few (rounded scores: many rows per value),
+    every sum is taken over runs, a run's rows counted by label: a tenth of the logarithms for
+    scores with four decimals. Where most scores differ, over rows."""
     one = seg.dtype.type(1)
-    pos = (seg & one).astype(np.int64)
-    below = np.cumsum(1 - pos)  # negatives at or before each row: for a positive, those <= it
-    num = float(np.dot(pos, below))
-    values = seg >> one
-    tie = values[1:] == values[:-1]
-    if tie.any():  # a positive tied with negatives counts each of them a half, not a whole
-        starts = np.flatnonzero(np.concatenate(([True], ~tie)))
-        pos_in_run = np.add.reduceat(pos, starts)
-        neg_in_run = np.diff(np.append(starts, seg.size)) - pos_in_run
-        num -= 0.5 * float(np.dot(pos_in_run, neg_in_run))
-    return num
+    n = seg.size
+    values = seg >> one  # the score's bits
+    edge = np.empty(n, dtype=bool)
+    edge[0] = True
+    np.not_equal(values[1:], values[:-1], out=edge[1:])
+    starts = np.flatnonzero(edge)
+    eps = np.finfo(np.float64).eps
+    total = ssd = np.nan
+    if 2 * starts.size > n:  # mostly distinct scores: per row
+        positive = (seg & one).astype(bool)
+        pos = positive.astype(np.int64)
+        below = np.cumsum(1 - pos)  # negatives at or before each row: for a positive, those <= it
+        num = float(np.dot(pos, below))
+        if starts.size < n:  # a positive tied with negatives counts each of them a half, not a whole
+            pos_in_run = np.add.reduceat(pos, starts)
+            neg_in_run = np.diff(np.append(starts, n)) - pos_in_run
+            num -= 0.5 * float(np.dot(pos_in_run, neg_in_run))
+        if log_loss:
+            p = values.view(np.float64)  # the score itself: its bits, shifted back
+            loss = 1.0 - p
+            np.copyto(loss, p, where=positive)
+            np.clip(loss, eps, 1 - eps, out=loss)
+            np.log(loss, out=loss)
+            np.negative(loss, out=loss)
+            total = float(loss.sum())
+            loss -= total / n
+            # numpy's sum, not BLAS's dot: a dot starts BLAS threads of its own beside these
+            ssd = float(np.square(loss, out=loss).sum())
+        return num, total, ssd
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    ends[-1] = n - 1
+    pos_run = np.diff(np.cumsum(seg & one)[ends], prepend=0).astype(np.int64)
+    neg_run = np.diff(ends, prepend=-1) - pos_run
+    neg_below = np.cumsum(neg_run) - neg_run
+    num = int(np.sum(pos_run * (2 * neg_below + neg_run))) / 2
+    if log_loss:
+        p = values[starts].view(np.float64)
+        lp = -np.log(np.clip(p, eps, 1 - eps))
+        ln = -np.log(np.clip(1.0 - p, eps, 1 - eps))
+        total = float((pos_run * lp).sum() + (neg_run * ln).sum())
+        lp -= total / n
+        ln -= total / n
+        ssd = float((pos_run * np.square(lp)).sum() + (neg_run * np.square(ln)).sum())
+    return num, total, ssd
 
 
 def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_groups: int, work,
@@ -286,23 +332,11 @@ def _binary_pass(proba: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, grou
     needs no per-row arrays over all windows and runs on the same threads as the sorts."""
     auc = np.full(n_groups, np.nan)
     sums, ssd = np.zeros(n_groups), np.zeros(n_groups)
-    eps = np.finfo(np.float64).eps
 
     def window(w: int, seg: np.ndarray, n_neg: int, n_pos: int) -> None:
+        num, sums[w], ssd[w] = _sorted_window(seg, True)
         if n_pos and n_neg:
-            auc[w] = _mann_whitney(seg) / (float(n_pos) * n_neg)
-        one = seg.dtype.type(1)
-        p = (seg >> one).view(np.float64)  # the score itself: its bits, shifted back
-        loss = 1.0 - p
-        np.copyto(loss, p, where=(seg & one).astype(bool))
-        np.clip(loss, eps, 1 - eps, out=loss)  # scikit-learn's clipping
-        np.log(loss, out=loss)
-        np.negative(loss, out=loss)
-        sums[w] = total = float(loss.sum())
-        loss -= total / loss.size
-        # squared deviations from the window's own mean (numpy's sum, not BLAS's dot: a dot
-        # starts BLAS threads of its own beside these)
-        ssd[w] = float(np.square(loss, out=loss).sum())
+            auc[w] = num / (float(n_pos) * n_neg)
 
     cells = _by_window(proba, y_true, groups, n_groups, window, predicted=y_pred)
     tn, fp, fn, tp = cells.T
