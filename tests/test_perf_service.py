@@ -279,3 +279,17 @@ def test_window_errors_name_the_options():
         compute_performance(frame(n=50).assign(ts=pd.NaT), PerfOptions(**BIN))
     assert err.value.line({"timestamp": "--timestamp"}) == (
         "mlmon: error: timestamp column 'ts' is empty (current column ts); fill it or leave out --timestamp")
+
+
+@pytest.mark.parametrize("gaps", [[0], [7], [0, 3, 49]])
+def test_rows_without_a_timestamp_are_counted_in_one_line(gaps):
+    """Rows without a time cannot be placed in a window: the run names how many, wherever they lie
+    (the first row included: the check reads the earliest time, which NaT always is)."""
+    cur = frame(n=50)
+    cur.loc[gaps, "ts"] = pd.NaT
+    with pytest.raises(MlmonError) as err:
+        compute_performance(cur, PerfOptions(**BIN))
+    assert err.value.line({"timestamp": "--timestamp"}) == (
+        f"mlmon: error: {len(gaps)} rows have no timestamp in column 'ts' (current column ts); fill or drop those rows")
+    with pytest.raises(MlmonError, match="timestamp column 'ts' is empty"):
+        compute_performance(frame(n=50).iloc[:0], PerfOptions(**BIN))

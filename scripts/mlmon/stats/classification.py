@@ -261,7 +261,7 @@ def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gr
             np.bitwise_or(cell, predicted[lo:hi], out=cell)
         cells = np.bincount(cell, minlength=n_groups * width).reshape(n_groups, width)
         if g.size > 1 and np.any(g[1:] < g[:-1]):
-            keys = keys[np.argsort(small, kind="stable")]
+            keys = np.take(keys, np.argsort(small, kind="stable"))
         bounds = np.zeros(n_groups + 1, dtype=np.int64)
         np.cumsum(cells.sum(axis=1), out=bounds[1:])
         return keys, bounds, cells

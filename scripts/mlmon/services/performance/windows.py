@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlmon.errors import MlmonError, option
-from mlmon.services.windows import Windows, cut_windows, parse_timestamps
+from mlmon.services.windows import NAT, Windows, cut_windows, parse_timestamps
 
 __all__ = ["Windows", "perf_windows"]
 
@@ -117,14 +117,17 @@ def _timestamps(values: pd.Series, column: str, role: str) -> Tuple[pd.DatetimeI
         except MlmonError:
             raise MlmonError(exc.what, where, exc.todo) from None
         notes.append(f"timestamps in column {column!r} carry several UTC offsets: windows are cut in UTC")
-    missing = np.asarray(idx.isna())
-    if missing.all():
-        raise MlmonError(f"timestamp column {column!r} is empty", where, f"fill it or leave out {option('timestamp')}")
-    if missing.any():
+    ns = idx.asi8
+    # the first and last rows by two integer reductions; NaT is the smallest integer, so the
+    # first row is NaT exactly when some row has no time (then the rows are counted)
+    lo = int(ns.argmin()) if ns.size else 0
+    if not ns.size or ns[lo] == NAT:
+        missing = np.asarray(idx.isna())
+        if missing.all():
+            raise MlmonError(f"timestamp column {column!r} is empty", where, f"fill it or leave out {option('timestamp')}")
         raise MlmonError(f"{int(missing.sum())} rows have no timestamp in column {column!r}", where,
                          "fill or drop those rows")
-    ns = idx.asi8  # every row has a time: the first and last rows by two integer reductions
-    first, last = idx[int(ns.argmin())], idx[int(ns.argmax())]  # the rows are looked at only when one is out
+    first, last = idx[lo], idx[int(ns.argmax())]  # the rows are looked at only when one is out
     if first.year < FIRST_YEAR or last.year > LAST_YEAR:
         _refuse_out_of_range(values, column, where)
         raise MlmonError(f"timestamps in column {column!r} run from {first} to {last}, outside the years "
