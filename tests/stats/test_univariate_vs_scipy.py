@@ -134,3 +134,18 @@ def test_psi_quantile_is_zero_for_identical_samples_and_ignores_an_outlier():
     with_outlier = U.get("psi_quantile")(ref, np.append(cur, 1e9), U.NUMERICAL).score
     assert base >= 0.1 and abs(with_outlier - base) < 0.01
     assert U.get("psi")(ref, np.append(cur, 1e9), U.NUMERICAL).score < 0.1  # Evidently's bins collapse
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e200, 1e300])
+def test_wasserstein_of_huge_values_is_scale_free_where_the_squares_overflow(scale):
+    """np.std of values beyond about 1e154 overflows to inf, which scored every such column 0
+    ("no drift", as Evidently does). The normed distance does not depend on the unit: the same
+    columns times 1e200 score what they score as they are (scipy's distance over np.std), in a
+    windowed run's prepared reference too."""
+    from mlmon.stats.univariate.wasserstein import SortedReference, wasserstein_to_reference
+
+    expected = stats.wasserstein_distance(REF, CUR) / np.std(REF)
+    assert U.get("wasserstein")(REF * scale, CUR * scale, U.NUMERICAL).score == pytest.approx(expected, rel=1e-12)
+    prepared = SortedReference(np.sort(REF * scale))
+    assert prepared.std == pytest.approx(np.std(REF) * scale, rel=1e-12)
+    assert wasserstein_to_reference(prepared, np.sort(CUR * scale)) / prepared.std == pytest.approx(expected, rel=1e-9)

@@ -7,6 +7,9 @@
 
 with the population standard deviation (``np.std``, ``ddof=0``) and drift when the score is
 at or above the threshold (default 0.1, i.e. a tenth of a reference standard deviation).
+Where the squares behind ``np.std`` overflow (values beyond about 1e154), the deviation is
+taken on the values scaled by their largest magnitude and scaled back (:func:`population_std`):
+Evidently's infinite deviation scores any such column 0, "no drift", however far it moved.
 
 Source: Evidently 0.7 ``stattests/wasserstein_distance_norm.py`` on top of
 ``scipy.stats.wasserstein_distance``; Ramdas, Garcia & Cuturi (2017), "On Wasserstein Two
@@ -27,10 +30,27 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, sorted_values
+
+
+def population_std(values: np.ndarray) -> float:
+    """``np.std`` (ddof 0) of finite values, also where their squares overflow.
+
+    >>> round(population_std(np.array([1e200, 3e200])) / 1e200, 12), float(np.std(np.array([1.0, 3.0])))
+    (1.0, 1.0)
+    """
+    with np.errstate(over="ignore"):
+        std = float(np.std(values))
+    if math.isinf(std) and values.size:
+        top = float(np.max(np.abs(values)))
+        if math.isfinite(top):
+            std = top * float(np.std(values / top))
+    return std
 
 
 def wasserstein_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
@@ -54,7 +74,7 @@ class SortedReference:
         self.values = v
         self.shift = float(v[v.size // 2]) if v.size else 0.0  # centred sums keep their precision
         self.prefix = np.concatenate([[0.0], np.cumsum(v - self.shift)])
-        self.std = float(np.std(v))
+        self.std = population_std(v)
         self._steps = {}  # window size -> the steps' index bounds and the reference's integral at them
 
     def G(self, t: np.ndarray) -> np.ndarray:
@@ -132,7 +152,7 @@ def wasserstein_to_reference_ragged(ref: SortedReference, values: np.ndarray, of
 def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
     us = sorted_values(reference, presorted)
     vs = sorted_values(current, presorted)
-    std = float(np.std(us))
+    std = population_std(us)
     if np.asarray(reference).dtype == np.float32:
         # Evidently's np.std of a float32 Series is pandas' std: variance summed in float64,
         # rounded to float32, square root in float32
