@@ -197,6 +197,8 @@ def test_confusion_counts_from_the_sorting_pass_equal_a_plain_count(seed, n, n_g
     plain = binary_metrics(y, yhat, groups, n_groups)
     with _threaded(workers):
         both = binary_metrics(y, yhat, groups, n_groups, proba=p)
+        as_floats = binary_metrics(y.astype(float), yhat.astype(float), groups, n_groups, proba=p)  # 0.0/1.0 columns
+    assert all(np.array_equal(as_floats.values[k], both.values[k], equal_nan=True) for k in both.values)
     counted = [[int(np.sum((groups == w) & (y == a) & (yhat == b))) for a, b in ((0, 0), (0, 1), (1, 0), (1, 1))]
                for w in range(n_groups)]
     tn, fp, fn, tp = np.array(counted).T

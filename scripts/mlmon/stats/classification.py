@@ -257,8 +257,9 @@ def _by_window(score: np.ndarray, positive: np.ndarray, groups: np.ndarray, n_gr
         np.left_shift(cell, 1, out=cell)
         np.bitwise_or(cell, pos, out=cell)
         if predicted is not None:
+            pred = predicted[lo:hi]
             np.left_shift(cell, 1, out=cell)
-            np.bitwise_or(cell, predicted[lo:hi], out=cell)
+            np.bitwise_or(cell, pred if pred.dtype.kind in "biu" else pred.astype(np.intp), out=cell)
         cells = np.bincount(cell, minlength=n_groups * width).reshape(n_groups, width)
         if g.size > 1 and np.any(g[1:] < g[:-1]):
             keys = np.take(keys, np.argsort(small, kind="stable"))
