@@ -38,7 +38,7 @@ def anderson(reference, current, column_type=NUMERICAL, threshold=0.1, *, presor
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns when it caps the p-value
         res = stats.anderson_ksamp([np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64)])
-    p = float(res.significance_level)
+    p = float(res.pvalue)  # the same number; significance_level is its deprecated name
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(res.statistic))
 
 
