@@ -19,6 +19,12 @@ import runpy  # noqa: E402  (stdlib: found in the interpreter's own library, nev
 #: to 128 MB are taken from the heap instead, and up to 256 MB freed there is kept for the next one.
 MMAP_THRESHOLD, TRIM_THRESHOLD = 128 << 20, 256 << 20
 
+#: numpy asks the kernel for transparent huge pages on every large array (madvise). Where the
+#: kernel then compacts memory on the spot to find one (THP defrag "madvise", the default of many
+#: distributions), a page fault can stall: a million-row drift check spent 0.16 to 1.25 s in the
+#: kernel from run to run, against 0.22 to 0.36 s on plain pages. numpy reads this at import.
+PLAIN_PAGES = ("NUMPY_MADVISE_HUGEPAGE", "0")
+
 
 def keep_freed_memory():
     """Set glibc's thresholds (``mallopt``) in this process; elsewhere (macOS, musl) nothing.
@@ -33,9 +39,19 @@ def keep_freed_memory():
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
+def command_line_memory(module, environ=os.environ):
+    """The memory settings of a run of ``module``: the command line (``mlmon``) works on whole
+    columns, so it keeps freed memory and puts arrays on plain pages; hooks stay as they are.
+    Settings already in the environment (``MALLOC_*``, ``NUMPY_MADVISE_HUGEPAGE``) win."""
+    if module != "mlmon":
+        return
+    if "MALLOC_MMAP_THRESHOLD_" not in environ and "MALLOC_TRIM_THRESHOLD_" not in environ:
+        keep_freed_memory()
+    environ.setdefault(*PLAIN_PAGES)
+
+
 if __name__ == "__main__":
     module = sys.argv.pop(1)
     sys.argv[0] = module
-    if module == "mlmon" and "MALLOC_MMAP_THRESHOLD_" not in os.environ and "MALLOC_TRIM_THRESHOLD_" not in os.environ:
-        keep_freed_memory()  # the command line works on whole columns; hooks stay as they are
+    command_line_memory(module)
     runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -71,3 +71,38 @@ def test_a_column_copied_again_and_again_faults_its_pages_in_once(tmp_path):
     faults = {mode: int(subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True, env=env,
                                        check=True).stdout) for mode in ("set", "unset")}
     assert faults["set"] < 15_000 and faults["set"] * 3 < faults["unset"], faults
+
+
+def test_the_command_line_puts_arrays_on_plain_pages_unless_told_otherwise(monkeypatch):
+    """numpy reads NUMPY_MADVISE_HUGEPAGE at import: the command line sets it to 0 before anything
+    imports numpy; a value the user set stays, and hooks get neither setting."""
+    entry = _entry()
+    calls = []
+    monkeypatch.setattr(entry, "keep_freed_memory", lambda: calls.append("mallopt"))
+    env = {}
+    entry.command_line_memory("mlmon", env)
+    assert env == {"NUMPY_MADVISE_HUGEPAGE": "0"} and calls == ["mallopt"]
+    env = {"NUMPY_MADVISE_HUGEPAGE": "1", "MALLOC_TRIM_THRESHOLD_": "0"}
+    entry.command_line_memory("mlmon", env)
+    assert env == {"NUMPY_MADVISE_HUGEPAGE": "1", "MALLOC_TRIM_THRESHOLD_": "0"} and calls == ["mallopt"]
+    env = {}
+    entry.command_line_memory("mlmon.hooks.session_start", env)
+    assert env == {} and calls == ["mallopt"]
+
+
+def test_a_command_line_run_imports_numpy_without_huge_pages(tmp_path):
+    """Through the real bootstrap: a module run as the command line sees numpy's huge-page advice off."""
+    probe = tmp_path / "mlmon"
+    probe.mkdir()
+    (probe / "__init__.py").write_text("")
+    (probe / "__main__.py").write_text(
+        "import os, numpy\n"
+        "try:\n    from numpy._core import multiarray\n"
+        "except ImportError:  # numpy 1.x\n    from numpy.core import multiarray\n"
+        "print(os.environ['NUMPY_MADVISE_HUGEPAGE'], multiarray._get_madvise_hugepage())\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    # the probe package stands in for mlmon: entry.py puts its own folder first, so run a copy beside the probe
+    (tmp_path / "entry.py").write_text((ROOT / "scripts" / "entry.py").read_text())
+    out = subprocess.run([sys.executable, "-I", str(tmp_path / "entry.py"), "mlmon"], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    assert out == ["0", "False"]
