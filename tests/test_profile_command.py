@@ -157,3 +157,26 @@ def test_merging_profiles_of_different_columns_is_refused(files):
     run = run_mlmon("profile", files / "p1.mlprofile", files / "p2.mlprofile", "--out", files / "m.mlprofile")
     assert run.code == 2 and "profiles have different columns: only in the first: b" in run.err
     assert not (files / "m.mlprofile").exists()
+
+
+def test_a_column_of_huge_values_profiles_and_scores_as_its_rows_do(tmp_path):
+    """Values around 1e200: their variance (about 1e400) lies beyond float64, which ended
+    `mlmon profile` with an internal error. The profile's standard deviation is the rows' own
+    (np.std of the values scaled down, times the scale), and drift from it scores what the rows
+    score."""
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 4000) * 1e200})
+    cur = pd.DataFrame({"x": (rng.normal(0, 1, 3000) + 3) * 1e200})
+    ref.to_parquet(tmp_path / "ref.parquet", index=False)
+    cur.to_parquet(tmp_path / "cur.parquet", index=False)
+    run = run_mlmon("profile", tmp_path / "ref.parquet", "--out", tmp_path / "ref.mlprofile", "--format", "json")
+    assert run.code == 0, run.err
+    assert run.json()["columns"]["x"]["std"] == pytest.approx(np.std(ref.x / 1e200) * 1e200, rel=1e-12)
+    rows = run_mlmon("drift", tmp_path / "ref.parquet", tmp_path / "cur.parquet", "--format", "json", "--no-history")
+    summary = run_mlmon("drift", tmp_path / "ref.mlprofile", tmp_path / "cur.parquet", "--format", "json",
+                        "--no-history")
+    assert rows.code == summary.code == 0, (rows.err, summary.err)
+    x_rows, x_summary = rows.json()["columns"]["x"], summary.json()["columns"]["x"]
+    assert x_rows["method"] == x_summary["method"] == "wasserstein" and x_rows["drifted"] and x_summary["drifted"]
+    assert x_summary["score"] == pytest.approx(x_rows["score"], rel=1e-3)  # within the profile's stated bound
+    assert x_rows["score"] == pytest.approx(3.0, abs=0.1)  # three reference deviations apart

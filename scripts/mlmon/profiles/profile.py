@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from mlmon.errors import MlmonError
-from mlmon.profiles.sketch import ExactSum, QuantileSketch, fine_bins, merge_bins
+from mlmon.profiles.sketch import ExactSum, QuantileSketch, fine_bins, fraction_sqrt, merge_bins
 
 NUMERIC_KINDS = ("float", "int")
 CATEGORICAL_KINDS = ("string", "category", "bool")
@@ -90,8 +90,7 @@ class NumericSummary:
         if not self.count:
             return None
         mean = self.sum.fraction() / self.count
-        var = self.sumsq.fraction() / self.count - mean * mean
-        return math.sqrt(max(float(var), 0.0))
+        return fraction_sqrt(self.sumsq.fraction() / self.count - mean * mean)
 
 
 @dataclass

@@ -118,6 +118,24 @@ def merge_bins(keys_a, counts_a, keys_b, counts_b) -> Tuple[np.ndarray, np.ndarr
     return uniq, out
 
 
+def fraction_sqrt(x: Fraction) -> float:
+    """The square root of an exact ``x`` as a float (0 for ``x <= 0``), also where ``x`` itself
+    lies beyond float64 (the variance of values above 1e154): an integer square root, 64 bits
+    finer than the float it rounds to.
+
+    >>> fraction_sqrt(Fraction(9, 4)), fraction_sqrt(Fraction(10) ** 400) == 1e200, fraction_sqrt(Fraction(-1))
+    (1.5, True, 0.0)
+    """
+    if x <= 0:
+        return 0.0
+    try:
+        return math.sqrt(float(x))
+    except OverflowError:
+        root = math.isqrt((x.numerator << 128) // x.denominator)  # sqrt(x) * 2**64, rounded down
+        shift = max(root.bit_length() - 64, 0)
+        return math.ldexp(float(root >> shift), shift - 64)
+
+
 class ExactSum:
     """An exact, order-independent sum of float64 values.
 
@@ -165,7 +183,10 @@ class ExactSum:
         return Fraction(self.units, 1 << -SUM_UNIT_EXP)
 
     def __float__(self) -> float:
-        return float(self.fraction())
+        try:
+            return float(self.fraction())
+        except OverflowError:  # beyond float64 (squares of values above 1e154): as float arithmetic does
+            return math.copysign(math.inf, self.units)
 
     def __repr__(self) -> str:
         return f"ExactSum({float(self)!r})"
