@@ -149,3 +149,36 @@ def test_wasserstein_of_huge_values_is_scale_free_where_the_squares_overflow(sca
     prepared = SortedReference(np.sort(REF * scale))
     assert prepared.std == pytest.approx(np.std(REF) * scale, rel=1e-12)
     assert wasserstein_to_reference(prepared, np.sort(CUR * scale)) / prepared.std == pytest.approx(expected, rel=1e-9)
+
+
+def test_wasserstein_and_t_test_up_to_the_largest_floats():
+    """Values spread over the whole float range (±1.7e308): differences, sums and squares overflow,
+    and the scores came out NaN ("no drift"). Both tests are taken in a unit of 2**1024 (an exact
+    division): the same scores as scipy on the values in that unit, and a three-deviation shift
+    is found."""
+    rng = np.random.default_rng(8)
+    ref = rng.uniform(-1, 1, 3000) * 1.7e308
+    same = rng.uniform(-1, 1, 2000) * 1.7e308
+    moved = (rng.normal(0, 1, 2000) + 3) * 1e307
+    def unit(x):
+        return np.ldexp(x, -1024)  # x / 2**1024, exactly
+
+    for cur in (same, moved):
+        expected_w = stats.wasserstein_distance(unit(ref), unit(cur)) / np.std(unit(ref))
+        assert U.get("wasserstein")(ref, cur, U.NUMERICAL).score == pytest.approx(expected_w, rel=1e-12)
+        expected_t = stats.ttest_ind(unit(ref), unit(cur))
+        t = U.get("t_test")(ref, cur, U.NUMERICAL)
+        assert t.statistic == pytest.approx(expected_t.statistic, rel=1e-12)
+        assert t.score == pytest.approx(expected_t.pvalue, rel=1e-9, abs=1e-300)
+    assert not U.get("wasserstein")(ref, same, U.NUMERICAL).drifted
+    big = rng.normal(0, 1, 3000) * 1e307
+    assert U.get("wasserstein")(big, moved, U.NUMERICAL).drifted and U.get("t_test")(big, moved, U.NUMERICAL).drifted
+
+
+def test_a_constant_huge_reference_keeps_the_floor_in_the_datas_own_unit():
+    """Every reference value 2**665 (about 1.3e200, a power of two: its mean is exact, its
+    deviation exactly 0): the score is the distance over the floor 0.001, in the data's unit,
+    although the values are rescaled on the way."""
+    a = 2.0 ** 665
+    score = U.get("wasserstein")(np.full(50, a), np.full(40, 2 * a), U.NUMERICAL).score
+    assert score == pytest.approx(a / 0.001, rel=1e-12)

@@ -25,9 +25,13 @@ the data are sorted once and reused.
 
 from __future__ import annotations
 
+import math
 from typing import Tuple
 
 import numpy as np
+
+#: magnitudes beyond this can overflow a test's sums, squares or differences (float64 ends near 1.8e308)
+HUGE = 2.0 ** 500
 
 NUMERICAL = "numerical"
 CATEGORICAL = "categorical"
@@ -40,6 +44,27 @@ def sorted_values(x: np.ndarray, presorted: bool) -> np.ndarray:
     """``x`` as a sorted float64 array (no copy when already sorted)."""
     x = np.asarray(x, dtype=np.float64)
     return x if presorted else np.sort(x)
+
+
+def rescaled(reference: np.ndarray, current: np.ndarray, presorted: bool = False) -> Tuple[np.ndarray, np.ndarray, int]:
+    """Both samples divided by one power of two, ``2**e``, that brings the largest magnitude near 1
+    when it exceeds :data:`HUGE` (else as they are, ``e = 0``). Dividing by a power of two is
+    exact (short of subnormal results), so a statistic that does not depend on the unit comes out
+    the same, and no sum, square or difference overflows on the way.
+
+    >>> a, b, e = rescaled(np.array([1e300, -3e300]), np.array([2e300]))
+    >>> e, np.ldexp(a, e) == np.array([1e300, -3e300]), rescaled(np.array([1.0]), np.array([2.0]))[2]
+    (999, array([ True,  True]), 0)
+    """
+    top = 0.0
+    for x in (reference, current):
+        if x.size:
+            lo, hi = (x[0], x[-1]) if presorted else (np.min(x), np.max(x))
+            top = max(top, abs(float(lo)), abs(float(hi)))
+    if not (math.isfinite(top) and top > HUGE):
+        return reference, current, 0
+    e = math.frexp(top)[1]
+    return np.ldexp(reference, -e), np.ldexp(current, -e), e
 
 
 def nunique_sorted(xs: np.ndarray) -> int:

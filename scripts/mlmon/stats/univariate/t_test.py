@@ -27,12 +27,16 @@ import numpy as np
 from scipy import stats
 
 from . import NUMERICAL, StatTestResult, implement
+from ._binning import rescaled
 
 
 def t_test(reference, current, column_type=NUMERICAL, threshold=0.05, *, presorted=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zero variance on both sides: nan, as in Evidently
-        res = stats.ttest_ind(np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64))
+        # beyond about 1e150 both sides in a unit of 2**e (exact; t does not depend on the unit):
+        # the variances would overflow and give NaN, "no drift"
+        ref, cur, _ = rescaled(np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64), presorted)
+        res = stats.ttest_ind(ref, cur)
     p = float(res.pvalue)
     return StatTestResult(score=p, drifted=bool(p < threshold), statistic=float(res.statistic))
 

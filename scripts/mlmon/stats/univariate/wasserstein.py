@@ -7,9 +7,10 @@
 
 with the population standard deviation (``np.std``, ``ddof=0``) and drift when the score is
 at or above the threshold (default 0.1, i.e. a tenth of a reference standard deviation).
-Where the squares behind ``np.std`` overflow (values beyond about 1e154), the deviation is
-taken on the values scaled by their largest magnitude and scaled back (:func:`population_std`):
-Evidently's infinite deviation scores any such column 0, "no drift", however far it moved.
+Values beyond about 1e150 are first divided by a power of two (exact, the score unchanged;
+``_binning.rescaled``), and a deviation whose squares would overflow is taken on the values scaled
+by their largest magnitude (:func:`population_std`): Evidently's infinite deviation scores any such
+column 0 or NaN, "no drift", however far it moved.
 
 Source: Evidently 0.7 ``stattests/wasserstein_distance_norm.py`` on top of
 ``scipy.stats.wasserstein_distance``; Ramdas, Garcia & Cuturi (2017), "On Wasserstein Two
@@ -35,7 +36,7 @@ import math
 import numpy as np
 
 from . import NUMERICAL, StatTestResult, implement
-from ._binning import merged_cdf_counts, sorted_values
+from ._binning import merged_cdf_counts, rescaled, sorted_values
 
 
 def population_std(values: np.ndarray) -> float:
@@ -152,12 +153,15 @@ def wasserstein_to_reference_ragged(ref: SortedReference, values: np.ndarray, of
 def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):
     us = sorted_values(reference, presorted)
     vs = sorted_values(current, presorted)
+    # beyond about 1e150 both sides in a unit of 2**e (exact): the distance over the deviation
+    # is the same number, and no difference or square overflows on the way
+    us, vs, e = rescaled(us, vs, presorted=True)
     std = population_std(us)
     if np.asarray(reference).dtype == np.float32:
         # Evidently's np.std of a float32 Series is pandas' std: variance summed in float64,
         # rounded to float32, square root in float32
         std = float(np.sqrt(np.float32(np.var(us))))
-    norm = max(std, 0.001)
+    norm = max(std, math.ldexp(0.001, -e))  # the floor of 0.001 in the data's own unit
     score = wasserstein_distance_sorted(us, vs) / norm
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
