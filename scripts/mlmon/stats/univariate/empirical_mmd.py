@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import NUMERICAL, StatTestResult, implement
+from ._binning import rescaled
 
 #: permutations, as in Evidently
 ITERATIONS = 100
@@ -90,6 +91,10 @@ def empirical_mmd(
     if y.size > MAX_SAMPLE:
         y = rng.choice(y, MAX_SAMPLE, replace=False)
     n_x, n_y = x.size, y.size
+    # beyond about 1e150 both sides in a unit of 2**e (exact; the median heuristic does not depend
+    # on the unit, its fallback sqrt(1/2) is then in that unit): the squared distances would
+    # overflow and every relabelling look as far apart as the real split
+    x, y, _ = rescaled(x, y)
     kernel = _kernel_matrix(x, y)
     members = np.zeros((n_x + n_y, iterations + 1))
     members[:n_x, 0] = 1.0
