@@ -182,3 +182,17 @@ def test_a_constant_huge_reference_keeps_the_floor_in_the_datas_own_unit():
     a = 2.0 ** 665
     score = U.get("wasserstein")(np.full(50, a), np.full(40, 2 * a), U.NUMERICAL).score
     assert score == pytest.approx(a / 0.001, rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["psi", "kl_div", "jensenshannon", "hellinger"])
+def test_binned_tests_over_the_whole_float_range_score_as_in_a_smaller_unit(method):
+    """Values spanning ±1.7e308: the Sturges range overflowed (PSI, KL, Jensen-Shannon skipped
+    the column: "cannot convert float NaN to integer") and Hellinger's densities underflowed (a
+    shifted column scored 1.0, an unmoved one NaN). Each score now equals the test on the same
+    values divided by 2**1024 (exact), for an unmoved and for a moved column."""
+    rng = np.random.default_rng(9)
+    ref = rng.uniform(-1, 1, 3000) * 1.7e308
+    for cur in (rng.uniform(-1, 1, 2000) * 1.7e308, rng.uniform(-0.2, 1, 2000) * 1.7e308):
+        huge = U.get(method)(ref, cur, U.NUMERICAL)
+        small = U.get(method)(np.ldexp(ref, -1024), np.ldexp(cur, -1024), U.NUMERICAL)
+        assert np.isfinite(huge.score) and huge.score == small.score and huge.drifted == small.drifted

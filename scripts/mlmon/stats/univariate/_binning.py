@@ -120,7 +120,10 @@ def sturges_edges(lo: float, hi: float, n: int) -> np.ndarray:
     are bit-identical without materialising the combined array.
     """
     first, last = np.float64(lo), np.float64(hi)
-    ptp = last - first
+    with np.errstate(over="ignore"):
+        ptp = last - first
+    if np.isinf(ptp):  # a range beyond float64 (values near ±1.8e308): the halved values' edges, doubled (exact)
+        return sturges_edges(first / 2, last / 2, n) * 2
     if first == last:
         first, last = first - 0.5, last + 0.5
     width = ptp / (np.log2(n) + 1.0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import CATEGORICAL, StatTestResult, implement
-from ._binning import category_counts, histogram_sorted, sorted_values, sturges_edges, unique_sorted
+from ._binning import category_counts, histogram_sorted, rescaled, sorted_values, sturges_edges, unique_sorted
 
 
 def _bhattacharyya_numerical(rs: np.ndarray, cs: np.ndarray) -> float:
@@ -44,7 +44,9 @@ def hellinger(reference, current, column_type, threshold=0.1, *, presorted=False
         ref, cur = category_counts(reference, current)
         bc = float(np.sum(np.sqrt((ref / ref.sum()) * (cur / cur.sum()))))
     else:
-        bc = _bhattacharyya_numerical(sorted_values(reference, presorted), sorted_values(current, presorted))
+        # beyond about 1e150 in a unit of 2**e (exact; the coefficient does not depend on the unit)
+        rs, cs, _ = rescaled(sorted_values(reference, presorted), sorted_values(current, presorted), presorted=True)
+        bc = _bhattacharyya_numerical(rs, cs)
     score = float(np.sqrt(1 - np.clip(bc, 0, 1)))
     return StatTestResult(score=score, drifted=bool(score >= threshold))
 
