@@ -180,3 +180,24 @@ def test_a_column_of_huge_values_profiles_and_scores_as_its_rows_do(tmp_path):
     assert x_rows["method"] == x_summary["method"] == "wasserstein" and x_rows["drifted"] and x_summary["drifted"]
     assert x_summary["score"] == pytest.approx(x_rows["score"], rel=1e-3)  # within the profile's stated bound
     assert x_rows["score"] == pytest.approx(3.0, abs=0.1)  # three reference deviations apart
+
+
+@pytest.mark.parametrize("method", ["wasserstein", "hellinger", "psi", "ks"])
+def test_columns_spanning_the_float_range_score_from_a_profile_within_bounds_of_the_rows_score(tmp_path, method):
+    """Values up to ±1.7e308: from a profile, Wasserstein came out NaN and Hellinger 1.0 or NaN.
+    Each score from the profile now brackets the rows' score within its stated bounds, for a
+    column that moved (x) and one that did not (y)."""
+    rng = np.random.default_rng(6)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 4000) * 1e307, "y": rng.uniform(-1, 1, 4000) * 1.7e308})
+    cur = pd.DataFrame({"x": (rng.normal(0, 1, 3000) + 3) * 1e307, "y": rng.uniform(-1, 1, 3000) * 1.7e308})
+    ref.to_parquet(tmp_path / "ref.parquet", index=False)
+    cur.to_parquet(tmp_path / "cur.parquet", index=False)
+    assert run_mlmon("profile", tmp_path / "ref.parquet", "--out", tmp_path / "ref.mlprofile").code == 0
+    args = ("--method", method, "--format", "json", "--no-history")
+    rows = run_mlmon("drift", tmp_path / "ref.parquet", tmp_path / "cur.parquet", *args).json()["columns"]
+    summary = run_mlmon("drift", tmp_path / "ref.mlprofile", tmp_path / "cur.parquet", *args).json()["columns"]
+    for name, moved in (("x", True), ("y", False)):
+        lo, hi = summary[name].get("score_bounds") or [summary[name]["score"]] * 2  # none when exact
+        exact = rows[name]["score"]
+        assert lo - 1e-12 <= exact <= hi + 1e-12, (name, exact, lo, hi)
+        assert rows[name]["drifted"] is moved and summary[name]["drifted"] is moved, name

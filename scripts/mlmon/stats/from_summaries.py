@@ -23,14 +23,14 @@ A bounded result says ``approximate=True`` with ``score_bounds`` that hold.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from mlmon.stats import from_counts as fc
 from mlmon.stats.univariate import CATEGORICAL, NUMERICAL, get
-from mlmon.stats.univariate._binning import MAX_VALUE_BINS, sturges_edges
+from mlmon.stats.univariate._binning import HUGE, MAX_VALUE_BINS, sturges_edges
 
 KS_EXACT_MAX_N = 10_000  # the ks kernel's exact-distribution limit (scipy's ks_2samp "auto")
 _SLACK = 1e-12  # float rounding between the estimate's formula and the bound's
@@ -102,11 +102,49 @@ def counts(test_id: str, reference, current, column_type: str, threshold: float)
 _BIN_FUNCS = {"psi": fc.psi_counts, "jensenshannon": fc.jensenshannon_counts, "kl_div": fc.kl_div_counts}
 
 
+class _SketchInUnit:
+    """A quantile sketch read in a unit of ``2**e``: its items divided, points asked about multiplied back."""
+
+    def __init__(self, sketch, e: int):
+        self._sketch, self._e = sketch, e
+        self.rank_error = sketch.rank_error
+
+    def items(self):
+        x, w = self._sketch.items()
+        return np.ldexp(np.asarray(x, dtype=np.float64), -self._e), w
+
+    def cdf(self, points):
+        return self._sketch.cdf(np.ldexp(np.asarray(points, dtype=np.float64), self._e))
+
+
+def _in_small_unit(rn, cn):
+    """Both sides' summaries in a unit of a power of two, ``2**e``, that brings the largest
+    magnitude near 1 when it exceeds ``HUGE`` (else as they are, ``e = 0``): exact, so a score
+    that does not depend on the unit is unchanged, and no width, difference or density overflows
+    (the rows' tests do the same, ``_binning.rescaled``)."""
+    top = max(abs(rn.min), abs(rn.max), abs(cn.min), abs(cn.max))
+    if not (math.isfinite(top) and top > HUGE):
+        return rn, cn, 0
+    e = math.frexp(top)[1]
+
+    def scaled(v):
+        return replace(v, min=math.ldexp(v.min, -e), max=math.ldexp(v.max, -e), std=math.ldexp(v.std, -e),
+                       value_counts=None if v.value_counts is None else
+                       {math.ldexp(k, -e): c for k, c in v.value_counts.items()},
+                       values=None if v.values is None else np.ldexp(v.values, -e),
+                       bin_left=np.ldexp(v.bin_left, -e), bin_right=np.ldexp(v.bin_right, -e),
+                       sketch=None if v.sketch is None else _SketchInUnit(v.sketch, e))
+
+    return scaled(rn), scaled(cn), e
+
+
 def binned(test_id: str, reference, current, column_type: str, threshold: float) -> SummaryResult:
     if column_type == CATEGORICAL:
         func = fc.hellinger_counts if test_id == "hellinger" else _BIN_FUNCS[test_id]
         return _exact(func(reference, current, threshold), "exact counts")
     rn, cn = reference, current
+    if test_id == "hellinger":  # densities times widths: beyond about 1e150 in a smaller unit
+        rn, cn, _ = _in_small_unit(rn, cn)
     if rn.value_counts is not None and cn.value_counts is not None:
         return _binned_exact(test_id, rn, cn, threshold)
     if test_id == "hellinger":
@@ -310,8 +348,9 @@ def _aligned_bins(rn, cn) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def wasserstein(reference, current, column_type: str, threshold: float) -> SummaryResult:
-    rn, cn = reference, current
-    norm = max(rn.std, 0.001)
+    # beyond about 1e150 in a unit of 2**e: the distance over the deviation is the same number
+    rn, cn, e = _in_small_unit(reference, current)
+    norm = max(rn.std, math.ldexp(0.001, -e))  # the floor of 0.001 in the data's own unit
     if rn.value_counts is not None and cn.value_counts is not None:
         rk, rw = zip(*sorted(rn.value_counts.items()))
         ck, cw = zip(*sorted(cn.value_counts.items()))
