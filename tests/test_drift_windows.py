@@ -246,3 +246,21 @@ def test_window_scorer_equals_the_row_test(method):
     expected = test(ref, cur, kind, test.default_threshold, presorted=True)
     score, drifted = scorer(test, ref, kind)(cur, test.default_threshold)
     assert score == pytest.approx(expected.score, rel=1e-12) and drifted == expected.drifted
+
+
+def test_windows_of_columns_beyond_1e150_score_and_calibrate_as_in_a_smaller_unit(tmp_path):
+    """The same data with its numbers times 2**600 (about 4e180, exact): every window's score,
+    calibrated threshold and verdict are those of the data as it is. Before, the draws that set
+    the thresholds all came out NaN and the run stopped: "0 random draws cannot set a
+    false-alarm rate"."""
+    ref, cur = _reference(4000), _days(4, 200, shift_from=2)
+    plain = _drift(*_files(tmp_path, ref, cur), "--timestamp", "ts", "--window", "1D", "--exclude", "c")
+    big = tmp_path / "big"
+    big.mkdir()
+    scale = {"x": lambda f: np.ldexp(f.x, 600), "y": lambda f: np.ldexp(f.y, 600)}
+    huge = _drift(*_files(big, ref.assign(**scale), cur.assign(**scale)), "--timestamp", "ts", "--window", "1D",
+                  "--exclude", "c")
+    for a, b in zip(plain["windows"], huge["windows"]):
+        assert a["columns"] == b["columns"]
+    assert [w["columns"]["x"]["drifted"] for w in huge["windows"]] == [False, False, True, True]
+    assert huge["onsets"]["x"] == plain["onsets"]["x"] == "2024-06-03T00:00:00"

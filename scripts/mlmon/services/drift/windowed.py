@@ -261,6 +261,10 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     for w in range(windows.count):  # each window's values ascending
         v[offsets[w]:offsets[w + 1]].sort()
 
+    if ctype == NUMERICAL and col.method != "ed":  # the energy distance alone is in the data's unit
+        # beyond about 1e150 the reference and every window in a unit of 2**e (exact): the
+        # scores and their calibration are the same numbers, and nothing overflows on the way
+        ref_sorted, v, _ = univariate.rescaled(ref_sorted, v)
     explicit = options.threshold_origin(name)
     fixed = options.column_thresholds.get(name, options.threshold)
     calibrate = options.calibrate and explicit is None
