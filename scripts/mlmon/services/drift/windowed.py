@@ -41,6 +41,7 @@ from mlmon.services.drift.sources import RowSource, _categorical
 from mlmon.stats import univariate
 from mlmon.stats.calibration import CalibrationCache, crosses, scorer, size_bucket, window_scorer
 from mlmon.stats.univariate import NUMERICAL
+from mlmon.stats.univariate._binning import rescaled
 
 #: Windows (and a column's values in a window) below this many rows are reported, not tested.
 MIN_WINDOW_ROWS = SMALL_SAMPLE
@@ -264,7 +265,7 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     if ctype == NUMERICAL and col.method != "ed":  # the energy distance alone is in the data's unit
         # beyond about 1e150 the reference and every window in a unit of 2**e (exact): the
         # scores and their calibration are the same numbers, and nothing overflows on the way
-        ref_sorted, v, _ = univariate.rescaled(ref_sorted, v)
+        ref_sorted, v, _ = rescaled(ref_sorted, v)
     explicit = options.threshold_origin(name)
     fixed = options.column_thresholds.get(name, options.threshold)
     calibrate = options.calibrate and explicit is None

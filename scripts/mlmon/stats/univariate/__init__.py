@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, Literal, Optional
 
 from mlmon.stats.univariate import catalog
-from mlmon.stats.univariate._binning import rescaled  # noqa: F401  (a column in a smaller unit, for callers)
 from mlmon.stats.univariate.catalog import CATEGORICAL, NUMERICAL
 
 if TYPE_CHECKING:  # the registry itself needs no numpy: listing tests stays cheap
