@@ -161,3 +161,25 @@ def test_histogram_bounds_hold_on_coarse_and_fine_profiles(seed, bpo, shape, shi
             assert p.score_bounds[0] <= e.score <= p.score_bounds[1], (method, p.score_bounds, e.score)
         else:
             assert p.score == pytest.approx(e.score, rel=1e-12), method
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1.0])),
+                max_size=60), st.booleans())
+def test_a_sorted_columns_finite_values_are_read_off_between_its_infinities_and_gaps(values, single):
+    """The rows path sorts each numeric column whole and reads its finite values between the
+    -inf at the start and the +inf and NaN at the end: the same values, missing and infinite
+    counts as masking the finite values first and sorting them (float32 columns too)."""
+    from mlmon.services.drift.sources import _finite, _numeric_sorted
+
+    with np.errstate(over="ignore"):  # doubles beyond float32's range become its infinities, as in a file
+        arr = np.array(values, dtype=np.float32 if single else np.float64)
+
+    class Column:
+        def numbers(self, name):
+            return arr
+
+    got, missing, infinite = _numeric_sorted(Column(), "x")
+    want, want_missing, want_infinite = _finite(arr)
+    assert got.dtype == arr.dtype and np.array_equal(got, np.sort(want))
+    assert (missing, infinite) == (want_missing, want_infinite)

@@ -90,17 +90,17 @@ class RowSource(TableFacts):
             return _embedding_data(self.reference, self.current, spec)
         name = spec.name
         if spec.type == NUMERICAL:
-            ref, ref_missing, ref_inf = _numeric(self.reference, name)
-            cur, cur_missing, cur_inf = _numeric(self.current, name)
+            # the reference's positions are kept for windowed runs: its finite values in file
+            # order, then sorted; otherwise both sides are sorted whole and their finite values
+            # read off the ends (no mask, no copy beyond the sort's)
+            ref, ref_missing, ref_inf = (_numeric if self.kept is not None else _numeric_sorted)(self.reference, name)
+            cur, cur_missing, cur_inf = _numeric_sorted(self.current, name)
             data = ColumnData(ref, cur, ref.size, cur.size, ref_missing, cur_missing, ref_inf + cur_inf)
             if ref.size and cur.size:
                 if self.kept is not None:
                     order = np.argsort(ref)
                     ref = data.reference = ref[order]
                     self.kept[name] = (ref, order)
-                else:
-                    ref.sort()
-                cur.sort()
                 if self.on_sorted is not None:
                     self.on_sorted(name, ref, cur)
                 data.n_unique = _n_unique_sorted(ref, cur)
@@ -202,6 +202,20 @@ def _numeric(table, name: str) -> Tuple[np.ndarray, int, int]:
     """Finite values (float64, or float32 as stored) the caller may sort, missing and infinite counts."""
     arr = table.numbers(name)
     return _finite(_series_numbers(table.frame[name]) if arr is None else arr)
+
+
+def _numeric_sorted(table, name: str) -> Tuple[np.ndarray, int, int]:
+    """:func:`_numeric`'s finite values, sorted: one sort of the whole column (numpy puts NaN
+    last and the infinities at the ends), the finite values the slice between them."""
+    arr = table.numbers(name)
+    values = np.sort(_series_numbers(table.frame[name]) if arr is None else arr)
+    n = values.size
+    if not n or (np.isfinite(values[0]) and np.isfinite(values[-1])):
+        return values, 0, 0
+    lo = int(np.searchsorted(values, -np.inf, side="right"))  # the -inf at the start
+    hi = int(np.searchsorted(values, np.inf, side="left"))  # +inf and then NaN from here
+    first_nan = n if not np.isnan(values[-1]) else int(np.searchsorted(values, np.nan, side="left"))
+    return values[lo:hi], n - first_nan, lo + (first_nan - hi)
 
 
 def _finite(arr: np.ndarray) -> Tuple[np.ndarray, int, int]:
