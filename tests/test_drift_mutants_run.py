@@ -119,3 +119,55 @@ def test_without_a_multivariate_test_the_result_has_none():
     ref = pd.DataFrame({"a": np.arange(40.0)})
     r = _drift(ref, ref.copy())
     assert r.multivariate is None and r.to_dict()["multivariate"] is None
+
+
+def _threads_used(source, workers=None):
+    """The threads the run tested each column on (seen from the calibrator, called once per column)."""
+    import threading
+    import time
+
+    from mlmon.services.drift.pipeline import run
+
+    seen = []
+
+    def calibrator(spec, test, data):
+        seen.append(threading.current_thread())
+        time.sleep(0.02)  # keeps a pool thread busy, so a pool of more threads would use them
+        return None
+
+    run(source, DriftOptions(workers=workers), calibrator=calibrator)
+    return seen
+
+
+def _row_source(columns):
+    from mlmon.services.drift.sources import RowSource
+
+    frame = pd.DataFrame({c: np.arange(40.0) for c in columns})
+    return RowSource(_table("r.parquet", frame), _table("c.parquet", frame.copy()))
+
+
+def test_rows_run_on_as_many_threads_as_asked_and_one_thread_stays_in_the_caller():
+    # workers=1 is how a caller that runs checks in parallel itself (root-cause analysis) keeps
+    # each one on its own thread; several columns take a pool of at most ``workers`` threads
+    import threading
+
+    main = threading.main_thread()
+    assert set(_threads_used(_row_source("abc"), workers=1)) == {main}
+    assert set(_threads_used(_row_source("a"), workers=2)) == {main}  # one column is not worth a pool
+    two = _threads_used(_row_source("ab"), workers=2)
+    assert len(two) == 2 and main not in two
+    four = _threads_used(_row_source("abcd"), workers=2)
+    assert len(four) == 4 and main not in four and len(set(four)) <= 2
+
+
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="one processor: the default is one thread")
+def test_by_default_several_row_columns_share_a_pool_and_profile_columns_stay_in_the_caller():
+    import threading
+
+    from mlmon.profiles import profile_frame
+    from mlmon.services.drift.sources import ProfileSource
+
+    assert threading.main_thread() not in _threads_used(_row_source("ab"))
+    frame = pd.DataFrame({c: np.arange(40.0) for c in "ab"})
+    profiles = ProfileSource(profile_frame(frame), profile_frame(frame), "r.json", "c.json")
+    assert set(_threads_used(profiles)) == {threading.main_thread()}
