@@ -1,0 +1,237 @@
+"""The history store's building blocks stated exactly: the rows a result becomes
+(``mlmon.store.rows``), where a store lives (``mlmon.store.location``) and how one connection
+speaks SQLite or PostgreSQL (``mlmon.store.backends``). Found by mutation testing
+(``scripts/mutation history``): each test fails on a small change of the code it names.
+
+Expected values are hand-computed from the inputs written in each test."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from mlmon.store.rows import day_end, day_period, metric_rows, run_identity, utc_text
+
+# ---------------------------------------------------------------------------- rows: metric_rows
+
+
+def _window(**more):
+    return {"start": "2024-01-01T00:00:00", "end": "2024-01-02T00:00:00", "n": 10, "n_labeled": 8, **more}
+
+
+def test_metric_rows_carry_every_column_of_a_realized_and_an_estimated_value():
+    result = {"window": "1D", "model": "m", "version": "1",
+              "windows": [_window(metrics={"accuracy": 0.75}, intervals={"accuracy": {"lower": 0.4, "upper": 0.9}},
+                                  estimated={"accuracy": 0.8},
+                                  estimated_intervals={"accuracy": {"lower": 0.6, "upper": 1.0}},
+                                  severity="warning", severity_basis="estimated")]}
+    common = {"timestamp": "2024-01-01T00:00:00", "window_end": "2024-01-02T00:00:00", "model": "m", "version": "1",
+              "window": "1D", "metric": "accuracy"}
+    assert metric_rows(result) == [
+        {**common, "value": 0.75, "lower": 0.4, "upper": 0.9, "kind": "realized", "n": 8, "severity": None},
+        {**common, "value": 0.8, "lower": 0.6, "upper": 1.0, "kind": "estimated", "n": 10, "severity": "warning"},
+    ]
+
+
+def test_metric_rows_take_the_callers_model_and_version_over_the_results():
+    result = {"model": "m", "version": "1", "windows": [_window(metrics={"accuracy": 0.5})]}
+    [row] = metric_rows(result, model="other", version="7")
+    assert (row["model"], row["version"]) == ("other", "7")
+    [row] = metric_rows(result, model="other")
+    assert (row["model"], row["version"]) == ("other", "1")
+    [row] = metric_rows(result, version="7")
+    assert (row["model"], row["version"]) == ("m", "7")
+
+
+def test_metric_rows_skip_missing_values_but_keep_the_metrics_after_them():
+    result = {"windows": [_window(metrics={"f1": None, "accuracy": 0.5, "recall": None, "precision": 0.25})]}
+    rows = metric_rows(result)
+    assert [(r["metric"], r["value"], r["lower"], r["upper"], r["severity"]) for r in rows] == [
+        ("accuracy", 0.5, None, None, None), ("precision", 0.25, None, None, None)]
+    assert [(r["model"], r["version"], r["window"]) for r in rows] == [(None, None, None)] * 2
+
+
+def test_metric_rows_of_a_result_without_windows_or_values_are_none():
+    assert metric_rows({}) == []
+    assert metric_rows({"windows": [_window()]}) == []
+    assert metric_rows({"windows": [_window(metrics={}, estimated=None)]}) == []
+
+
+def test_metric_rows_read_an_interval_only_for_its_own_metric_and_a_window_end_in_utc():
+    result = {"windows": [_window(start="2024-03-31T00:00:00+02:00", end=None, metrics={"accuracy": 0.5, "f1": 0.4},
+                                  intervals={"f1": {"lower": 0.1}}, severity="critical", severity_basis="realized")]}
+    rows = metric_rows(result)
+    assert [(r["timestamp"], r["window_end"], r["metric"], r["lower"], r["upper"], r["severity"]) for r in rows] == [
+        ("2024-03-30T22:00:00+00:00", None, "accuracy", None, None, "critical"),
+        ("2024-03-30T22:00:00+00:00", None, "f1", 0.1, None, "critical")]
+    result["windows"][0]["end"] = "2024-04-01T00:00:00+02:00"
+    assert metric_rows(result)[0]["window_end"] == "2024-03-31T22:00:00+00:00"
+
+
+# ---------------------------------------------------------------------------- rows: run_identity
+
+
+def test_a_scheduled_run_is_identified_by_its_model_and_day():
+    result = {"model": {"name": "fraud", "version": 3}, "date": "2026-03-01",
+              "windows": [{"start": "2020-01-01", "end": "2020-01-02"}]}
+    assert run_identity("scheduled", result) == {"model": "fraud", "version": "3",
+                                                 "period_start": "2026-03-01T00:00:00",
+                                                 "period_end": "2026-03-02T00:00:00"}
+
+
+def test_a_non_scheduled_run_with_a_date_is_identified_by_its_windows():
+    result = {"model": "m", "version": 2, "date": "2026-03-01",
+              "windows": [{"start": "2024-01-01T00:00:00+01:00", "end": "2024-01-02T00:00:00+01:00"},
+                          {"start": "2024-01-02T00:00:00+01:00", "end": "2024-01-03T00:00:00+01:00"}]}
+    assert run_identity("drift", result) == {"model": "m", "version": "2",
+                                             "period_start": "2023-12-31T23:00:00+00:00",
+                                             "period_end": "2024-01-02T23:00:00+00:00"}
+
+
+def test_a_scheduled_run_without_a_text_date_falls_back_to_its_windows():
+    result = {"model": {"name": "fraud"}, "date": date(2026, 3, 1), "windows": [{"start": "2024-01-01", "end": None}]}
+    assert run_identity("scheduled", result) == {"model": "fraud", "version": None, "period_start": "2024-01-01",
+                                                 "period_end": None}
+
+
+def test_windows_without_a_start_or_not_dicts_do_not_bound_the_period():
+    result = {"windows": ["2024-01-01", {"start": None, "end": "2023-01-01"}, {"start": "2024-02-01", "end": "2024-02-02"},
+                          {"start": "2024-02-02"}, {"end": "2030-01-01"}]}
+    assert run_identity("perf", result) == {"model": None, "version": None, "period_start": "2024-02-01",
+                                            "period_end": None}
+    assert run_identity("perf", {"windows": None}) == {"model": None, "version": None, "period_start": None,
+                                                       "period_end": None}
+
+
+def test_the_callers_identity_wins_field_by_field_as_text_and_adds_nothing_else():
+    result = {"model": "m", "version": "1", "windows": [{"start": "2024-01-01", "end": "2024-01-02"}]}
+    identity = {"model": "scheduled-model", "version": None, "period_end": 20240105, "extra": "x"}
+    assert run_identity("drift", result, identity) == {"model": "scheduled-model", "version": "1",
+                                                       "period_start": "2024-01-01", "period_end": "20240105"}
+
+
+# ---------------------------------------------------------------------------- rows: days and UTC text
+
+
+def test_a_days_period_runs_from_its_midnight_to_the_next_given_as_text_or_date():
+    assert day_period("2024-02-28") == ("2024-02-28T00:00:00", "2024-02-29T00:00:00")  # a leap year
+    assert day_period(date(2023, 2, 28)) == ("2023-02-28T00:00:00", "2023-03-01T00:00:00")
+
+
+def test_a_days_end_is_the_next_midnight_in_utc():
+    end = day_end(date(2024, 2, 28))
+    assert end.isoformat() == "2024-02-29T00:00:00+00:00"
+    assert end.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2024-03-31T02:30:00-05:00", "2024-03-31T07:30:00+00:00"),
+    ("2024-03-31T00:00:00Z", "2024-03-31T00:00:00Z"),       # already UTC: kept as written
+    ("2024-03-31", "2024-03-31"),
+    ("", ""),
+    (None, None),
+    ("not a time", "not a time"),
+])
+def test_utc_text_turns_only_offset_times_into_utc(text, expected):
+    assert utc_text(text) == expected
+
+
+# ---------------------------------------------------------------------------- location
+
+
+def _refused(location, where="w", from_env=False):
+    from mlmon.errors import MlmonError
+    from mlmon.store.location import check_location
+
+    with pytest.raises(MlmonError) as info:
+        check_location(location, where, from_env=from_env)
+    return info.value.what, info.value.where, info.value.todo
+
+
+SQLITE_TODO = "write it as sqlite:///PATH (relative) or sqlite:////ABS/PATH"
+OTHER_TODO = "use a SQLite path (sqlite:///PATH) or postgresql://USER@HOST:PORT/DATABASE"
+
+
+def test_a_location_without_a_scheme_or_with_a_known_one_is_kept_as_given():
+    from mlmon.store.location import check_location
+
+    for location in ("h.db", "", "sqlite:///h.db", "sqlite:////abs/h.db", "postgres://db/h",
+                     "POSTGRESQL://u@db:5432/h", "postgresql://u:pw@db/h", "postgresql://db/h?password=pw"):
+        if "pw" not in location:
+            assert check_location(location, "w") == location
+    assert check_location("postgresql://u:pw@db/h", "w", from_env=True) == "postgresql://u:pw@db/h"
+    assert check_location("postgresql://db/h?password=pw", "w", from_env=True) == "postgresql://db/h?password=pw"
+
+
+def test_a_sqlite_url_needs_three_slashes_and_a_path():
+    assert _refused("sqlite:///", "--history") == ("not a SQLite URL: sqlite:///", "--history", SQLITE_TODO)
+    assert _refused("sqlite://h.db") == ("not a SQLite URL: sqlite://h.db", "w", SQLITE_TODO)
+    assert _refused("SQLite:///h.db") == ("not a SQLite URL: SQLite:///h.db", "w", SQLITE_TODO)  # spelled as shown
+
+
+def test_an_unknown_scheme_is_named_in_lower_case():
+    assert _refused("MySQL://db/h", "MLMON_DB_URL") == ("unsupported history database: mysql", "MLMON_DB_URL", OTHER_TODO)
+    assert _refused("postgresqlx://db/h") == ("unsupported history database: postgresqlx", "w", OTHER_TODO)
+
+
+def test_a_postgresql_url_with_a_bad_port_or_a_password_outside_the_environment_is_refused():
+    assert _refused("postgresql://u:pw@db:99999/h", "storage.history_url", from_env=True) == (
+        "not a valid PostgreSQL URL (Port out of range 0-65535)", "storage.history_url: postgresql://u:***@db:99999/h",
+        "write it as postgresql://USER@HOST:PORT/DATABASE")
+    assert _refused("postgres://u:pw@db/h", "--history") == (
+        "the history URL holds a password (postgres://u:***@db/h)", "--history",
+        "put the URL in an environment variable: MLMON_DB_URL, or the one storage.history_url_env names")
+
+
+@pytest.mark.parametrize("config, given, env, expected", [
+    (None, None, {}, ".mlmon/history.db"),
+    ({"storage": {}}, None, {}, ".mlmon/history.db"),                       # the schema's default is not "given"
+    ({"storage": {"retention_days": 9}}, "", {"MLMON_DB_URL": ""}, ".mlmon/history.db"),  # empty means unset
+    (None, "/abs/h.db", {}, "/abs/h.db"),
+    (None, "sqlite:///rel.db", {}, "rel.db"),                                # a flag is the cwd's, not the config's
+    (None, None, {"MLMON_DB_URL": "rel.db"}, "rel.db"),                     # so is the variable
+    (None, None, {"MLMON_DB_URL": "sqlite:///rel.db"}, "rel.db"),
+    ({"storage": {"history_url_env": "HIST"}}, None, {"HIST": "sqlite:///rel.db"}, "/srv/m/rel.db"),
+    ({"storage": {"history_url_env": "HIST"}}, None, {"HIST": "rel.db"}, "/srv/m/rel.db"),
+    ({"storage": {"history_url_env": "HIST"}}, None, {"HIST": "postgresql://u:pw@db/h"}, "postgresql://u:pw@db/h"),
+    ({"storage": {"history_url": "rel.db"}}, None, {}, "/srv/m/rel.db"),
+    ({"storage": {"history_url": "/abs/h.db"}}, None, {}, "/abs/h.db"),
+])
+def test_where_the_store_lives_and_what_paths_are_relative_to(config, given, env, expected):
+    from mlmon.store.location import resolve
+
+    assert resolve(config, given, "/srv/m", env) == expected
+
+
+@pytest.mark.parametrize("config, given, env, what, where", [
+    (None, "mysql://db/h", {}, "unsupported history database: mysql", "--history"),
+    (None, None, {"MLMON_DB_URL": "mysql://db/h"}, "unsupported history database: mysql", "MLMON_DB_URL"),
+    ({"storage": {"history_url_env": "HIST"}}, None, {"HIST": "mysql://db/h"}, "unsupported history database: mysql",
+     "HIST"),
+    ({"storage": {"history_url_env": "HIST"}}, None, {"HIST": ""}, "environment variable HIST is not set",
+     "storage.history_url_env"),
+    ({"storage": {"history_url": "mysql://db/h"}}, None, {}, "unsupported history database: mysql",
+     "storage.history_url"),
+    ({"storage": {"history_url": "postgresql://u:pw@db/h"}}, None, {},
+     "the history URL holds a password (postgresql://u:***@db/h)", "storage.history_url"),
+])
+def test_each_source_of_a_location_is_checked_under_its_own_name(config, given, env, what, where):
+    from mlmon.errors import MlmonError
+    from mlmon.store.location import resolve
+
+    with pytest.raises(MlmonError) as info:
+        resolve(config, given, "/srv/m", env)
+    assert (info.value.what, info.value.where) == (what, where)
+
+
+def test_utc_text_is_utc_whatever_the_local_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert utc_text("2024-03-31T00:00:00+01:00") == "2024-03-30T23:00:00+00:00"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
