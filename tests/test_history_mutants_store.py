@@ -235,3 +235,256 @@ def test_utc_text_is_utc_whatever_the_local_zone(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+# ---------------------------------------------------------------------------- backends: URLs
+
+
+@pytest.mark.parametrize("location, expected", [
+    ("postgresql://db/h", True), ("POSTGRES://db/h", True), ("postgres://u@db/h", True),
+    ("sqlite:///h.db", False), ("h.db", False), ("postgresql.db", False), ("mypostgres://db/h", False),
+    ("dir/postgresql://x", False),
+])
+def test_a_location_is_postgresql_by_its_scheme_in_any_case(location, expected):
+    from mlmon.store.backends import is_postgres
+
+    assert is_postgres(location) is expected
+
+
+@pytest.mark.parametrize("location, password", [
+    ("h.db", None),
+    ("postgresql://u@db/h", None),
+    ("postgresql://u:@db/h", None),                          # an empty password is none
+    ("postgresql://u:pw@db/h", "pw"),
+    ("postgresql://u:p%40w@db/h", "p%40w"),
+    ("postgresql://u:a:b@db/h", "a:b"),
+    ("postgresql://u@db/h?sslmode=require&password=q", "q"),
+    ("postgresql://u@db/h?password=", None),
+    ("postgresql://u:a@db/h?password=b", "a"),               # the user part first
+    ("postgres://u:pw@[::1/h", "pw"),                        # a malformed URL, read by hand
+    ("postgres://u@[::1/h", None),
+])
+def test_the_password_of_a_url_is_read_from_its_user_part_or_its_query(location, password):
+    from mlmon.store.backends import url_password
+
+    assert url_password(location) == password
+
+
+@pytest.mark.parametrize("location, shown", [
+    ("h.db", "h.db"),
+    ("postgresql://u@db/h?sslmode=require", "postgresql://u@db/h?sslmode=require"),
+    ("postgresql://u:p@ss@db:5432/h", "postgresql://u:***@db:5432/h"),       # the host follows the last "@"
+    ("postgresql://u:a:b@db/h#x", "postgresql://u:***@db/h#x"),
+    ("postgresql://u@db/h?sslmode=require&password=pw&application_name=",
+     "postgresql://u@db/h?sslmode=require&password=%2A%2A%2A&application_name="),
+    ("postgres://u:pw@[::1/h?password=pw", "postgres://u:***@[::1/h?password=pw"),
+])
+def test_redaction_keeps_everything_but_the_password(location, shown):
+    from mlmon.store.backends import redact
+
+    assert redact(location) == shown
+
+
+# ---------------------------------------------------------------------------- backends: dialects
+
+
+def test_the_sqlite_dialect_writes_sql_as_given():
+    from mlmon.store.backends import SQLITE
+
+    ddl = "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x REAL) -- ?%"
+    assert (SQLITE.name, SQLITE.render(ddl), SQLITE.sql(ddl)) == ("sqlite", ddl, ddl)
+    assert SQLITE.json_text("result_json", "model.name") == "json_extract(result_json, '$.model.name')"
+    assert SQLITE.lock("runs") == "UPDATE runs SET rowid = rowid WHERE 0"
+
+
+def test_the_postgresql_dialect_renders_types_in_any_case_as_whole_words():
+    from mlmon.store.backends import POSTGRES
+
+    assert POSTGRES.name == "postgresql"
+    assert POSTGRES.render("id integer  primary\nkey Autoincrement, n Integer, x real, pointeger TEXT, realm TEXT") == \
+        "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, pointeger TEXT, realm TEXT"
+    assert POSTGRES.json_text("c", "a") == "(c::jsonb #>> '{a}')"
+    assert POSTGRES.json_text("c", "a.b.c") == "(c::jsonb #>> '{a,b,c}')"
+    assert POSTGRES.lock("alert_state") == "LOCK TABLE alert_state IN SHARE ROW EXCLUSIVE MODE"
+
+
+def test_postgresql_parameters_outside_either_quote_and_every_percent_sign():
+    from mlmon.store.backends import POSTGRES
+
+    assert POSTGRES.sql("""SELECT 'say "hi?"', "it's?", ?, '100%' || ? """) == \
+        """SELECT 'say "hi?"', "it's?", %s, '100%%' || %s """
+    assert POSTGRES.sql("a % ? %") == "a %% %s %%"
+
+
+def test_a_script_splits_into_statements_without_comments_or_blanks():
+    from mlmon.store.backends import statements
+
+    script = "CREATE TABLE a (x INTEGER); -- a note; with a semicolon\n\n ;\nCREATE INDEX i ON a(x) -- last\n;  \n"
+    assert statements(script) == ["CREATE TABLE a (x INTEGER)", "CREATE INDEX i ON a(x)"]
+    assert statements("-- only a comment") == []
+
+
+def test_nan_parameters_become_null_and_nothing_else_changes():
+    from mlmon.store.backends import _no_nan
+
+    out = _no_nan([1.0, float("nan"), "nan", None, 2, float("inf")])
+    assert out == (1.0, None, "nan", None, 2, float("inf")) and isinstance(out, tuple)
+
+
+# ---------------------------------------------------------------------------- backends: SQLite connections
+
+
+def test_a_sqlite_connection_executes_inserts_lists_tables_and_rolls_back(tmp_path):
+    import sqlite3
+
+    from mlmon.store.backends import SQLITE, connect_sqlite
+
+    path = str(tmp_path / "c.db")
+    conn = connect_sqlite(path)
+    assert (conn.location, conn.dialect) == (path, SQLITE)
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x REAL)")
+    assert conn.tables() == {"t", "sqlite_sequence"}
+    assert conn.insert("INSERT INTO t (x) VALUES (?)", [0.5]) == 1
+    conn.executemany("INSERT INTO t (x) VALUES (?)", [(1.5,), (float("nan"),)])
+    assert conn.insert("INSERT INTO t (x) VALUES (NULL)") == 4
+    conn.commit()
+    assert [dict(r) for r in conn.execute("SELECT id, x FROM t WHERE id > ?", [1]).fetchall()] == [
+        {"id": 2, "x": 1.5}, {"id": 3, "x": None}, {"id": 4, "x": None}]
+    conn.execute(SQLITE.lock("t"))
+    assert not conn.idle()
+    conn.execute("DELETE FROM t")
+    conn.rollback()
+    assert conn.idle()
+    assert conn.execute("SELECT COUNT(*) AS n FROM t").fetchone()["n"] == 4
+    conn.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        conn.execute("SELECT 1")
+
+
+def test_a_read_only_sqlite_connection_reads_any_path_and_writes_nothing(tmp_path):
+    import sqlite3
+
+    from mlmon.store.backends import connect_sqlite
+
+    path = str(tmp_path / "a b?#%.db")
+    writer = connect_sqlite(path)
+    writer.execute("CREATE TABLE t (x INTEGER)")
+    writer.execute("INSERT INTO t VALUES (7)")
+    writer.commit()
+    reader = connect_sqlite(path, read_only=True)
+    assert [dict(r) for r in reader.execute("SELECT x FROM t").fetchall()] == [{"x": 7}]
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.execute("INSERT INTO t VALUES (8)")
+    assert not (tmp_path / "missing.db").exists()
+    with pytest.raises(sqlite3.OperationalError):
+        connect_sqlite(str(tmp_path / "missing.db"), read_only=True)
+    assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_sqlite_connection_waits_for_a_lock_as_long_as_its_timeout(tmp_path, read_only):
+    import sqlite3
+    import time
+
+    from mlmon.store.backends import connect_sqlite
+
+    path = str(tmp_path / "l.db")
+    holder = sqlite3.connect(path)
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    holder.commit()
+    holder.execute("BEGIN EXCLUSIVE")
+    conn = connect_sqlite(path, read_only=read_only, timeout=0.2)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        conn.execute("SELECT * FROM t")
+    waited = time.monotonic() - started
+    assert 0.15 < waited < 3  # sqlite3's own default would be 5 s
+    holder.rollback()
+
+
+# ---------------------------------------------------------------------------- backends: PostgreSQL connections
+
+
+def _connect_refused(url):
+    from mlmon.errors import MlmonError
+    from mlmon.store.backends import connect_postgres
+
+    with pytest.raises(MlmonError) as info:
+        connect_postgres(url)
+    return info.value.what, info.value.where, info.value.todo
+
+
+def test_a_postgresql_url_that_libpq_cannot_use_is_one_line():
+    pytest.importorskip("psycopg")
+    assert _connect_refused("postgresql://u:p@w@db/h") == (
+        "the URL's password holds an unencoded '@'", "postgresql://u:***@db/h",
+        "percent-encode it in the password (write @ as %40)")
+    assert _connect_refused("postgresql://u:pw@db/h?badparam=1") == (
+        'not a valid PostgreSQL URL (invalid URI query parameter: "badparam")', "postgresql://u:***@db/h?badparam=1",
+        "write it as postgresql://USER@HOST:PORT/DATABASE, the password in the environment")
+    assert _connect_refused("postgresql://u:pw@127.0.0.1:1/h") == (
+        "cannot connect to the PostgreSQL history store: Is the server running on that host and accepting TCP/IP "
+        "connections?", "postgresql://u:***@127.0.0.1:1/h",
+        "check that the server is up and the URL (storage.history_url, MLMON_DB_URL) is right")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    import postgres_server
+
+    server = postgres_server.start_or_skip()
+    yield server
+    server.stop()
+
+
+def test_a_refused_login_never_shows_the_password_even_when_the_server_quotes_it(pg):
+    url = f"postgresql://hunter2:hunter2@127.0.0.1:{pg.port}/postgres"
+    what, where, _ = _connect_refused(url)
+    assert what == ('cannot connect to the PostgreSQL history store: connection failed: connection to server at '
+                    f'"127.0.0.1", port {pg.port} failed: FATAL:  password authentication failed for user "***"')
+    assert where == f"postgresql://hunter2:***@127.0.0.1:{pg.port}/postgres"
+
+
+def test_a_postgresql_connection_executes_inserts_and_lists_tables_in_the_stores_spelling(pg):
+    import postgres_server
+    from mlmon.store.backends import POSTGRES, StoreError, connect_postgres
+
+    url = pg.create_database()
+    conn = connect_postgres(url)
+    assert conn.dialect is POSTGRES and conn.location == url.replace(f":{postgres_server.PASSWORD}@", ":***@")
+    assert postgres_server.PASSWORD not in conn.location
+    conn.execute(POSTGRES.render("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, x REAL, s TEXT)"))
+    assert conn.tables() == {"t"}
+    assert conn.insert("INSERT INTO t (x, s) VALUES (?, ?)", [float("nan"), "100%"]) == 1
+    conn.executemany("INSERT INTO t (x, s) VALUES (?, ?)", [])
+    conn.executemany("INSERT INTO t (x, s) VALUES (?, '?')", [(1.5,), (float("nan"),)])
+    assert conn.insert("INSERT INTO t (x) VALUES (NULL)") == 4
+    conn.commit()
+    assert conn.execute("SELECT id, x, s FROM t WHERE id >= ? ORDER BY id", [1]).fetchall() == [
+        {"id": 1, "x": None, "s": "100%"}, {"id": 2, "x": 1.5, "s": "?"}, {"id": 3, "x": None, "s": "?"},
+        {"id": 4, "x": None, "s": None}]
+    conn.execute("DELETE FROM t")
+    conn.rollback()
+    assert conn.execute("SELECT COUNT(*) AS n FROM t").fetchone()["n"] == 4
+    with pytest.raises(StoreError, match="^UndefinedTable: relation \"nope\" does not exist$"):
+        conn.executemany("INSERT INTO nope VALUES (?)", [(1,)])
+    conn.rollback()
+    conn.close()
+    conn.rollback()  # a closed connection has no transaction left to undo: no error
+
+
+def test_a_read_only_postgresql_connection_reads_without_a_transaction_and_writes_nothing(pg):
+    from mlmon.store.backends import StoreError, connect_postgres
+
+    url = pg.create_database()
+    writer = connect_postgres(url)
+    writer.execute("CREATE TABLE t (x BIGINT)")
+    writer.commit()
+    reader = connect_postgres(url, read_only=True)
+    assert reader.execute("SELECT COUNT(*) AS n FROM t").fetchone() == {"n": 0}
+    assert reader.idle()  # autocommit: a read leaves no transaction open
+    assert reader.execute("SHOW statement_timeout").fetchone() == {"statement_timeout": "5s"}
+    with pytest.raises(StoreError, match="^ReadOnlySqlTransaction: cannot execute INSERT in a read-only transaction$"):
+        reader.execute("INSERT INTO t VALUES (1)")
+    reader.close()
+    writer.close()
