@@ -157,7 +157,8 @@ def test_a_location_without_a_scheme_or_with_a_known_one_is_kept_as_given():
     from mlmon.store.location import check_location
 
     for location in ("h.db", "", "sqlite:///h.db", "sqlite:////abs/h.db", "postgres://db/h",
-                     "POSTGRESQL://u@db:5432/h", "postgresql://u:pw@db/h", "postgresql://db/h?password=pw"):
+                     "POSTGRESQL://u@db:5432/h", "postgresql://u:pw@db/h", "postgresql://db/h?password=pw",
+                     "postgresql://u@db/h?application_name=a://b", "sqlite:///dir://h.db"):  # the first "://" ends the scheme
         if "pw" not in location:
             assert check_location(location, "w") == location
     assert check_location("postgresql://u:pw@db/h", "w", from_env=True) == "postgresql://u:pw@db/h"
