@@ -427,6 +427,12 @@ def test_a_postgresql_url_that_libpq_cannot_use_is_one_line():
         "cannot connect to the PostgreSQL history store: Is the server running on that host and accepting TCP/IP "
         "connections?", "postgresql://u:***@127.0.0.1:1/h",
         "check that the server is up and the URL (storage.history_url, MLMON_DB_URL) is right")
+    assert _connect_refused("postgresql://u:p@w@db/h?application_name=a://b")[0] == \
+        "the URL's password holds an unencoded '@'"
+    # an "@" after the host is no password's
+    assert _connect_refused("postgresql://u@127.0.0.1:1/h?application_name=a@b/c")[0] == (
+        "cannot connect to the PostgreSQL history store: Is the server running on that host and accepting TCP/IP "
+        "connections?")
 
 
 @pytest.fixture(scope="module")
@@ -489,3 +495,31 @@ def test_a_read_only_postgresql_connection_reads_without_a_transaction_and_write
         reader.execute("INSERT INTO t VALUES (1)")
     reader.close()
     writer.close()
+
+
+def test_a_driver_error_without_a_message_is_a_store_error_naming_its_type():
+    psycopg = pytest.importorskip("psycopg")
+    from mlmon.store.backends import POSTGRES, Connection, StoreError
+
+    class Cursor:
+        def __init__(self, message):
+            self.message = message
+
+        def execute(self, sql, params):
+            raise psycopg.OperationalError(self.message)
+
+    class Raw:
+        message = ""
+
+        def cursor(self):
+            return Cursor(self.message)
+
+    raw = Raw()
+    conn = Connection(raw, POSTGRES, "postgresql://db/h")
+    with pytest.raises(StoreError) as info:
+        conn.execute("SELECT 1")
+    assert str(info.value) == "OperationalError: "
+    raw.message = "  \n  server closed the connection\nunexpectedly  \n"
+    with pytest.raises(StoreError) as info:
+        conn.execute("SELECT 1")
+    assert str(info.value) == "OperationalError: server closed the connection"
