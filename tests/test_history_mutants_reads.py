@@ -320,3 +320,83 @@ def test_a_store_names_its_dialect_and_masks_a_password():
     local = HistoryStore("h.db")
     assert (local.dialect_name, local.path) == ("sqlite", "h.db")
     assert local.json_text("c", "a.b") == "json_extract(c, '$.a.b')"
+
+
+# ---------------------------------------------------------------------------- migration 3's backfill
+
+
+def _v2_store(path, runs, metrics=(), events=(), columns=()):
+    """A SQLite store at schema version 2 (migrations 1 and 2 as written) holding the given rows."""
+    import sqlite3
+
+    from mlmon.store import history as history_module
+    from mlmon.store.backends import statements
+
+    with sqlite3.connect(path) as conn:
+        conn.execute(history_module._VERSION_TABLE)
+        for number, description, ddl, *_ in history_module.MIGRATIONS[:2]:
+            for statement in statements(ddl):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (number, description))
+        conn.executemany("INSERT INTO runs (id, kind, created_at, result_json) VALUES (?, ?, ?, ?)",
+                         [(i, kind, created, text if isinstance(text, str) else json.dumps(text))
+                          for i, kind, created, text in runs])
+        conn.executemany('INSERT INTO ml_metrics (run_id, timestamp, model, "window", metric, value, kind)'
+                         " VALUES (?, ?, ?, '1D', 'accuracy', 0.5, 'realized')", metrics)
+        conn.executemany("INSERT INTO alert_events (run_id, key, status, created_at) VALUES (?, ?, 'firing', 1.0)",
+                         events)
+        conn.executemany("INSERT INTO drift_columns VALUES (?, ?, 'feature', 'numerical', 'ks', 0.1, 0.05, 0)", columns)
+    return str(path)
+
+
+def test_migration_3_gives_old_runs_the_model_and_period_their_results_or_scheduled_run_name(tmp_path):
+    scheduled = {"model": {"name": "churn"}, "date": "2026-02-01"}
+    path = _v2_store(tmp_path / "h.db", runs=[
+        (1, "scheduled", 100.0, scheduled),
+        (2, "drift", 100.0, {"model": "own", "version": "5"}),    # part of run 1: its model and day, its own version
+        (3, "perf", 100.0, {"windows": [{"start": "2020-01-01", "end": "2020-01-02"}]}),
+        (4, "diagnose", 100.0, {"model": "dx"}),                   # same time, not a part: keeps its own
+        (5, "drift", 200.0, "not json"),
+        (6, "perf", 300.0, "[1, 2]"),
+        (7, "perf", 400.0, {"model": "m", "version": 2, "windows": [{"start": "2026-01-01", "end": "2026-01-02"}]}),
+    ], metrics=[(3, "2020-01-01", None), (7, "2026-01-01", None), (7, "2026-01-01", "kept")],
+        events=[(2, "churn/drift_score/critical"), (None, "x/y/z"), (5, "lonely")],
+        columns=[(2, "a"), (5, "b")])
+    store = HistoryStore(path)
+    assert store.schema_version() == 3
+    assert store.query("SELECT id, model, version, period_start, period_end FROM runs ORDER BY id") == [
+        {"id": 1, "model": "churn", "version": None, "period_start": "2026-02-01T00:00:00",
+         "period_end": "2026-02-02T00:00:00"},
+        {"id": 2, "model": "churn", "version": "5", "period_start": "2026-02-01T00:00:00",
+         "period_end": "2026-02-02T00:00:00"},
+        {"id": 3, "model": "churn", "version": None, "period_start": "2026-02-01T00:00:00",
+         "period_end": "2026-02-02T00:00:00"},
+        {"id": 4, "model": "dx", "version": None, "period_start": None, "period_end": None},
+        {"id": 5, "model": None, "version": None, "period_start": None, "period_end": None},
+        {"id": 6, "model": None, "version": None, "period_start": None, "period_end": None},
+        {"id": 7, "model": "m", "version": "2", "period_start": "2026-01-01", "period_end": "2026-01-02"}]
+    assert store.query("SELECT run_id, model FROM ml_metrics ORDER BY run_id, model") == [
+        {"run_id": 3, "model": "churn"}, {"run_id": 7, "model": "kept"}, {"run_id": 7, "model": "m"}]
+    assert store.query("SELECT run_id, column_name, model, version, period_start, period_end FROM drift_columns"
+                       " ORDER BY run_id") == [
+        {"run_id": 2, "column_name": "a", "model": "churn", "version": "5", "period_start": "2026-02-01T00:00:00",
+         "period_end": "2026-02-02T00:00:00"},
+        {"run_id": 5, "column_name": "b", "model": None, "version": None, "period_start": None, "period_end": None}]
+    assert store.query("SELECT run_id, model, rule, tier, period_start, period_end FROM alert_events ORDER BY id") == [
+        {"run_id": 2, "model": "churn", "rule": "drift_score", "tier": "critical",
+         "period_start": "2026-02-01T00:00:00", "period_end": "2026-02-02T00:00:00"},
+        {"run_id": None, "model": "x", "rule": "y", "tier": "z", "period_start": None, "period_end": None},
+        {"run_id": 5, "model": "lonely", "rule": "", "tier": "", "period_start": None, "period_end": None}]
+    assert [(r["version"], r["description"]) for r in store.query("SELECT * FROM schema_version ORDER BY version")][2] \
+        == (3, "model, version and data period on runs, drift columns and alert events; metric severity and known_at")
+
+
+def test_a_store_newer_than_this_mlmon_is_refused_naming_both_versions(tmp_path):
+    store = HistoryStore(str(tmp_path / "h.db"))
+    with store._connection() as conn:
+        conn.execute("INSERT INTO schema_version VALUES (9, 'future', 0)")
+    with pytest.raises(MlmonError) as info:
+        HistoryStore(str(tmp_path / "h.db")).models()
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        "the history store is at schema version 9, newer than this mlmon knows (3)", str(tmp_path / "h.db"),
+        "upgrade mlmon, or point --history at another store")
