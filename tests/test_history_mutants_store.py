@@ -527,18 +527,23 @@ def test_a_driver_error_without_a_message_is_a_store_error_naming_its_type():
 
 def test_a_server_that_never_answers_is_an_error_after_the_connect_timeout(monkeypatch):
     import socket
+    import threading
     import time
 
     pytest.importorskip("psycopg")
     from mlmon.store import backends
 
     monkeypatch.setattr(backends, "CONNECT_TIMEOUT", 1)
+    outcome = []
     with socket.socket() as silent:  # accepts the connection, never speaks
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         url = f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/h"
         started = time.monotonic()
-        what, where, _ = _connect_refused(url)
+        # in a thread: without a timeout the connection would wait forever (until this socket closes)
+        worker = threading.Thread(target=lambda: outcome.append(_connect_refused(url)[:2]), daemon=True)
+        worker.start()
+        worker.join(10)
         waited = time.monotonic() - started
-    assert (what, where) == ("cannot connect to the PostgreSQL history store: connection timeout expired", url)
-    assert 0.9 < waited < 8  # libpq may try twice (with and without SSL): without a timeout it would wait forever
+    assert outcome == [("cannot connect to the PostgreSQL history store: connection timeout expired", url)]
+    assert 0.9 < waited < 8  # libpq may try twice (with and without SSL)
