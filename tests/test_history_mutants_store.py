@@ -244,7 +244,7 @@ def test_utc_text_is_utc_whatever_the_local_zone(monkeypatch):
 @pytest.mark.parametrize("location, expected", [
     ("postgresql://db/h", True), ("POSTGRES://db/h", True), ("postgres://u@db/h", True),
     ("sqlite:///h.db", False), ("h.db", False), ("postgresql.db", False), ("mypostgres://db/h", False),
-    ("dir/postgresql://x", False),
+    ("dir/postgresql://x", False), ("postgresql://db/h?application_name=a://b", True),
 ])
 def test_a_location_is_postgresql_by_its_scheme_in_any_case(location, expected):
     from mlmon.store.backends import is_postgres
