@@ -274,6 +274,7 @@ def test_the_password_of_a_url_is_read_from_its_user_part_or_its_query(location,
 @pytest.mark.parametrize("location, shown", [
     ("h.db", "h.db"),
     ("postgresql://u@db/h?sslmode=require", "postgresql://u@db/h?sslmode=require"),
+    ("postgresql://u@db/h?application_name=a b&x", "postgresql://u@db/h?application_name=a b&x"),  # no password: as is
     ("postgresql://u:p@ss@db:5432/h", "postgresql://u:***@db:5432/h"),       # the host follows the last "@"
     ("postgresql://u:a:b@db/h#x", "postgresql://u:***@db/h#x"),
     ("postgresql://u@db/h?sslmode=require&password=pw&application_name=",
