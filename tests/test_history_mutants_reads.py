@@ -400,3 +400,41 @@ def test_a_store_newer_than_this_mlmon_is_refused_naming_both_versions(tmp_path)
     assert (info.value.what, info.value.where, info.value.todo) == (
         "the history store is at schema version 9, newer than this mlmon knows (3)", str(tmp_path / "h.db"),
         "upgrade mlmon, or point --history at another store")
+
+
+# ---------------------------------------------------------------------------- a copy's own checks
+
+
+def _copy_pair(tmp_path):
+    source, target = HistoryStore(str(tmp_path / "a.db")), HistoryStore(str(tmp_path / "b.db"))
+    source.append_drift(_drift(), created_at=1.0, identity=_period("m", 1))
+    return source, target
+
+
+def test_a_copy_between_stores_of_different_schema_versions_is_refused(tmp_path, monkeypatch):
+    source, target = _copy_pair(tmp_path)
+    monkeypatch.setattr(source, "schema_version", lambda: 2)  # as a source one migration behind would say
+    with pytest.raises(MlmonError) as info:
+        source.copy_into(target)
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        "the target is at schema version 3, the source at 2", str(tmp_path / "b.db"),
+        "upgrade mlmon where the older one runs")
+    assert target.row_counts()["runs"] == 0
+
+
+def test_a_copy_whose_rows_do_not_all_arrive_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    source, target = _copy_pair(tmp_path)
+    copy_table = HistoryStore._copy_table
+
+    def miscounted(self, src, out, table, batch):  # as if a concurrent writer had changed the target
+        return copy_table(self, src, out, table, batch) + (table == "runs")
+
+    monkeypatch.setattr(HistoryStore, "_copy_table", miscounted)
+    with pytest.raises(MlmonError) as info:
+        source.copy_into(target)
+    counts = {"runs": 1, "drift_columns": 1, "ml_metrics": 0, "alert_state": 0, "alert_events": 0,
+              "notifications": 0, "ab_comparisons": 0}
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        f"the copy is incomplete ({counts} of {dict(counts, runs=2)})", str(tmp_path / "b.db"),
+        "nothing was written; run it again")
+    assert target.row_counts() == dict.fromkeys(counts, 0)
