@@ -438,3 +438,20 @@ def test_a_copy_whose_rows_do_not_all_arrive_is_refused_and_leaves_nothing(tmp_p
         f"the copy is incomplete ({counts} of {dict(counts, runs=2)})", str(tmp_path / "b.db"),
         "nothing was written; run it again")
     assert target.row_counts() == dict.fromkeys(counts, 0)
+
+
+def test_closing_a_store_closes_its_kept_connection_even_one_that_fails_to_close():
+    closed = []
+
+    class Kept:
+        def close(self):
+            closed.append(True)
+            raise OSError("the server is gone already")
+
+    store = HistoryStore("postgresql://u@db/h")
+    store.close()  # nothing kept: nothing to do
+    store._kept = Kept()
+    store.close()
+    assert closed == [True] and store._kept is None
+    store.close()
+    assert closed == [True]
