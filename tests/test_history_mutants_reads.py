@@ -266,7 +266,8 @@ def test_metric_rows_without_a_model_or_version_take_the_runs(store):
         {"run_id": run_id, "timestamp": "t2", "window_end": "e", "model": "own", "version": "9", "window": "1D",
          "metric": "accuracy", "value": 0.8, "lower": 0.7, "upper": 0.85, "kind": "estimated", "n": 3,
          "severity": "degraded", "known_at": "k"}]
-    assert store.query("SELECT kind, model, version FROM runs") == [{"kind": "perf", "model": "m", "version": "4"}]
+    assert store.query("SELECT kind, created_at, model, version FROM runs") == [
+        {"kind": "perf", "created_at": 2.0, "model": "m", "version": "4"}]
 
 
 def _ab(experiment, recommendation, comparisons=1):
