@@ -193,6 +193,13 @@ def test_metrics_without_a_baseline_value_a_value_or_with_a_zero_baseline_are_no
     assert (d["drops"], d["drop_beyond_noise"], d["severity"], d["severity_basis"]) == ({}, {}, "healthy", "realized")
 
 
+def test_a_metric_not_judged_does_not_stop_the_next_from_being_judged():
+    realized = _metrics(f1_score=(NAN, NAN, NAN), accuracy=(0.75, 0.5, 0.875))
+    d = _judge(realized=realized, baseline={"metrics": {"auc_roc": 0.5, "f1_score": 0.5, "accuracy": 1.0}},
+               primary=("precision", "f1_score", "accuracy"))
+    assert (d["drops"], d["severity"]) == ({"accuracy": 0.25}, "critical")
+
+
 def test_an_improvement_is_a_negative_drop_and_healthy():
     d = _judge(baseline={"metrics": {"accuracy": 0.5}})
     assert (d["drops"], d["severity"], d["drop_beyond_noise"]) == ({"accuracy": -0.5}, "healthy", {"accuracy": False})
@@ -232,6 +239,12 @@ def test_a_worst_drop_beyond_its_interval_is_not_called_noise_though_another_is_
                primary=("accuracy", "f1_score"))
     assert d["drops"]["f1_score"] == 0.5 and d["drop_beyond_noise"] == {"accuracy": False, "f1_score": True}
     assert (d["severity"], d["notes"]) == ("critical", [])
+    # the worst by drop, not by name: accuracy (1/7, within) is worse than f1 (1/15, beyond)
+    realized = _metrics(accuracy=(0.75, 0.5, 0.875), f1_score=(0.4375, 0.25, 0.4375))
+    d = _judge(realized=realized, baseline={"metrics": {"accuracy": 0.875, "f1_score": 0.46875}},
+               primary=("accuracy", "f1_score"))
+    assert d["drop_beyond_noise"] == {"accuracy": False, "f1_score": True}
+    assert d["notes"] == ["accuracy's drop is within the window's 95% interval: it may be noise"]
 
 
 def test_the_window_tiers_come_from_the_options():
