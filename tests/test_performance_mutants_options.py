@@ -137,3 +137,26 @@ def test_primary_metrics_must_belong_to_the_task():
     assert _refusal(**REG, primary=["accuracy"]) == (
         "unknown metric(s) for regression: accuracy", "primary metrics",
         f"use: {', '.join(sorted(reg.REGRESSION_METRICS))}")
+
+
+# ---------------------------------------------------------------------------- from a config
+
+
+def test_options_from_a_config_know_which_segment_settings_the_file_gave():
+    from mlmon.services.config.model import from_dict
+
+    o = PerfOptions.from_config(from_dict({"model": {"task": "binary"}, "segments": {"by": ["country"]}}))
+    assert (o.segment_by, o.segment_min_rows) == (["country"], 100)
+    assert (o.source("segment_by"), o.source("segment_min_rows")) == ("config", "default")
+    o = PerfOptions.from_config(from_dict({"model": {"task": "binary"}}))
+    assert (o.source("segment_by"), o.source("segment_min_rows")) == ("default", "default")
+    o = PerfOptions.from_config(from_dict({"segments": {"min_rows": 50}}))
+    assert (o.segment_min_rows, o.source("segment_min_rows")) == (50, "config")
+
+
+def test_row_chunks_from_a_config_without_windows_keep_its_other_settings():
+    from mlmon.services.config.model import from_dict
+
+    o = PerfOptions.from_config(from_dict({"model": {"task": "binary"}, "data": {"columns": {"timestamp": "ts"}}}),
+                                chunks=True)
+    assert (o.task, o.timestamp, o.window, o.source("window")) == ("binary", "ts", None, "default")
