@@ -160,3 +160,8 @@ def test_row_chunks_from_a_config_without_windows_keep_its_other_settings():
     o = PerfOptions.from_config(from_dict({"model": {"task": "binary"}, "data": {"columns": {"timestamp": "ts"}}}),
                                 chunks=True)
     assert (o.task, o.timestamp, o.window, o.source("window")) == ("binary", "ts", None, "default")
+
+
+def test_a_numeric_option_left_empty_skips_only_its_own_check():
+    assert _refusal(**BIN, threshold=None, critical_drop=-1) == (
+        "critical drop must be a number of at least 0, got -1", option("critical_drop"), "e.g. 0.15")
