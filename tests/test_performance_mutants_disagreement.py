@@ -93,3 +93,8 @@ def test_only_metrics_with_estimates_are_checked_unless_named():
     assert disagreements_from_rows(rows, metrics=["precision"]) == []
     assert [d.windows for d in disagreements_from_rows(rows, min_windows=2)] == [3]
     assert disagreements_from_rows(_rows([0.25] * 2, metric="recall"), min_windows=2)[0].windows == 2
+
+
+def test_a_realized_row_without_a_label_count_counts_as_no_labels():
+    assert disagreement_from_rows(_rows([0.25] * 3, n=None), min_labeled=1) is None
+    assert disagreement_from_rows(_rows([0.25] * 3, n=1), min_labeled=1).windows == 3
