@@ -114,3 +114,13 @@ def test_unnamed_inputs_missing_from_the_current_file_are_left_out_silently():
     ref = pd.DataFrame({"y": [1.0, 2.0], "yhat": [1.0, 2.0], "x": [1.0, 2.0], "gone": [1.0, 2.0]})
     f = encode_features(_opts(), ref, ref.drop(columns="gone"))
     assert (f.names, f.dropped) == (["x"], [])
+
+
+def test_arrow_backed_booleans_are_numbers_like_numpy_ones():
+    ref = pd.DataFrame({"y": [1.0, 2.0, 3.0], "yhat": [1.0] * 3,
+                        "flag": pd.array([True, False, None], dtype="bool[pyarrow]")})
+    cur = ref.assign(flag=pd.array([False, None, True], dtype="bool[pyarrow]"))
+    f = encode_features(_opts(), ref, cur)
+    assert (f.names, f.dropped, f.categorical.tolist()) == (["flag"], [], [False])
+    np.testing.assert_array_equal(f.reference, [[1], [0], [NAN]])
+    np.testing.assert_array_equal(f.current, [[0], [NAN], [1]])
