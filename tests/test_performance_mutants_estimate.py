@@ -125,3 +125,52 @@ def test_probability_rows_slightly_off_one_are_warned_about_once():
     _check_sums(np.array([[0.5, 0.5009765625], [np.nan, np.nan]]), "current", info)
     _check_sums(np.full((2, 2), np.nan), "current", info)
     assert info["warnings"] == []
+
+
+# ---------------------------------------------------------------------------- a binary run's estimate
+
+
+def _binary_frames(n_ref=200, dates=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    ref_p, cur_p = rng.uniform(0.05, 0.95, n_ref), rng.uniform(0.05, 0.95, 50)
+    extra = {f"d{i}": pd.Timestamp("2024-01-01") for i in range(dates)}
+    ref = pd.DataFrame({"p": ref_p, "yhat": (ref_p >= 0.5).astype(int), "y": (rng.random(n_ref) < ref_p).astype(int),
+                        "x": rng.normal(size=n_ref), **extra})
+    cur = pd.DataFrame({"p": cur_p, "yhat": (cur_p >= 0.5).astype(int), "x": rng.normal(size=50), **extra})
+    return ref, cur
+
+
+def _estimate_run(ref, cur, **kw):
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    return compute_performance(cur, PerfOptions(task="binary", target="y", prediction="yhat", proba="p", estimate=True,
+                                                **kw), ref).to_dict()
+
+
+def test_estimating_without_a_reference_says_to_pass_one():
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    _, cur = _binary_frames()
+    with pytest.raises(MlmonError) as info:
+        compute_performance(cur, PerfOptions(task="binary", prediction="yhat", proba="p", estimate=True))
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        f"{option('estimate')} needs a labeled reference to calibrate on", option("estimate"),
+        f"pass {option('reference')} FILE")
+
+
+def test_a_reference_of_exactly_100_labeled_rows_is_enough_for_cbpe():
+    ref, cur = _binary_frames(n_ref=100)
+    e = _estimate_run(ref, cur)["estimation"]
+    assert (e["reference_rows"], e["held_back"]["rows"]) == (100, 25)
+
+
+def test_the_estimate_names_its_inputs_and_the_first_six_it_left_out():
+    ref, cur = _binary_frames(dates=7)
+    d = _estimate_run(ref, cur)
+    assert (d["estimation"]["features"], d["estimation"]["outside_threshold"]) == (["x"], 0.1)
+    assert [w for w in d["warnings"] if "left out" in w] == [
+        "input column(s) left out of the estimate's support check: "
+        + ", ".join(f"d{i} (a date or duration)" for i in range(6))
+        + f"; encode them as numbers or name the inputs with {option('features')}"]
