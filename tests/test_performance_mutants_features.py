@@ -65,11 +65,11 @@ def test_unusable_inputs_are_left_out_with_their_reason_when_not_named():
     many = [f"v{i}" for i in range(MAX_CATEGORIES + 1)]
     ref = pd.DataFrame({"y": 1.0, "yhat": 1.0, "when": pd.date_range("2024-01-01", periods=len(many)),
                         "took": pd.to_timedelta(range(len(many)), unit="s"), "words": many,
-                        "codes": many[:MAX_CATEGORIES] + [many[0]], "mixed": 1.0, "only_ref": 1.0})
+                        "codes": many[:MAX_CATEGORIES] + [many[0]], "mixed": 1.0, "only_ref": 1.0, "z": 2.0})
     cur = ref.drop(columns="only_ref").assign(mixed="x")
     f = encode_features(_opts(), ref, cur)
     assert MAX_CATEGORIES == 254
-    assert f.names == ["codes"]
+    assert f.names == ["codes", "z"]  # a column left out does not end the others
     assert f.dropped == ["when (a date or duration)", "took (a date or duration)",
                          "words (text with 255 distinct values, more than 254)",
                          "mixed (numbers in one file, text in the other)"]
