@@ -25,14 +25,14 @@ def _opts(**kw):
 
 
 def test_the_inputs_are_the_columns_without_a_role_unless_named():
-    frame = pd.DataFrame(columns=["y", "yhat", "p", "q", "ts", "lts", "lo", "hi", "id", "a", "b"])
+    frame = pd.DataFrame(columns=["y", "yhat", "p", "q", "ts", "lts", "lo", "hi", "id", "a", "b", "score"])
     o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=["p", "q"], timestamp="ts",
                     label_timestamp="lts", lower="lo", upper="hi", join_on="id")
-    assert feature_columns(o, frame) == ["a", "b"]
-    assert feature_columns(PerfOptions(task="binary", target="y", proba="p"), frame) == [
-        "yhat", "q", "ts", "lts", "lo", "hi", "id", "a", "b"]
+    assert feature_columns(o, frame) == ["a", "b", "score"]
+    assert feature_columns(PerfOptions(task="binary", target="y", proba="score"), frame) == [
+        "yhat", "p", "q", "ts", "lts", "lo", "hi", "id", "a", "b"]
     assert feature_columns(PerfOptions(task="binary", prediction="yhat"), frame) == [
-        "y", "p", "q", "ts", "lts", "lo", "hi", "id", "a", "b"]
+        "y", "p", "q", "ts", "lts", "lo", "hi", "id", "a", "b", "score"]
     assert feature_columns(_opts(features=("b", "zz")), frame) == ["b", "zz"]
 
 
@@ -40,16 +40,17 @@ def test_numbers_booleans_and_categories_are_encoded_on_the_reference_terms():
     ref = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "yhat": [1.0] * 4, "x": [1.0, 2.0, np.inf, 3.0],
                         "flag": [True, False, True, False], "city": ["b", "a", None, "b"],
                         "n": pd.array([1, None, 3, 2], dtype="Int64")})
-    cur = pd.DataFrame({"y": [0.0] * 3, "yhat": [0.0] * 3, "x": [0.5, 3.0, -np.inf], "flag": [True, True, False],
-                        "city": ["a", "c", None], "n": pd.array([4, 2, None], dtype="Int64")})
+    cur = pd.DataFrame({"y": [0.0] * 4, "yhat": [0.0] * 4, "x": [0.5, 3.0, -np.inf, 1.0],
+                        "flag": [True, True, False, False], "city": ["a", "c", None, "b"],
+                        "n": pd.array([4, 2, None, 1], dtype="Int64")})
     f = encode_features(_opts(), ref, cur)
     assert f.names == ["x", "flag", "city", "n"] and f.dropped == []
     assert f.categorical.tolist() == [False, False, True, False] and f.categorical.dtype == bool
     np.testing.assert_array_equal(f.reference, [[1, 1, 0, 1], [2, 0, 1, NAN], [NAN, 1, NAN, 3], [3, 0, 0, 2]])
-    np.testing.assert_array_equal(f.current, [[0.5, 1, 1, 4], [3, 1, NAN, 2], [NAN, 0, NAN, NAN]])
+    np.testing.assert_array_equal(f.current, [[0.5, 1, 1, 4], [3, 1, NAN, 2], [NAN, 0, NAN, NAN], [1, 0, 0, 1]])
     # 0.5 below the reference's range, 4 above it, "c" never seen; missing values are not outside
     assert f.outside.tolist() == [[True, False, False, True], [False, False, True, False],
-                                  [False, False, False, False]]
+                                  [False, False, False, False], [False, False, False, False]]
 
 
 def test_without_inputs_the_arrays_are_empty_with_one_row_per_row():
@@ -58,7 +59,7 @@ def test_without_inputs_the_arrays_are_empty_with_one_row_per_row():
     f = encode_features(_opts(), ref, cur)
     assert (f.names, f.dropped, f.reference.shape, f.current.shape, f.outside.shape, f.categorical.shape) == (
         [], [], (2, 0), (3, 0), (3, 0), (0,))
-    assert f.outside.dtype == bool
+    assert f.outside.dtype == bool and f.categorical.dtype == bool
 
 
 def test_unusable_inputs_are_left_out_with_their_reason_when_not_named():
