@@ -102,6 +102,11 @@ def test_the_held_back_gap_must_pass_both_the_standard_errors_and_the_floor():
     # mae's floor is 5 % of the realized value: 0.03125 on 0.625, a gap equal to it holds
     assert held_back_check(0.59375, 0.625, 1e-6, "mae", 100)["held"] is True
     assert held_back_check(0.5625, 0.625, 1e-6, "mae", 100)["held"] is False
+    # relative to the realized value, not absolute: 5 % of 4.0 is 0.2, so a gap of 0.125 holds
+    assert held_back_check(3.875, 4.0, 1e-6, "mae", 100)["held"] is True
+    assert held_back_check(3.75, 4.0, 1e-6, "mae", 100)["held"] is False
+    # a gap of exactly 3.2905 standard errors holds (the product is exact for se = 1/8)
+    assert held_back_check(0.0, Z_HELD_BACK * 0.125, 0.125, "accuracy", 100)["held"] is True
     # the standard errors: a gap of 0.5 against 3.2905 se
     assert held_back_check(0.5, 1.0, 0.5 / Z_HELD_BACK * 1.000001, "accuracy", 100)["held"] is True
     assert held_back_check(0.5, 1.0, 0.5 / Z_HELD_BACK * 0.999999, "accuracy", 100)["held"] is False
