@@ -179,3 +179,22 @@ def test_the_estimate_names_its_inputs_and_the_first_six_it_left_out():
         "input column(s) left out of the estimate's support check: "
         + ", ".join(f"d{i} (a date or duration)" for i in range(6))
         + f"; encode them as numbers or name the inputs with {option('features')}"]
+
+
+def test_without_both_frames_the_estimate_uses_no_inputs():
+    from mlmon.services.performance import PerfOptions
+    from mlmon.services.performance.encoding import Encoder
+    from mlmon.services.performance.estimate import estimate
+    from mlmon.services.performance.windows import perf_windows
+
+    ref, cur = _binary_frames()
+    o = PerfOptions(task="binary", target="y", prediction="yhat", proba="p", estimate=True)
+    enc = Encoder(o)
+    c, r = enc.encode(cur, "current"), enc.encode(ref, "reference", need_labels=True)
+    win, _ = perf_windows(cur, None, None, None)
+    whole = _estimate_run(ref, cur)["windows"][0]["estimated"]["accuracy"]
+    for frames in ({}, {"cur_frame": cur}, {"ref_frame": ref}):
+        info, est, reliability = estimate(c, r, win, o, **frames)
+        assert "features" not in info and info["outside_threshold"] == 0.1
+        assert np.isnan(reliability[0]["outside_share"])
+        assert est.values["accuracy"][0] == whole  # the inputs only check support; the estimate is the same
