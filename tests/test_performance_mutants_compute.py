@@ -1,0 +1,136 @@
+"""A performance run's summary where the other tests leave room, called in the test process: the
+label delay and its warnings, rows left out for want of a prediction, the sparse-labels warning
+word for word, the tiers and columns of the result, and each window against the previous judged
+one (for mutation testing: ``scripts/mutation scripts/mlmon/services/performance/compute.py``).
+
+Counts, shares and delays are hand computed on the small frames built here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmon.errors import MlmonError, option
+from mlmon.services.performance import PerfOptions, compute_performance
+
+BIN = dict(task="binary", target="y", prediction="yhat")
+T0 = pd.Timestamp("2024-01-01 06:00")
+
+
+def _frame(n=8, **cols):
+    return pd.DataFrame({"y": [1, 0] * (n // 2), "yhat": [1, 0] * (n // 2), **cols})
+
+
+def _error(call):
+    with pytest.raises(MlmonError) as info:
+        call()
+    return info.value.what, info.value.where, info.value.todo
+
+
+def test_the_label_delay_counts_labels_timestamped_before_their_prediction():
+    ts = [T0] * 4
+    lts = [T0 + pd.Timedelta(hours=h) for h in (1, 2, -1, 4)]
+    d = compute_performance(_frame(4, ts=ts, lts=lts), PerfOptions(**BIN, timestamp="ts", label_timestamp="lts",
+                                                                   min_labeled=1)).to_dict()
+    assert d["label_delay"] == {"median_seconds": 5400.0, "p95_seconds": pytest.approx(3.7 * 3600),
+                                "max_seconds": 14400.0, "labeled_rows": 4, "negative_delays": 1,
+                                "unlabeled_share": 0.0, "sparse_windows": [], "min_labeled_share": 0.5,
+                                "min_labeled": 1}
+    assert "1 labels are timestamped before their prediction" in d["warnings"]
+
+
+def test_no_row_with_both_timestamps_gives_no_delay_with_a_warning():
+    f = _frame(4, ts=[T0] * 4, lts=[pd.NaT] * 4)
+    d = compute_performance(f, PerfOptions(**BIN, timestamp="ts", label_timestamp="lts")).to_dict()
+    assert d["label_delay"] is None
+    assert "no row has both a timestamp and a label timestamp (lts): no label delay" in d["warnings"]
+
+
+def test_a_label_delay_needs_the_prediction_timestamp():
+    f = _frame(4, lts=[T0] * 4)
+    assert _error(lambda: compute_performance(f, PerfOptions(**BIN, label_timestamp="lts"))) == (
+        "label delay needs the prediction timestamp", option("label_timestamp"), f"pass {option('timestamp')} COL too")
+
+
+def test_labeled_rows_without_a_prediction_are_left_out_with_a_warning():
+    f = _frame(8).astype({"yhat": float})
+    f.loc[[1, 2], "yhat"] = np.nan
+    d = compute_performance(f, PerfOptions(**BIN, min_labeled=1)).to_dict()
+    assert "2 labeled rows without a usable prediction were left out" in d["warnings"]
+    assert (d["rows"], d["labeled_rows"], d["windows"][0]["n_labeled"]) == (8, 6, 6)
+
+
+def test_a_reference_without_a_usable_prediction_is_refused():
+    ref = _frame(4).astype({"yhat": float}).assign(yhat=np.nan)
+    assert _error(lambda: compute_performance(_frame(4), PerfOptions(**BIN), ref)) == (
+        "no labeled reference rows with a usable prediction", "reference", "check the reference's columns")
+
+
+def test_without_a_reference_severity_is_not_assessed_unless_judged_against_the_previous_window():
+    d = compute_performance(_frame(), PerfOptions(**BIN)).to_dict()
+    assert f"no baseline (no {option('reference')}): severity is not assessed" in d["warnings"]
+    assert (d["tiers"], d["baseline"], d["baseline_kind"]) == ({"warning": 0.05, "critical": 0.15}, None, "reference")
+    d = compute_performance(_frame(), PerfOptions(**BIN, baseline="previous_window")).to_dict()
+    assert not any("no baseline" in w for w in d["warnings"])
+
+
+def _daily(accuracies, n=40, labeled=None):
+    frames = []
+    for day, acc in enumerate(accuracies):
+        y = np.arange(n) % 2
+        right = int(acc * n)
+        yhat = np.where(np.arange(n) < right, y, 1 - y)
+        f = pd.DataFrame({"ts": T0 + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(n), unit="min"),
+                          "y": y.astype(float), "yhat": yhat})
+        if labeled is not None and labeled[day] < n:
+            f.loc[labeled[day]:, "y"] = np.nan
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_each_window_is_judged_against_the_last_window_that_was_judged():
+    # day 2 has no labels: day 3 is held against day 1
+    f = _daily([1.0, 0.75, 1.0, 0.5], labeled=[40, 40, 0, 40])
+    d = compute_performance(f, PerfOptions(**BIN, timestamp="ts", window="1D", baseline="previous_window",
+                                           primary=["accuracy"], min_labeled=1)).to_dict()
+    got = [(w["start"][:10], w.get("baseline_window", "-"), w["drops"], w["severity"]) for w in d["windows"]]
+    assert got == [("2024-01-01", None, {}, "healthy"),
+                   ("2024-01-02", "2024-01-01T00:00:00", {"accuracy": 0.25}, "critical"),
+                   ("2024-01-03", "2024-01-02T00:00:00", {}, "healthy"),
+                   ("2024-01-04", "2024-01-02T00:00:00", {"accuracy": pytest.approx(1 / 3)}, "critical")]
+    assert (d["severity"], d["baseline_kind"]) == ("critical", "previous_window")
+
+
+def test_the_latest_sparsely_labeled_windows_are_named_the_newest_three():
+    f = _daily([1.0] * 5, n=40, labeled=[40, 10, 10, 10, 10])
+    o = PerfOptions(**BIN, timestamp="ts", window="1D", min_labeled=5)
+    d = compute_performance(f, o).to_dict()
+    assert ("the latest 4 window(s) are sparsely labeled (the newest 3: 2024-01-03T00:00:00: 10/40, "
+            "2024-01-04T00:00:00: 10/40, 2024-01-05T00:00:00: 10/40 labeled): their realized metrics mean little "
+            f"yet; wait for labels or add {option('estimate')}") in d["warnings"]
+    f = _daily([1.0] * 3, n=40, labeled=[40, 40, 10])
+    d = compute_performance(f, o).to_dict()
+    assert ("the latest 1 window(s) are sparsely labeled (2024-01-03T00:00:00: 10/40 labeled): their realized "
+            f"metrics mean little yet; wait for labels or add {option('estimate')}") in d["warnings"]
+
+
+def test_one_window_is_sparse_only_when_its_labels_are_fewer_than_the_minimum():
+    o = PerfOptions(**BIN, min_labeled=5)
+    # 4 of 40 labeled: under half and under 5 labels
+    d = compute_performance(_daily([1.0], labeled=[4]), o).to_dict()
+    assert any(w.startswith("the latest 1 window(s) are sparsely labeled (") for w in d["warnings"])
+    # 10 of 40: under half, but 10 labels are enough in a run of one window
+    d = compute_performance(_daily([1.0], labeled=[10]), o).to_dict()
+    assert not any("sparsely labeled" in w for w in d["warnings"])
+
+
+def test_the_result_names_the_positive_label_and_the_classes():
+    f = pd.DataFrame({"y": ["no", "yes"] * 4, "yhat": ["no", "yes"] * 4})
+    d = compute_performance(f, PerfOptions(**BIN, positive_label="yes")).to_dict()
+    assert d["columns"] == {"target": "y", "prediction": "yhat", "proba": None, "timestamp": None,
+                            "label_timestamp": None, "positive_label": "yes"}
+    f = pd.DataFrame({"y": [0, 1, 2] * 4, "yhat": [0, 1, 2] * 4})
+    d = compute_performance(f, PerfOptions(task="multiclass", target="y", prediction="yhat")).to_dict()
+    assert d["columns"] == {"target": "y", "prediction": "yhat", "proba": None, "timestamp": None,
+                            "label_timestamp": None, "classes": ["0", "1", "2"]}

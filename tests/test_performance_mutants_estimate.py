@@ -1,0 +1,200 @@
+"""Why an estimated window may not be trusted, word for word: the reasons every window shares
+(calibration, the held-back check), the scores the reference never saw, the inputs outside its
+support with the three worst columns named; the held-back split and check at their edges; the
+probability sums (found by mutation testing:
+``scripts/mutation scripts/mlmon/services/performance/estimate.py``).
+
+Shares are counted by hand on the small windows built here (rows flagged / rows in the window)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mlmon.errors import MlmonError, option
+from mlmon.services.performance.estimate import (HELD_BACK, MIN_HELD_BACK_GAP, OUTSIDE_UNRELIABLE, UNSEEN_UNRELIABLE,
+                                                 Z_HELD_BACK, _check_sums, _reliability, _split, held_back_check)
+
+HELD = {"metric": "accuracy", "estimated": 0.8, "realized": 0.8, "rows": 250, "se": 0.01, "held": True}
+NOT_HELD = {"metric": "accuracy", "estimated": 0.8, "realized": 0.85, "rows": 1234, "se": 0.01, "held": False}
+
+# two windows of ten rows each
+WIN = SimpleNamespace(count=2, groups=np.repeat([0, 1], 10))
+
+
+def _flags(rows):
+    flag = np.zeros(20, dtype=bool)
+    flag[list(rows)] = True
+    return flag
+
+
+def _features(**outside_rows):
+    return SimpleNamespace(names=list(outside_rows),
+                           outside=np.column_stack([_flags(r) for r in outside_rows.values()]))
+
+
+def test_the_thresholds():
+    assert (UNSEEN_UNRELIABLE, OUTSIDE_UNRELIABLE, HELD_BACK, Z_HELD_BACK, MIN_HELD_BACK_GAP) == (
+        0.10, 0.10, 0.25, 3.2905, {"accuracy": 0.01, "mae": 0.05})
+
+
+def test_a_calibrated_estimate_that_held_with_few_unseen_scores_is_reliable():
+    info = {"method": "cbpe", "calibrated": True}
+    out = _reliability(info, {"held_back": HELD, "unseen": np.array([0.1, 0.0])}, None, WIN, None)
+    assert out[0] == {"unseen_share": 0.1, "outside_share": pytest.approx(np.nan, nan_ok=True), "reliable": True,
+                      "reasons": []}
+    assert list(out[0]) == ["unseen_share", "outside_share", "reliable", "reasons"]
+    assert out[1]["reliable"] is True and out[1]["unseen_share"] == 0.0 and np.isnan(out[1]["outside_share"])
+
+
+def test_every_reason_a_classification_estimate_may_not_be_trusted():
+    info = {"method": "cbpe", "calibrated": False}
+    # window 0: one row of ten outside (10 %, not above); window 1: a on 5 rows, b on 2, c on 3, d on 1
+    feats = _features(a=[0, 10, 11, 12, 13, 14], b=[10, 11], c=[15, 16, 17], d=[19])
+    out = _reliability(info, {"held_back": NOT_HELD, "unseen": np.array([0.1, 0.25])}, feats, WIN, None)
+    shared = ["model not calibrated on the reference",
+              "calibration did not hold on held-back reference data: estimated accuracy 0.800, realized 0.850 "
+              "on 1,234 rows"]
+    assert out[0] == {"unseen_share": 0.1, "outside_share": 0.1, "reliable": False, "reasons": shared}
+    assert out[1] == {"unseen_share": 0.25, "outside_share": 0.9, "reliable": False, "reasons": shared + [
+        "25% of the window's scores fall where the reference had almost none",
+        "90% of the window's rows have inputs outside the reference's support (a 50%, c 30%, b 20%; above 10%)"]}
+
+
+def test_only_columns_with_rows_outside_are_named_and_the_prediction_counts_as_one():
+    info = {"method": "dle"}
+    feats = _features(a=[10, 11], b=[])
+    flags = {"held_back": dict(NOT_HELD, metric="mae", estimated=1.0, realized=1.1, rows=50),
+             "prediction_outside": _flags([12, 13, 14])}
+    out = _reliability(info, flags, feats, WIN, None)
+    assert out[0] == {"outside_share": 0.0, "reliable": False, "reasons": [
+        "the error model did not hold on held-back reference data: estimated mae 1.000, realized 1.100 on 50 rows"]}
+    assert out[1]["outside_share"] == 0.5
+    assert out[1]["reasons"][1] == ("50% of the window's rows have inputs outside the reference's support "
+                                    "(prediction 30%, a 20%; above 10%)")
+
+
+def test_a_regression_estimate_that_held_within_the_support_is_reliable_without_unseen_shares():
+    out = _reliability({"method": "dle"}, {"held_back": HELD, "prediction_outside": _flags([])}, None, WIN, None)
+    assert out == [{"outside_share": 0.0, "reliable": True, "reasons": []}] * 2
+
+
+@pytest.mark.parametrize("n, held", [(0, 0), (1, 0), (3, 1), (6, 2), (8, 2), (10, 2), (14, 4)])
+def test_the_last_quarter_of_the_reference_is_held_back(n, held):
+    split = _split(n)
+    assert split.dtype == bool and split.tolist() == [False] * (n - held) + [True] * held
+
+
+def test_the_held_back_check_reports_its_numbers_as_plain_python():
+    out = held_back_check(np.float64(0.8), np.float64(0.85), np.float64(0.01), "accuracy", np.int64(1000))
+    assert out == {"metric": "accuracy", "estimated": 0.8, "realized": 0.85, "rows": 1000, "se": 0.01, "held": False}
+    assert [type(out[k]) for k in ("estimated", "realized", "rows", "se", "held")] == [float, float, int, float, bool]
+
+
+def test_the_held_back_gap_must_pass_both_the_standard_errors_and_the_floor():
+    # accuracy's floor is 0.01 absolute: a gap of 1/64 passes it, 1/128 does not
+    assert held_back_check(0.5, 0.515625, 0.001, "accuracy", 100)["held"] is False
+    assert held_back_check(0.5, 0.4921875, 0.001, "accuracy", 100)["held"] is True
+    # the gap below the estimate counts the same
+    assert held_back_check(0.515625, 0.5, 0.001, "accuracy", 100)["held"] is False
+    # mae's floor is 5 % of the realized value: 0.03125 on 0.625, a gap equal to it holds
+    assert held_back_check(0.59375, 0.625, 1e-6, "mae", 100)["held"] is True
+    assert held_back_check(0.5625, 0.625, 1e-6, "mae", 100)["held"] is False
+    # relative to the realized value, not absolute: 5 % of 4.0 is 0.2, so a gap of 0.125 holds
+    assert held_back_check(3.875, 4.0, 1e-6, "mae", 100)["held"] is True
+    assert held_back_check(3.75, 4.0, 1e-6, "mae", 100)["held"] is False
+    # a gap of exactly 3.2905 standard errors holds (the product is exact for se = 1/8)
+    assert held_back_check(0.0, Z_HELD_BACK * 0.125, 0.125, "accuracy", 100)["held"] is True
+    # the standard errors: a gap of 0.5 against 3.2905 se
+    assert held_back_check(0.5, 1.0, 0.5 / Z_HELD_BACK * 1.000001, "accuracy", 100)["held"] is True
+    assert held_back_check(0.5, 1.0, 0.5 / Z_HELD_BACK * 0.999999, "accuracy", 100)["held"] is False
+
+
+def test_probability_rows_far_from_one_are_refused_counting_them():
+    proba = np.array([[0.5, 0.6], [0.5, 0.5], [0.2, 0.2], [np.nan, 1.0]])
+    with pytest.raises(MlmonError) as info:
+        _check_sums(proba, "reference", {"warnings": []})
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        "the probability columns do not sum to 1 on 2 reference rows (e.g. 0.400)", f"reference, {option('proba')}",
+        "give one probability column for every class (not scores or logits)")
+
+
+def test_probability_rows_slightly_off_one_are_warned_about_once():
+    info = {"warnings": []}
+    _check_sums(np.array([[0.5, 0.501953125], [0.5, 0.5], [0.25, 0.7421875], [np.nan, 3.0]]), "current", info)
+    assert info["warnings"] == ["the probability columns sum to between 0.9922 and 1.0078 on some current rows; "
+                                "each row is rescaled to sum to 1"]
+    info = {"warnings": []}
+    _check_sums(np.array([[0.5, 0.5009765625], [np.nan, np.nan]]), "current", info)
+    _check_sums(np.full((2, 2), np.nan), "current", info)
+    assert info["warnings"] == []
+
+
+# ---------------------------------------------------------------------------- a binary run's estimate
+
+
+def _binary_frames(n_ref=200, dates=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    ref_p, cur_p = rng.uniform(0.05, 0.95, n_ref), rng.uniform(0.05, 0.95, 50)
+    extra = {f"d{i}": pd.Timestamp("2024-01-01") for i in range(dates)}
+    ref = pd.DataFrame({"p": ref_p, "yhat": (ref_p >= 0.5).astype(int), "y": (rng.random(n_ref) < ref_p).astype(int),
+                        "x": rng.normal(size=n_ref), **extra})
+    cur = pd.DataFrame({"p": cur_p, "yhat": (cur_p >= 0.5).astype(int), "x": rng.normal(size=50), **extra})
+    return ref, cur
+
+
+def _estimate_run(ref, cur, **kw):
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    return compute_performance(cur, PerfOptions(task="binary", target="y", prediction="yhat", proba="p", estimate=True,
+                                                **kw), ref).to_dict()
+
+
+def test_estimating_without_a_reference_says_to_pass_one():
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    _, cur = _binary_frames()
+    with pytest.raises(MlmonError) as info:
+        compute_performance(cur, PerfOptions(task="binary", prediction="yhat", proba="p", estimate=True))
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        f"{option('estimate')} needs a labeled reference to calibrate on", option("estimate"),
+        f"pass {option('reference')} FILE")
+
+
+def test_a_reference_of_exactly_100_labeled_rows_is_enough_for_cbpe():
+    ref, cur = _binary_frames(n_ref=100)
+    e = _estimate_run(ref, cur)["estimation"]
+    assert (e["reference_rows"], e["held_back"]["rows"]) == (100, 25)
+
+
+def test_the_estimate_names_its_inputs_and_the_first_six_it_left_out():
+    ref, cur = _binary_frames(dates=7)
+    d = _estimate_run(ref, cur)
+    assert (d["estimation"]["features"], d["estimation"]["outside_threshold"]) == (["x"], 0.1)
+    assert [w for w in d["warnings"] if "left out" in w] == [
+        "input column(s) left out of the estimate's support check: "
+        + ", ".join(f"d{i} (a date or duration)" for i in range(6))
+        + f"; encode them as numbers or name the inputs with {option('features')}"]
+
+
+def test_without_both_frames_the_estimate_uses_no_inputs():
+    from mlmon.services.performance import PerfOptions
+    from mlmon.services.performance.encoding import Encoder
+    from mlmon.services.performance.estimate import estimate
+    from mlmon.services.performance.windows import perf_windows
+
+    ref, cur = _binary_frames()
+    o = PerfOptions(task="binary", target="y", prediction="yhat", proba="p", estimate=True)
+    enc = Encoder(o)
+    c, r = enc.encode(cur, "current"), enc.encode(ref, "reference", need_labels=True)
+    win, _ = perf_windows(cur, None, None, None)
+    whole = _estimate_run(ref, cur)["windows"][0]["estimated"]["accuracy"]
+    for frames in ({}, {"cur_frame": cur}, {"ref_frame": ref}):
+        info, est, reliability = estimate(c, r, win, o, **frames)
+        assert "features" not in info and info["outside_threshold"] == 0.1
+        assert np.isnan(reliability[0]["outside_share"])
+        assert est.values["accuracy"][0] == whole  # the inputs only check support; the estimate is the same

@@ -1,0 +1,69 @@
+"""A performance run's windows at their limits, called in the test process: calendar grids that are
+nearly all empty (refused beyond 1000 windows and 90 % empty, naming the outlying rows), rows
+without a timestamp, the role in every place an error names, and the cutter's fields as options
+(found by mutation testing: ``scripts/mutation scripts/mlmon/services/performance/windows.py``).
+
+Window counts are days counted by hand between the first and the last timestamp."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mlmon.errors import MlmonError, option
+from mlmon.services.performance.windows import MANY_WINDOWS, MOSTLY_EMPTY, _as_options, perf_windows
+
+DAY0 = pd.Timestamp("2024-01-01 06:00")
+
+
+def _days(*offsets):
+    return pd.DataFrame({"ts": [DAY0 + pd.Timedelta(days=d) for d in offsets]})
+
+
+def _refusal(frame, role="current", window="1D"):
+    with pytest.raises(MlmonError) as info:
+        perf_windows(frame, "ts", window, None, role=role)
+    return info.value.what, info.value.where, info.value.todo
+
+
+def test_the_limits():
+    assert (MANY_WINDOWS, MOSTLY_EMPTY) == (1000, 0.9)
+
+
+def test_a_grid_of_many_nearly_empty_windows_is_refused_naming_the_first_and_last_rows():
+    # rows on day 1460 (twice) and day 0: 1461 daily windows, 1459 of them empty; the later of two equal
+    # last timestamps is named
+    frame = _days(1460, 1460, 0)
+    assert _refusal(frame) == (
+        "1,461 1D windows, 100% of them empty: timestamps run from 2024-01-01 06:00:00 (row 2) to 2027-12-31 06:00:00 "
+        "(row 1), while the busiest window starts 2027-12-31T00:00:00", option("window"),
+        "filter out the outlying rows (a placeholder date?) or choose a longer window")
+
+
+def test_a_thousand_windows_however_empty_are_cut():
+    win, notes = perf_windows(_days(0, 999), "ts", "1D", None)
+    assert (win.count, notes) == (1000, [])
+    assert _refusal(_days(0, 1000))[0].startswith("1,001 1D windows, 100% of them empty")
+
+
+def test_nine_in_ten_windows_empty_are_cut_more_are_refused():
+    win, _ = perf_windows(_days(*range(199), 1999), "ts", "1D", None)
+    assert win.count == 2000 and (win.counts == 0).sum() == 1800
+    what = _refusal(_days(*range(198), 1999))[0]
+    assert what.startswith("2,000 1D windows, 90% of them empty: timestamps run from 2024-01-01 06:00:00 (row 0)")
+    assert what.endswith("while the busiest window starts 2024-01-01T00:00:00")
+
+
+def test_rows_without_a_timestamp_are_refused_with_their_count_and_role():
+    frame = pd.DataFrame({"ts": [DAY0, pd.NaT, pd.NaT, DAY0]})
+    assert _refusal(frame, role="reference") == (
+        "2 rows have no timestamp in column 'ts'", "reference column ts", "fill or drop those rows")
+    assert _refusal(pd.DataFrame({"ts": [pd.NaT, pd.NaT]}), role="reference") == (
+        "timestamp column 'ts' is empty", "reference column ts", f"fill it or leave out {option('timestamp')}")
+
+
+def test_the_cutter_fields_become_options_other_places_stay():
+    assert _as_options("window") == option("window")
+    assert _as_options("window, chunk_size") == f"{option('window')}, {option('chunk_size')}"
+    assert _as_options("window, current column ts") == "window, current column ts"
+    assert _as_options("") == ""
