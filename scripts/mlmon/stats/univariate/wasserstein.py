@@ -54,13 +54,40 @@ def population_std(values: np.ndarray) -> float:
     return std
 
 
+#: pooled values merged at once for samples of unequal sizes: the merge keeps about 45 bytes a
+#: value alive (89 MB for a million a side), so larger samples are walked in pieces of this many
+MERGE_PIECE = 1 << 18
+
+
 def wasserstein_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     """First Wasserstein distance between two sorted samples (same value as scipy's)."""
-    if us.size == vs.size:
+    nu, nv = us.size, vs.size
+    if nu == nv:
         return float(np.mean(np.abs(us - vs)))
-    values, _, gap = merged_cdf_counts(us, vs)
-    widths = np.diff(values)
-    return float(np.dot(np.abs(gap[:-1]).astype(np.float64), widths)) / (us.size * vs.size)
+    pieces = -(-(nu + nv) // MERGE_PIECE)
+    if pieces <= 1:
+        values, _, gap = merged_cdf_counts(us, vs)
+        widths = np.diff(values)
+        return float(np.dot(np.abs(gap[:-1]).astype(np.float64), widths)) / (nu * nv)
+    # pieces cut at values of the larger sample, ties never split: each piece's pooled values,
+    # its CDF gaps counted from the rows before it, and one more width to the next piece's first value
+    big = us if nu >= nv else vs
+    cuts = np.unique(big[(np.arange(1, pieces) * big.size) // pieces])
+    iu = np.concatenate(([0], np.searchsorted(us, cuts, side="left"), [nu]))
+    iv = np.concatenate(([0], np.searchsorted(vs, cuts, side="left"), [nv]))
+    total = 0.0
+    for p in range(iu.size - 1):
+        a, b = us[iu[p]:iu[p + 1]], vs[iv[p]:iv[p + 1]]
+        if not (a.size or b.size):
+            continue
+        values, cu, _ = merged_cdf_counts(a, b)
+        cu += iu[p]  # us passed, counted from the start
+        cv = np.arange(iu[p] + iv[p] + 1, iu[p] + iv[p] + values.size + 1) - cu  # vs passed
+        gap = np.abs(cu * nv - cv * nu).astype(np.float64)
+        nxt = min(us[iu[p + 1]] if iu[p + 1] < nu else np.inf, vs[iv[p + 1]] if iv[p + 1] < nv else np.inf)
+        widths = np.diff(values, append=nxt if np.isfinite(nxt) else values[-1])
+        total += float(np.dot(gap, widths))
+    return total / (nu * nv)
 
 
 class SortedReference:
