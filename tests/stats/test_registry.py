@@ -3,6 +3,7 @@ and the list of test ids the docs and the validator show."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from mlmon.stats import univariate as U
@@ -29,3 +30,24 @@ def test_known_ids_are_every_test_in_case_insensitive_order():
         "psi", "psi_quantile", "t_test", "TVD", "wasserstein", "z"]
     assert sorted(U.available(), key=str.lower) == U.known_ids()
     assert all(U.available()[k].id == k for k in U.known_ids())
+
+
+@pytest.mark.parametrize("exp", [40, 600])
+def test_tests_declared_unit_free_score_the_same_in_any_power_of_two_unit(exp):
+    """The catalog's ``unit_free``: the same columns times 2**40, or 2**600 (beyond 1e150, where
+    the tests take them in a smaller unit), score what they score as they are; the energy
+    distance, declared in the data's unit, does not."""
+    from mlmon.stats.univariate import catalog
+
+    rng = np.random.default_rng(12)
+    ref, cur = rng.normal(0, 1, 400), rng.normal(0.3, 1.2, 300)
+    for spec in catalog.CATALOG:
+        if catalog.NUMERICAL not in spec.column_types:
+            continue
+        test = U.get(spec.id)
+        plain = test(ref, cur, catalog.NUMERICAL).score
+        scaled = test(np.ldexp(ref, exp), np.ldexp(cur, exp), catalog.NUMERICAL).score
+        if spec.unit_free:
+            assert scaled == pytest.approx(plain, rel=1e-9, abs=1e-12), spec.id
+        else:
+            assert scaled != pytest.approx(plain, rel=1e-3), spec.id

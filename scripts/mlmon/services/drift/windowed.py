@@ -40,7 +40,7 @@ from mlmon.services.drift.result import ColumnDrift, DriftOptions, DriftResult, 
 from mlmon.services.drift.sources import RowSource, _categorical
 from mlmon.stats import univariate
 from mlmon.stats.calibration import CalibrationCache, crosses, scorer, size_bucket, window_scorer
-from mlmon.stats.univariate import NUMERICAL
+from mlmon.stats.univariate import NUMERICAL, catalog
 from mlmon.stats.univariate._binning import rescaled
 
 #: Windows (and a column's values in a window) below this many rows are reported, not tested.
@@ -262,7 +262,7 @@ def _column_windows(col: ColumnDrift, reference, current, windows, testable: np.
     for w in range(windows.count):  # each window's values ascending
         v[offsets[w]:offsets[w + 1]].sort()
 
-    if ctype == NUMERICAL and col.method != "ed":  # the energy distance alone is in the data's unit
+    if ctype == NUMERICAL and catalog.get(col.method).unit_free:
         # beyond about 1e150 the reference and every window in a unit of 2**e (exact): the
         # scores and their calibration are the same numbers, and nothing overflows on the way
         ref_sorted, v, _ = rescaled(ref_sorted, v)

@@ -56,12 +56,16 @@ class TestSpec(NamedTuple):
     module: str
     drift_rule: str  # drift when ``score <rule> threshold``
     summaries: Tuple[Tuple[str, str], ...] = ()  # (summary kind, exact|approximate)
+    #: the score does not depend on the data's unit (values times a power of two score the same;
+    #: Wasserstein's floor of 0.001 on a near-constant reference aside): such a column may be
+    #: taken in a smaller unit where its values would overflow
+    unit_free: bool = True
 
 
-def _t(id, name, types, threshold, kind, module=None, rule=None, summaries=None) -> TestSpec:
+def _t(id, name, types, threshold, kind, module=None, rule=None, summaries=None, unit_free=True) -> TestSpec:
     """A test's entry; the drift rule defaults to "p-value below" / "distance at or above"."""
     rule = rule or ("<" if kind == "p_value" else ">=")
-    return TestSpec(id, name, types, threshold, kind, module or id, rule, tuple((summaries or {}).items()))
+    return TestSpec(id, name, types, threshold, kind, module or id, rule, tuple((summaries or {}).items()), unit_free)
 
 
 #: every test, in the order ``mlmon methods`` lists them (ids sorted case-insensitively)
@@ -71,7 +75,7 @@ CATALOG: Tuple[TestSpec, ...] = tuple(sorted((
     _t("chisquare_pooled", "chi-square p_value (sparse categories pooled)", _CAT, 0.05, "p_value"),
     _t("cramer_von_mises", "Cramer-von Mises", _NUM, 0.1, "p_value", rule="<="),
     _t("domain_classifier", "Domain classifier (held-out AUC) p_value", _EMB, 0.05, "p_value", module="embedding_tests"),
-    _t("ed", "Energy-distance", _NUM, 0.1, "distance", rule=">"),
+    _t("ed", "Energy-distance", _NUM, 0.1, "distance", rule=">", unit_free=False),  # a distance in the data's unit
     _t("empirical_mmd", "empirical_mmd", _NUM, 0.1, "p_value"),
     _t("es", "Epps-Singleton", _NUM, 0.05, "p_value"),
     _t("fisher_exact", "Fisher's Exact test", _CAT, 0.1, "p_value"),
