@@ -30,7 +30,7 @@ import numpy as np
 
 from mlmon.stats import from_counts as fc
 from mlmon.stats.univariate import CATEGORICAL, NUMERICAL, get
-from mlmon.stats.univariate._binning import HUGE, MAX_VALUE_BINS, sturges_edges
+from mlmon.stats.univariate._binning import MAX_VALUE_BINS, sturges_edges, unit_exponent
 
 KS_EXACT_MAX_N = 10_000  # the ks kernel's exact-distribution limit (scipy's ks_2samp "auto")
 _SLACK = 1e-12  # float rounding between the estimate's formula and the bound's
@@ -122,10 +122,9 @@ def _in_small_unit(rn, cn):
     magnitude near 1 when it exceeds ``HUGE`` (else as they are, ``e = 0``): exact, so a score
     that does not depend on the unit is unchanged, and no width, difference or density overflows
     (the rows' tests do the same, ``_binning.rescaled``)."""
-    top = max(abs(rn.min), abs(rn.max), abs(cn.min), abs(cn.max))
-    if not (math.isfinite(top) and top > HUGE):
+    e = unit_exponent(max(abs(rn.min), abs(rn.max), abs(cn.min), abs(cn.max)))
+    if not e:
         return rn, cn, 0
-    e = math.frexp(top)[1]
 
     def scaled(v):
         return replace(v, min=math.ldexp(v.min, -e), max=math.ldexp(v.max, -e), std=math.ldexp(v.std, -e),

@@ -61,10 +61,20 @@ def rescaled(reference: np.ndarray, current: np.ndarray, presorted: bool = False
         if x.size:
             lo, hi = (x[0], x[-1]) if presorted else (np.min(x), np.max(x))
             top = max(top, abs(float(lo)), abs(float(hi)))
-    if not (math.isfinite(top) and top > HUGE):
+    e = unit_exponent(top)
+    if not e:
         return reference, current, 0
-    e = math.frexp(top)[1]
     return np.ldexp(reference, -e), np.ldexp(current, -e), e
+
+
+def unit_exponent(top: float) -> int:
+    """The ``e`` of the unit ``2**e`` that brings a largest magnitude ``top`` near 1 when it
+    exceeds :data:`HUGE`; 0 (the data's own unit) otherwise.
+
+    >>> unit_exponent(1e300), unit_exponent(1e100), unit_exponent(float("inf"))
+    (997, 0, 0)
+    """
+    return math.frexp(top)[1] if math.isfinite(top) and top > HUGE else 0
 
 
 def nunique_sorted(xs: np.ndarray) -> int:

@@ -8,9 +8,8 @@
 with the population standard deviation (``np.std``, ``ddof=0``) and drift when the score is
 at or above the threshold (default 0.1, i.e. a tenth of a reference standard deviation).
 Values beyond about 1e150 are first divided by a power of two (exact, the score unchanged;
-``_binning.rescaled``), and a deviation whose squares would overflow is taken on the values scaled
-by their largest magnitude (:func:`population_std`): Evidently's infinite deviation scores any such
-column 0 or NaN, "no drift", however far it moved.
+``_binning.rescaled``; a prepared reference's deviation likewise, :func:`population_std`):
+Evidently's infinite deviation scores any such column 0 or NaN, "no drift", however far it moved.
 
 Source: Evidently 0.7 ``stattests/wasserstein_distance_norm.py`` on top of
 ``scipy.stats.wasserstein_distance``; Ramdas, Garcia & Cuturi (2017), "On Wasserstein Two
@@ -39,19 +38,15 @@ from . import NUMERICAL, StatTestResult, implement
 from ._binning import merged_cdf_counts, rescaled, sorted_values
 
 
-def population_std(values: np.ndarray) -> float:
-    """``np.std`` (ddof 0) of finite values, also where their squares overflow.
+def population_std(values: np.ndarray, presorted: bool = False) -> float:
+    """``np.std`` (ddof 0) of finite values, also where their squares would overflow: taken on
+    the values in a smaller unit (``_binning.rescaled``, exact) and scaled back.
 
     >>> round(population_std(np.array([1e200, 3e200])) / 1e200, 12), float(np.std(np.array([1.0, 3.0])))
     (1.0, 1.0)
     """
-    with np.errstate(over="ignore"):
-        std = float(np.std(values))
-    if math.isinf(std) and values.size:
-        top = float(np.max(np.abs(values)))
-        if math.isfinite(top):
-            std = top * float(np.std(values / top))
-    return std
+    scaled, _, e = rescaled(values, values[:0], presorted)
+    return math.ldexp(float(np.std(scaled)), e)
 
 
 #: pooled values merged at once for samples of unequal sizes: the merge keeps about 45 bytes a
@@ -102,7 +97,7 @@ class SortedReference:
         self.values = v
         self.shift = float(v[v.size // 2]) if v.size else 0.0  # centred sums keep their precision
         self.prefix = np.concatenate([[0.0], np.cumsum(v - self.shift)])
-        self.std = population_std(v)
+        self.std = population_std(v, presorted=True)
         self._steps = {}  # window size -> the steps' index bounds and the reference's integral at them
 
     def G(self, t: np.ndarray) -> np.ndarray:
@@ -183,7 +178,7 @@ def wasserstein(reference, current, column_type=NUMERICAL, threshold=0.1, *, pre
     # beyond about 1e150 both sides in a unit of 2**e (exact): the distance over the deviation
     # is the same number, and no difference or square overflows on the way
     us, vs, e = rescaled(us, vs, presorted=True)
-    std = population_std(us)
+    std = float(np.std(us))
     if np.asarray(reference).dtype == np.float32:
         # Evidently's np.std of a float32 Series is pandas' std: variance summed in float64,
         # rounded to float32, square root in float32
