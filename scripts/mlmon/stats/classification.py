@@ -341,8 +341,8 @@ def _binary_pass(proba: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, grou
 
     cells = _by_window(proba, y_true, groups, n_groups, window, predicted=y_pred)
     tn, fp, fn, tp = cells.T
-    iv = normal_mean(sums, ssd, tp + fp + fn + tn, lo=0.0)
     n = tp + fp + fn + tn
+    iv = normal_mean(sums, ssd, n, lo=0.0)
     return (tp, fp, fn, tn), auc, (_div(sums, n), iv.lower, iv.upper)
 
 
