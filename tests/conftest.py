@@ -22,3 +22,14 @@ def certificate(tmp_path):
                     "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
                    check=True, capture_output=True)
     return str(cert), str(key)
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A PostgreSQL server of the module's own, from Debian's binaries (without them: a failure
+    in CI, a skip elsewhere)."""
+    import postgres_server
+
+    server = postgres_server.start_or_skip()
+    yield server
+    server.stop()

@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-import postgres_server
 from mlmon.store.history import HistoryStore
 from mlmon_testing import run_mlmon
 
@@ -128,12 +127,6 @@ SUMMARY = {"schema_version": 1, "models": [
      "label_coverage": {"windows": 1, "realized": 1, "waiting": 0, "latest_realized_end": D(6)},
      "estimate_disagreement": []}]}
 
-
-@pytest.fixture(scope="module")
-def pg():
-    server = postgres_server.start_or_skip()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

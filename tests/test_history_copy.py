@@ -26,12 +26,6 @@ from test_history_command import SUMMARY, build_history, drift_result
 TABLES = HistoryStore.COPIED_TABLES
 
 
-@pytest.fixture(scope="module")
-def pg():
-    server = postgres_server.start_or_skip()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def source(tmp_path):

@@ -13,7 +13,6 @@ import sqlite3
 
 import pytest
 
-import postgres_server
 from mlmon.store import history as history_module
 from mlmon.store.history import LATEST_VERSION, MIGRATIONS, HistoryStore
 
@@ -27,12 +26,6 @@ def v2_sqlite(path) -> str:
         conn.executescript(open(DUMP, encoding="utf-8").read())
     return str(path)
 
-
-@pytest.fixture(scope="module")
-def pg():
-    server = postgres_server.start_or_skip()
-    yield server
-    server.stop()
 
 
 def v2_postgres(pg, tmp_path) -> str:

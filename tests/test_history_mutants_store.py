@@ -436,14 +436,6 @@ def test_a_postgresql_url_that_libpq_cannot_use_is_one_line():
         "connections?")
 
 
-@pytest.fixture(scope="module")
-def pg():
-    import postgres_server
-
-    server = postgres_server.start_or_skip()
-    yield server
-    server.stop()
-
 
 def test_a_refused_login_never_shows_the_password_even_when_the_server_quotes_it(pg):
     url = f"postgresql://hunter2:hunter2@127.0.0.1:{pg.port}/postgres"

@@ -33,12 +33,6 @@ from receivers import HttpReceiver
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="module")
-def pg():
-    server = postgres_server.start_or_skip()
-    yield server
-    server.stop()
-
 
 @pytest.fixture(params=BACKENDS)
 def location(request, tmp_path):
