@@ -128,7 +128,6 @@ SUMMARY = {"schema_version": 1, "models": [
      "estimate_disagreement": []}]}
 
 
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def location(request, tmp_path, monkeypatch):
     """A built history's location, as ``--history`` takes it (PostgreSQL: through MLMON_DB_URL,

@@ -26,7 +26,6 @@ from test_history_command import SUMMARY, build_history, drift_result
 TABLES = HistoryStore.COPIED_TABLES
 
 
-
 @pytest.fixture
 def source(tmp_path):
     where = tmp_path / "history.db"

@@ -27,7 +27,6 @@ def v2_sqlite(path) -> str:
     return str(path)
 
 
-
 def v2_postgres(pg, tmp_path) -> str:
     """The same store on PostgreSQL at version 2: migrations 1 and 2 as that mlmon applied them,
     then every row of the dump."""

@@ -253,7 +253,6 @@ def test_without_psycopg_a_postgresql_store_is_one_line_naming_the_package(monke
 # ---------------------------------------------------------------------------- on a PostgreSQL server
 
 
-
 def test_a_failing_statement_on_postgresql_is_a_store_error_with_the_drivers_first_line(pg):
     from mlmon.store.backends import StoreError
 

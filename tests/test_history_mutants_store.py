@@ -436,7 +436,6 @@ def test_a_postgresql_url_that_libpq_cannot_use_is_one_line():
         "connections?")
 
 
-
 def test_a_refused_login_never_shows_the_password_even_when_the_server_quotes_it(pg):
     url = f"postgresql://hunter2:hunter2@127.0.0.1:{pg.port}/postgres"
     what, where, _ = _connect_refused(url)

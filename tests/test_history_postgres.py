@@ -33,7 +33,6 @@ from receivers import HttpReceiver
 BACKENDS = ["sqlite", "postgresql"]
 
 
-
 @pytest.fixture(params=BACKENDS)
 def location(request, tmp_path):
     """A new, empty store's location: a SQLite file, or a new PostgreSQL database."""
