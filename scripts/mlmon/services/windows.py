@@ -355,7 +355,8 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
     origin = _period_start(first, dur)
     estimate = _estimate_count(origin, last, dur)
     if estimate > max_windows:
-        raise MlmonError(_too_many(idx, utc_ns, np.ones(n, dtype=bool) if whole else ok, dur, estimate, max_windows), "window",
+        rows = np.ones(n, dtype=bool) if whole else ok
+        raise MlmonError(_too_many(idx, utc_ns, rows, dur, estimate, max_windows), "window",
                          "drop or fix the outlying timestamps, or choose a longer window")
     bounds_wall = _grid(origin, last, dur)
     bounds = pd.DatetimeIndex(bounds_wall)

@@ -50,8 +50,7 @@ def compute_performance(current: pd.DataFrame, options: PerfOptions,
     warnings.extend(window_notes)
     ts_ns = win.utc_ns
     G = win.count
-    # rows per window: the cutter's own count (a performance run refuses rows without a time)
-    n_rows = np.asarray(win.counts, dtype=np.int64) if not win.missing else np.bincount(win.groups[win.groups >= 0], minlength=G)
+    n_rows = np.asarray(win.counts, dtype=np.int64)  # the cutter's count: a run refuses rows without a time
     lab = cur.labeled
     every = bool(lab.all())  # every row labeled: no copies of ten million group indices
     n_labeled = n_rows.copy() if every else np.bincount(win.groups[lab], minlength=G)
