@@ -2,8 +2,8 @@
 
 One :class:`TestSpec` per test: Evidently's id, the name reports show, the column types it
 accepts, its default threshold, whether its score is a p-value or a distance, the comparison
-that means drift, the module that computes it, and what it can compute from a profile's
-summaries instead of rows. Everything that lists tests asks this catalog: the registry
+that means drift, the module that computes it, what it can compute from a profile's
+summaries instead of rows, and whether its score depends on the data's unit. Everything that lists tests asks this catalog: the registry
 (:mod:`mlmon.stats.univariate`), the config validator, ``assets/schema.json``'s enums, ``mlmon
 methods`` and the set of tests a profile can answer. Adding a test is its module, one entry
 here, its tests and the guide.
