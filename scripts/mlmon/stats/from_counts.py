@@ -28,7 +28,7 @@ import numpy as np
 from scipy import special, stats
 
 from mlmon.stats.univariate import StatTestResult
-from mlmon.stats.univariate._binning import fill_zeroes
+from mlmon.stats.univariate._binning import fill_zeroes, weighted_sum
 from mlmon.stats.univariate.chisquare import chi2_sf, pearson_chisquare
 from mlmon.stats.univariate.g_test import g_statistic
 from mlmon.stats.univariate.jensenshannon import js_distance
@@ -241,4 +241,4 @@ def wasserstein_weighted(xa: np.ndarray, wa: np.ndarray, xb: np.ndarray, wb: np.
     pts = pts[order]
     step = np.concatenate((wa, -wb))[order]
     gap = np.cumsum(step)[:-1]
-    return float(np.dot(np.abs(gap), np.diff(pts)))
+    return weighted_sum(np.abs(gap), np.diff(pts))

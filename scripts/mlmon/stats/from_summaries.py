@@ -30,7 +30,7 @@ import numpy as np
 
 from mlmon.stats import from_counts as fc
 from mlmon.stats.univariate import CATEGORICAL, NUMERICAL, get
-from mlmon.stats.univariate._binning import MAX_VALUE_BINS, sturges_edges, unit_exponent
+from mlmon.stats.univariate._binning import MAX_VALUE_BINS, sturges_edges, unit_exponent, weighted_sum
 
 KS_EXACT_MAX_N = 10_000  # the ks kernel's exact-distribution limit (scipy's ks_2samp "auto")
 _SLACK = 1e-12  # float rounding between the estimate's formula and the bound's
@@ -371,7 +371,7 @@ def wasserstein(reference, current, column_type: str, threshold: float) -> Summa
 def _hist_wasserstein(rn, cn) -> Tuple[float, float]:
     def points(n):
         mid = (n.bin_left + n.bin_right) / 2
-        err = float(np.dot(n.bin_counts, (n.bin_right - n.bin_left) / 2)) / n.count
+        err = weighted_sum(n.bin_counts, (n.bin_right - n.bin_left) / 2) / n.count
         return mid, n.bin_counts, err
 
     rm, rw, re = points(rn)

@@ -26,14 +26,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import NUMERICAL, StatTestResult, implement
-from ._binning import merged_cdf_counts, sorted_values
+from ._binning import merged_cdf_counts, sorted_values, weighted_sum
 
 
 def energy_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     """``scipy.stats.energy_distance`` of two sorted samples."""
     values, _, gap = merged_cdf_counts(us, vs)
     diff = gap[:-1] / (us.size * vs.size)
-    return float(np.sqrt(2.0) * np.sqrt(np.dot(diff * diff, np.diff(values))))
+    return float(np.sqrt(2.0) * np.sqrt(weighted_sum(diff * diff, np.diff(values))))
 
 
 def ed(reference, current, column_type=NUMERICAL, threshold=0.1, *, presorted=False):

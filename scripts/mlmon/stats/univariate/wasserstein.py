@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from . import NUMERICAL, StatTestResult, implement
-from ._binning import merged_cdf_counts, rescaled, sorted_values
+from ._binning import merged_cdf_counts, rescaled, sorted_values, weighted_sum
 
 
 def population_std(values: np.ndarray, presorted: bool = False) -> float:
@@ -63,7 +63,7 @@ def wasserstein_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
     if pieces <= 1:
         values, _, gap = merged_cdf_counts(us, vs)
         widths = np.diff(values)
-        return float(np.dot(np.abs(gap[:-1]).astype(np.float64), widths)) / (nu * nv)
+        return weighted_sum(np.abs(gap[:-1]), widths) / (nu * nv)
     # pieces cut at values of the larger sample, ties never split: each piece's pooled values,
     # its CDF gaps counted from the rows before it, and one more width to the next piece's first value
     big = us if nu >= nv else vs
@@ -81,7 +81,7 @@ def wasserstein_distance_sorted(us: np.ndarray, vs: np.ndarray) -> float:
         gap = np.abs(cu * nv - cv * nu).astype(np.float64)
         nxt = min(us[iu[p + 1]] if iu[p + 1] < nu else np.inf, vs[iv[p + 1]] if iv[p + 1] < nv else np.inf)
         widths = np.diff(values, append=nxt if np.isfinite(nxt) else values[-1])
-        total += float(np.dot(gap, widths))
+        total += weighted_sum(gap, widths)
     return total / (nu * nv)
 
 
