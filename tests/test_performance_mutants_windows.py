@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mlmon.errors import MlmonError, option
-from mlmon.services.performance.windows import MANY_WINDOWS, MOSTLY_EMPTY, _as_options, perf_windows
+from mlmon.services.performance.windows import FIRST_YEAR, LAST_YEAR, MANY_WINDOWS, MOSTLY_EMPTY, _as_options, perf_windows
 
 DAY0 = pd.Timestamp("2024-01-01 06:00")
 
@@ -67,3 +67,33 @@ def test_the_cutter_fields_become_options_other_places_stay():
     assert _as_options("window, chunk_size") == f"{option('window')}, {option('chunk_size')}"
     assert _as_options("window, current column ts") == "window, current column ts"
     assert _as_options("") == ""
+
+
+# ---------------------------------------------------------------------------- the years windows can be cut in
+
+
+def _out_of_range(values):
+    from mlmon.services.performance.windows import _refuse_out_of_range
+
+    try:
+        _refuse_out_of_range(pd.Series(values), "ts", "current column ts")
+    except MlmonError as err:
+        return err.what
+    return None
+
+
+def test_the_first_and_last_cuttable_years_are_kept_the_years_beyond_refused():
+    from datetime import date, datetime
+
+    assert (FIRST_YEAR, LAST_YEAR) == (1679, 2261)
+    assert _out_of_range(["1679-01-01", "2261-12-31 23:59", None]) is None
+    assert _out_of_range(pd.to_datetime(["1679-01-01", "2261-12-31", None])) is None
+    assert _out_of_range([datetime(1679, 1, 1), date(2261, 12, 31), None]) is None
+    assert _out_of_range(["1678-12-31", "2262-01-01"]).startswith("2 timestamp(s) in column 'ts'")
+    # nanosecond datetimes reach 1677 and 2262 (pandas' limits); datetime and date objects are read by their text
+    assert _out_of_range(pd.to_datetime(["1677-09-22", "2024-01-01", "2262-04-10", None])) == (
+        "2 timestamp(s) in column 'ts' lie outside the years 1679-2261 (row 0: '1677-09-22 00:00:00', "
+        "row 2: '2262-04-10 00:00:00')")
+    assert _out_of_range(["2024-01-01", date(1500, 3, 1), datetime(9999, 1, 1), "text"]) == (
+        "2 timestamp(s) in column 'ts' lie outside the years 1679-2261 (row 1: '1500-03-01', "
+        "row 2: '9999-01-01 00:00:00')")

@@ -82,21 +82,12 @@ _YEAR = r"^\s*([+-]?\d{4,})-\d"
 def _refuse_out_of_range(values: pd.Series, column: str, where: str) -> None:
     """One line naming the rows whose timestamps lie outside the years windows can be cut in
     (text such as ``9999-12-31`` or datetimes at pandas' limits), instead of an internal error."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        years = pd.DatetimeIndex(values).year.to_numpy()
-        present = ~pd.isna(values).to_numpy()
-    else:
-        text = values.astype("string")
-        found = text.str.extract(_YEAR, expand=False)
-        present = found.notna().to_numpy()
-        years = pd.to_numeric(found, errors="coerce").fillna(2000).to_numpy()
-        first = values.dropna().iloc[:1].tolist()
-        if values.dtype == object and first and not isinstance(first[0], str):  # datetime objects keep their year
-            objs = np.array([getattr(v, "year", np.nan) for v in values], dtype=float)
-            has = ~np.isnan(objs)
-            years = np.where(has, objs, years)
-            present = present | has
-    bad = present & ((years < FIRST_YEAR) | (years > LAST_YEAR))
+    if pd.api.types.is_datetime64_any_dtype(values):  # the same years as the text's, without writing it
+        years = pd.DatetimeIndex(values).year.to_numpy(dtype=float, na_value=np.nan)
+    else:  # text, or datetime and date objects: their text begins with their year as well
+        found = values.astype("string").str.extract(_YEAR, expand=False)
+        years = pd.to_numeric(found).to_numpy(dtype=float, na_value=np.nan)
+    bad = (years < FIRST_YEAR) | (years > LAST_YEAR)  # a missing year (NaN) is neither
     if not bad.any():
         return
     rows = np.flatnonzero(bad)
