@@ -198,3 +198,92 @@ def test_without_both_frames_the_estimate_uses_no_inputs():
         assert "features" not in info and info["outside_threshold"] == 0.1
         assert np.isnan(reliability[0]["outside_share"])
         assert est.values["accuracy"][0] == whole  # the inputs only check support; the estimate is the same
+
+
+# ---------------------------------------------------------------------------- a regression run's estimate
+
+
+def _regression_parts(ref, cur, frames=True):
+    from estimation_data import REG
+    from mlmon.services.performance import PerfOptions
+    from mlmon.services.performance.encoding import Encoder
+    from mlmon.services.performance.estimate import estimate
+    from mlmon.services.performance.windows import perf_windows
+
+    o = PerfOptions(**{**REG, "window": None, "timestamp": None}, estimate=True)
+    enc = Encoder(o)
+    c, r = enc.encode(cur, "current"), enc.encode(ref, "reference", need_labels=True)
+    win, _ = perf_windows(cur, None, None, None)
+    return estimate(c, r, win, o, **({"cur_frame": cur, "ref_frame": ref} if frames else {}))
+
+
+def test_regression_estimation_without_scikit_learn_says_what_to_install(monkeypatch):
+    import sys
+
+    from estimation_data import regression_frame
+
+    monkeypatch.setitem(sys.modules, "sklearn.ensemble", None)  # the import fails as if it were missing
+    with pytest.raises(MlmonError) as info:
+        _regression_parts(regression_frame(600, seed=1), regression_frame(50, seed=2))
+    assert (info.value.what, info.value.where, info.value.todo) == (
+        "regression estimation needs scikit-learn, which is not installed", option("estimate"),
+        "install scikit-learn >= 1.4 into mlmon's environment")
+
+
+def test_the_error_model_needs_500_labeled_reference_rows_with_a_prediction():
+    from estimation_data import regression_frame
+
+    ref, cur = regression_frame(501, seed=3), regression_frame(50, seed=4)
+    ref.loc[ref.index[0], "yhat"] = np.nan  # a label without a prediction teaches the error model nothing
+    info, _, _ = _regression_parts(ref, cur)
+    assert (info["reference_rows"], info["held_back"]["rows"]) == (500, 125)
+    ref.loc[ref.index[1], "y"] = np.nan
+    with pytest.raises(MlmonError) as err:
+        _regression_parts(ref, cur)
+    assert (err.value.what, err.value.where, err.value.todo) == (
+        "only 499 labeled reference rows for the error model", option("reference"),
+        "regression estimation needs at least 500 labeled reference rows (a quarter is held back to check the model)")
+
+
+def test_a_regression_estimate_without_inputs_models_the_error_from_the_prediction_alone():
+    from estimation_data import regression_frame
+
+    ref, cur = regression_frame(800, seed=5), regression_frame(300, seed=6)
+    info, est, reliability = _regression_parts(ref, cur, frames=False)
+    assert "features" not in info and info["warnings"] == []
+    with_inputs, est_inputs, _ = _regression_parts(ref, cur)
+    assert with_inputs["features"] == ["x1", "x2", "region"]
+    # both estimate every error metric, mape too (the target never touches zero); the inputs change the figures
+    assert sorted(est.values) == sorted(est_inputs.values) == ["mae", "mape", "rmse"]
+    assert all(np.isfinite(est.values[m][0]) for m in est.values)
+    assert est.values["mae"][0] != est_inputs.values["mae"][0]
+    assert reliability[0]["outside_share"] == float(np.mean(
+        (cur.yhat < ref.yhat.min()) | (cur.yhat > ref.yhat.max())))
+
+
+def test_the_regression_estimate_is_the_error_model_fitted_on_three_quarters_and_checked_on_the_last():
+    from estimation_data import regression_frame
+    from mlmon.stats import dle
+
+    ref, cur = regression_frame(800, seed=5), regression_frame(300, seed=6)
+    info, est, _ = _regression_parts(ref, cur, frames=False)
+    # the same steps by hand, without inputs: the error model sees the prediction only
+    y, yhat = ref.y.to_numpy(), ref.yhat.to_numpy()
+    held = _split(y.size)
+    part = dle.fit_error_models(np.zeros((600, 0)), y[~held], yhat[~held], np.zeros(0, dtype=bool), True)
+    pred_b = dle.predict_errors(part, np.zeros((200, 0)), yhat[held])
+    err_b = np.abs(y[held] - yhat[held])
+    kap = dle.kappa(pred_b, y[held], yhat[held])
+    assert info["held_back"] == held_back_check(pred_b.abs.mean(), err_b.mean(),
+                                                float(np.std(err_b - pred_b.abs) / np.sqrt(200)), "mae", 200)
+    assert (info["method"], info["error_model"], info["kappa"]) == ("dle", "HistGradientBoostingRegressor",
+                                                                    kap._asdict())
+    pred = dle.predict_errors(part, np.zeros((300, 0)), cur.yhat.to_numpy())
+    want = dle.estimate_regression(pred.abs, pred.sq, pred.ape, np.zeros(300, dtype=np.int64), 1, kap,
+                                   reference=dle.reference_error(pred_b, y[held], yhat[held]))
+    for m in ("mae", "rmse", "mape"):
+        assert (est.values[m][0], est.lower[m][0], est.upper[m][0]) == (
+            want.values[m][0], want.lower[m][0], want.upper[m][0]), m
+    # the reference's own uncertainty widens the band beyond the window's
+    alone = dle.estimate_regression(pred.abs, pred.sq, pred.ape, np.zeros(300, dtype=np.int64), 1, kap)
+    assert est.upper["mae"][0] > alone.upper["mae"][0]

@@ -239,7 +239,7 @@ def _regression(cur: Encoded, ref: Encoded, win: Windows, feats: Optional[Featur
     except ImportError:
         raise MlmonError("regression estimation needs scikit-learn, which is not installed", option("estimate"),
                          "install scikit-learn >= 1.4 into mlmon's environment") from None
-    rl = ref.labeled & ~np.isnan(ref.y)
+    rl = ref.labeled  # a target and a prediction on the row (encoding)
     if rl.sum() < dle.MIN_REFERENCE_ROWS:
         raise MlmonError(f"only {int(rl.sum())} labeled reference rows for the error model", option("reference"),
                          f"regression estimation needs at least {dle.MIN_REFERENCE_ROWS} labeled reference rows "
