@@ -42,7 +42,7 @@ def test_the_thresholds():
 
 def test_a_calibrated_estimate_that_held_with_few_unseen_scores_is_reliable():
     info = {"method": "cbpe", "calibrated": True}
-    out = _reliability(info, {"held_back": HELD, "unseen": np.array([0.1, 0.0])}, None, WIN, None)
+    out = _reliability(info, {"held_back": HELD, "unseen": np.array([0.1, 0.0])}, None, WIN)
     assert out[0] == {"unseen_share": 0.1, "outside_share": pytest.approx(np.nan, nan_ok=True), "reliable": True,
                       "reasons": []}
     assert list(out[0]) == ["unseen_share", "outside_share", "reliable", "reasons"]
@@ -53,7 +53,7 @@ def test_every_reason_a_classification_estimate_may_not_be_trusted():
     info = {"method": "cbpe", "calibrated": False}
     # window 0: one row of ten outside (10 %, not above); window 1: a on 5 rows, b on 2, c on 3, d on 1
     feats = _features(a=[0, 10, 11, 12, 13, 14], b=[10, 11], c=[15, 16, 17], d=[19])
-    out = _reliability(info, {"held_back": NOT_HELD, "unseen": np.array([0.1, 0.25])}, feats, WIN, None)
+    out = _reliability(info, {"held_back": NOT_HELD, "unseen": np.array([0.1, 0.25])}, feats, WIN)
     shared = ["model not calibrated on the reference",
               "calibration did not hold on held-back reference data: estimated accuracy 0.800, realized 0.850 "
               "on 1,234 rows"]
@@ -68,7 +68,7 @@ def test_only_columns_with_rows_outside_are_named_and_the_prediction_counts_as_o
     feats = _features(a=[10, 11], b=[])
     flags = {"held_back": dict(NOT_HELD, metric="mae", estimated=1.0, realized=1.1, rows=50),
              "prediction_outside": _flags([12, 13, 14])}
-    out = _reliability(info, flags, feats, WIN, None)
+    out = _reliability(info, flags, feats, WIN)
     assert out[0] == {"outside_share": 0.0, "reliable": False, "reasons": [
         "the error model did not hold on held-back reference data: estimated mae 1.000, realized 1.100 on 50 rows"]}
     assert out[1]["outside_share"] == 0.5
@@ -77,7 +77,7 @@ def test_only_columns_with_rows_outside_are_named_and_the_prediction_counts_as_o
 
 
 def test_a_regression_estimate_that_held_within_the_support_is_reliable_without_unseen_shares():
-    out = _reliability({"method": "dle"}, {"held_back": HELD, "prediction_outside": _flags([])}, None, WIN, None)
+    out = _reliability({"method": "dle"}, {"held_back": HELD, "prediction_outside": _flags([])}, None, WIN)
     assert out == [{"outside_share": 0.0, "reliable": True, "reasons": []}] * 2
 
 

@@ -67,11 +67,11 @@ def estimate(cur: Encoded, ref: Optional[Encoded], win: Windows, o: Optional[Per
     o = o or PerfOptions(task="binary")
     feats = encode_features(o, ref_frame, cur_frame) if ref_frame is not None and cur_frame is not None else None
     if o.task == "regression":
-        info, est, usable, flags = _regression(cur, ref, win, feats)
+        info, est, flags = _regression(cur, ref, win, feats)
     elif o.task == "multiclass":
-        info, est, usable, flags = _multiclass(cur, ref, win)
+        info, est, flags = _multiclass(cur, ref, win)
     else:
-        info, est, usable, flags = _binary(cur, ref, win)
+        info, est, flags = _binary(cur, ref, win)
     if feats is not None:
         info["features"] = feats.names
         if feats.dropped:
@@ -79,7 +79,7 @@ def estimate(cur: Encoded, ref: Optional[Encoded], win: Windows, o: Optional[Per
                                     f"{' and error model' if o.task == 'regression' else ''}: {', '.join(feats.dropped[:6])}; "
                                     f"encode them as numbers or name the inputs with {option('features')}")
     info["outside_threshold"] = OUTSIDE_UNRELIABLE
-    return info, est, _reliability(info, flags, feats, win, usable)
+    return info, est, _reliability(info, flags, feats, win)
 
 
 # -- classification -------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def _binary(cur: Encoded, ref: Encoded, win: Windows):
     }
     unseen = cbpe.unseen_share(ref_p, score, groups, win.count)
     _calibration_warning(info, ece)
-    return info, est, usable, {"unseen": unseen, "held_back": check}
+    return info, est, {"unseen": unseen, "held_back": check}
 
 
 def _calibration_warning(info: Dict[str, Any], ece: float) -> None:
@@ -226,7 +226,7 @@ def _multiclass(cur: Encoded, ref: Encoded, win: Windows):
     _calibration_warning(info, ece)
     confidence_ref = ref_p[np.arange(ref_p.shape[0]), ref.yhat[rl].astype(np.int64)]
     unseen = cbpe.unseen_share(confidence_ref, raw[np.arange(raw.shape[0]), yhat], groups, win.count)
-    return info, est, usable, {"unseen": unseen, "held_back": check}
+    return info, est, {"unseen": unseen, "held_back": check}
 
 
 # -- regression -----------------------------------------------------------------------------
@@ -274,13 +274,12 @@ def _regression(cur: Encoded, ref: Encoded, win: Windows, feats: Optional[Featur
     if not with_ape:
         info["warnings"].append("mape is not estimated: the reference target is zero on some rows")
     pred_outside = outside_range(yhat_ref, cur.yhat)[:, 0]
-    return info, est, usable, {"held_back": check, "prediction_outside": pred_outside}
+    return info, est, {"held_back": check, "prediction_outside": pred_outside}
 
 
 # -- reliability ----------------------------------------------------------------------------
 
-def _reliability(info: Dict[str, Any], flags: Dict[str, Any], feats: Optional[Features], win: Windows,
-                 usable: np.ndarray) -> Reliability:
+def _reliability(info: Dict[str, Any], flags: Dict[str, Any], feats: Optional[Features], win: Windows) -> Reliability:
     G = win.count
     check = flags["held_back"]
     shared = []
