@@ -168,7 +168,15 @@ def test_a_location_without_a_scheme_or_with_a_known_one_is_kept_as_given():
 def test_a_sqlite_url_needs_three_slashes_and_a_path():
     assert _refused("sqlite:///", "--history") == ("not a SQLite URL: sqlite:///", "--history", SQLITE_TODO)
     assert _refused("sqlite://h.db") == ("not a SQLite URL: sqlite://h.db", "w", SQLITE_TODO)
-    assert _refused("SQLite:///h.db") == ("not a SQLite URL: SQLite:///h.db", "w", SQLITE_TODO)  # spelled as shown
+    assert _refused("SQLite://h.db") == ("not a SQLite URL: SQLite://h.db", "w", SQLITE_TODO)  # spelled as shown
+
+
+def test_a_sqlite_scheme_in_any_case_is_the_same_store():
+    from mlmon.store.location import check_location, resolve
+
+    assert check_location("SQLite:///h.db", "w") == "sqlite:///h.db"
+    assert check_location("SQLITE:////srv/h.db", "w") == "sqlite:////srv/h.db"
+    assert resolve(None, "SQLite:///data/h.db", "/srv/m", {}) == "data/h.db"
 
 
 def test_an_unknown_scheme_is_named_in_lower_case():

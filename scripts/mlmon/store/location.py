@@ -30,20 +30,22 @@ ENV_URL = "MLMON_DB_URL"
 
 
 def check_location(location: str, where: str, from_env: bool = False) -> str:
-    """``location`` if it names a store this toolkit can use; otherwise one line (exit 2).
+    """``location`` if it names a store this toolkit can use (a SQLite URL's scheme in lower case);
+    otherwise one line (exit 2).
 
     >>> check_location("postgresql://mlmon@db:5432/history", "MLMON_DB_URL", from_env=True)
     'postgresql://mlmon@db:5432/history'
-    >>> check_location("history.db", "--history")
-    'history.db'
+    >>> check_location("history.db", "--history"), check_location("SQLite:///h.db", "--history")
+    ('history.db', 'sqlite:///h.db')
     """
     if "://" not in location:
         return location
     scheme = location.split("://", 1)[0].lower()
-    if scheme == "sqlite":
-        if not location.startswith("sqlite:///") or len(location) == len("sqlite:///"):
+    if scheme == "sqlite":  # a scheme's case does not matter (RFC 3986): the rest of the toolkit sees sqlite:///
+        path = location[len("sqlite://"):]
+        if not path.startswith("/") or path == "/":
             raise MlmonError(f"not a SQLite URL: {location}", where, "write it as sqlite:///PATH (relative) or sqlite:////ABS/PATH")
-        return location
+        return "sqlite://" + path
     if scheme not in POSTGRES_SCHEMES:
         raise MlmonError(f"unsupported history database: {scheme}", where,
                          "use a SQLite path (sqlite:///PATH) or postgresql://USER@HOST:PORT/DATABASE")
