@@ -249,6 +249,7 @@ def test_a_regression_estimate_without_inputs_models_the_error_from_the_predicti
     from estimation_data import regression_frame
 
     ref, cur = regression_frame(800, seed=5), regression_frame(300, seed=6)
+    cur.loc[cur.index[:30], "yhat"] = ref.yhat.max() + 1.0  # a tenth of the predictions beyond the reference's
     info, est, reliability = _regression_parts(ref, cur, frames=False)
     assert "features" not in info and info["warnings"] == []
     with_inputs, est_inputs, _ = _regression_parts(ref, cur)
@@ -257,8 +258,7 @@ def test_a_regression_estimate_without_inputs_models_the_error_from_the_predicti
     assert sorted(est.values) == sorted(est_inputs.values) == ["mae", "mape", "rmse"]
     assert all(np.isfinite(est.values[m][0]) for m in est.values)
     assert est.values["mae"][0] != est_inputs.values["mae"][0]
-    assert reliability[0]["outside_share"] == float(np.mean(
-        (cur.yhat < ref.yhat.min()) | (cur.yhat > ref.yhat.max())))
+    assert reliability[0]["outside_share"] == 0.1
 
 
 def test_the_regression_estimate_is_the_error_model_fitted_on_three_quarters_and_checked_on_the_last():
@@ -287,3 +287,60 @@ def test_the_regression_estimate_is_the_error_model_fitted_on_three_quarters_and
     # the reference's own uncertainty widens the band beyond the window's
     alone = dle.estimate_regression(pred.abs, pred.sq, pred.ape, np.zeros(300, dtype=np.int64), 1, kap)
     assert est.upper["mae"][0] > alone.upper["mae"][0]
+
+
+# ---------------------------------------------------------------------------- a multiclass run's estimate
+
+
+def _classes_frame(n, classes, labels, seed):
+    """``n`` rows over ``classes``: Dirichlet probabilities, the argmax as prediction, labels drawn from ``labels``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(len(classes), 2.0), n)
+    frame = pd.DataFrame({"y": rng.choice(labels, n), "yhat": np.array(classes)[p.argmax(axis=1)]})
+    for j, c in enumerate(classes):
+        frame[f"proba_{c}"] = p[:, j]
+    return frame
+
+
+def _multiclass_run(ref, cur, classes):
+    from mlmon.services.performance import PerfOptions, compute_performance
+
+    o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=[f"proba_{c}" for c in classes],
+                    estimate=True)
+    return compute_performance(cur, o, ref).to_dict()
+
+
+def test_classes_predicted_now_but_never_labeled_are_named_the_first_five():
+    classes = [f"c{j}" for j in range(8)]
+    ref, cur = _classes_frame(400, classes, ["c0", "c1"], 1), _classes_frame(400, classes, classes, 2)
+    assert cur.yhat.nunique() == 8
+    with pytest.raises(MlmonError) as err:
+        _multiclass_run(ref, cur, classes)
+    assert (err.value.what, err.value.where, err.value.todo) == (
+        "class(es) c2, c3, c4, c5, c6 appear in the current data but never in the reference's labels: their "
+        "probabilities cannot be calibrated", option("reference"),
+        "use a reference period whose labels hold every class the model predicts")
+
+
+def test_a_class_never_labeled_is_no_obstacle_until_one_current_row_predicts_it():
+    classes = ["a", "b", "c"]
+    ref, cur = _classes_frame(400, classes, ["a", "b"], 3), _classes_frame(60, classes, classes, 4)
+    cur = cur[cur.yhat != "c"].reset_index(drop=True)  # the last class: never labeled, never predicted
+    assert _multiclass_run(ref, cur, classes)["estimation"]["method"] == "cbpe"
+    one = cur.copy()
+    one.loc[0, ["proba_a", "proba_b", "proba_c", "yhat"]] = [0.1, 0.1, 0.8, "c"]
+    with pytest.raises(MlmonError) as err:
+        _multiclass_run(ref, one, classes)
+    assert err.value.what.startswith("class(es) c appear in the current data but never in the reference's labels")
+
+
+def test_current_rows_with_a_missing_probability_are_left_out_of_the_multiclass_estimate():
+    classes = ["a", "b", "c"]
+    ref, cur = _classes_frame(400, classes, classes, 5), _classes_frame(80, classes, classes, 6)
+    gap = cur.copy()
+    gap.loc[[3, 40], "proba_b"] = np.nan
+    whole = _multiclass_run(ref, cur.drop(index=[3, 40]), classes)["windows"][0]["estimated"]
+    assert _multiclass_run(ref, gap, classes)["windows"][0]["estimated"] == whole
+    assert np.isfinite(whole["accuracy"])

@@ -202,7 +202,7 @@ def _multiclass(cur: Encoded, ref: Encoded, win: Windows):
     groups = win.groups[usable]
     yhat = cur.yhat[usable].astype(np.int64)
     eces = [c.ece_calibrated if c.calibrate else c.ece_raw for c in cal.choices]
-    ece = float(np.nanmax(eces)) if k else float("nan")
+    ece = float(np.nanmax(eces))  # a multiclass task has classes: k >= 2
     # held-back: per-class calibration chosen and fitted on three quarters, accuracy on the rest
     held = _split(ref_y.size)
     part = cbpe.choose_multiclass_calibration(ref_p[~held], ref_y[~held], k)
