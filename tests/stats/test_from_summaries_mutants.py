@@ -10,6 +10,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from mlmon.stats import from_counts as fc
@@ -583,14 +585,33 @@ def _hellinger_bounds_over_every_distinct_count(rn, cn):
     (np.arange(1.0, 9.0).repeat(2), np.arange(1.0, 9.0), 1.0),             # 8 = 2^3 fine bins, 24 rows
     (np.arange(1.0, 5.0).repeat(10), np.arange(1.0, 5.0).repeat(3), 1.0),  # 4 fine bins, 52 rows
     (np.round(RNG.normal(5, 2, 70), 2), np.round(RNG.normal(6, 2, 60), 2), 0.5),
+    (np.linspace(0.1, 2.9, 15), np.linspace(7.1, 9.9, 12), 0.5),  # apart: every box's lower end is above 0
 ])
 def test_bounded_hellinger_covers_every_count_of_distinct_values(ref, cur, width):
+    _check_hellinger_bounds(ref, cur, width)
+
+
+def _check_hellinger_bounds(ref, cur, width):
     rn, cn = view(ref, width), view(cur, width)
     score, low, high = _hellinger_bounds_over_every_distinct_count(rn, cn)
     r = fs.binned("hellinger", rn, cn, NUMERICAL, 0.1)
     assert r.score == score
     assert r.score_bounds[0] == pytest.approx(max(low - fs._SLACK * (1 + abs(low)), 0.0), abs=1e-15)
     assert r.score_bounds[1] == pytest.approx(high + fs._SLACK * (1 + abs(high)), abs=1e-15)
+    return r
+
+
+def test_bounded_hellinger_of_samples_apart_is_bounded_away_from_zero():
+    r = _check_hellinger_bounds(np.linspace(0.1, 2.9, 15), np.linspace(7.1, 9.9, 12), 0.5)
+    assert 0.5 < r.score_bounds[0] <= r.score <= r.score_bounds[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-40, 40), min_size=2, max_size=40), st.lists(st.integers(-40, 40), min_size=2, max_size=40),
+       st.sampled_from([0.5, 1.0, 2.5, 7.0]), st.integers(0, 30))
+def test_bounded_hellinger_equals_the_brute_force_over_every_distinct_count(ref, cur, width, shift):
+    # quarter steps, the current moved by a few widths: boxes from wide open to shut
+    _check_hellinger_bounds(np.array(ref) / 4.0, np.array(cur) / 4.0 + shift * width / 4.0, width)
 
 
 def test_wasserstein_with_one_side_inexact_uses_the_histogram_or_sketch():

@@ -293,12 +293,14 @@ def _hellinger_bounded(rn, cn, threshold: float) -> SummaryResult:
     score_edges = sturges_edges(lo_v, hi_v, max(n_high, 1))
     ref, _, _ = coarse_counts(rn, score_edges)
     cur, _, _ = coarse_counts(cn, score_edges)
-    score = fc.hellinger_density(ref, cur, score_edges, threshold).score
+    score = fc.hellinger_density(ref, cur, score_edges).score  # the verdict is _bounded's
     low, high = score, score
+    # each edge set's estimate has counts inside its box, yet is kept: the density formula rounds the
+    # Bhattacharyya sum, and the square root near 0 makes one rounding step of it 1.5e-8 of the score
     for edges in edge_sets.values():
         ref, ref_lo, ref_hi = coarse_counts(rn, edges)
         cur, cur_lo, cur_hi = coarse_counts(cn, edges)
-        est = fc.hellinger_density(ref, cur, edges, threshold).score
+        est = fc.hellinger_density(ref, cur, edges).score
         bc_lo = float(np.sum(np.sqrt(ref_lo / rn.count * cur_lo / cn.count)))
         bc_hi = float(np.sum(np.sqrt(np.minimum(ref_hi, rn.count) / rn.count * np.minimum(cur_hi, cn.count) / cn.count)))
         low = min(low, est, math.sqrt(1 - min(max(bc_hi, 0.0), 1.0)))
