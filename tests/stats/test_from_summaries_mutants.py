@@ -606,6 +606,22 @@ def test_bounded_hellinger_of_samples_apart_is_bounded_away_from_zero():
     assert 0.5 < r.score_bounds[0] <= r.score <= r.score_bounds[1]
 
 
+# found by a random search against the brute force: the low bound from an edge set between the fewest and the
+# most distinct counts (the first two), and a rounding step of the density formula above a closed box (the third)
+@pytest.mark.parametrize("ref, cur, width, shift", [
+    ([1, 21, 36, -38, -29, 26, 36, -20, -15, 30, -6, -18, 27, -20, -7, 12, 4, -34, -38, 30],
+     [27, 3, 26, -14, -4, 23, -30, -16, -30, -4, 39, -30, -9, -8, 33, -24, 0, -19, -39, 20, -35, -18, 0, -1, -31,
+      39, 20, 37, -33, 18, -17], 2.5, 28),
+    ([-40, 10, 25, 16, 8, 2, 3, -15, -29, -8, 16, 36, 37, -24, -38, 40, 14, 21, 25, -11, 30, 11, 12, -10, -13, -10,
+      17, 0, -39, -39, -25, -1, 8, 38, 23, -17, 1, 20, 31, -5],
+     [-24, -3, 33, -10, -39, 23, -16, -5, 40, -9, -19, -22, 28, -23, 9, -21, 25, 18, 11, -6, -11, 36, 21, -9, -38,
+      -30, -4, -3, -10], 7.0, 14),
+    ([17, 17, -20], [-13, 15, 25], 0.5, 4),
+])
+def test_bounded_hellinger_equals_the_brute_force_on_cases_it_once_missed(ref, cur, width, shift):
+    _check_hellinger_bounds(np.array(ref) / 4.0, np.array(cur) / 4.0 + shift * width / 4.0, width)
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.integers(-40, 40), min_size=2, max_size=40), st.lists(st.integers(-40, 40), min_size=2, max_size=40),
        st.sampled_from([0.5, 1.0, 2.5, 7.0]), st.integers(0, 30))
