@@ -618,7 +618,7 @@ def test_bounded_hellinger_of_samples_apart_is_bounded_away_from_zero():
       -30, -4, -3, -10], 7.0, 14),
     ([17, 17, -20], [-13, 15, 25], 0.5, 4),
 ])
-def test_bounded_hellinger_equals_the_brute_force_on_cases_it_once_missed(ref, cur, width, shift):
+def test_bounded_hellinger_equals_the_brute_force_where_middle_counts_and_rounding_decide(ref, cur, width, shift):
     _check_hellinger_bounds(np.array(ref) / 4.0, np.array(cur) / 4.0 + shift * width / 4.0, width)
 
 
