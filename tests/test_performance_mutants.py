@@ -492,3 +492,40 @@ def test_a_class_predicted_now_but_never_labeled_in_the_reference_is_refused():
         "calibrated", option("reference"), "use a reference period whose labels hold every class the model predicts")
     assert _error(lambda: compute_performance(cur, PerfOptions(**MULTI), ref.iloc[:99]))[2] == (
         "CBPE needs at least 100 labeled reference rows")
+
+
+@pytest.mark.parametrize("worst, calibrated", [(0.05, True), (0.0500001, False)])
+def test_a_multiclass_model_is_calibrated_up_to_an_ece_of_005_and_warned_about_beyond(monkeypatch, worst, calibrated):
+    from mlmon.stats import cbpe
+
+    choices = (_Choice(False, 0.02, 0.01), _Choice(False, worst, 0.09), _Choice(False, 0.03, 0.02))
+    monkeypatch.setattr(cbpe, "choose_multiclass_calibration", lambda p, y, k: _Identity(choices))
+    ref, cur = _multiclass_frames()
+    d = compute_performance(cur, PerfOptions(**MULTI), ref).to_dict()
+    assert d["estimation"]["calibrated"] is calibrated
+    warned = [w for w in d["warnings"] if "not calibrated" in w]
+    assert warned == ([] if calibrated else [
+        "estimated performance is unreliable: the model's probabilities are not calibrated on the reference even "
+        "after isotonic calibration (ECE 0.050 > 0.05)"])
+
+
+def test_multiclass_bands_carry_the_held_back_uncertainty_and_windows_their_unseen_share(monkeypatch):
+    from mlmon.stats import cbpe
+
+    seen = {}
+    real = cbpe.estimate_multiclass
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cbpe, "estimate_multiclass", spy)
+    ref, cur = _multiclass_frames()
+    d = compute_performance(cur, PerfOptions(**MULTI), ref).to_dict()
+    assert seen == {"reference_se": d["estimation"]["held_back"]["se"]} and seen["reference_se"] > 0
+    # the share of current rows whose confidence the reference never showed, window by window
+    confidence = cur[["proba_a", "proba_b", "proba_c"]].max(axis=1).to_numpy()
+    ref_conf = ref[["proba_a", "proba_b", "proba_c"]].max(axis=1).to_numpy()
+    want = cbpe.unseen_share(ref_conf, confidence, np.zeros(len(cur), dtype=np.int64), 1)
+    assert d["windows"][0]["estimation"]["unseen_share"] == pytest.approx(float(want[0]), abs=1e-15)
+    assert want[0] > 0
