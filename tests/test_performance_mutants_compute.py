@@ -134,3 +134,76 @@ def test_the_result_names_the_positive_label_and_the_classes():
     d = compute_performance(f, PerfOptions(task="multiclass", target="y", prediction="yhat")).to_dict()
     assert d["columns"] == {"target": "y", "prediction": "yhat", "proba": None, "timestamp": None,
                             "label_timestamp": None, "classes": ["0", "1", "2"]}
+
+
+# ---------------------------------------------------------------------------- estimate against labels, window by window
+
+
+def _window(start, est=None, band=None, real=None, n_labeled=100, metric="accuracy"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(start=start, estimated=None if est is None else {metric: est},
+                           estimated_intervals=None if band is None else {metric: {"lower": band[0], "upper": band[1]}},
+                           metrics={} if real is None else {metric: real}, n_labeled=n_labeled,
+                           estimation={"reliable": True, "reasons": []})
+
+
+def test_a_persistent_disagreement_skips_unestimated_windows_and_marks_the_run_and_after():
+    from mlmon.services.performance.compute import _disagreement
+
+    o = PerfOptions(task="binary", min_labeled=50)
+    wins = [_window("d0", 0.9, (0.88, 0.92), 0.9), _window("d1"),  # no estimate: not a link in the run
+            _window("d2", 0.9, (0.88, 0.92), 0.80), _window("d3", 0.9, (0.88, 0.92), 0.82),
+            _window("d4", 0.9, (0.88, 0.92), 0.81), _window("d5", 0.9, (0.88, 0.92), 0.83, n_labeled=49)]
+    estimation, warnings = {}, []
+    _disagreement(wins, estimation, o, warnings)
+    d = estimation["disagreement"]
+    assert (d["starts"], d["windows"]) == (["d2", "d3", "d4"], 3)  # d5 has too few labels to count
+    assert warnings == [d["message"]] and d["message"].startswith("the estimate has been off by 0.09 for 3 windows")
+    assert [w.estimation["reliable"] for w in wins] == [True, True, False, False, False, False]
+    assert wins[5].estimation["reasons"] == [d["message"]]
+
+
+def test_regression_disagreement_reads_the_mae_and_none_is_recorded_as_none():
+    from mlmon.services.performance.compute import _disagreement
+
+    o = PerfOptions(task="regression", min_labeled=1)
+    wins = [_window(f"d{i}", 1.0, (0.9, 1.1), 1.5, metric="mae") for i in range(3)]
+    estimation, warnings = {}, []
+    _disagreement(wins, estimation, o, warnings)
+    assert estimation["disagreement"]["windows"] == 3 and len(warnings) == 1
+    estimation, warnings = {}, []
+    _disagreement(wins[:2], estimation, o, warnings)
+    assert estimation == {"disagreement": None} and warnings == []
+
+
+# ---------------------------------------------------------------------------- the classes of a multiclass estimate
+
+
+def test_the_classes_to_estimate_come_from_both_frames_labels_and_predictions():
+    from mlmon.services.performance.compute import _seed_classes
+    from mlmon.services.performance.encoding import Encoder
+
+    o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=["p_a", "p_b", "p_c", "p_d"])
+    ref = pd.DataFrame({"y": ["a", "a"], "yhat": ["b", "b"]})
+    cur = pd.DataFrame({"y": ["c", None], "yhat": ["d", "a"]})  # each column brings a class of its own
+    enc = Encoder(o)
+    _seed_classes(enc, cur, ref, o)
+    assert enc.classes == ["a", "b", "c", "d"]
+    o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=["p_a", "p_b", "p_d"])
+    enc = Encoder(o)
+    _seed_classes(enc, cur.drop(columns=["y"]), ref, o)  # a current period without labels
+    assert enc.classes == ["a", "b", "d"]
+
+
+def test_probability_columns_must_match_the_classes_of_both_frames():
+    from mlmon.services.performance.compute import _seed_classes
+    from mlmon.services.performance.encoding import Encoder
+
+    o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=["p_a", "p_b"])
+    ref = pd.DataFrame({"y": [f"k{i:02d}" for i in range(11)], "yhat": ["k00"] * 11})
+    with pytest.raises(MlmonError) as err:
+        _seed_classes(Encoder(o), ref, ref, o)
+    assert (err.value.what, err.value.where, err.value.todo) == (
+        "2 probability columns for 11 classes (k00, k01, k02, k03, k04, k05, k06, k07, k08, k09) in the reference and "
+        "current data", option("proba"), "give one column per class; a class the reference never saw cannot be estimated")
