@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmon.errors import MlmonError
+from mlmon.errors import MlmonError, option
 from mlmon.io.tables import Table
 from mlmon.services.drift import ColumnDrift, DriftOptions, DriftResult
 from mlmon.services.drift.segments import (MAX_DRAWS, PROCEDURE, _control, _refresh, _sizes, check_not_windowed,
@@ -263,3 +263,42 @@ def test_a_pair_whose_adjusted_p_value_equals_q_is_flagged():
     assert (c0.p_value_adjusted, c0.drifted, c0.threshold, c0.threshold_source, c0.drift_rule, c0.details) == (
         pytest.approx(0.8, rel=1e-15), True, 0.8, "flag", "<=", {"null_p_value": 0.4, "null_draws": 4})
     assert (c1.p_value_adjusted, c1.drifted, c1.details) == (1.0, False, {"null_p_value": 1.0, "null_draws": 0})
+
+
+def _typed_frame(na, nb, seed, shift=0.0):
+    """Segment A: an integer k over 100 values, text s over four; segment B: k over three values and a new s on
+    every row, so that B alone would type k as categories and s as free text."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "g": ["A"] * na + ["B"] * nb,
+        "k": np.concatenate([rng.integers(0, 100, na), rng.integers(0, 3, nb)]),
+        "s": np.concatenate([rng.choice(["v0", "v1", "v2", "v3"], na), [f"w{seed}-{i}" for i in range(nb)]]),
+        "x": rng.normal(shift, 1, na + nb), "y": rng.normal(0, 1, na + nb)})
+
+
+TYPED_KINDS = {"g": "string", "k": "int", "s": "string", "x": "float", "y": "float"}
+
+
+def test_segments_keep_the_whole_tables_column_types_and_target_and_leave_out_its_table_wide_checks():
+    ref, cur = Table("ref", _typed_frame(180, 60, 0), TYPED_KINDS), Table("cur", _typed_frame(120, 40, 1), TYPED_KINDS)
+    o = DriftOptions().override(segment_by=["g"], segment_min_rows=30, target="y", fdr=0.05, multivariate="mmd")
+    d = run_segments(ref, cur, o, run_two_files(ref, cur, o)).to_dict()
+    assert d["multivariate"] is not None and d["fdr"] is not None and d["target_drift"]["column"] == "y"
+    for name, seg in d["segments"].items():
+        assert {c: v["type"] for c, v in seg["columns"].items()} == {"k": "numerical", "s": "categorical",
+                                                                      "x": "numerical"}, name
+        assert seg["target_drift"]["column"] == "y" and seg["target_drift"]["type"] == "numerical"
+        # the false discovery rate is the segments' own, over every (segment, column) pair; no multivariate test
+        assert seg["multivariate"] is None and seg["fdr"] is None and "segments" not in seg
+    assert d["segmentation"]["pairs"] == 2 * 4  # k, s, x and the target in each of two segments
+
+
+def test_a_segment_column_one_table_lacks_is_named_with_that_table():
+    # reachable when the column is excluded from the drift check itself
+    ref, cur = Table("ref", _typed_frame(180, 60, 0), TYPED_KINDS), Table("cur.parquet", _typed_frame(120, 40, 1)
+                                                                         .drop(columns=["g"]), TYPED_KINDS)
+    o = DriftOptions().override(segment_by=["g"], segment_min_rows=30, exclude=["g"])
+    with pytest.raises(MlmonError) as err:
+        run_segments(ref, cur, o, run_two_files(ref, cur, o))
+    assert (err.value.what, err.value.where) == (
+        f"{option('segment_by')} names column 'g', which is not in the data", "cur.parquet")
