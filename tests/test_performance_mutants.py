@@ -498,7 +498,8 @@ def test_a_class_predicted_now_but_never_labeled_in_the_reference_is_refused():
 def test_a_multiclass_model_is_calibrated_up_to_an_ece_of_005_and_warned_about_beyond(monkeypatch, worst, calibrated):
     from mlmon.stats import cbpe
 
-    choices = (_Choice(False, 0.02, 0.01), _Choice(False, worst, 0.09), _Choice(False, 0.03, 0.02))
+    # a class whose raw ECE is far off but calibrated well counts with its calibrated ECE
+    choices = (_Choice(True, 0.30, 0.01), _Choice(False, worst, 0.09), _Choice(False, 0.03, 0.02))
     monkeypatch.setattr(cbpe, "choose_multiclass_calibration", lambda p, y, k: _Identity(choices))
     ref, cur = _multiclass_frames()
     d = compute_performance(cur, PerfOptions(**MULTI), ref).to_dict()

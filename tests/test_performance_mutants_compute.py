@@ -154,11 +154,11 @@ def test_a_persistent_disagreement_skips_unestimated_windows_and_marks_the_run_a
     o = PerfOptions(task="binary", min_labeled=50)
     wins = [_window("d0", 0.9, (0.88, 0.92), 0.9), _window("d1"),  # no estimate: not a link in the run
             _window("d2", 0.9, (0.88, 0.92), 0.80), _window("d3", 0.9, (0.88, 0.92), 0.82),
-            _window("d4", 0.9, (0.88, 0.92), 0.81), _window("d5", 0.9, (0.88, 0.92), 0.83, n_labeled=49)]
+            _window("d4", 0.9, (0.88, 0.92), 0.81, n_labeled=50), _window("d5", 0.9, (0.88, 0.92), 0.83, n_labeled=49)]
     estimation, warnings = {}, []
     _disagreement(wins, estimation, o, warnings)
     d = estimation["disagreement"]
-    assert (d["starts"], d["windows"]) == (["d2", "d3", "d4"], 3)  # d5 has too few labels to count
+    assert (d["starts"], d["windows"]) == (["d2", "d3", "d4"], 3)  # d4 has just enough labels, d5 too few
     assert warnings == [d["message"]] and d["message"].startswith("the estimate has been off by 0.09 for 3 windows")
     assert [w.estimation["reliable"] for w in wins] == [True, True, False, False, False, False]
     assert wins[5].estimation["reasons"] == [d["message"]]
@@ -172,6 +172,7 @@ def test_regression_disagreement_reads_the_mae_and_none_is_recorded_as_none():
     estimation, warnings = {}, []
     _disagreement(wins, estimation, o, warnings)
     assert estimation["disagreement"]["windows"] == 3 and len(warnings) == 1
+    assert "(realized mae above the estimate's band each time" in warnings[0]
     estimation, warnings = {}, []
     _disagreement(wins[:2], estimation, o, warnings)
     assert estimation == {"disagreement": None} and warnings == []
@@ -186,7 +187,7 @@ def test_the_classes_to_estimate_come_from_both_frames_labels_and_predictions():
 
     o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=["p_a", "p_b", "p_c", "p_d"])
     ref = pd.DataFrame({"y": ["a", "a"], "yhat": ["b", "b"]})
-    cur = pd.DataFrame({"y": ["c", None], "yhat": ["d", "a"]})  # each column brings a class of its own
+    cur = pd.DataFrame({"y": ["c", None], "yhat": ["d", "b"]})  # each column brings a class of its own
     enc = Encoder(o)
     _seed_classes(enc, cur, ref, o)
     assert enc.classes == ["a", "b", "c", "d"]
@@ -194,6 +195,10 @@ def test_the_classes_to_estimate_come_from_both_frames_labels_and_predictions():
     enc = Encoder(o)
     _seed_classes(enc, cur.drop(columns=["y"]), ref, o)  # a current period without labels
     assert enc.classes == ["a", "b", "d"]
+    o = PerfOptions(task="multiclass", target="y", prediction="yhat", proba=["p_b", "p_c", "p_d"])
+    enc = Encoder(o)
+    _seed_classes(enc, cur, ref.drop(columns=["y"]), o)  # a reference without labels
+    assert enc.classes == ["b", "c", "d"]
 
 
 def test_probability_columns_must_match_the_classes_of_both_frames():

@@ -344,3 +344,19 @@ def test_current_rows_with_a_missing_probability_are_left_out_of_the_multiclass_
     whole = _multiclass_run(ref, cur.drop(index=[3, 40]), classes)["windows"][0]["estimated"]
     assert _multiclass_run(ref, gap, classes)["windows"][0]["estimated"] == whole
     assert np.isfinite(whole["accuracy"])
+
+
+def test_the_error_model_is_told_which_inputs_are_categories(monkeypatch):
+    from estimation_data import regression_frame
+    from mlmon.stats import dle
+
+    seen = []
+    real = dle.fit_error_models
+
+    def spy(X, y_true, y_pred, categorical, with_ape):
+        seen.append(np.asarray(categorical).tolist())
+        return real(X, y_true, y_pred, categorical, with_ape)
+
+    monkeypatch.setattr(dle, "fit_error_models", spy)
+    info, _, _ = _regression_parts(regression_frame(600, seed=7), regression_frame(60, seed=8))
+    assert info["features"] == ["x1", "x2", "region"] and seen == [[False, False, True]]
