@@ -212,3 +212,14 @@ def test_probability_columns_must_match_the_classes_of_both_frames():
     assert (err.value.what, err.value.where, err.value.todo) == (
         "2 probability columns for 11 classes (k00, k01, k02, k03, k04, k05, k06, k07, k08, k09) in the reference and "
         "current data", option("proba"), "give one column per class; a class the reference never saw cannot be estimated")
+
+
+def test_the_reference_baseline_is_the_reference_as_one_window_with_its_intervals():
+    rng = np.random.default_rng(12)
+    p = rng.uniform(0, 1, 300)
+    ref = pd.DataFrame({"y": (rng.random(300) < p).astype(int), "yhat": (p >= 0.5).astype(int), "p": p})
+    o = PerfOptions(task="binary", target="y", prediction="yhat", proba="p")
+    d = compute_performance(ref.iloc[:50], o, ref).to_dict()
+    alone = compute_performance(ref, o).to_dict()["windows"][0]  # the same rows as the current data
+    assert d["baseline"] == {"n": 300, "n_labeled": 300, "metrics": alone["metrics"], "intervals": alone["intervals"]}
+    assert set(d["baseline"]["intervals"]["accuracy"]) == {"lower", "upper"}

@@ -97,3 +97,32 @@ def test_the_first_and_last_cuttable_years_are_kept_the_years_beyond_refused():
     assert _out_of_range(["2024-01-01", date(1500, 3, 1), datetime(9999, 1, 1), "text"]) == (
         "2 timestamp(s) in column 'ts' lie outside the years 1679-2261 (row 1: '1500-03-01', "
         "row 2: '9999-01-01 00:00:00')")
+
+
+def _timestamps_of(values, role="current"):
+    from mlmon.services.performance.windows import _timestamps
+
+    return _timestamps(pd.Series(values), "ts", role)
+
+
+def test_unparseable_timestamps_are_named_with_their_column_and_role():
+    with pytest.raises(MlmonError) as err:
+        _timestamps_of(["2024-01-01", "not a time"], role="reference")
+    assert (err.value.what, err.value.where, err.value.todo) == (
+        "1 unparseable timestamp(s) in column 'ts', e.g. 'not a time'", "reference column ts",
+        "use ISO 8601 text (2024-05-01T12:00:00) or a datetime column")
+
+
+def test_several_utc_offsets_are_cut_in_utc_with_a_note():
+    idx, notes = _timestamps_of(["2024-01-01T00:00:00+01:00", "2024-06-01T00:00:00+02:00"])
+    assert [str(t) for t in idx] == ["2023-12-31 23:00:00+00:00", "2024-05-31 22:00:00+00:00"]
+    assert notes == ["timestamps in column 'ts' carry several UTC offsets: windows are cut in UTC"]
+
+
+def test_timestamps_in_the_first_and_last_cuttable_years_are_read():
+    idx, notes = _timestamps_of(["1679-01-01", "2261-12-31"])
+    assert ([t.year for t in idx], notes) == ([1679, 2261], [])
+    for outside in ("1678-12-31", "2262-01-01"):
+        with pytest.raises(MlmonError) as err:
+            _timestamps_of(["2024-01-01", outside])
+        assert err.value.what.startswith("1 timestamp(s) in column 'ts' lie outside the years 1679-2261")
