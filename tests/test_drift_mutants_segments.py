@@ -302,3 +302,23 @@ def test_a_segment_column_one_table_lacks_is_named_with_that_table():
         run_segments(ref, cur, o, run_two_files(ref, cur, o))
     assert (err.value.what, err.value.where) == (
         f"{option('segment_by')} names column 'g', which is not in the data", "cur.parquet")
+
+
+def test_pairs_count_only_tested_segments_none_when_no_segment_is_large_enough():
+    ref, cur = Table("ref", _typed_frame(180, 60, 0), TYPED_KINDS), Table("cur", _typed_frame(120, 40, 1), TYPED_KINDS)
+    o = DriftOptions().override(segment_by=["g"], segment_min_rows=50, exclude=["k", "s"])
+    d = run_segments(ref, cur, o, run_two_files(ref, cur, o)).to_dict()
+    assert (d["segmentation"]["pairs"], d["segmentation"]["pairs_tested"]) == (2, 2)  # A: x and y; B is too small
+    o = DriftOptions().override(segment_by=["g"], segment_min_rows=200, exclude=["k", "s"])
+    d = run_segments(ref, cur, o, run_two_files(ref, cur, o)).to_dict()
+    assert (d["segmentation"]["pairs"], d["segmentation"]["null_draws"], d["segments"]) == (0, 199, {})
+
+
+def test_each_segment_names_its_rows_and_takes_the_columns_methods():
+    ref, cur = Table("ref", _typed_frame(180, 60, 0), TYPED_KINDS), Table("cur", _typed_frame(120, 40, 1), TYPED_KINDS)
+    o = DriftOptions().override(segment_by=["g"], segment_min_rows=30, column_methods={"x": "wasserstein", "g": "psi"})
+    d = run_segments(ref, cur, o, run_two_files(ref, cur, o)).to_dict()
+    a = d["segments"]["A"]
+    assert (a["reference"], a["current"]) == ({"path": "ref [A]", "rows": 180}, {"path": "cur [A]", "rows": 120})
+    assert {name: seg["columns"]["x"]["method"] for name, seg in d["segments"].items()} == {"A": "wasserstein",
+                                                                                         "B": "wasserstein"}

@@ -380,3 +380,31 @@ def test_missing_timestamps_are_warned_about_first_and_a_one_row_window_is_small
     r, _, _ = _windowed(DriftOptions().override(timestamp="ts", window="1D"), cur=_days(counts=(40, 1, 40)))
     assert r.windows[1]["reason"] == "1 rows, fewer than 30: not tested"
     assert r.warnings[-1] == "1 of 3 windows not tested (0 empty, 1 under 30 rows)"
+
+
+def test_a_calibrated_two_file_check_draws_at_its_false_alarm_rate_from_one_fixed_rest_of_the_reference():
+    from mlmon.stats.calibration import CalibrationCache
+    from mlmon.stats.univariate import NUMERICAL, get
+
+    ref, cur = _reference(), _days(counts=(40, 40))
+    r = run_two_files(_table("r", ref), _table("c", cur), DriftOptions().override(calibrate=True, false_alarm_rate=0.05))
+    x = r.columns["x"]
+    cache = CalibrationCache(false_alarm_rate=0.05, draws=draws_for(0.05), method="random", fast=True)
+    want = cache.calibration("x", np.sort(ref["x"].to_numpy()), get(x.method), NUMERICAL, 80, presorted=True)
+    assert (x.threshold, x.threshold_source) == (want.threshold, "calibrated")
+    assert r.calibration["false_alarm_rate"] == 0.05
+
+
+def test_the_sorted_columns_reach_the_callback_with_or_without_calibration():
+    ref, cur = _table("r", _reference()), _table("c", _days(counts=(40, 40)))
+    for options in (DriftOptions(), DriftOptions().override(calibrate=True)):
+        seen = []
+        run_two_files(ref, cur, options, on_sorted=lambda name, a, b: seen.append((name, a.size, b.size)))
+        assert seen == [("x", 2000, 80)]  # the numerical column only
+
+
+def test_a_timestamp_only_the_reference_holds_is_a_column_the_current_lacks():
+    ref, cur = _table("r", _reference()), _table("c", _days(counts=(40, 40)).drop(columns=["ts"]))
+    with pytest.raises(MlmonError) as exc:
+        run_two_files(ref, cur, DriftOptions().override(timestamp="ts"))
+    assert exc.value.what == "reference and current have different columns: missing in current: ts"

@@ -85,7 +85,7 @@ def run_segments(reference, current, options: DriftOptions, whole: DriftResult) 
                        fdr=None, multivariate=None, segment_by=(), embedding=())
 
     tested, not_tested = _sizes(part, options.segment_min_rows)
-    m = max(1, len(tested) * len(keep))
+    m = len(tested) * len(keep)  # 0 when no segment is tested: 199 draws, nothing to flag
     q = float(options.segment_fdr)
     draws = max(199, math.ceil(2 * m / q) - 1)
     warnings: List[str] = []
