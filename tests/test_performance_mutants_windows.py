@@ -126,3 +126,13 @@ def test_timestamps_in_the_first_and_last_cuttable_years_are_read():
         with pytest.raises(MlmonError) as err:
             _timestamps_of(["2024-01-01", outside])
         assert err.value.what.startswith("1 timestamp(s) in column 'ts' lie outside the years 1679-2261")
+        assert err.value.where == "current column ts"
+
+
+def test_a_time_whose_text_is_in_range_but_whose_utc_instant_is_not_is_refused_by_its_span():
+    # 00:30 at +01:00 on the first day of 1679 is 1678 in UTC, where several offsets put the windows
+    with pytest.raises(MlmonError) as err:
+        _timestamps_of(["1679-01-01T00:30:00+01:00", "2024-06-01T00:00:00+02:00"])
+    assert (err.value.what, err.value.where, err.value.todo) == (
+        "timestamps in column 'ts' run from 1678-12-31 23:30:00+00:00 to 2024-05-31 22:00:00+00:00, outside the "
+        "years 1679-2261", "current column ts", "drop or fix those rows before cutting windows")
