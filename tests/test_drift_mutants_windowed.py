@@ -230,7 +230,7 @@ def test_a_current_side_too_large_to_calibrate_is_an_error_when_asked_and_a_warn
     with pytest.raises(MlmonError) as exc:
         run_two_files(ref, cur, DriftOptions().override(calibrate=True))
     assert exc.value.line().startswith("mlmon: error: the current data holds 80 rows, too many to calibrate on the "
-                                       "150 reference values of ")
+                                       "150 reference values of 'x' (calibration serves windows of 30 to 75 rows)")
     r = run_two_files(ref, cur, DriftOptions().from_fields(calibrate=True), calibrate_by_config=True)
     assert r.warnings[-1] == ("calibration skipped for c, x: the current data (80 rows) is more than half the "
                               "reference; these columns use their tests' default thresholds")
@@ -387,12 +387,15 @@ def test_a_calibrated_two_file_check_draws_at_its_false_alarm_rate_from_one_fixe
     from mlmon.stats.univariate import NUMERICAL, get
 
     ref, cur = _reference(), _days(counts=(40, 40))
-    r = run_two_files(_table("r", ref), _table("c", cur), DriftOptions().override(calibrate=True, false_alarm_rate=0.05))
-    x = r.columns["x"]
+    options = DriftOptions().override(calibrate=True, false_alarm_rate=0.05, column_methods={"x": "wasserstein"})
+    r = run_two_files(_table("r", ref), _table("c", cur), options)
+    x, c = r.columns["x"], r.columns["c"]
+    assert (x.method, c.method) == ("wasserstein", "jensenshannon")  # the options reach the check
     cache = CalibrationCache(false_alarm_rate=0.05, draws=draws_for(0.05), method="random", fast=True)
-    want = cache.calibration("x", np.sort(ref["x"].to_numpy()), get(x.method), NUMERICAL, 80, presorted=True)
-    assert (x.threshold, x.threshold_source) == (want.threshold, "calibrated")
-    assert r.calibration["false_alarm_rate"] == 0.05
+    want = cache.calibration("x", np.sort(ref["x"].to_numpy()), get("wasserstein"), NUMERICAL, 80)
+    assert (x.threshold, x.threshold_source, c.threshold_source) == (want.threshold, "calibrated", "calibrated")
+    assert r.calibration["false_alarm_rate"] == 0.05 and r.calibration["draws"] == 200
+    assert r.calibration["column_false_alarm_rate"] == {"x": want.achieved_rate, "c": want.achieved_rate}
 
 
 def test_the_sorted_columns_reach_the_callback_with_or_without_calibration():
