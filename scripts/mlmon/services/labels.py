@@ -85,7 +85,7 @@ def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, on: str, column
         left_key, right_key = _key_text(left_key), _key_text(right_key)
     dup = right_key.duplicated(keep=False) & right_key.notna()
     if dup.any():
-        raise MlmonError(f"{int(dup.sum())} label rows share an id, e.g. {right_key[dup].iloc[0]!r}", f"{where} column {on}",
+        raise MlmonError(f"{int(dup.sum())} label rows share an id, e.g. {right_key[dup].iloc[:1].tolist()[0]!r}", f"{where} column {on}",
                          "keep one label per id (the latest) before joining")
     right = pd.DataFrame({c: labels[c].to_numpy() for c in columns})
     right.index = pd.Index(right_key.to_numpy())

@@ -61,7 +61,7 @@ def _proba(frame: pd.DataFrame, column: str, where: str) -> Tuple[np.ndarray, bo
         return p, gaps  # two reductions, no temporary: the common case at ten million rows
     bad = (p < 0) | (p > 1)
     if bad.any():
-        raise MlmonError(f"{int(bad.sum())} probabilities outside [0, 1] in column {column!r}, e.g. {p[bad][0]!r}",
+        raise MlmonError(f"{int(bad.sum())} probabilities outside [0, 1] in column {column!r}, e.g. {float(p[bad][0])!r}",
                          f"{where} column {column}", f"pass probabilities (not scores or logits) with {option('proba')}")
     return p, gaps
 

@@ -1,0 +1,192 @@
+"""From role columns to arrays, at the edges (found by mutation testing:
+``scripts/mutation scripts/mlmon/services/performance/encoding.py``): probabilities at 0 and 1 and
+beyond, every refusal word for word, class codes for numbers, text and mixtures, the range check
+of ready-made codes, probability columns matched to classes by name, the argmax check at its
+bounds, and the positive class of a binary task."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlmon.errors import MlmonError, option
+from mlmon.services.performance.encoding import (MIN_ARGMAX_AGREEMENT, MIN_ARGMAX_ROWS, Encoder, _codes, _proba,
+                                                 _within, class_of_columns)
+from mlmon.services.performance.options import PerfOptions
+
+
+def _refusal(call):
+    with pytest.raises(MlmonError) as err:
+        call()
+    return err.value.what, err.value.where, err.value.todo
+
+
+# ---------------------------------------------------------------------------- probabilities
+
+
+def test_probabilities_of_exactly_0_and_1_are_kept_as_float64():
+    p, gaps = _proba(pd.DataFrame({"p": np.array([0.0, 0.25, 1.0], dtype=np.float32)}), "p", "current")
+    assert (p.dtype, p.tolist(), gaps) == (np.float64, [0.0, 0.25, 1.0], False)
+    p, gaps = _proba(pd.DataFrame({"p": [0.0, None, 1.0]}), "p", "current")
+    assert np.isnan(p[1]) and (p[0], p[2], gaps) == (0.0, 1.0, True)
+    p, gaps = _proba(pd.DataFrame({"p": pd.Series([], dtype=float)}), "p", "current")
+    assert (p.size, gaps) == (0, False)
+
+
+def test_probabilities_beyond_0_and_1_are_counted_and_the_first_shown():
+    for values, what in (([0.5, 1.5, -0.25], "2 probabilities outside [0, 1] in column 'p', e.g. 1.5"),
+                         ([0.5, -1e-9], "1 probabilities outside [0, 1] in column 'p', e.g. -1e-09"),
+                         ([1.0000001, 0.0], "1 probabilities outside [0, 1] in column 'p', e.g. 1.0000001")):
+        assert _refusal(lambda: _proba(pd.DataFrame({"p": values}), "p", "reference")) == (
+            what, "reference column p", f"pass probabilities (not scores or logits) with {option('proba')}")
+
+
+def test_an_empty_or_textual_probability_column_is_refused_naming_it():
+    assert _refusal(lambda: _proba(pd.DataFrame({"p": [None, None]}, dtype=float), "p", "current")) == (
+        "probability column 'p' is empty", "current column p", f"fill it, or leave out {option('proba')}")
+    text = pd.DataFrame({"p": pd.Series(["0.5", "high"], dtype="string")})
+    assert _refusal(lambda: _proba(text, "p", "current")) == (
+        "probability column 'p' is not numeric (1 rows, e.g. 'high')", "current column p",
+        "a probability must be numbers here")
+    p, _ = _proba(pd.DataFrame({"p": pd.Series(["0.5", "1"], dtype="string")}), "p", "current")
+    assert p.tolist() == [0.5, 1.0]
+
+
+# ---------------------------------------------------------------------------- class codes
+
+
+def test_class_codes_for_numbers_text_and_mixtures():
+    assert _codes(pd.Series([0, 2, 1]), [0, 1, 2]).tolist() == [0, 2, 1]  # ready-made codes, checked by range
+    assert _codes(pd.Series([0, 3, 1]), [0, 1, 2]).tolist() == [0, -1, 1]
+    assert _codes(pd.Series([1, 2, 1]), ["x", 1, 2]).tolist() == [1, 2, 1]  # a class only text names
+    assert _codes(pd.Series(["1", "x", None]), [0, 1]).tolist() == [1, -1, -1]  # numbers written as text
+    assert _codes(pd.Series([1.0, np.nan, 2.5]), [1, 2.5]).tolist() == [0, -1, 1]
+    many = list(range(64))
+    assert _codes(pd.Series([63, 5]), many).tolist() == [63, 5]
+    assert _codes(pd.Series([64, 5]), many + [64]).tolist() == [64, 5]
+
+
+def test_ready_made_codes_lie_in_0_to_k_minus_1():
+    for distinct in ([0, 2], None):
+        assert bool(_within(np.array([0, 2]), 3, distinct)) is True
+    for values in ([1, 3], [-1, 1]):
+        assert _within(np.array(values), 3, values) is False
+        assert bool(_within(np.array(values), 3)) is False
+    assert _within(np.array([0]), 1, [0]) is True and bool(_within(np.array([0]), 1)) is True
+    assert _within(np.array([2]), 3, [2]) is True and bool(_within(np.array([2]), 3)) is True
+    assert _within(np.array([], dtype=np.int64), 3, []) is False and bool(_within(np.array([], dtype=np.int64), 3)) is False
+
+
+# ---------------------------------------------------------------------------- probability columns by name
+
+
+@pytest.mark.parametrize("sep", ["_", "-", ".", " ", ":", "="])
+def test_a_class_is_read_from_a_column_name_with_any_separator(sep):
+    cols = [f"proba{sep}dog", f"cat{sep}probability"]
+    assert class_of_columns(cols, ["cat", "dog"]) == [f"cat{sep}probability", f"proba{sep}dog"]
+
+
+def test_names_that_do_not_pin_one_class_each_leave_the_order_as_given():
+    assert class_of_columns(["p_a"], ["a", "b"]) is None  # fewer columns than classes
+    assert class_of_columns(["p_a", "a_prob"], ["a", "b"]) is None  # two columns for one class
+    assert class_of_columns(["p_a", "p_zebra"], ["a", "b"]) is None  # a name without a class
+    assert class_of_columns(["zzat", "p_dog"], ["at", "dog"]) is None  # a class inside a name is no affix
+    assert class_of_columns([], []) is None
+
+
+def _multiclass(cols, **kw):
+    return Encoder(PerfOptions(task="multiclass", target="y", prediction="yhat", proba=cols, **kw))
+
+
+def _frame(n, classes, agree, seed=0):
+    """``n`` rows predicting ``classes`` in turn, whose probabilities put their mass on the predicted
+    class for the first ``agree`` rows and on the next class after it for the rest."""
+    k = len(classes)
+    pred = np.arange(n) % k
+    top = np.where(np.arange(n) < agree, pred, (pred + 1) % k)
+    p = np.full((n, k), 0.1 / (k - 1))
+    p[np.arange(n), top] = 0.9
+    frame = pd.DataFrame({"y": np.array(classes)[pred], "yhat": np.array(classes)[pred]})
+    for j, c in enumerate(classes):
+        frame[f"p_{c}"] = p[:, j]
+    return frame
+
+
+def test_columns_already_in_the_classes_order_are_matched_without_a_warning():
+    enc = _multiclass(["p_a", "p_b", "p_c"])
+    enc.encode(_frame(30, ["a", "b", "c"], 30), "current")
+    assert (enc.proba_mapped, enc.warnings) == (["p_a", "p_b", "p_c"], [])
+    enc = _multiclass(["p_c", "p_a", "p_b"])
+    enc.encode(_frame(30, ["a", "b", "c"], 30), "current")
+    assert enc.warnings == ["probability columns matched to classes by name: p_a = a, p_b = b, p_c = c"]
+
+
+def test_the_argmax_check_starts_at_20_rows_and_passes_at_half_of_them():
+    assert (MIN_ARGMAX_ROWS, MIN_ARGMAX_AGREEMENT) == (20, 0.5)
+    cols = ["p_a", "p_b", "p_c"]
+    _multiclass(cols).encode(_frame(19, ["a", "b", "c"], 0), "current")  # too few rows to judge
+    _multiclass(cols).encode(_frame(20, ["a", "b", "c"], 10), "current")  # half of them agree
+    what, _, _ = _refusal(lambda: _multiclass(cols).encode(_frame(20, ["a", "b", "c"], 9), "current"))
+    assert what == "the probability columns' most likely class matches the predicted class on only 45% of rows"
+    # every column is most likely where the class before it is predicted: the order they look like
+    what, where, todo = _refusal(lambda: _multiclass(cols).encode(_frame(20, ["a", "b", "c"], 0), "current"))
+    assert what == ("the probability columns' most likely class matches the predicted class on only 0% of rows "
+                    "(they look like classes c, a, b in that order)")
+    assert where == f"current, {option('proba')} p_a,p_b,p_c"
+    assert todo == (f"give {option('proba')} one column per class in the classes' sorted order (a, b, c), "
+                    "or name each column after its class (proba_<class>)")
+
+
+def test_the_argmax_refusal_names_no_order_when_a_column_is_never_the_most_likely():
+    frame = _frame(30, ["a", "b", "c"], 0)
+    frame[["p_a", "p_b", "p_c"]] = [0.1, 0.2, 0.7]  # c is always the most likely: a and b never
+    frame["yhat"] = np.array(["a", "b"])[np.arange(30) % 2]
+    what, _, _ = _refusal(lambda: _multiclass(["p_a", "p_b", "p_c"]).encode(frame, "current"))
+    assert what == "the probability columns' most likely class matches the predicted class on only 0% of rows"
+
+
+def test_eleven_classes_are_listed_ten_at_most():
+    classes = [f"k{i:02d}" for i in range(11)]
+    what, _, todo = _refusal(lambda: _multiclass([f"p_{c}" for c in classes]).encode(
+        _frame(33, classes, 0), "current"))
+    assert todo.endswith("(k00, k01, k02, k03, k04, k05, k06, k07, k08, k09), or name each column after its class "
+                         "(proba_<class>)")
+
+
+# ---------------------------------------------------------------------------- the positive class
+
+
+def _positive(target, pred=None, **kw):
+    enc = Encoder(PerfOptions(task="binary", target="y", prediction="yhat", **kw))
+    frame = pd.DataFrame({"y": target, "yhat": target if pred is None else pred})
+    enc.encode(frame, "current")
+    return enc.positive, enc.negative, enc.warnings
+
+
+def test_the_positive_class_is_1_true_or_the_larger_of_two_labels():
+    assert _positive([0, 1, 1])[:2] == (1, 0)
+    assert _positive(["true", "false"])[:2] == ("true", "false")
+    assert _positive(["no", "yes", "no"]) == ("yes", "no", [
+        f"positive class taken as 'yes' (the larger label); pass {option('positive_label')} to choose another"])
+
+
+def test_three_labels_for_a_binary_task_are_refused_listing_six_at_most():
+    assert _refusal(lambda: _positive(["a", "b", "c"])) == (
+        "3 classes for a binary task (a, b, c)", "column y", f"use {option('task')} multiclass")
+    what, _, _ = _refusal(lambda: _positive(list("abcdefg")))
+    assert what == "7 classes for a binary task (a, b, c, d, e, f)"
+
+
+# ---------------------------------------------------------------------------- values shown in messages
+
+
+@pytest.mark.parametrize("ids, shown", [([7, 7, 8], "7"), (["a7", "a7", "b"], "'a7'"), ([7.5, 7.5, 1.0], "7.5")])
+def test_a_duplicate_label_id_is_shown_as_written_not_as_a_numpy_scalar(ids, shown):
+    from mlmon.services.labels import join_labels
+
+    predictions = pd.DataFrame({"id": ids[1:], "yhat": [0, 1]})
+    labels = pd.DataFrame({"id": ids, "y": [0, 1, 1]})
+    assert _refusal(lambda: join_labels(predictions, labels, "id", ["y"])) == (
+        f"2 label rows share an id, e.g. {shown}", f"{option('labels')} column id",
+        "keep one label per id (the latest) before joining")
