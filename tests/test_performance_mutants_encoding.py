@@ -190,3 +190,29 @@ def test_a_duplicate_label_id_is_shown_as_written_not_as_a_numpy_scalar(ids, sho
     assert _refusal(lambda: join_labels(predictions, labels, "id", ["y"])) == (
         f"2 label rows share an id, e.g. {shown}", f"{option('labels')} column id",
         "keep one label per id (the latest) before joining")
+
+
+# ---------------------------------------------------------------------------- distinct values and classes
+
+
+def test_distinct_integer_labels_whatever_their_range():
+    from mlmon.services.performance.encoding import _distinct
+
+    assert _distinct(pd.Series([1, 0, 1])) == [0, 1]
+    assert _distinct(pd.Series([-5, 3, 0, 3])) == [-5, 0, 3]  # below zero: counted from the smallest
+    assert _distinct(pd.Series([9, 5, 7, 5])) == [5, 7, 9]
+    assert sorted(_distinct(pd.Series([-10 ** 15, 5, 0]))) == [-10 ** 15, 0, 5]  # too wide to count: hashed
+    assert _distinct(pd.Series([], dtype=np.int64)) == []
+
+
+def test_classes_of_mixed_numbers_and_text_sort_by_their_text():
+    from mlmon.services.performance.encoding import _uniques_of
+
+    assert _uniques_of(["b", 1], ["a", True, 2.0]) == [1, 2, "a", "b"]
+    assert _uniques_of([2.5, 1], [False]) == [0, 1, 2.5]
+
+
+def test_a_binary_task_that_saw_only_true_names_false_as_the_negative_class():
+    assert _positive(["true", "true"])[:2] == ("true", "False")
+    assert _positive(["True", "True"])[:2] == ("True", "False")
+    assert _positive([1, 1])[:2] == (1, 0)
