@@ -223,3 +223,43 @@ def test_the_reference_baseline_is_the_reference_as_one_window_with_its_interval
     alone = compute_performance(ref, o).to_dict()["windows"][0]  # the same rows as the current data
     assert d["baseline"] == {"n": 300, "n_labeled": 300, "metrics": alone["metrics"], "intervals": alone["intervals"]}
     assert set(d["baseline"]["intervals"]["accuracy"]) == {"lower", "upper"}
+
+
+# ---------------------------------------------------------------------------- inputs, costs and intervals
+
+
+def test_tables_and_frames_give_the_same_run():
+    from mlmon.io.tables import Table
+
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"y": rng.integers(0, 2, 60), "yhat": rng.integers(0, 2, 60)})
+    cur = pd.DataFrame({"y": rng.integers(0, 2, 40), "yhat": rng.integers(0, 2, 40)})
+    o = PerfOptions(**BIN)
+    frames = compute_performance(cur, o, ref).to_dict()
+    tables = compute_performance(Table("cur.csv", cur, {}), o, Table("ref.csv", ref, {})).to_dict()
+    assert tables == frames and frames["baseline"]["n"] == 60
+
+
+def test_each_business_cost_weighs_its_own_errors():
+    cur = pd.DataFrame({"y": [1, 1, 0, 0, 0], "yhat": [0, 1, 1, 1, 0]})  # 1 false negative, 2 false positives
+    w = compute_performance(cur, PerfOptions(**BIN, false_positive_cost=3.0, false_negative_cost=10.0)
+                            ).to_dict()["windows"][0]["metrics"]
+    assert (w["false_positive_cost"], w["false_negative_cost"]) == (6.0, 10.0)
+
+
+def test_regression_intervals_and_costs_reach_the_metrics():
+    cur = pd.DataFrame({"y": [10.0, 20.0, 30.0, 40.0], "yhat": [12.0, 18.0, 30.0, 44.0],
+                        "lo": [9.0, 21.0, 25.0, 41.0], "hi": [11.0, 25.0, 35.0, 50.0]})
+    o = PerfOptions(task="regression", target="y", prediction="yhat", lower="lo", upper="hi",
+                    under_prediction_cost=1.0, over_prediction_cost=3.0)
+    w = compute_performance(cur, o).to_dict()["windows"][0]["metrics"]
+    assert w["prediction_interval_coverage"] == 0.5  # rows 0 and 2 lie inside their intervals
+    # cost: over-predictions 2, 4 at 3 each, under-prediction 2 at 1: 20; of 100 (the target's sum)
+    assert w["business_value_captured"] == pytest.approx(1 - 20 / 100, abs=1e-15)
+
+
+def test_unparseable_label_timestamps_are_named_with_their_column():
+    cur = pd.DataFrame({"y": [1, 0], "yhat": [1, 0], "ts": ["2024-01-01", "2024-01-02"], "lt": ["2024-01-03", "soon"]})
+    assert _error(lambda: compute_performance(cur, PerfOptions(**BIN, timestamp="ts", label_timestamp="lt"))) == (
+        "1 unparseable timestamp(s) in column 'lt', e.g. 'soon'", "current column lt",
+        "use ISO 8601 text (2024-05-01T12:00:00) or a datetime column")

@@ -7,6 +7,7 @@ Window counts are days counted by hand between the first and the last timestamp.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -136,3 +137,14 @@ def test_a_time_whose_text_is_in_range_but_whose_utc_instant_is_not_is_refused_b
     assert (err.value.what, err.value.where, err.value.todo) == (
         "timestamps in column 'ts' run from 1678-12-31 23:30:00+00:00 to 2024-05-31 22:00:00+00:00, outside the "
         "years 1679-2261", "current column ts", "drop or fix those rows before cutting windows")
+
+
+def test_among_rows_sharing_the_first_or_last_time_the_refusal_names_the_first_and_the_last_in_file_order():
+    rng = np.random.default_rng(0)
+    days = np.concatenate([np.zeros(500, dtype=int), np.full(500, 1460)])
+    rng.shuffle(days)
+    frame = _days(*days.tolist())
+    first, last = int(np.flatnonzero(days == 0)[0]), int(np.flatnonzero(days == 1460)[-1])
+    what, _, _ = _refusal(frame)
+    assert what.startswith(f"1,461 1D windows, 100% of them empty: timestamps run from 2024-01-01 06:00:00 (row {first}) "
+                           f"to 2027-12-31 06:00:00 (row {last})")
