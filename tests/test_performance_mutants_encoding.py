@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlmon.errors import MlmonError, option
+from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.performance.encoding import (MIN_ARGMAX_AGREEMENT, MIN_ARGMAX_ROWS, Encoder, _codes, _proba,
                                                  _within, class_of_columns)
 from mlmon.services.performance.options import PerfOptions
@@ -216,3 +216,46 @@ def test_a_binary_task_that_saw_only_true_names_false_as_the_negative_class():
     assert _positive(["true", "true"])[:2] == ("true", "False")
     assert _positive(["True", "True"])[:2] == ("True", "False")
     assert _positive([1, 1])[:2] == (1, 0)
+
+
+# ---------------------------------------------------------------------------- a binary task's columns
+
+
+def _binary(frame, where="current", **kw):
+    return Encoder(PerfOptions(task="binary", **kw)).encode(frame, where)
+
+
+def test_a_binary_task_takes_one_probability_column_and_some_prediction():
+    two = pd.DataFrame({"y": [0, 1], "p0": [0.6, 0.3], "p1": [0.4, 0.7]})
+    assert _refusal(lambda: _binary(two, target="y", proba=["p0", "p1"])) == (
+        "a binary task takes one probability column", option("proba"), "pass the positive class's column only")
+    assert _refusal(lambda: _binary(pd.DataFrame({"y": [0, 1]}), target="y")) == (
+        "no prediction column", OPTIONS, f"pass {option('prediction')} COL or {option('proba')} COL")
+
+
+def test_without_a_prediction_the_probability_at_the_threshold_predicts_the_positive_class():
+    e = _binary(pd.DataFrame({"y": [0, 1, 1], "p": [0.5, 0.49, 0.9]}), target="y", proba="p", threshold=0.5)
+    assert (e.yhat.dtype, e.yhat.tolist()) == (np.int64, [1, 0, 1])
+    assert _refusal(lambda: _binary(pd.DataFrame({"y": [0, 1], "p": [0.5, 1.5]}), where="reference", target="y",
+                                    proba="p"))[1] == "reference column p"
+
+
+def test_a_float_prediction_of_probabilities_is_refused_but_0_and_1_are_classes():
+    for values in ([0.0, 0.5, 1.0], [0.25, 0.75]):
+        assert _refusal(lambda: _binary(pd.DataFrame({"y": [0] * len(values), "yhat": values}), target="y",
+                                        prediction="yhat")) == (
+            "prediction column 'yhat' holds probabilities, not classes", "current column yhat",
+            f"pass it as {option('proba')} yhat")
+    assert _binary(pd.DataFrame({"y": [0, 1], "yhat": [0.0, 1.0]}), target="y", prediction="yhat").yhat.tolist() == [0, 1]
+    # beyond [0, 1]: not probabilities, so read as classes (four here, too many for a binary task)
+    what, _, _ = _refusal(lambda: _binary(pd.DataFrame({"y": [0, 1], "yhat": [0.5, 1.5]}), target="y",
+                                          prediction="yhat"))
+    assert what == "4 classes for a binary task (0, 0.5, 1, 1.5)"
+
+
+def test_a_reference_with_a_third_class_is_refused_after_the_current_fixed_the_two():
+    enc = Encoder(PerfOptions(task="binary", target="y", prediction="yhat"))
+    enc.encode(pd.DataFrame({"y": [0, 1], "yhat": [0, 1]}), "current")
+    assert _refusal(lambda: enc.encode(pd.DataFrame({"y": [0, 1, 2], "yhat": [0, 1, 1]}), "reference")) == (
+        "target column 'y' has more than two classes for a binary task", "reference column y",
+        f"use {option('task')} multiclass")
