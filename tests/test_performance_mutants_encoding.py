@@ -96,7 +96,7 @@ def test_names_that_do_not_pin_one_class_each_leave_the_order_as_given():
 
 
 def _multiclass(cols, **kw):
-    return Encoder(PerfOptions(task="multiclass", target="y", prediction="yhat", proba=cols, **kw))
+    return Encoder(PerfOptions(**{"task": "multiclass", "target": "y", "prediction": "yhat", "proba": cols, **kw}))
 
 
 def _frame(n, classes, agree, seed=0):
@@ -259,3 +259,34 @@ def test_a_reference_with_a_third_class_is_refused_after_the_current_fixed_the_t
     assert _refusal(lambda: enc.encode(pd.DataFrame({"y": [0, 1, 2], "yhat": [0, 1, 1]}), "reference")) == (
         "target column 'y' has more than two classes for a binary task", "reference column y",
         f"use {option('task')} multiclass")
+
+
+def test_binary_rows_missing_a_prediction_or_a_probability_are_labeled_but_dropped():
+    frame = pd.DataFrame({"y": [0, 1, 1, 0], "yhat": [0.0, np.nan, 1.0, 0.0], "p": [0.2, 0.9, np.nan, 0.1]})
+    e = _binary(frame, target="y", prediction="yhat", proba="p")
+    assert (e.labeled.tolist(), e.dropped) == ([True, False, False, True], 2)
+    e = _binary(frame.drop(columns=["yhat"]), target="y", proba="p")
+    assert (e.labeled.tolist(), e.dropped, e.yhat.tolist()) == ([True, True, False, True], 1, [0, 1, 0, 0])
+    e = _binary(frame.drop(columns=["y"]), prediction="yhat", proba="p")  # no labels yet: nothing to check
+    assert e.y is None and e.labeled.tolist() == [False] * 4
+
+
+# ---------------------------------------------------------------------------- a multiclass task's columns
+
+
+def test_multiclass_classes_come_from_the_labels_and_the_predictions_together():
+    frame = pd.DataFrame({"y": ["a", "b", "b"], "yhat": ["c", "b", "a"]})  # c predicted, never a label
+    e = _multiclass(None).encode(frame, "current")
+    assert (e.classes, e.y.tolist(), e.yhat.tolist()) == (["a", "b", "c"], [0, 1, 1], [2, 1, 0])
+    e = _multiclass(None).encode(frame.assign(y=["d", "b", "b"]), "current")  # d a label, never predicted
+    assert e.classes == ["a", "b", "c", "d"]
+
+
+def test_multiclass_refusals_word_for_word():
+    assert _refusal(lambda: _multiclass(None, prediction=None).encode(pd.DataFrame({"y": ["a"]}), "current")) == (
+        "no prediction column", OPTIONS, f"multiclass needs {option('prediction')} COL")
+    classes = [f"k{i:02d}" for i in range(11)]
+    frame = pd.DataFrame({"y": classes, "yhat": classes, "p0": 0.5, "p1": 0.5})
+    assert _refusal(lambda: _multiclass(["p0", "p1"]).encode(frame, "current")) == (
+        "2 probability columns for 11 classes (k00, k01, k02, k03, k04, k05, k06, k07, k08, k09)", option("proba"),
+        "give one column per class, in the classes' sorted order")
