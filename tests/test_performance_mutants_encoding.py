@@ -290,3 +290,31 @@ def test_multiclass_refusals_word_for_word():
     assert _refusal(lambda: _multiclass(["p0", "p1"]).encode(frame, "current")) == (
         "2 probability columns for 11 classes (k00, k01, k02, k03, k04, k05, k06, k07, k08, k09)", option("proba"),
         "give one column per class, in the classes' sorted order")
+
+
+def test_a_class_only_the_reference_labels_is_refused_and_rows_missing_a_probability_are_dropped():
+    enc = _multiclass(["p_a", "p_b"])
+    cur = pd.DataFrame({"y": ["a", "b", "a", "b"], "yhat": ["a", "b", "b", "a"],
+                        "p_a": [0.9, 0.2, np.nan, 0.6], "p_b": [0.1, 0.8, 0.5, 0.4]})
+    e = enc.encode(cur, "current")
+    assert (e.labeled.tolist(), e.dropped) == ([True, True, False, True], 1)
+    assert _refusal(lambda: enc.encode(cur.assign(y=["a", "b", "c", "a"]), "reference")) == (
+        "the reference holds a class the current data never shows", "reference column y",
+        "use a reference and current period with the same classes")
+    assert _refusal(lambda: _multiclass(["p_a", "p_b"]).encode(cur.assign(p_b=[0.1, 0.8, 0.5, 1.4]), "reference")
+                    )[:2] == ("1 probabilities outside [0, 1] in column 'p_b', e.g. 1.4", "reference column p_b")
+
+
+# ---------------------------------------------------------------------------- a regression task's columns
+
+
+def test_regression_columns_that_are_not_numbers_are_named_with_their_role():
+    o = dict(task="regression", target="y", prediction="yhat", lower="lo", upper="hi")
+    good = pd.DataFrame({"y": [1.0, 2.0], "yhat": [1.5, 2.5], "lo": [0.0, 1.0], "hi": [2.0, 3.0]})
+    for column, what in (("y", "target"), ("yhat", "prediction"), ("lo", "interval bound"), ("hi", "interval bound")):
+        bad = good.assign(**{column: ["1", "x"]})
+        assert _refusal(lambda: Encoder(PerfOptions(**o)).encode(bad, "reference")) == (
+            f"{what} column {column!r} is not numeric (1 rows, e.g. 'x')", f"reference column {column}",
+            f"a {what} must be numbers here")
+    e = Encoder(PerfOptions(**{**o, "target": None})).encode(good.drop(columns=["y"]), "current")  # no labels yet
+    assert e.y is None and (e.lower.tolist(), e.upper.tolist()) == ([0.0, 1.0], [2.0, 3.0])
