@@ -318,3 +318,16 @@ def test_regression_columns_that_are_not_numbers_are_named_with_their_role():
             f"a {what} must be numbers here")
     e = Encoder(PerfOptions(**{**o, "target": None})).encode(good.drop(columns=["y"]), "current")  # no labels yet
     assert e.y is None and (e.lower.tolist(), e.upper.tolist()) == ([0.0, 1.0], [2.0, 3.0])
+
+
+def test_regression_values_from_text_and_nullable_booleans_and_rows_without_a_prediction():
+    from mlmon.services.performance.encoding import _numeric
+
+    assert _numeric(pd.Series(["1", "2.5", None]), "y", "target", "current")[:2].tolist() == [1.0, 2.5]
+    flags = _numeric(pd.Series([True, None, False], dtype="boolean"), "y", "target", "current")
+    assert flags.dtype == np.float64 and flags[[0, 2]].tolist() == [1.0, 0.0] and np.isnan(flags[1])
+    assert _refusal(lambda: _numeric(pd.Series([1.0, np.inf]), "y", "target", "current")) == (
+        "target column 'y' holds infinite values", "current column y", "remove or fix those rows")
+    frame = pd.DataFrame({"y": [1.0, 2.0, np.nan], "yhat": [1.5, np.nan, 3.0]})
+    e = Encoder(PerfOptions(task="regression", target="y", prediction="yhat")).encode(frame, "current")
+    assert (e.labeled.tolist(), e.dropped, e.lower, e.upper) == ([True, False, False], 1, None, None)
