@@ -238,6 +238,13 @@ def test_tables_and_frames_give_the_same_run():
     frames = compute_performance(cur, o, ref).to_dict()
     tables = compute_performance(Table("cur.csv", cur, {}), o, Table("ref.csv", ref, {})).to_dict()
     assert tables == frames and frames["baseline"]["n"] == 60
+    # labels joined by id, from a frame or a table
+    ids = cur.assign(id=range(40)).drop(columns=["y"])
+    labels = cur[["y"]].assign(id=range(40))
+    joined = PerfOptions(**BIN, join_on="id")
+    want = compute_performance(ids, joined, ref, labels).to_dict()
+    assert compute_performance(Table("c", ids, {}), joined, ref, Table("l", labels, {})).to_dict() == want
+    assert want["windows"][0]["metrics"] == frames["windows"][0]["metrics"]
 
 
 def test_each_business_cost_weighs_its_own_errors():
