@@ -331,3 +331,34 @@ def test_regression_values_from_text_and_nullable_booleans_and_rows_without_a_pr
     frame = pd.DataFrame({"y": [1.0, 2.0, np.nan], "yhat": [1.5, np.nan, 3.0]})
     e = Encoder(PerfOptions(task="regression", target="y", prediction="yhat")).encode(frame, "current")
     assert (e.labeled.tolist(), e.dropped, e.lower, e.upper) == ([True, False, False], 1, None, None)
+
+
+# ---------------------------------------------------------------------------- role columns the data lack
+
+
+ROLES = dict(task="regression", target="y", prediction="yhat", lower="lo", upper="hi", timestamp="ts",
+             label_timestamp="lts")
+
+
+@pytest.mark.parametrize("field, column", [(f, c) for f, c in ROLES.items() if f != "task"])
+def test_a_role_column_the_data_lack_is_named_with_its_flag(field, column):
+    frame = pd.DataFrame({c: [1.0, 2.0] for f, c in ROLES.items() if f != "task"}).drop(columns=[column])
+    assert _refusal(lambda: Encoder(PerfOptions(**ROLES)).encode(frame, "current")) == (
+        f"column {column!r} not in the data", f"current, {option(field)} {column}",
+        "columns are: " + ", ".join(frame.columns))
+
+
+def test_the_reference_needs_no_label_timestamp_and_an_estimate_no_target_yet():
+    frame = pd.DataFrame({c: [1.0, 2.0] for f, c in ROLES.items() if f != "task"})
+    Encoder(PerfOptions(**ROLES)).encode(frame.drop(columns=["lts"]), "reference")
+    Encoder(PerfOptions(**ROLES, estimate=True)).encode(frame.drop(columns=["y"]), "current")
+    assert _refusal(lambda: Encoder(PerfOptions(**ROLES, estimate=True)).encode(frame.drop(columns=["y", "yhat"]),
+                                                                                 "current"))[0] == (
+        "column 'yhat' not in the data")
+
+
+def test_a_probability_column_named_by_one_string_is_one_column():
+    e = _binary(pd.DataFrame({"y": [0, 1], "score": [0.2, 0.9]}), target="y", proba="score")
+    assert e.proba.tolist() == [0.2, 0.9]
+    assert _refusal(lambda: _binary(pd.DataFrame({"y": [0, 1]}), target="y", proba="score")) == (
+        "column 'score' not in the data", f"current, {option('proba')} score", "columns are: y")
