@@ -37,7 +37,8 @@ def test_probabilities_of_exactly_0_and_1_are_kept_as_float64():
 def test_probabilities_beyond_0_and_1_are_counted_and_the_first_shown():
     for values, what in (([0.5, 1.5, -0.25], "2 probabilities outside [0, 1] in column 'p', e.g. 1.5"),
                          ([0.5, -1e-9], "1 probabilities outside [0, 1] in column 'p', e.g. -1e-09"),
-                         ([1.0000001, 0.0], "1 probabilities outside [0, 1] in column 'p', e.g. 1.0000001")):
+                         ([1.0000001, 0.0], "1 probabilities outside [0, 1] in column 'p', e.g. 1.0000001"),
+                         ([1.0, -0.5], "1 probabilities outside [0, 1] in column 'p', e.g. -0.5")):
         assert _refusal(lambda: _proba(pd.DataFrame({"p": values}), "p", "reference")) == (
             what, "reference column p", f"pass probabilities (not scores or logits) with {option('proba')}")
 
@@ -65,6 +66,10 @@ def test_class_codes_for_numbers_text_and_mixtures():
     many = list(range(64))
     assert _codes(pd.Series([63, 5]), many).tolist() == [63, 5]
     assert _codes(pd.Series([64, 5]), many + [64]).tolist() == [64, 5]
+    assert _codes(pd.Series([0, 1]), [0, 1]).dtype == np.int64
+    assert _codes(pd.Series([0, 1, 2]), [0, 2]).tolist() == [0, -1, 1]  # not codes already: 1 is no class
+    assert _codes(pd.Series([True, False, None], dtype="boolean"), [0, 1, "maybe"]).tolist() == [1, 0, -1]
+    assert _codes(pd.Series([1.0, 2.5, np.nan]), [1, 2.5, "x"]).tolist() == [0, 1, -1]
 
 
 def test_ready_made_codes_lie_in_0_to_k_minus_1():
@@ -92,6 +97,7 @@ def test_names_that_do_not_pin_one_class_each_leave_the_order_as_given():
     assert class_of_columns(["p_a", "a_prob"], ["a", "b"]) is None  # two columns for one class
     assert class_of_columns(["p_a", "p_zebra"], ["a", "b"]) is None  # a name without a class
     assert class_of_columns(["zzat", "p_dog"], ["at", "dog"]) is None  # a class inside a name is no affix
+    assert class_of_columns(["abcd", "p_x"], ["ab", "x"]) is None
     assert class_of_columns([], []) is None
 
 
@@ -328,9 +334,10 @@ def test_regression_values_from_text_and_nullable_booleans_and_rows_without_a_pr
     assert flags.dtype == np.float64 and flags[[0, 2]].tolist() == [1.0, 0.0] and np.isnan(flags[1])
     assert _refusal(lambda: _numeric(pd.Series([1.0, np.inf]), "y", "target", "current")) == (
         "target column 'y' holds infinite values", "current column y", "remove or fix those rows")
-    frame = pd.DataFrame({"y": [1.0, 2.0, np.nan], "yhat": [1.5, np.nan, 3.0]})
+    frame = pd.DataFrame({"y": [1.0, 2.0, 3.0, np.nan], "yhat": [1.5, np.nan, 3.0, 4.0]})
     e = Encoder(PerfOptions(task="regression", target="y", prediction="yhat")).encode(frame, "current")
-    assert (e.labeled.tolist(), e.dropped, e.lower, e.upper) == ([True, False, False], 1, None, None)
+    assert (e.labeled.tolist(), e.dropped, e.lower, e.upper) == ([True, False, True, False], 1, None, None)
+    assert _numeric(pd.Series([1, 2]), "y", "target", "current").dtype == np.float64
 
 
 # ---------------------------------------------------------------------------- role columns the data lack
@@ -362,3 +369,41 @@ def test_a_probability_column_named_by_one_string_is_one_column():
     assert e.proba.tolist() == [0.2, 0.9]
     assert _refusal(lambda: _binary(pd.DataFrame({"y": [0, 1]}), target="y", proba="score")) == (
         "column 'score' not in the data", f"current, {option('proba')} score", "columns are: y")
+
+
+def test_the_argmax_refusal_names_the_order_only_when_every_column_was_the_most_likely_somewhere():
+    # p_b is most likely where c is predicted, p_c where b is; p_a never: no order to suggest
+    frame = pd.DataFrame({"y": ["b", "c"] * 10, "yhat": ["c", "b"] * 10,
+                          "p_a": 0.1, "p_b": [0.8, 0.1] * 10, "p_c": [0.1, 0.8] * 10})
+    what, _, _ = _refusal(lambda: _multiclass(["p_a", "p_b", "p_c"]).encode(frame.assign(y=["a", "b"] * 10), "current"))
+    assert what == "the probability columns' most likely class matches the predicted class on only 0% of rows"
+
+
+def test_the_reference_needs_one_label_at_least():
+    enc = Encoder(PerfOptions(task="binary", target="y", prediction="yhat"))
+    assert _refusal(lambda: enc.encode(pd.DataFrame({"y": [None, None], "yhat": [0, 1]}, dtype=float), "reference",
+                                       need_labels=True)) == (
+        "the reference has no labels", "reference column y", "a baseline needs a labeled reference")
+    assert enc.encode(pd.DataFrame({"y": [1.0, None], "yhat": [0, 1]}), "reference", need_labels=True).labeled.tolist() \
+        == [True, False]
+
+
+def test_positive_classes_when_labels_are_missing_or_a_chosen_positive_meets_many_values():
+    assert _positive([np.nan, np.nan])[0] == 1  # nothing seen: 1
+    assert _positive(None, pred=["no", "yes"])[:2] == ("yes", "no")  # text predictions without labels
+    what, _, _ = _refusal(lambda: _positive([1, "a", "b", "c", "d", "e", "f"], positive_label=1))
+    assert what == "7 classes for a binary task (1, a, b, c, d, e)"
+
+
+def test_multiclass_rows_without_a_prediction_are_dropped_even_with_probabilities():
+    frame = pd.DataFrame({"y": ["a", "b", "a"], "yhat": ["a", None, "b"], "p_a": [0.9, 0.3, 0.2], "p_b": [0.1, 0.7, 0.8]})
+    e = _multiclass(["p_a", "p_b"]).encode(frame, "current")
+    assert (e.labeled.tolist(), e.dropped) == ([True, False, True], 1)
+
+
+def test_sixteen_columns_are_listed_fifteen_at_most():
+    from mlmon.services.performance.encoding import require_column
+
+    frame = pd.DataFrame({f"c{i:02d}": [0] for i in range(16)})
+    assert _refusal(lambda: require_column(frame, "y", "--target", "current"))[2] == (
+        "columns are: " + ", ".join(f"c{i:02d}" for i in range(15)))
