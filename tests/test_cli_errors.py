@@ -255,3 +255,22 @@ def test_outside_the_cli_the_same_error_names_the_field():
         assert exc.line() == "mlmon: error: drift_share 3.0 is outside (0, 1] (options); use e.g. drift_share 0.5"
     else:
         raise AssertionError("no error")
+
+
+@pytest.mark.parametrize("command", ["drift", "perf"])
+@pytest.mark.parametrize("window", ["50Y", "30000D"])
+def test_windows_that_would_end_past_2262_are_one_line(tmp_path, command, window):
+    # before: 50Y stopped in an internal error, 30000D wrapped around to a window starting in 1758
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"ts": pd.date_range("2200-01-01", periods=300, freq="D"), "x": rng.normal(size=300),
+                        "y": rng.integers(0, 2, 300), "yhat": rng.integers(0, 2, 300)})
+    cur = ref.assign(ts=pd.date_range("2261-01-01", periods=300, freq="h"))
+    ref.to_parquet(tmp_path / "r.parquet")
+    cur.to_parquet(tmp_path / "c.parquet")
+    args = ([tmp_path / "r.parquet", tmp_path / "c.parquet"] if command == "drift"
+            else [tmp_path / "c.parquet", "--reference", tmp_path / "r.parquet", "--task", "binary", "--target", "y",
+                  "--prediction", "yhat"])
+    run = run_mlmon(command, *args, "--timestamp", "ts", "--window", window, "--no-history")
+    assert_one_line_error(run, f"{window} windows cannot be laid over timestamps from 2261-01-01 00:00:00 to "
+                               "2261-01-13 11:00:00: the last window would end after 2262-04-11",
+                          "choose a shorter window, or drop the rows near that date")

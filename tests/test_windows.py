@@ -266,3 +266,20 @@ def test_an_onset_exists_exactly_when_the_last_tested_window_drifted(flags, gap)
     assert (k is None) == (not tested or not tested[-1])
     if k is not None:
         assert flags[k] is True
+
+
+@pytest.mark.parametrize("window", ["50Y", "30000D", "6M"])
+def test_a_grid_that_would_end_past_the_nanosecond_clock_is_refused_not_wrapped_around(window):
+    # 30000 days from 2261 wrapped around 64-bit nanoseconds to a window starting in 1758
+    ts = pd.Series(pd.to_datetime(["2261-01-01", "2262-03-01"]))
+    with pytest.raises(MlmonError) as err:
+        cut_windows(ts, window=window)
+    assert (err.value.what, err.value.where, err.value.todo) == (
+        f"{window} windows cannot be laid over timestamps from 2261-01-01 00:00:00 to 2262-03-01 00:00:00: the last "
+        "window would end after 2262-04-11, where a nanosecond clock ends", "window",
+        "choose a shorter window, or drop the rows near that date")
+
+
+def test_a_grid_ending_just_inside_the_nanosecond_clock_is_cut():
+    win = cut_windows(pd.Series(pd.to_datetime(["2261-01-01", "2262-03-01"])), window="1D")
+    assert (win.starts[0], win.ends[-1], win.count) == ("2261-01-01T00:00:00", "2262-03-02T00:00:00", 425)

@@ -358,10 +358,14 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
         rows = np.ones(n, dtype=bool) if whole else ok
         raise MlmonError(_too_many(idx, utc_ns, rows, dur, estimate, max_windows), "window",
                          "drop or fix the outlying timestamps, or choose a longer window")
-    bounds_wall = _grid(origin, last, dur)
-    bounds = pd.DatetimeIndex(bounds_wall)
-    if idx.tz is not None:
-        bounds = _localize(bounds, idx.tz)
+    try:
+        bounds = pd.DatetimeIndex(_grid(origin, last, dur))
+        if idx.tz is not None:
+            bounds = _localize(bounds, idx.tz)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise MlmonError(f"{label} windows cannot be laid over timestamps from {first} to {last}: the last window would "
+                         f"end after {pd.Timestamp.max:%Y-%m-%d}, where a nanosecond clock ends", "window",
+                         "choose a shorter window, or drop the rows near that date") from None
     bounds_ns = np.unique(bounds.asi8)  # a boundary in a spring-forward gap coincides with the next one
     if bounds_ns[-1] <= latest:  # the last wall-clock boundary fell back onto the last row's hour
         bounds_ns = np.append(bounds_ns, latest + 1)
@@ -425,9 +429,11 @@ def _grid(origin: pd.Timestamp, last: pd.Timestamp, dur: Duration) -> List[pd.Ti
         while out[-1] <= last:
             out.append(origin + step * len(out))  # counted from the origin (a 1st), never chained
         return out
-    width = np.int64(dur.fixed_seconds) * 10**9
-    k = int((last.value - origin.value) // width) + 2
-    return list(pd.to_datetime(origin.value + width * np.arange(k)))
+    width = int(dur.fixed_seconds) * 10**9
+    k = (last.value - origin.value) // width + 2
+    if origin.value + width * (k - 1) > pd.Timestamp.max.value:  # 64-bit nanoseconds would wrap around
+        raise OverflowError(f"a {dur} grid from {origin} passes {pd.Timestamp.max}")
+    return list(pd.to_datetime(origin.value + np.int64(width) * np.arange(k)))
 
 
 def _too_many(idx: pd.DatetimeIndex, utc_ns: np.ndarray, ok: np.ndarray, dur: Duration, estimate: int, cap: int) -> str:

@@ -43,9 +43,6 @@ def perf_windows(frame: pd.DataFrame, timestamp: Optional[str], window: Optional
         win = cut_windows(idx, n_rows=len(frame), window=window, chunk_size=chunk_size, column=timestamp or "timestamp")
     except MlmonError as exc:
         raise MlmonError(exc.what, _as_options(exc.where), exc.todo) from None
-    except (pd.errors.OutOfBoundsDatetime, OverflowError) as exc:  # a grid past pandas' limits
-        raise MlmonError(f"{window} windows cannot be laid over timestamps from {idx.min()} to {idx.max()} ({exc})",
-                         f"{role} column {timestamp}", "drop the outlying rows or choose a longer window") from None
     _refuse_mostly_empty(win, frame[timestamp] if timestamp else None)
     return win, notes
 
