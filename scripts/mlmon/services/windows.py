@@ -363,8 +363,8 @@ def _calendar(idx: pd.DatetimeIndex, utc_ns: np.ndarray, dur: Duration, label: s
         if idx.tz is not None:
             bounds = _localize(bounds, idx.tz)
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
-        raise MlmonError(f"{label} windows cannot be laid over timestamps from {first} to {last}: the last window would "
-                         f"end after {pd.Timestamp.max:%Y-%m-%d}, where a nanosecond clock ends", "window",
+        raise MlmonError(f"{label} windows cannot be laid over timestamps from {first} to {last}: the last window "
+                         f"would end after {pd.Timestamp.max:%Y-%m-%d}, where a nanosecond clock ends", "window",
                          "choose a shorter window, or drop the rows near that date") from None
     bounds_ns = np.unique(bounds.asi8)  # a boundary in a spring-forward gap coincides with the next one
     if bounds_ns[-1] <= latest:  # the last wall-clock boundary fell back onto the last row's hour
