@@ -270,3 +270,34 @@ def test_unparseable_label_timestamps_are_named_with_their_column():
     assert _error(lambda: compute_performance(cur, PerfOptions(**BIN, timestamp="ts", label_timestamp="lt"))) == (
         "1 unparseable timestamp(s) in column 'lt', e.g. 'soon'", "current column lt",
         "use ISO 8601 text (2024-05-01T12:00:00) or a datetime column")
+
+
+def test_sparse_labels_are_warned_about_from_two_windows_and_three_are_listed_without_a_prefix():
+    o = PerfOptions(**BIN, timestamp="ts", window="1D", min_labeled=5)
+    d = compute_performance(_daily([1.0] * 2, labeled=[40, 10]), o).to_dict()
+    assert any(w.startswith("the latest 1 window(s) are sparsely labeled (2024-01-02T00:00:00: 10/40 labeled)")
+               for w in d["warnings"])
+    d = compute_performance(_daily([1.0] * 4, labeled=[40, 10, 10, 10]), o).to_dict()
+    assert any(w.startswith("the latest 3 window(s) are sparsely labeled (2024-01-02T00:00:00: 10/40, ")
+               for w in d["warnings"])
+    # one window with exactly the minimum of labels: sparse by share, yet enough to read
+    d = compute_performance(_daily([1.0], labeled=[5]), PerfOptions(**BIN, min_labeled=5)).to_dict()
+    assert not any("sparsely labeled" in w for w in d["warnings"])
+
+
+def test_an_estimating_run_does_not_suggest_estimating():
+    def with_p(f):
+        return f.assign(p=np.where(f.yhat == 1, 0.8, 0.2))
+
+    o = PerfOptions(**BIN, proba="p", timestamp="ts", window="1D", min_labeled=5, estimate=True)
+    d = compute_performance(with_p(_daily([1.0] * 3, labeled=[40, 40, 10])), o, with_p(_daily([0.9] * 4))).to_dict()
+    assert ("the latest 1 window(s) are sparsely labeled (2024-01-03T00:00:00: 10/40 labeled): their realized "
+            "metrics mean little yet; wait for labels") in d["warnings"]
+
+
+def test_a_missing_column_names_the_frame_it_is_missing_from():
+    cur, ref = _frame(), _frame()
+    assert _error(lambda: compute_performance(cur.drop(columns=["yhat"]), PerfOptions(**BIN), ref))[1] == (
+        f"current, {option('prediction')} yhat")
+    assert _error(lambda: compute_performance(cur, PerfOptions(**BIN), ref.drop(columns=["yhat"])))[1] == (
+        f"reference, {option('prediction')} yhat")
