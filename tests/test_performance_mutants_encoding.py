@@ -68,6 +68,7 @@ def test_class_codes_for_numbers_text_and_mixtures():
     assert _codes(pd.Series([64, 5]), many + [64]).tolist() == [64, 5]
     assert _codes(pd.Series([0, 1]), [0, 1]).dtype == np.int64
     assert _codes(pd.Series([0, 1, 2]), [0, 2]).tolist() == [0, -1, 1]  # not codes already: 1 is no class
+    assert _codes(pd.Series([0, 1]), [0, 2]).tolist() == [0, -1]  # in range of the count, yet 1 is no class
     assert _codes(pd.Series([True, False, None], dtype="boolean"), [0, 1, "maybe"]).tolist() == [1, 0, -1]
     assert _codes(pd.Series([1.0, 2.5, np.nan]), [1, 2.5, "x"]).tolist() == [0, 1, -1]
 
@@ -390,7 +391,11 @@ def test_the_reference_needs_one_label_at_least():
 
 def test_positive_classes_when_labels_are_missing_or_a_chosen_positive_meets_many_values():
     assert _positive([np.nan, np.nan])[0] == 1  # nothing seen: 1
-    assert _positive(None, pred=["no", "yes"])[:2] == ("yes", "no")  # text predictions without labels
+    enc = Encoder(PerfOptions(task="binary", prediction="yhat"))  # text predictions, no labels
+    enc.encode(pd.DataFrame({"yhat": ["no", "yes"]}), "current")
+    assert (enc.positive, enc.negative) == ("yes", "no")
+    assert _positive(["a", "a"]) == ("a", None, [
+        f"positive class taken as 'a' (the larger label); pass {option('positive_label')} to choose another"])
     what, _, _ = _refusal(lambda: _positive([1, "a", "b", "c", "d", "e", "f"], positive_label=1))
     assert what == "7 classes for a binary task (1, a, b, c, d, e)"
 

@@ -366,7 +366,7 @@ class Encoder:
             raise MlmonError(f"{len(values)} classes for a binary task ({', '.join(map(str, values[:6]))})",
                              f"column {o.target or o.prediction}", f"use {option('task')} multiclass")
         else:
-            self.positive = values[-1] if values else 1
+            self.positive = values[-1]  # no values at all took the 0/1 branch above
             self.warnings.append(f"positive class taken as {self.positive!r} (the larger label); "
                                  f"pass {option('positive_label')} to choose another")
         others = [v for v in values if str(v) != str(self.positive)]
