@@ -57,3 +57,16 @@ def regression_frame(n, seed, shift=0.0, days=1, concept=0.0, start="2024-01-01"
 
 
 REG = dict(task="regression", target="y", prediction="yhat", timestamp="ts", window="1D")
+
+
+def stored_rows(realized, band=(0.9, 0.88, 0.92), start=1, metric="accuracy", n=400):
+    """History rows of daily windows from 2024-01-``start``: each window's estimate with its band
+    ``(value, lower, upper)`` and, where ``realized`` holds a value (not None), the realized value
+    on ``n`` labeled rows, as the disagreement check reads them from the store."""
+    value, lower, upper = band
+    days = range(start, start + len(realized))
+    rows = [{"timestamp": f"2024-01-{d:02d}", "metric": metric, "kind": "estimated", "value": value, "lower": lower,
+             "upper": upper, "n": 500} for d in days]
+    rows += [{"timestamp": f"2024-01-{d:02d}", "metric": metric, "kind": "realized", "value": v, "n": n}
+             for d, v in zip(days, realized) if v is not None]
+    return rows

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from estimation_data import stored_rows
 from mlmon.errors import OPTIONS, MlmonError, option
 from mlmon.services.performance import PerfOptions, compute_performance
 from mlmon.services.performance.disagreement import disagreement_from_rows, disagreements_from_rows
@@ -211,35 +212,29 @@ def test_worst_segments_rank_drops_beyond_the_interval_first_then_by_size_then_n
 # ---------------------------------------------------------------------------- estimate vs labels from stored rows
 
 
-def _rows(realized, n=400, metric="accuracy", start=1):
-    rows = [{"timestamp": f"2024-01-{d:02d}", "metric": metric, "kind": "estimated", "value": 0.9, "lower": 0.88,
-             "upper": 0.92, "n": 500} for d in range(start, start + len(realized))]
-    rows += [{"timestamp": f"2024-01-{d:02d}", "metric": metric, "kind": "realized", "value": v, "n": n}
-             for d, v in zip(range(start, start + len(realized)), realized) if v is not None]
-    return rows
 
 
 def test_stored_rows_disagree_when_three_labeled_windows_in_a_row_leave_the_band_on_one_side():
-    d = disagreement_from_rows(_rows([0.9, 0.8, 0.83, 0.86]))
+    d = disagreement_from_rows(stored_rows([0.9, 0.8, 0.83, 0.86]))
     assert d.to_dict() == {"metric": "accuracy", "windows": 3, "gap": pytest.approx((0.8 + 0.83 + 0.86) / 3 - 0.9),
                            "starts": ["2024-01-02", "2024-01-03", "2024-01-04"], "message": d.message}
     assert "realized accuracy below the estimate's band" in d.message
-    assert disagreement_from_rows(_rows([0.8, 0.8, 0.8]), min_windows=4) is None
-    assert disagreement_from_rows(_rows([0.8, 0.8, 0.8], metric="recall"), metric="recall").metric == "recall"
+    assert disagreement_from_rows(stored_rows([0.8, 0.8, 0.8]), min_windows=4) is None
+    assert disagreement_from_rows(stored_rows([0.8, 0.8, 0.8], metric="recall"), metric="recall").metric == "recall"
 
 
 def test_realized_values_count_from_thirty_labels_on():
-    assert disagreement_from_rows(_rows([0.8, 0.8, 0.8], n=30)).windows == 3
-    assert disagreement_from_rows(_rows([0.8, 0.8, 0.8], n=29)) is None
-    assert disagreement_from_rows(_rows([0.8, 0.8, 0.8], n=None), min_labeled=0).windows == 3
-    assert disagreement_from_rows(_rows([0.8, 0.8, 0.8], n=30), min_labeled=31) is None
+    assert disagreement_from_rows(stored_rows([0.8, 0.8, 0.8], n=30)).windows == 3
+    assert disagreement_from_rows(stored_rows([0.8, 0.8, 0.8], n=29)) is None
+    assert disagreement_from_rows(stored_rows([0.8, 0.8, 0.8], n=None), min_labeled=0).windows == 3
+    assert disagreement_from_rows(stored_rows([0.8, 0.8, 0.8], n=30), min_labeled=31) is None
     # an estimated row's count is no label count: windows without realized rows are skipped
-    rows = [r for r in _rows([0.8, 0.8, 0.8]) if r["kind"] == "estimated"]
+    rows = [r for r in stored_rows([0.8, 0.8, 0.8]) if r["kind"] == "estimated"]
     assert disagreement_from_rows(rows, min_labeled=0) is None
 
 
 def test_every_metric_with_estimates_is_checked_in_name_order():
-    rows = _rows([0.8] * 3, metric="recall") + _rows([0.9] * 3) + _rows([0.95] * 3, metric="f1_score")
+    rows = stored_rows([0.8] * 3, metric="recall") + stored_rows([0.9] * 3) + stored_rows([0.95] * 3, metric="f1_score")
     rows += [{"timestamp": "2024-01-01", "metric": "precision", "kind": "realized", "value": 0.1, "n": 400}]
     found = disagreements_from_rows(iter(rows))
     assert [(d.metric, d.windows, round(d.gap, 6)) for d in found] == [("f1_score", 3, 0.05), ("recall", 3, -0.1)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from estimation_data import stored_rows
 from mlmon.services.performance.disagreement import (MIN_WINDOWS, Disagreement, disagreement_from_rows,
                                                       disagreements_from_rows, persistent_disagreement)
 
@@ -59,12 +60,8 @@ def test_the_gap_is_the_mean_signed_difference_and_the_message_names_the_side():
     assert type(persistent_disagreement([ABOVE] * 3).gap) is float
 
 
-def _rows(realized, start=1, metric="accuracy", n=400):
-    rows = [{"timestamp": f"2024-01-{d:02d}", "metric": metric, "kind": "estimated", "value": 0.625, "lower": 0.5,
-             "upper": 0.75, "n": 500} for d in range(start, start + len(realized))]
-    rows += [{"timestamp": f"2024-01-{d:02d}", "metric": metric, "kind": "realized", "value": v, "n": n}
-             for d, v in zip(range(start, start + len(realized)), realized) if v is not None]
-    return rows
+def _rows(realized, **kw):
+    return stored_rows(realized, band=(0.625, 0.5, 0.75), **kw)
 
 
 def test_stored_rows_are_read_in_time_order_whatever_order_they_come_in():
